@@ -1,0 +1,63 @@
+# Development entry points. `make demo` and `make test` are the two set-up commands in the
+# README; both work from a clean clone on a fresh machine (Rust toolchain + Python 3.11).
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PROFILE ?= fast
+WHEELS := target/wheels
+DEV_DEPS := maturin>=1.9.4,<2 pytest>=8 pytest-benchmark>=4 hypothesis>=6 pyarrow>=14 polars>=1 duckdb>=1.1 numpy ruff
+
+.PHONY: help venv build demo test test-rust test-python lint format bench yardstick fuzz-seed fuzz-smoke fuzz clean
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+$(VENV)/.deps: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q $(DEV_DEPS)
+	touch $@
+
+venv: $(VENV)/.deps ## create .venv with the development tools
+
+build: $(VENV)/.deps ## build the wheel (profile $(PROFILE)) and install it into .venv
+	rm -f $(WHEELS)/logflow-*.whl
+	$(VENV)/bin/maturin build --profile $(PROFILE) -o $(WHEELS)
+	$(PY) -m pip install -q --force-reinstall --no-deps $(WHEELS)/logflow-*.whl
+
+demo: build ## build, install, convert the bundled sample and query the result
+	mkdir -p target/demo
+	$(VENV)/bin/logflow convert tests/data/csv/sample.csv target/demo/sample.parquet
+	$(PY) -c "import duckdb; duckdb.sql(\"select activity, count(*) as n, round(sum(amount), 2) as amount from 'target/demo/sample.parquet' group by all order by n desc\").show()"
+
+test: build test-rust test-python ## build once, then every Rust and Python test
+
+test-rust: ## cargo test for the workspace (shares the build profile with the wheel)
+	cargo test --workspace --profile $(PROFILE)
+
+test-python: ## pytest against the installed wheel
+	$(PY) -m pytest
+
+lint: ## rustfmt, clippy, ruff
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets --profile $(PROFILE) -- -D warnings
+	$(VENV)/bin/ruff check python tests benches
+	$(VENV)/bin/ruff format --check python tests benches
+
+format: ## format Rust and Python
+	cargo fmt --all
+	$(VENV)/bin/ruff format python tests benches
+	$(VENV)/bin/ruff check --fix python tests benches
+
+bench: build ## pytest-benchmark suite (generates its data on first run)
+	$(PY) -m pytest benches --benchmark-enable --benchmark-only
+
+yardstick: build ## logflow side by side with DuckDB, Polars, PyArrow (see benches/README.md)
+	$(PY) benches/run_yardstick.py
+
+clean: ## remove build outputs
+	cargo clean
+	rm -rf $(VENV) target/demo

@@ -1,0 +1,14 @@
+"""logflow: stream data files into analysis-ready Parquet, fast.
+
+Example:
+    >>> import logflow
+    >>> result = logflow.convert("tests/data/csv/sample.csv", "/tmp/sample.parquet")
+    >>> result.rows_written
+    12
+"""
+
+from logflow import errors
+from logflow._native import __version__
+from logflow.io import ConvertResult, Stream, convert, read
+
+__all__ = ["ConvertResult", "Stream", "__version__", "convert", "errors", "read"]

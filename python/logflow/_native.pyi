@@ -1,0 +1,62 @@
+"""Type stubs of the native module. Internal: use the wrappers in :mod:`logflow`."""
+
+from collections.abc import Callable
+from os import PathLike
+from typing import Any, TypedDict
+
+__version__: str
+build_profile: str
+
+class _ConvertStats(TypedDict):
+    rows_read: int
+    rows_written: int
+    rows_quarantined: int
+    rows_skipped: int
+    bytes_read: int
+    bytes_written: int
+    files: list[str]
+    duration_s: float
+    schema: Schema
+
+class Schema:
+    """A schema exported through ``__arrow_c_schema__``."""
+
+    def __arrow_c_schema__(self) -> object: ...
+
+class Batch:
+    """One record batch exported through ``__arrow_c_array__``."""
+
+    @property
+    def num_rows(self) -> int: ...
+    def __arrow_c_array__(self, requested_schema: object | None = None) -> tuple[object, object]: ...
+
+class BatchStream:
+    """A one-shot stream of record batches."""
+
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object: ...
+    def __arrow_c_schema__(self) -> object: ...
+    def next_batch(self) -> Batch | None: ...
+
+def convert_csv(
+    src: str | PathLike[str],
+    dst: str | PathLike[str],
+    *,
+    delimiter: str | None = None,
+    quote: str | None = '"',
+    escape: str | None = None,
+    header: bool | None = None,
+    compression: str = "zstd",
+    compression_level: int | None = None,
+    row_group_size: int | None = None,
+    batch_size: int | None = None,
+    progress: Callable[[int, int, int], Any] | None = None,
+) -> _ConvertStats: ...
+def read_csv(
+    src: str | PathLike[str],
+    *,
+    delimiter: str | None = None,
+    quote: str | None = '"',
+    escape: str | None = None,
+    header: bool | None = None,
+    batch_size: int | None = None,
+) -> BatchStream: ...

@@ -1,0 +1,5 @@
+"""The ``logflow`` command line."""
+
+from logflow.cli.app import main
+
+__all__ = ["main"]

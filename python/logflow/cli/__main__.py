@@ -1,0 +1,7 @@
+"""``python -m logflow.cli``."""
+
+import sys
+
+from logflow.cli.app import main
+
+sys.exit(main())

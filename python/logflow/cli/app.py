@@ -1,0 +1,87 @@
+"""``logflow`` subcommands. Errors print one line and exit non-zero, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+import logflow
+from logflow.cli.output import ProgressBar
+from logflow.errors import LogflowError
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def _one_char(value: str) -> str:
+    if value in ("\\t", "tab"):
+        return "\t"
+    if len(value) != 1:
+        raise argparse.ArgumentTypeError(f"expected one character, got {value!r}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="logflow",
+        description="Stream data files into analysis-ready Parquet.",
+    )
+    p.add_argument("--version", action="version", version=f"logflow {logflow.__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    c = sub.add_parser("convert", help="convert a CSV/TSV file to Parquet")
+    c.add_argument("src", help="input file")
+    c.add_argument("dst", help="output Parquet file")
+    c.add_argument(
+        "--compression",
+        default="zstd",
+        choices=["zstd", "snappy", "gzip", "lz4", "none"],
+        help="Parquet codec (default: zstd)",
+    )
+    c.add_argument("--compression-level", type=int, default=None, help="codec level")
+    c.add_argument("--delimiter", type=_one_char, default=None, help="field delimiter (default: sniffed)")
+    c.add_argument("--no-header", action="store_true", help="the first line is data, not names")
+    c.add_argument("--row-group-size", type=int, default=None, help="most rows per row group")
+    c.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    c.set_defaults(run=_convert)
+    return p
+
+
+def _convert(args: argparse.Namespace) -> int:
+    bar = ProgressBar()
+    try:
+        result = logflow.convert(
+            args.src,
+            args.dst,
+            compression=args.compression,
+            compression_level=args.compression_level,
+            delimiter=args.delimiter,
+            header=False if args.no_header else None,
+            row_group_size=args.row_group_size,
+            progress=None if args.quiet else bar,
+        )
+    finally:
+        bar.close()
+    if not args.quiet:
+        print(f"{args.src} -> {', '.join(result.files)}")
+        print(result.summary())
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the process exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except LogflowError as e:
+        print(f"logflow: error: {e}", file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as e:
+        print(f"logflow: error: {e}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("logflow: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED

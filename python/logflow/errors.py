@@ -1,0 +1,128 @@
+"""Exceptions raised by logflow.
+
+Every error logflow raises is a :class:`LogflowError`. Each class also inherits the standard
+exception a caller would already catch, so ``except FileNotFoundError`` and
+``except ValueError`` keep working::
+
+    import logflow
+    from logflow.errors import DecodeError
+
+    try:
+        logflow.convert("broken.csv", "out.parquet")
+    except DecodeError as e:
+        print(e.path, e.line, e.offset, e.column)
+
+Errors about one place in the input carry ``path``, ``line`` (1-based), ``offset`` (0-based
+byte offset of the record), ``record`` (1-based data record number), ``column`` and
+``format``; the others leave those ``None``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CancelledError",
+    "ConfigError",
+    "DecodeError",
+    "EmptyInputError",
+    "InputNotFoundError",
+    "LimitExceededError",
+    "LogflowError",
+    "NotAFileError",
+    "PermissionDeniedError",
+    "SchemaError",
+    "StorageError",
+    "UnsupportedFormatError",
+    "WriteError",
+]
+
+
+class LogflowError(Exception):
+    """Base class of every logflow error.
+
+    Args:
+        message: What went wrong, including the path and position when known.
+        path: The input or output file concerned.
+        line: 1-based line where the bad record starts.
+        offset: 0-based byte offset where the bad record starts.
+        record: 1-based number of the bad data record (the header is not counted).
+        column: The column concerned.
+        format: The input format, e.g. ``"csv"``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        path: str | None = None,
+        line: int | None = None,
+        offset: int | None = None,
+        record: int | None = None,
+        column: str | None = None,
+        format: str | None = None,  # noqa: A002 - the name users see
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+        self.line = line
+        self.offset = offset
+        self.record = record
+        self.column = column
+        self.format = format
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __reduce__(self) -> tuple[type[LogflowError], tuple[object, ...]]:
+        # Keep every field across pickling (e.g. between scheduler processes).
+        return (
+            type(self),
+            (self.message, self.path, self.line, self.offset, self.record, self.column, self.format),
+        )
+
+
+class ConfigError(LogflowError, ValueError):
+    """An option has a value logflow cannot use."""
+
+
+class DecodeError(LogflowError, ValueError):
+    """The input could not be decoded: a ragged row, invalid UTF-8, a value that does not
+    parse as its column's type, an unterminated quote, ..."""
+
+
+class EmptyInputError(DecodeError):
+    """The input holds no data at all (not even a header)."""
+
+
+class SchemaError(LogflowError, ValueError):
+    """The data does not fit the schema that was given."""
+
+
+class UnsupportedFormatError(LogflowError, ValueError):
+    """The input's format is one this version of logflow cannot read."""
+
+
+class LimitExceededError(LogflowError):
+    """A size limit was exceeded (a record, a field or a batch too large)."""
+
+
+class StorageError(LogflowError, OSError):
+    """Reading the input or writing the output failed at the storage level."""
+
+
+class InputNotFoundError(StorageError, FileNotFoundError):
+    """The input path does not exist."""
+
+
+class PermissionDeniedError(StorageError, PermissionError):
+    """The input or output is not accessible."""
+
+
+class NotAFileError(StorageError):
+    """The input path exists but is not a regular file (e.g. a directory)."""
+
+
+class WriteError(LogflowError):
+    """The output could not be written."""
+
+
+class CancelledError(LogflowError):
+    """The work was cancelled before it finished."""

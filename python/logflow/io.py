@@ -1,0 +1,292 @@
+"""The one-call API: :func:`convert` a file to Parquet, or :func:`read` it as an Arrow stream."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from logflow import _native
+from logflow.errors import UnsupportedFormatError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+__all__ = ["ConvertResult", "Stream", "convert", "read"]
+
+Compression = Literal["zstd", "snappy", "gzip", "lz4", "none"]
+ProgressCallback = Callable[[int, int, int], Any]
+"""Called about every 100 ms with ``(bytes_read, bytes_total, rows_read)``."""
+
+# Suffixes of formats that have a decoder elsewhere in the roadmap but not in this release;
+# anything else is read as delimited text.
+_NOT_YET = {
+    ".json": "JSON",
+    ".jsonl": "JSON Lines",
+    ".ndjson": "JSON Lines",
+    ".xml": "XML",
+    ".xes": "XES",
+    ".parquet": "Parquet",
+    ".avro": "Avro",
+    ".orc": "ORC",
+    ".arrow": "Arrow IPC",
+    ".feather": "Arrow IPC",
+    ".xlsx": "Excel",
+    ".xls": "Excel",
+    ".gz": "gzip-compressed",
+    ".zst": "zstd-compressed",
+    ".bz2": "bzip2-compressed",
+    ".xz": "xz-compressed",
+    ".zip": "zip-compressed",
+}
+_TAB_SUFFIXES = {".tsv", ".tab"}
+
+
+def _delimited_only(src: str) -> None:
+    suffix = os.path.splitext(src)[1].lower()
+    if suffix in _NOT_YET:
+        raise UnsupportedFormatError(
+            f"{src}: {_NOT_YET[suffix]} input is not supported yet; "
+            "this version reads delimited text (CSV, TSV, ...)",
+            path=src,
+        )
+
+
+def _default_delimiter(src: str, delimiter: str | None) -> str | None:
+    if delimiter is None and os.path.splitext(src)[1].lower() in _TAB_SUFFIXES:
+        return "\t"
+    return delimiter
+
+
+@dataclass(frozen=True)
+class ConvertResult:
+    """What :func:`convert` did.
+
+    ``rows_read == rows_written + rows_quarantined + rows_skipped`` always holds.
+
+    Example:
+        >>> r = logflow.convert("events.csv", "events.parquet")  # doctest: +SKIP
+        >>> r.rows_written, r.files  # doctest: +SKIP
+        (1000000, ('events.parquet',))
+    """
+
+    rows_read: int
+    """Data records read from the input (the header is not counted)."""
+    rows_written: int
+    """Rows written to the output."""
+    rows_quarantined: int
+    """Rows set aside by the error policy."""
+    rows_skipped: int
+    """Rows dropped on purpose."""
+    bytes_read: int
+    """Input bytes read."""
+    bytes_written: int
+    """Output bytes written, over all files."""
+    files: tuple[str, ...]
+    """The files written."""
+    duration_s: float
+    """Wall time of the conversion, in seconds."""
+    schema: pa.Schema
+    """The schema of the output."""
+
+    @property
+    def rows_per_s(self) -> float:
+        """Rows written per second of wall time."""
+        return self.rows_written / self.duration_s if self.duration_s > 0 else 0.0
+
+    def summary(self) -> str:
+        """One line for people: rows, sizes, time and throughput."""
+        mb_in = self.bytes_read / 1e6
+        mb_out = self.bytes_written / 1e6
+        return (
+            f"{self.rows_written:,} rows written ({self.rows_read:,} read, "
+            f"{self.rows_quarantined:,} quarantined, {self.rows_skipped:,} skipped); "
+            f"{mb_in:,.1f} MB -> {mb_out:,.1f} MB in {self.duration_s:.2f} s "
+            f"({self.rows_per_s:,.0f} rows/s)"
+        )
+
+
+def convert(
+    src: str | os.PathLike[str],
+    dst: str | os.PathLike[str],
+    *,
+    compression: Compression = "zstd",
+    compression_level: int | None = None,
+    delimiter: str | None = None,
+    quote: str | None = '"',
+    escape: str | None = None,
+    header: bool | None = None,
+    row_group_size: int | None = None,
+    batch_size: int | None = None,
+    progress: ProgressCallback | None = None,
+) -> ConvertResult:
+    """Convert a delimited text file (CSV, TSV, ...) to one Parquet file.
+
+    Decoding and writing run in Rust on separate threads with the GIL released; memory stays
+    bounded whatever the input size. The output is written under a temporary name and moved
+    into place only when complete, so a failed or interrupted run leaves no file behind.
+
+    Args:
+        src: Input file.
+        dst: Output Parquet file (replaced if it exists).
+        compression: Parquet codec: ``"zstd"`` (default), ``"snappy"``, ``"gzip"``,
+            ``"lz4"`` or ``"none"``.
+        compression_level: Codec level (zstd 1-22, gzip 0-9); ``None`` for the default.
+        delimiter: Field delimiter; ``None`` sniffs it (``.tsv`` files default to tab).
+        quote: Quote character, or ``None`` to turn quoting off.
+        escape: Escape character inside quotes (e.g. ``"\\\\"``); ``None`` means quotes are
+            escaped by doubling them.
+        header: Whether the first record names the columns; ``None`` assumes it does.
+        row_group_size: Most rows per Parquet row group (default 524,288).
+        batch_size: Most rows per decoded batch (default 65,536). Column types are inferred
+            from the first batch.
+        progress: Called about every 100 ms with ``(bytes_read, bytes_total, rows_read)``.
+
+    Returns:
+        Counts, sizes, the files written and the output schema.
+
+    Raises:
+        logflow.errors.DecodeError: A record is malformed (wrong field count, invalid
+            UTF-8, a value that does not fit its column's type, an unterminated quote);
+            the error names the path, line, byte offset and column.
+        logflow.errors.EmptyInputError: The input holds no data.
+        logflow.errors.InputNotFoundError: ``src`` does not exist.
+        logflow.errors.NotAFileError: ``src`` is a directory.
+        logflow.errors.UnsupportedFormatError: ``src`` is in a format not supported yet.
+        logflow.errors.ConfigError: An option value is invalid.
+        KeyboardInterrupt: Ctrl-C; the partial output is removed first.
+
+    Example:
+        >>> import logflow
+        >>> r = logflow.convert("tests/data/csv/sample.csv", "/tmp/sample.parquet")
+        >>> r.rows_read == r.rows_written + r.rows_quarantined + r.rows_skipped
+        True
+    """
+    import pyarrow as pa
+
+    src_s, dst_s = os.fspath(src), os.fspath(dst)
+    _delimited_only(src_s)
+    stats = _native.convert_csv(
+        src_s,
+        dst_s,
+        delimiter=_default_delimiter(src_s, delimiter),
+        quote=quote,
+        escape=escape,
+        header=header,
+        compression=compression,
+        compression_level=compression_level,
+        row_group_size=row_group_size,
+        batch_size=batch_size,
+        progress=progress,
+    )
+    return ConvertResult(
+        rows_read=stats["rows_read"],
+        rows_written=stats["rows_written"],
+        rows_quarantined=stats["rows_quarantined"],
+        rows_skipped=stats["rows_skipped"],
+        bytes_read=stats["bytes_read"],
+        bytes_written=stats["bytes_written"],
+        files=tuple(stats["files"]),
+        duration_s=stats["duration_s"],
+        schema=pa.schema(stats["schema"]),
+    )
+
+
+class Stream:
+    """A one-shot stream of Arrow record batches, decoded lazily in Rust.
+
+    Any library that speaks the Arrow PyCapsule interface takes it without a copy:
+    ``pyarrow.table(s)``, ``polars.from_arrow(s)``, ``duckdb.sql("from s")``. Iterating
+    yields :class:`pyarrow.RecordBatch` objects and raises :mod:`logflow.errors` exceptions
+    on bad records. A stream can be consumed once.
+
+    Example:
+        >>> import logflow, pyarrow as pa
+        >>> table = pa.table(logflow.read("tests/data/csv/sample.csv"))
+        >>> table.num_rows > 0
+        True
+    """
+
+    __slots__ = ("_inner",)
+
+    def __init__(self, inner: _native.BatchStream) -> None:
+        self._inner = inner
+
+    @property
+    def schema(self) -> pa.Schema:
+        """The schema every batch has."""
+        import pyarrow as pa
+
+        return pa.schema(self._inner)
+
+    def __arrow_c_schema__(self) -> object:
+        """Export the schema through the Arrow PyCapsule interface."""
+        return self._inner.__arrow_c_schema__()
+
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
+        """Export the remaining batches through the Arrow PyCapsule interface."""
+        return self._inner.__arrow_c_stream__(requested_schema)
+
+    def __iter__(self) -> Iterator[pa.RecordBatch]:
+        import pyarrow as pa
+
+        while (batch := self._inner.next_batch()) is not None:
+            yield pa.record_batch(batch)
+
+    def read_all(self) -> pa.Table:
+        """Decode everything left into one :class:`pyarrow.Table`.
+
+        Unlike ``pyarrow.table(stream)``, bad input raises the typed
+        :mod:`logflow.errors` exception rather than a generic Arrow error.
+        """
+        import pyarrow as pa
+
+        schema = self.schema
+        return pa.Table.from_batches(list(self), schema=schema)
+
+
+def read(
+    src: str | os.PathLike[str],
+    *,
+    delimiter: str | None = None,
+    quote: str | None = '"',
+    escape: str | None = None,
+    header: bool | None = None,
+    batch_size: int | None = None,
+) -> Stream:
+    """Open a delimited text file as a stream of Arrow record batches.
+
+    The header and the first batch (the type-inference sample) are read at once, so a
+    missing, empty or unreadable file fails here; later batches are decoded as the consumer
+    pulls them.
+
+    Args:
+        src: Input file.
+        delimiter: Field delimiter; ``None`` sniffs it (``.tsv`` files default to tab).
+        quote: Quote character, or ``None`` to turn quoting off.
+        escape: Escape character inside quotes; ``None`` means doubled quotes.
+        header: Whether the first record names the columns; ``None`` assumes it does.
+        batch_size: Most rows per batch (default 65,536).
+
+    Returns:
+        A :class:`Stream`.
+
+    Example:
+        >>> import logflow
+        >>> for batch in logflow.read("tests/data/csv/sample.csv"):
+        ...     print(batch.num_columns)
+        6
+    """
+    src_s = os.fspath(src)
+    _delimited_only(src_s)
+    return Stream(
+        _native.read_csv(
+            src_s,
+            delimiter=_default_delimiter(src_s, delimiter),
+            quote=quote,
+            escape=escape,
+            header=header,
+            batch_size=batch_size,
+        )
+    )

@@ -1,0 +1,4 @@
+//! Decoders: bytes of one format in, Arrow record batches out.
+
+pub mod csv;
+pub mod values;

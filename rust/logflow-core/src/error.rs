@@ -1,0 +1,223 @@
+//! The one error type of the core: a coarse, stable [`ErrorKind`] plus the input path.
+//!
+//! Every error that input can cause carries enough context for a person to find the bad
+//! bytes: the file, the 1-based line, the 0-based byte offset of the record, the column and
+//! a reason. The Python binding maps each kind to one `logflow.errors` class.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// A position in the input.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Position {
+    /// 0-based byte offset of the start of the record, in the (decompressed) input.
+    pub byte: u64,
+    /// 1-based line number of the start of the record.
+    pub line: u64,
+    /// 1-based data record number (the header is not counted).
+    pub record: u64,
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}, byte {}", self.line, self.byte)
+    }
+}
+
+/// What went wrong. Kinds stay coarse so callers can match on them across versions.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The input could not be opened or read, or the output could not be written.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// The input is not a directory-free, readable file (it is a directory, a socket, ...).
+    #[error("{0}")]
+    NotAFile(String),
+    /// A record could not be decoded.
+    #[error("{reason} ({format}, {position}{})", column.as_ref().map(|c| format!(", column {c:?}")).unwrap_or_default())]
+    Decode {
+        /// The input format, e.g. `"csv"`.
+        format: &'static str,
+        /// Where the bad record starts.
+        position: Position,
+        /// The column, when the problem is one field.
+        column: Option<String>,
+        /// What is wrong, in words.
+        reason: String,
+    },
+    /// The input is empty: there is nothing to infer a schema from.
+    #[error("input is empty")]
+    Empty,
+    /// The data and a schema given by the caller do not fit together.
+    #[error("{0}")]
+    Schema(String),
+    /// An option value is not valid.
+    #[error("{0}")]
+    InvalidArgument(String),
+    /// A configured size limit was exceeded (field, record or nesting size).
+    #[error("{0}")]
+    LimitExceeded(String),
+    /// The Parquet writer failed.
+    #[error("parquet: {0}")]
+    Parquet(String),
+    /// The work was cancelled (Ctrl-C, a timeout, or the consumer went away).
+    #[error("cancelled")]
+    Cancelled,
+}
+
+/// A core error: its kind and, when known, the input or output path it concerns.
+#[derive(Debug)]
+pub struct Error {
+    kind: Box<ErrorKind>,
+    path: Option<PathBuf>,
+}
+
+/// Result alias used throughout the core.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// A new error of `kind` with no path yet.
+    #[cold]
+    pub fn new(kind: ErrorKind) -> Self {
+        Error {
+            kind: Box::new(kind),
+            path: None,
+        }
+    }
+
+    /// A decode error at `position`.
+    #[cold]
+    pub fn decode(
+        format: &'static str,
+        position: Position,
+        column: Option<String>,
+        reason: impl Into<String>,
+    ) -> Self {
+        Error::new(ErrorKind::Decode {
+            format,
+            position,
+            column,
+            reason: reason.into(),
+        })
+    }
+
+    /// An invalid-argument error.
+    #[cold]
+    pub fn invalid(msg: impl Into<String>) -> Self {
+        Error::new(ErrorKind::InvalidArgument(msg.into()))
+    }
+
+    /// Attaches a path unless one is set already.
+    #[must_use]
+    pub fn with_path(mut self, path: &Path) -> Self {
+        if self.path.is_none() {
+            self.path = Some(path.to_path_buf());
+        }
+        self
+    }
+
+    /// The kind of error.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.kind
+    }
+
+    /// The path the error concerns, if known.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// The input position, for decode errors.
+    pub fn position(&self) -> Option<Position> {
+        match &*self.kind {
+            ErrorKind::Decode { position, .. } => Some(*position),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.path {
+            Some(p) => write!(f, "{}: {}", p.display(), self.kind),
+            None => write!(f, "{}", self.kind),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &*self.kind {
+            ErrorKind::Io(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<ErrorKind> for Error {
+    fn from(kind: ErrorKind) -> Self {
+        Error::new(kind)
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::new(ErrorKind::Io(e))
+    }
+}
+
+impl From<parquet::errors::ParquetError> for Error {
+    fn from(e: parquet::errors::ParquetError) -> Self {
+        Error::new(ErrorKind::Parquet(e.to_string()))
+    }
+}
+
+impl From<arrow_schema::ArrowError> for Error {
+    fn from(e: arrow_schema::ArrowError) -> Self {
+        match e {
+            arrow_schema::ArrowError::ExternalError(inner) => match inner.downcast::<Error>() {
+                Ok(err) => *err,
+                Err(other) => Error::new(ErrorKind::Parquet(other.to_string())),
+            },
+            other => Error::new(ErrorKind::Parquet(other.to_string())),
+        }
+    }
+}
+
+impl From<Error> for arrow_schema::ArrowError {
+    fn from(e: Error) -> Self {
+        arrow_schema::ArrowError::ExternalError(Box::new(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_names_path_position_and_column() {
+        let e = Error::decode(
+            "csv",
+            Position {
+                byte: 10,
+                line: 3,
+                record: 2,
+            },
+            Some("a".into()),
+            "bad",
+        )
+        .with_path(Path::new("x.csv"));
+        assert_eq!(
+            e.to_string(),
+            "x.csv: bad (csv, line 3, byte 10, column \"a\")"
+        );
+        assert_eq!(e.position().map(|p| p.line), Some(3));
+    }
+
+    #[test]
+    fn arrow_round_trip_keeps_the_kind() {
+        let e = Error::decode("csv", Position::default(), None, "r");
+        let back = Error::from(arrow_schema::ArrowError::from(e));
+        assert!(matches!(back.kind(), ErrorKind::Decode { .. }));
+    }
+}

@@ -1,0 +1,24 @@
+//! logflow-core: streaming decoders from text formats to Arrow, and Parquet writing.
+//!
+//! Pure Rust, no Python. Bytes go in, Arrow [`RecordBatch`](arrow_array::RecordBatch)es of
+//! bounded size come out; the [`pipeline`] runs decoding and writing on separate threads with
+//! bounded channels, so memory does not grow with the input.
+//!
+//! ```
+//! use logflow_core::decode::csv::{CsvOptions, CsvReader};
+//!
+//! let data = "id,when,ok\n1,2024-05-01T10:00:00,true\n2,2024-05-02T11:30:00,false\n";
+//! let reader = CsvReader::new(data.as_bytes(), &CsvOptions::default())?;
+//! let batches = reader.collect::<Result<Vec<_>, _>>()?;
+//! assert_eq!(batches[0].num_rows(), 2);
+//! assert_eq!(batches[0].schema().field(1).data_type().to_string(), "Timestamp(µs)");
+//! # Ok::<(), logflow_core::Error>(())
+//! ```
+
+pub mod decode;
+pub mod error;
+pub mod pipeline;
+pub mod schema;
+pub mod write;
+
+pub use error::{Error, ErrorKind, Position, Result};

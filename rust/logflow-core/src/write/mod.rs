@@ -1,0 +1,3 @@
+//! Sinks for record batches.
+
+pub mod parquet;

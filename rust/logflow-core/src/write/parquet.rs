@@ -1,0 +1,268 @@
+//! Parquet output: one file, written under a temporary name and renamed into place only when
+//! complete, so a failed or cancelled run leaves nothing behind.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use arrow_array::RecordBatch;
+use arrow_schema::SchemaRef;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression as PqCompression, GzipLevel, ZstdLevel};
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+
+use crate::error::{Error, Result};
+
+/// Parquet compression codec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    /// No compression.
+    None,
+    /// Snappy.
+    Snappy,
+    /// Gzip at a level 0-9 (`None`: the codec's default).
+    Gzip(Option<u32>),
+    /// LZ4 (the `LZ4_RAW` codec, which every current reader supports).
+    Lz4,
+    /// Zstandard at a level 1-22 (`None`: level 3).
+    Zstd(Option<i32>),
+}
+
+impl Compression {
+    /// Parses a codec name (`zstd`, `snappy`, `gzip`, `lz4`, `none`) and an optional level.
+    pub fn parse(name: &str, level: Option<i32>) -> Result<Self> {
+        let c = match name.to_ascii_lowercase().as_str() {
+            "none" | "uncompressed" => Compression::None,
+            "snappy" => Compression::Snappy,
+            "gzip" => Compression::Gzip(level.map(|l| u32::try_from(l).unwrap_or(u32::MAX))),
+            "lz4" | "lz4_raw" => Compression::Lz4,
+            "zstd" => Compression::Zstd(level),
+            other => {
+                return Err(Error::invalid(format!(
+                    "unknown compression {other:?}: use zstd, snappy, gzip, lz4 or none"
+                )))
+            }
+        };
+        if level.is_some()
+            && matches!(
+                c,
+                Compression::None | Compression::Snappy | Compression::Lz4
+            )
+        {
+            return Err(Error::invalid(format!(
+                "compression {name:?} takes no level"
+            )));
+        }
+        Ok(c)
+    }
+
+    fn to_parquet(self) -> Result<PqCompression> {
+        Ok(match self {
+            Compression::None => PqCompression::UNCOMPRESSED,
+            Compression::Snappy => PqCompression::SNAPPY,
+            Compression::Lz4 => PqCompression::LZ4_RAW,
+            Compression::Gzip(level) => PqCompression::GZIP(match level {
+                Some(l) => GzipLevel::try_new(l).map_err(|e| Error::invalid(e.to_string()))?,
+                None => GzipLevel::default(),
+            }),
+            Compression::Zstd(level) => PqCompression::ZSTD(match level {
+                Some(l) => ZstdLevel::try_new(l).map_err(|e| Error::invalid(e.to_string()))?,
+                None => ZstdLevel::default(),
+            }),
+        })
+    }
+}
+
+/// How to write Parquet.
+#[derive(Debug, Clone)]
+pub struct ParquetOptions {
+    /// Column codec.
+    pub compression: Compression,
+    /// Most rows in one row group.
+    pub row_group_rows: usize,
+}
+
+impl Default for ParquetOptions {
+    fn default() -> Self {
+        ParquetOptions {
+            compression: Compression::Zstd(None),
+            row_group_rows: 512 * 1024,
+        }
+    }
+}
+
+impl ParquetOptions {
+    fn properties(&self) -> Result<WriterProperties> {
+        if self.row_group_rows == 0 {
+            return Err(Error::invalid("row_group_size must be positive"));
+        }
+        Ok(WriterProperties::builder()
+            .set_compression(self.compression.to_parquet()?)
+            .set_max_row_group_row_count(Some(self.row_group_rows))
+            .set_statistics_enabled(EnabledStatistics::Page)
+            .set_dictionary_enabled(true)
+            .set_created_by(format!("logflow {}", env!("CARGO_PKG_VERSION")))
+            .build())
+    }
+}
+
+/// A file that appears at its final path only when [`AtomicFile::commit`] is called; if it is
+/// dropped first, the temporary file is removed.
+#[derive(Debug)]
+pub struct AtomicFile {
+    tmp: PathBuf,
+    dst: PathBuf,
+    done: bool,
+}
+
+impl AtomicFile {
+    /// Creates the temporary file beside `dst`.
+    pub fn create(dst: &Path) -> Result<(Self, File)> {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let name = dst.file_name().ok_or_else(|| {
+            Error::invalid(format!("output path {} has no file name", dst.display()))
+        })?;
+        if dst.is_dir() {
+            return Err(Error::invalid(format!(
+                "output path {} is a directory",
+                dst.display()
+            )));
+        }
+        let tmp = dst.with_file_name(format!(
+            ".{}.{}-{}.logflow-tmp",
+            name.to_string_lossy(),
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        let file = File::create(&tmp).map_err(|e| Error::from(e).with_path(dst))?;
+        Ok((
+            AtomicFile {
+                tmp,
+                dst: dst.to_path_buf(),
+                done: false,
+            },
+            file,
+        ))
+    }
+
+    /// Moves the finished file into place.
+    pub fn commit(mut self) -> Result<()> {
+        std::fs::rename(&self.tmp, &self.dst).map_err(|e| Error::from(e).with_path(&self.dst))?;
+        self.done = true;
+        Ok(())
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// Writes record batches to one Parquet file.
+pub struct ParquetSink {
+    writer: ArrowWriter<BufWriter<File>>,
+    file: AtomicFile,
+    rows: u64,
+}
+
+impl ParquetSink {
+    /// Starts a file at `dst` (under a temporary name until [`ParquetSink::finish`]).
+    pub fn create(dst: &Path, schema: SchemaRef, opts: &ParquetOptions) -> Result<Self> {
+        let props = opts.properties()?;
+        let (file, handle) = AtomicFile::create(dst)?;
+        let writer = ArrowWriter::try_new(
+            BufWriter::with_capacity(1 << 20, handle),
+            schema,
+            Some(props),
+        )
+        .map_err(|e| Error::from(e).with_path(dst))?;
+        Ok(ParquetSink {
+            writer,
+            file,
+            rows: 0,
+        })
+    }
+
+    /// Appends one batch.
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        self.writer
+            .write(batch)
+            .map_err(|e| Error::from(e).with_path(&self.file.dst))?;
+        self.rows += batch.num_rows() as u64;
+        Ok(())
+    }
+
+    /// Rows written so far.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Writes the footer, syncs, and moves the file into place. Returns its size in bytes.
+    pub fn finish(self) -> Result<u64> {
+        let ParquetSink { writer, file, .. } = self;
+        let dst = file.dst.clone();
+        let wrap = |e: Error| e.with_path(&dst);
+        let mut buffered = writer.into_inner().map_err(|e| wrap(e.into()))?;
+        buffered.flush().map_err(|e| wrap(e.into()))?;
+        let handle = buffered
+            .into_inner()
+            .map_err(|e| wrap(e.into_error().into()))?;
+        handle.sync_all().map_err(|e| wrap(e.into()))?;
+        let size = handle.metadata().map_err(|e| wrap(e.into()))?.len();
+        drop(handle);
+        file.commit()?;
+        Ok(size)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::{ArrayRef, Int64Array};
+    use std::sync::Arc;
+
+    fn batch() -> RecordBatch {
+        RecordBatch::try_from_iter([("x", Arc::new(Int64Array::from(vec![1, 2, 3])) as ArrayRef)])
+            .unwrap()
+    }
+
+    #[test]
+    fn codec_names() {
+        assert_eq!(
+            Compression::parse("ZSTD", Some(5)).unwrap(),
+            Compression::Zstd(Some(5))
+        );
+        assert_eq!(Compression::parse("lz4", None).unwrap(), Compression::Lz4);
+        assert!(Compression::parse("brotli2", None).is_err());
+        assert!(Compression::parse("snappy", Some(1)).is_err());
+    }
+
+    #[test]
+    fn finished_file_appears_and_dropped_file_does_not() {
+        let dir = std::env::temp_dir().join(format!("logflow-pq-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let done = dir.join("done.parquet");
+        let mut sink =
+            ParquetSink::create(&done, batch().schema(), &ParquetOptions::default()).unwrap();
+        sink.write(&batch()).unwrap();
+        assert!(sink.finish().unwrap() > 0);
+        assert!(done.exists());
+
+        let dropped = dir.join("dropped.parquet");
+        let mut sink =
+            ParquetSink::create(&dropped, batch().schema(), &ParquetOptions::default()).unwrap();
+        sink.write(&batch()).unwrap();
+        drop(sink);
+        assert!(!dropped.exists());
+        let left: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, vec![std::ffi::OsString::from("done.parquet")]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,126 @@
+//! `convert_csv` and `read_csv`: option parsing at the boundary, then the core with the GIL
+//! released.
+
+use std::path::PathBuf;
+
+use logflow_core::decode::csv::{CsvOptions, CsvReader};
+use logflow_core::pipeline::{self, Control, ConvertOptions};
+use logflow_core::write::parquet::{Compression, ParquetOptions};
+use logflow_core::Error;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use crate::error::PyLogflowResult;
+use crate::run::run_detached;
+use crate::stream::{PyBatchStream, PySchema};
+
+fn one_byte(what: &str, s: Option<&str>) -> Result<Option<u8>, Error> {
+    match s {
+        None => Ok(None),
+        Some(s) if s.len() == 1 && s.is_ascii() => Ok(s.bytes().next()),
+        Some("\\t") => Ok(Some(b'\t')),
+        Some(s) => Err(Error::invalid(format!(
+            "{what} must be one ASCII character, got {s:?}"
+        ))),
+    }
+}
+
+fn csv_options(
+    delimiter: Option<&str>,
+    quote: Option<&str>,
+    escape: Option<&str>,
+    header: Option<bool>,
+    batch_size: Option<usize>,
+) -> Result<CsvOptions, Error> {
+    let mut o = CsvOptions {
+        delimiter: one_byte("delimiter", delimiter)?,
+        quote: one_byte("quote", quote)?,
+        escape: one_byte("escape", escape)?,
+        header,
+        ..CsvOptions::default()
+    };
+    if let Some(n) = batch_size {
+        if n == 0 {
+            return Err(Error::invalid("batch_size must be positive"));
+        }
+        o.batch_rows = n;
+    }
+    Ok(o)
+}
+
+/// Converts a delimited text file to Parquet; returns the counts as a dict.
+#[pyfunction]
+#[pyo3(signature = (src, dst, *, delimiter=None, quote=Some("\""), escape=None, header=None,
+    compression="zstd", compression_level=None, row_group_size=None, batch_size=None, progress=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn convert_csv<'py>(
+    py: Python<'py>,
+    src: PathBuf,
+    dst: PathBuf,
+    delimiter: Option<&str>,
+    quote: Option<&str>,
+    escape: Option<&str>,
+    header: Option<bool>,
+    compression: &str,
+    compression_level: Option<i32>,
+    row_group_size: Option<usize>,
+    batch_size: Option<usize>,
+    progress: Option<Bound<'py, PyAny>>,
+) -> PyLogflowResult<Bound<'py, PyDict>> {
+    let mut parquet = ParquetOptions {
+        compression: Compression::parse(compression, compression_level)?,
+        ..ParquetOptions::default()
+    };
+    if let Some(n) = row_group_size {
+        parquet.row_group_rows = n;
+    }
+    let opts = ConvertOptions {
+        csv: csv_options(delimiter, quote, escape, header, batch_size)?,
+        parquet,
+    };
+    let ctl = Control::default();
+    let stats = run_detached(py, &ctl, progress.as_ref(), |ctl| {
+        pipeline::convert_csv_to_parquet(&src, &dst, &opts, ctl)
+    })?;
+    let d = PyDict::new(py);
+    d.set_item("rows_read", stats.rows_read)?;
+    d.set_item("rows_written", stats.rows_written)?;
+    d.set_item("rows_quarantined", stats.rows_quarantined)?;
+    d.set_item("rows_skipped", stats.rows_skipped)?;
+    d.set_item("bytes_read", stats.bytes_read)?;
+    d.set_item("bytes_written", stats.bytes_written)?;
+    d.set_item(
+        "files",
+        stats
+            .files
+            .iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect::<Vec<_>>(),
+    )?;
+    d.set_item("duration_s", stats.duration_s)?;
+    d.set_item("schema", PySchema::new(stats.schema))?;
+    Ok(d)
+}
+
+/// Opens a delimited text file as a one-shot Arrow stream. The header and the type-inference
+/// sample are read now, so a bad file fails here rather than in the consumer.
+#[pyfunction]
+#[pyo3(signature = (src, *, delimiter=None, quote=Some("\""), escape=None, header=None, batch_size=None))]
+pub fn read_csv(
+    py: Python<'_>,
+    src: PathBuf,
+    delimiter: Option<&str>,
+    quote: Option<&str>,
+    escape: Option<&str>,
+    header: Option<bool>,
+    batch_size: Option<usize>,
+) -> PyLogflowResult<PyBatchStream> {
+    let opts = csv_options(delimiter, quote, escape, header, batch_size)?;
+    let ctl = Control::default();
+    let reader = run_detached(py, &ctl, None, |_| {
+        let (file, _) = pipeline::open_input(&src)?;
+        CsvReader::new(file, &opts).map_err(|e| e.with_path(&src))
+    })?;
+    let reader = reader.with_path(&src);
+    Ok(PyBatchStream::new(Box::new(reader.into_arrow())))
+}

@@ -1,0 +1,30 @@
+//! `logflow._native`: the thin binding over logflow-core. Python wrappers in
+//! `python/logflow` own the public signatures and docs; this module parses options once,
+//! releases the GIL for all heavy work, and maps errors to `logflow.errors`.
+
+mod csv;
+mod error;
+mod run;
+mod stream;
+
+use pyo3::prelude::*;
+
+/// The native module.
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add(
+        "build_profile",
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        },
+    )?;
+    m.add_function(wrap_pyfunction!(csv::convert_csv, m)?)?;
+    m.add_function(wrap_pyfunction!(csv::read_csv, m)?)?;
+    m.add_class::<stream::PyBatchStream>()?;
+    m.add_class::<stream::PyBatch>()?;
+    m.add_class::<stream::PySchema>()?;
+    Ok(())
+}

@@ -1,0 +1,76 @@
+//! Running core jobs off the GIL while staying responsive to Ctrl-C.
+//!
+//! The job runs on a worker thread; this thread waits for it in slices of at most 100 ms with
+//! the GIL released, and between slices re-attaches to run pending signal handlers
+//! (`check_signals`) and report progress. A raised signal cancels the job through its
+//! [`Control`], and the job's own cleanup (no partial output) runs before we return.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{channel, RecvTimeoutError};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use logflow_core::pipeline::Control;
+use logflow_core::{Error, Result};
+use pyo3::prelude::*;
+
+use crate::error::{PyLogflowError, PyLogflowResult};
+
+const SLICE: Duration = Duration::from_millis(100);
+
+/// Runs `job` on a worker thread with the GIL released; see the module docs.
+pub fn run_detached<T, F>(
+    py: Python<'_>,
+    ctl: &Control,
+    progress: Option<&Bound<'_, PyAny>>,
+    job: F,
+) -> PyLogflowResult<T>
+where
+    T: Send,
+    F: FnOnce(&Control) -> Result<T> + Send,
+{
+    std::thread::scope(|s| {
+        let (tx, rx) = channel();
+        // `detach` needs a `Sync` closure; the receiver alone is only `Send`.
+        let rx = Mutex::new(rx);
+        let recv = |timeout: Option<Duration>| {
+            let rx = rx.lock().map_err(|_| RecvTimeoutError::Disconnected)?;
+            match timeout {
+                Some(t) => rx.recv_timeout(t),
+                None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+            }
+        };
+        s.spawn(move || {
+            let out = catch_unwind(AssertUnwindSafe(|| job(ctl))).unwrap_or_else(|_| {
+                Err(Error::invalid("internal error: a logflow worker panicked"))
+            });
+            let _ = tx.send(out);
+        });
+        loop {
+            match py.detach(|| recv(Some(SLICE))) {
+                Ok(out) => return out.map_err(PyLogflowError::from),
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Err(Error::invalid("internal error: a logflow worker vanished").into())
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+            let interrupted = py.check_signals().and_then(|()| match progress {
+                Some(cb) => cb
+                    .call1((
+                        ctl.bytes_read.load(Ordering::Relaxed),
+                        ctl.bytes_total.load(Ordering::Relaxed),
+                        ctl.rows_read.load(Ordering::Relaxed),
+                    ))
+                    .map(drop),
+                None => Ok(()),
+            });
+            if let Err(e) = interrupted {
+                ctl.cancel();
+                // Wait for the job to unwind (it removes its partial output), then re-raise.
+                let _ = py.detach(|| recv(None));
+                return Err(e.into());
+            }
+        }
+    })
+}

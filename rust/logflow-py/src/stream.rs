@@ -1,0 +1,143 @@
+//! Arrow streams handed to Python through the Arrow PyCapsule interface.
+
+use std::sync::{Arc, Mutex};
+
+use arrow_array::ffi::{FFI_ArrowArray, FFI_ArrowSchema};
+use arrow_array::ffi_stream::FFI_ArrowArrayStream;
+use arrow_array::{Array, RecordBatch, RecordBatchReader, StructArray};
+use arrow_schema::SchemaRef;
+use logflow_core::pipeline::Control;
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyCapsule, PyTuple};
+
+use crate::error::PyLogflowResult;
+use crate::run::run_detached;
+
+/// The reader behind a stream: any core batch source.
+pub type BoxedReader = Box<dyn RecordBatchReader + Send>;
+
+/// A one-shot stream of record batches.
+#[pyclass(name = "BatchStream", module = "logflow._native", frozen)]
+pub struct PyBatchStream {
+    schema: SchemaRef,
+    reader: Mutex<Option<BoxedReader>>,
+}
+
+impl PyBatchStream {
+    /// Wraps a reader.
+    pub fn new(reader: BoxedReader) -> Self {
+        PyBatchStream {
+            schema: reader.schema(),
+            reader: Mutex::new(Some(reader)),
+        }
+    }
+
+    fn take(&self) -> PyResult<BoxedReader> {
+        self.reader
+            .lock()
+            .map_err(|_| PyRuntimeError::new_err("stream lock poisoned"))?
+            .take()
+            .ok_or_else(|| {
+                PyValueError::new_err("this stream was already consumed; call logflow.read() again")
+            })
+    }
+}
+
+fn schema_capsule<'py>(py: Python<'py>, schema: &SchemaRef) -> PyResult<Bound<'py, PyCapsule>> {
+    let ffi = FFI_ArrowSchema::try_from(schema.as_ref())
+        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+    PyCapsule::new_with_value(py, ffi, c"arrow_schema")
+}
+
+#[pymethods]
+impl PyBatchStream {
+    /// Exports the remaining batches as an `ArrowArrayStream` capsule (consumes the stream).
+    #[pyo3(signature = (requested_schema=None))]
+    fn __arrow_c_stream__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyCapsule>> {
+        // The schema is fixed by the data; a request for another one is not honoured (the
+        // protocol allows this), the consumer casts if it must.
+        let _ = requested_schema;
+        let stream = FFI_ArrowArrayStream::new(self.take()?);
+        PyCapsule::new_with_value(py, stream, c"arrow_array_stream")
+    }
+
+    /// Exports the schema as an `ArrowSchema` capsule.
+    fn __arrow_c_schema__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyCapsule>> {
+        schema_capsule(py, &self.schema)
+    }
+
+    /// Decodes the next batch with the GIL released; `None` at the end.
+    fn next_batch(&self, py: Python<'_>) -> PyLogflowResult<Option<PyBatch>> {
+        let mut guard = self
+            .reader
+            .lock()
+            .map_err(|_| PyRuntimeError::new_err("stream lock poisoned"))?;
+        let Some(reader) = guard.as_mut() else {
+            return Err(PyValueError::new_err(
+                "this stream was already consumed; call logflow.read() again",
+            )
+            .into());
+        };
+        let ctl = Control::default();
+        let next = run_detached(py, &ctl, None, |_| {
+            reader.next().transpose().map_err(logflow_core::Error::from)
+        })?;
+        if next.is_none() {
+            *guard = None;
+        }
+        Ok(next.map(|b| PyBatch(Arc::new(b))))
+    }
+}
+
+/// One record batch, exportable through `__arrow_c_array__`.
+#[pyclass(name = "Batch", module = "logflow._native", frozen)]
+pub struct PyBatch(Arc<RecordBatch>);
+
+#[pymethods]
+impl PyBatch {
+    /// Exports the batch as a struct array: `(ArrowSchema capsule, ArrowArray capsule)`.
+    #[pyo3(signature = (requested_schema=None))]
+    fn __arrow_c_array__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyTuple>> {
+        let _ = requested_schema;
+        let data = StructArray::from(self.0.as_ref().clone()).into_data();
+        let array = FFI_ArrowArray::new(&data);
+        let schema = FFI_ArrowSchema::try_from(data.data_type())
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let schema = PyCapsule::new_with_value(py, schema, c"arrow_schema")?;
+        let array = PyCapsule::new_with_value(py, array, c"arrow_array")?;
+        PyTuple::new(py, [schema.into_any(), array.into_any()])
+    }
+
+    /// Number of rows.
+    #[getter]
+    fn num_rows(&self) -> usize {
+        self.0.num_rows()
+    }
+}
+
+/// A schema, exportable through `__arrow_c_schema__`.
+#[pyclass(name = "Schema", module = "logflow._native", frozen)]
+pub struct PySchema(SchemaRef);
+
+impl PySchema {
+    /// Wraps a schema.
+    pub fn new(schema: SchemaRef) -> Self {
+        PySchema(schema)
+    }
+}
+
+#[pymethods]
+impl PySchema {
+    fn __arrow_c_schema__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyCapsule>> {
+        schema_capsule(py, &self.0)
+    }
+}
