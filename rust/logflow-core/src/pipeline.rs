@@ -110,19 +110,24 @@ pub fn convert_csv_to_parquet(
     let start = csv::start(file, &opts.csv, Some(ctl.bytes_read.clone())).map_err(with_src)?;
     let decoder = start.decoder;
     let schema = decoder.schema();
-    let mut sink = ParquetSink::create(dst, schema.clone(), &opts.parquet)?;
+    // The first block is decoded here: its batch is the sample the sink tunes encodings on.
+    let first = start
+        .first
+        .map(|b| decoder.decode(&b))
+        .transpose()
+        .map_err(with_src)?;
+    let mut sink = ParquetSink::create(dst, schema.clone(), &opts.parquet, first.as_ref())?;
+    if let Some(batch) = &first {
+        ctl.rows_read
+            .fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
+        sink.write(batch)?;
+    }
     let mut tokenizer = start.tokenizer;
-    let first = start.first;
 
     let (block_tx, block_rx) = sync_channel::<RowBlock>(CHANNEL_DEPTH);
     let (batch_tx, batch_rx) = sync_channel::<Result<RecordBatch>>(CHANNEL_DEPTH);
     let outcome = std::thread::scope(|s| {
         let tokenize = s.spawn(move || -> Result<()> {
-            if let Some(b) = first {
-                if block_tx.send(b).is_err() {
-                    return Ok(());
-                }
-            }
             loop {
                 ctl.check()?;
                 match tokenizer.next_block()? {

@@ -77,7 +77,12 @@ pub const NULL_TOKENS: &[&[u8]] = &[
 /// Whether `b` is a null in a typed column.
 #[inline]
 pub fn is_null_token(b: &[u8]) -> bool {
-    b.is_empty() || NULL_TOKENS.contains(&b)
+    match b.first() {
+        None => true,
+        // Every token starts with one of these; most values are rejected on the first byte.
+        Some(b'N' | b'n' | b'-') => NULL_TOKENS.contains(&b),
+        Some(_) => false,
+    }
 }
 
 const BOOL: u8 = 1;

@@ -140,13 +140,16 @@ pub struct Tokenizer<R> {
     eof: bool,
     /// Input offset of `buf[start]`.
     offset: u64,
-    /// Line feeds skipped between records (csv-core does not see them).
-    skipped_lines: u64,
+    /// Line feeds csv-core did not see: blank lines skipped between records and records
+    /// taken by the fast path.
+    extra_lines: u64,
     records: u64,
     batch_rows: usize,
     batch_bytes: usize,
     max_record_bytes: usize,
     bytes_read: Option<Arc<AtomicU64>>,
+    delimiter: u8,
+    quote: Option<u8>,
 }
 
 impl<R: Read> Tokenizer<R> {
@@ -168,12 +171,14 @@ impl<R: Read> Tokenizer<R> {
             end: 0,
             eof: false,
             offset: 0,
-            skipped_lines: 0,
+            extra_lines: 0,
             records: 0,
             batch_rows: opts.batch_rows,
             batch_bytes: opts.batch_bytes,
             max_record_bytes: opts.max_record_bytes,
             bytes_read: None,
+            delimiter,
+            quote: opts.quote,
         }
     }
 
@@ -226,14 +231,28 @@ impl<R: Read> Tokenizer<R> {
         }
     }
 
-    /// The position where the next record starts (after skipping blank lines).
+    /// Moves to where the next record starts: past a UTF-8 byte order mark at the very start
+    /// and past blank lines.
     fn skip_blank_lines(&mut self) -> Result<()> {
+        if self.offset == 0 {
+            while self.end - self.start < 3 && !self.eof {
+                self.fill()?;
+            }
+            if self
+                .buf
+                .get(self.start..self.end)
+                .is_some_and(|b| b.starts_with(b"\xef\xbb\xbf"))
+            {
+                self.start += 3;
+                self.offset += 3;
+            }
+        }
         loop {
             while let Some(&c) = self.buf.get(self.start).filter(|_| self.start < self.end) {
                 if c != b'\n' && c != b'\r' {
                     return Ok(());
                 }
-                self.skipped_lines += u64::from(c == b'\n');
+                self.extra_lines += u64::from(c == b'\n');
                 self.start += 1;
                 self.offset += 1;
             }
@@ -249,9 +268,12 @@ impl<R: Read> Tokenizer<R> {
         self.skip_blank_lines()?;
         let position = Position {
             byte: self.offset,
-            line: self.core.line() + self.skipped_lines,
+            line: self.core.line() + self.extra_lines,
             record: self.records,
         };
+        if self.fast_record(block, position) {
+            return Ok(true);
+        }
         let first_field = block.ends.len();
         let data_start = block.data.len();
         let mut out = data_start;
@@ -341,6 +363,49 @@ impl<R: Read> Tokenizer<R> {
                 }
             }
         }
+    }
+
+    /// Takes the next record without csv-core when it is one whole buffered line with no
+    /// quote and no carriage return except a final one: then splitting at the delimiter is
+    /// exactly what csv-core would do, several times faster.
+    fn fast_record(&mut self, block: &mut RowBlock, position: Position) -> bool {
+        let avail = self.buf.get(self.start..self.end).unwrap_or_default();
+        let Some(nl) = memchr::memchr(b'\n', avail) else {
+            return false;
+        };
+        let mut line = avail.get(..nl).unwrap_or_default();
+        if let Some((b'\r', rest)) = line.split_last() {
+            line = rest;
+        }
+        let special = match self.quote {
+            Some(q) => memchr::memchr2(q, b'\r', line),
+            None => memchr::memchr(b'\r', line),
+        };
+        if special.is_some() {
+            return false;
+        }
+        let first_field = block.ends.len();
+        let mut last = 0;
+        for d in memchr::memchr_iter(self.delimiter, line) {
+            block
+                .data
+                .extend_from_slice(line.get(last..d).unwrap_or_default());
+            block.ends.push(block.data.len());
+            last = d + 1;
+        }
+        block
+            .data
+            .extend_from_slice(line.get(last..).unwrap_or_default());
+        block.ends.push(block.data.len());
+        block.rows.push(RowMeta {
+            first_field,
+            fields: block.ends.len() - first_field,
+            position,
+        });
+        self.start += nl + 1;
+        self.offset += nl as u64 + 1;
+        self.extra_lines += 1;
+        true
     }
 
     #[cold]

@@ -6,11 +6,19 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use arrow_array::RecordBatch;
-use arrow_schema::SchemaRef;
+use std::collections::HashSet;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{
+    Float64Type, Int64Type, TimestampMicrosecondType, TimestampMillisecondType,
+    TimestampNanosecondType, TimestampSecondType,
+};
+use arrow_array::{Array, RecordBatch};
+use arrow_schema::{DataType, SchemaRef, TimeUnit};
 use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression as PqCompression, GzipLevel, ZstdLevel};
+use parquet::basic::{Compression as PqCompression, Encoding, GzipLevel, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::schema::types::ColumnPath;
 
 use crate::error::{Error, Result};
 
@@ -93,17 +101,104 @@ impl Default for ParquetOptions {
 }
 
 impl ParquetOptions {
-    fn properties(&self) -> Result<WriterProperties> {
+    fn properties(&self, sample: Option<&RecordBatch>) -> Result<WriterProperties> {
         if self.row_group_rows == 0 {
             return Err(Error::invalid("row_group_size must be positive"));
         }
-        Ok(WriterProperties::builder()
+        let mut b = WriterProperties::builder()
             .set_compression(self.compression.to_parquet()?)
             .set_max_row_group_row_count(Some(self.row_group_rows))
             .set_statistics_enabled(EnabledStatistics::Page)
             .set_dictionary_enabled(true)
-            .set_created_by(format!("logflow {}", env!("CARGO_PKG_VERSION")))
-            .build())
+            .set_created_by(format!("logflow {}", env!("CARGO_PKG_VERSION")));
+        if let Some(batch) = sample {
+            for (field, col) in batch.schema().fields().iter().zip(batch.columns()) {
+                let path = ColumnPath::new(vec![field.name().clone()]);
+                match encoding_for(col.as_ref()) {
+                    ColumnEncoding::Dictionary => {}
+                    ColumnEncoding::Plain => b = b.set_column_dictionary_enabled(path, false),
+                    ColumnEncoding::Delta => {
+                        b = b
+                            .set_column_dictionary_enabled(path.clone(), false)
+                            .set_column_encoding(path, Encoding::DELTA_BINARY_PACKED);
+                    }
+                }
+            }
+        }
+        Ok(b.build())
+    }
+}
+
+/// How a column is encoded, chosen from a sample of its values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ColumnEncoding {
+    /// Dictionary + RLE (the default): few distinct values.
+    Dictionary,
+    /// Plain: mostly distinct values, where building a dictionary only costs time.
+    Plain,
+    /// Delta binary packed: mostly distinct, ascending integers (ids, timestamps).
+    Delta,
+}
+
+/// Rows of the sample looked at; enough to tell "mostly distinct" from "few values".
+const SAMPLE_ROWS: usize = 8192;
+
+fn encoding_for(col: &dyn Array) -> ColumnEncoding {
+    let n = col.len().min(SAMPLE_ROWS);
+    if n < 64 {
+        return ColumnEncoding::Dictionary;
+    }
+    let mostly_distinct = |distinct: usize| distinct * 2 > n;
+    match col.data_type() {
+        DataType::Utf8 => {
+            let s = col.as_string::<i32>();
+            let distinct: HashSet<&str> = s.iter().take(n).flatten().collect();
+            if mostly_distinct(distinct.len()) {
+                ColumnEncoding::Plain
+            } else {
+                ColumnEncoding::Dictionary
+            }
+        }
+        DataType::Int64 | DataType::Timestamp(_, _) => {
+            let values: &[i64] = match col.data_type() {
+                DataType::Int64 => col.as_primitive::<Int64Type>().values(),
+                DataType::Timestamp(TimeUnit::Second, _) => {
+                    col.as_primitive::<TimestampSecondType>().values()
+                }
+                DataType::Timestamp(TimeUnit::Millisecond, _) => {
+                    col.as_primitive::<TimestampMillisecondType>().values()
+                }
+                DataType::Timestamp(TimeUnit::Microsecond, _) => {
+                    col.as_primitive::<TimestampMicrosecondType>().values()
+                }
+                DataType::Timestamp(TimeUnit::Nanosecond, _) => {
+                    col.as_primitive::<TimestampNanosecondType>().values()
+                }
+                _ => return ColumnEncoding::Dictionary,
+            };
+            let head = values.get(..n).unwrap_or_default();
+            if col.null_count() > 0 {
+                return ColumnEncoding::Dictionary;
+            }
+            let distinct: HashSet<i64> = head.iter().copied().collect();
+            if !mostly_distinct(distinct.len()) {
+                ColumnEncoding::Dictionary
+            } else if head.windows(2).all(|w| matches!(w, [a, b] if a <= b)) {
+                ColumnEncoding::Delta
+            } else {
+                ColumnEncoding::Plain
+            }
+        }
+        DataType::Float64 => {
+            let f = col.as_primitive::<Float64Type>();
+            let distinct: HashSet<u64> = f.iter().take(n).flatten().map(f64::to_bits).collect();
+            if mostly_distinct(distinct.len()) {
+                ColumnEncoding::Plain
+            } else {
+                ColumnEncoding::Dictionary
+            }
+        }
+        _ => ColumnEncoding::Dictionary,
     }
 }
 
@@ -171,8 +266,17 @@ pub struct ParquetSink {
 
 impl ParquetSink {
     /// Starts a file at `dst` (under a temporary name until [`ParquetSink::finish`]).
-    pub fn create(dst: &Path, schema: SchemaRef, opts: &ParquetOptions) -> Result<Self> {
-        let props = opts.properties()?;
+    ///
+    /// `sample`, usually the first batch, lets the sink choose each column's encoding:
+    /// dictionary for repetitive columns, plain for mostly distinct ones, delta for ascending
+    /// ids and timestamps.
+    pub fn create(
+        dst: &Path,
+        schema: SchemaRef,
+        opts: &ParquetOptions,
+        sample: Option<&RecordBatch>,
+    ) -> Result<Self> {
+        let props = opts.properties(sample)?;
         let (file, handle) = AtomicFile::create(dst)?;
         let writer = ArrowWriter::try_new(
             BufWriter::with_capacity(1 << 20, handle),
@@ -231,6 +335,22 @@ mod tests {
     }
 
     #[test]
+    fn encodings_follow_the_sample() {
+        let ids: ArrayRef = Arc::new(Int64Array::from_iter_values(0..1000));
+        let few: ArrayRef = Arc::new(Int64Array::from_iter_values((0..1000).map(|i| i % 7)));
+        let shuffled: ArrayRef = Arc::new(Int64Array::from_iter_values(
+            (0..1000).map(|i| (i * 7919) % 1000),
+        ));
+        let words: ArrayRef = Arc::new(arrow_array::StringArray::from_iter_values(
+            (0..1000).map(|i| format!("w{i}")),
+        ));
+        assert_eq!(encoding_for(ids.as_ref()), ColumnEncoding::Delta);
+        assert_eq!(encoding_for(few.as_ref()), ColumnEncoding::Dictionary);
+        assert_eq!(encoding_for(shuffled.as_ref()), ColumnEncoding::Plain);
+        assert_eq!(encoding_for(words.as_ref()), ColumnEncoding::Plain);
+    }
+
+    #[test]
     fn codec_names() {
         assert_eq!(
             Compression::parse("ZSTD", Some(5)).unwrap(),
@@ -247,14 +367,15 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let done = dir.join("done.parquet");
         let mut sink =
-            ParquetSink::create(&done, batch().schema(), &ParquetOptions::default()).unwrap();
+            ParquetSink::create(&done, batch().schema(), &ParquetOptions::default(), None).unwrap();
         sink.write(&batch()).unwrap();
         assert!(sink.finish().unwrap() > 0);
         assert!(done.exists());
 
         let dropped = dir.join("dropped.parquet");
         let mut sink =
-            ParquetSink::create(&dropped, batch().schema(), &ParquetOptions::default()).unwrap();
+            ParquetSink::create(&dropped, batch().schema(), &ParquetOptions::default(), None)
+                .unwrap();
         sink.write(&batch()).unwrap();
         drop(sink);
         assert!(!dropped.exists());
