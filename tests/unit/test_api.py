@@ -1,0 +1,165 @@
+"""The public surface: a snapshot of ``__all__``, docstrings, and native-symbol coverage."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import re
+import types
+
+import pytest
+
+import logflow
+import logflow.io
+from logflow import _native, errors
+
+PUBLIC = ["ConvertResult", "Stream", "__version__", "convert", "errors", "read"]
+
+# Every public name of logflow._native must either be used by a Python wrapper (the check
+# below looks for `_native.<name>` in the wrapper sources) or be listed here with a reason.
+NATIVE_ALLOWLIST = {
+    "__version__": "re-exported as logflow.__version__",
+    "build_profile": "diagnostic only (debug/release), not part of the public API",
+    "BatchStream": "returned by read_csv and wrapped by logflow.Stream",
+    "Batch": "returned by BatchStream.next_batch, converted to pyarrow.RecordBatch by Stream",
+    "Schema": "returned inside convert_csv's stats, converted to pyarrow.Schema by convert",
+}
+NATIVE_EXPECTED = {
+    "convert_csv",
+    "read_csv",
+    "BatchStream",
+    "Batch",
+    "Schema",
+    "__version__",
+    "build_profile",
+}
+
+
+def test_api_all_snapshot():
+    assert sorted(logflow.__all__) == PUBLIC
+
+
+def test_api_all_names_exist():
+    for name in logflow.__all__:
+        assert hasattr(logflow, name), name
+
+
+def test_api_no_unlisted_public_names():
+    public = {n for n in vars(logflow) if not n.startswith("_")}
+    # submodules imported as a side effect are fine; anything else must be in __all__
+    extra = {
+        n
+        for n in public - set(logflow.__all__)
+        if not isinstance(getattr(logflow, n), types.ModuleType)
+    }
+    assert extra == set()
+
+
+def test_api_version_is_a_version_string():
+    assert re.fullmatch(r"\d+\.\d+\.\d+([.-]?\w+)*", logflow.__version__)
+    assert logflow.__version__ == _native.__version__
+
+
+def _public_callables():
+    for name in logflow.__all__:
+        obj = getattr(logflow, name)
+        if callable(obj):
+            yield name, obj
+            if inspect.isclass(obj):
+                for attr, member in vars(obj).items():
+                    if not attr.startswith("_") and (
+                        callable(member) or isinstance(member, property)
+                    ):
+                        yield f"{name}.{attr}", member
+
+
+@pytest.mark.parametrize(("name", "obj"), list(_public_callables()), ids=lambda x: str(x))
+def test_api_public_callables_have_docstrings(name, obj):
+    doc = inspect.getdoc(obj.fget if isinstance(obj, property) else obj)
+    assert doc and doc.strip(), f"{name} has no docstring"
+
+
+def test_api_module_docstrings():
+    for module in (logflow, logflow.io, errors):
+        assert inspect.getdoc(module), module.__name__
+
+
+def test_api_errors_have_docstrings():
+    for name in errors.__all__:
+        assert inspect.getdoc(getattr(errors, name)), name
+
+
+def test_api_native_symbols_expected():
+    public = {n for n in dir(_native) if not n.startswith("_") or n == "__version__"}
+    assert public == NATIVE_EXPECTED, "native module changed: update the wrappers and this test"
+
+
+def test_api_native_symbols_wrapped_or_allowlisted():
+    sources = inspect.getsource(logflow) + inspect.getsource(logflow.io)
+    missing = []
+    native = {n for n in dir(_native) if not n.startswith("_") or n == "__version__"}
+    for name in sorted(native):
+        used = re.search(rf"_native\.{re.escape(name)}\b", sources) or re.search(
+            rf"from logflow\._native import [^\n]*\b{re.escape(name)}\b", sources
+        )
+        if not used and name not in NATIVE_ALLOWLIST:
+            missing.append(name)
+    assert missing == [], f"native symbols neither wrapped nor allowlisted: {missing}"
+
+
+def test_api_native_allowlist_has_no_stale_entries():
+    assert set(NATIVE_ALLOWLIST) <= set(dir(_native))
+
+
+def test_api_convert_result_is_frozen_dataclass(sample_csv, out_dir):
+    assert dataclasses.is_dataclass(logflow.ConvertResult)
+    params = logflow.ConvertResult.__dataclass_params__
+    assert params.frozen
+    r = logflow.convert(sample_csv, out_dir / "s.parquet")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        r.rows_written = 0  # type: ignore[misc]
+    fields = [f.name for f in dataclasses.fields(r)]
+    assert fields == [
+        "rows_read",
+        "rows_written",
+        "rows_quarantined",
+        "rows_skipped",
+        "bytes_read",
+        "bytes_written",
+        "files",
+        "duration_s",
+        "schema",
+    ]
+    assert isinstance(r.files, tuple)
+
+
+def test_api_convert_keyword_only_options():
+    sig = inspect.signature(logflow.convert)
+    positional = [
+        p.name
+        for p in sig.parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+    assert positional == ["src", "dst"]
+    assert sig.parameters["compression"].default == "zstd"
+
+
+def test_api_read_keyword_only_options():
+    sig = inspect.signature(logflow.read)
+    positional = [
+        p.name
+        for p in sig.parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+    assert positional == ["src"]
+
+
+def test_api_native_classes_are_frozen(sample_csv):
+    # pyo3 `frozen` classes with no __dict__ reject new attributes on instances.
+    stream = _native.read_csv(str(sample_csv))
+    with pytest.raises(AttributeError):
+        stream.anything = 1  # type: ignore[attr-defined]
+    batch = stream.next_batch()
+    assert batch is not None and batch.num_rows == 12
+    with pytest.raises(AttributeError):
+        batch.num_rows = 0  # type: ignore[misc]

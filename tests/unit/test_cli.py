@@ -1,0 +1,181 @@
+"""The ``logflow`` command line, run as a real subprocess."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pyarrow.parquet as pq
+import pytest
+
+import logflow
+
+MODULE = [sys.executable, "-m", "logflow.cli"]
+
+
+def _script() -> list[str]:
+    path = shutil.which("logflow")
+    if path is None:
+        pytest.skip("the `logflow` console script is not on PATH (wheel not installed?)")
+    return [path]
+
+
+@pytest.fixture(params=["module", "script"])
+def cli(request) -> list[str]:
+    """The command to run: ``python -m logflow.cli`` or the ``logflow`` console script."""
+    return MODULE if request.param == "module" else _script()
+
+
+def run(
+    cmd: list[str], *args: str | os.PathLike[str], timeout: float = 60
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*cmd, *map(str, args)], capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def assert_one_error_line(proc: subprocess.CompletedProcess) -> str:
+    assert proc.returncode == 1, (proc.returncode, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("logflow: error: "), lines[0]
+    return lines[0]
+
+
+# ------------------------------------------------------------------------------- success
+
+
+def test_cli_convert_success_summary(cli, sample_csv, out_dir):
+    dst = out_dir / "sample.parquet"
+    proc = run(cli, "convert", sample_csv, dst)
+    assert proc.returncode == 0, proc.stderr
+    assert "12 rows written" in proc.stdout
+    assert str(dst) in proc.stdout
+    assert pq.read_table(dst).num_rows == 12
+    assert proc.stderr == ""  # no progress bar when stderr is not a terminal
+
+
+def test_cli_convert_quiet_prints_nothing(sample_csv, out_dir):
+    dst = out_dir / "q.parquet"
+    proc = run(MODULE, "convert", "-q", sample_csv, dst)
+    assert proc.returncode == 0
+    assert proc.stdout == proc.stderr == ""
+    assert dst.is_file()
+
+
+def test_cli_version(cli):
+    proc = run(cli, "--version")
+    assert proc.returncode == 0
+    assert proc.stdout.strip() == f"logflow {logflow.__version__}"
+
+
+def test_cli_compression_snappy(cli, sample_csv, out_dir):
+    dst = out_dir / "snappy.parquet"
+    proc = run(cli, "convert", sample_csv, dst, "--compression", "snappy")
+    assert proc.returncode == 0, proc.stderr
+    assert pq.ParquetFile(dst).metadata.row_group(0).column(0).compression == "SNAPPY"
+
+
+def test_cli_delimiter_and_no_header(write_csv, out_dir):
+    src = write_csv("1;a\n2;b\n")
+    dst = out_dir / "x.parquet"
+    proc = run(MODULE, "convert", src, dst, "--delimiter", ";", "--no-header")
+    assert proc.returncode == 0, proc.stderr
+    assert pq.read_table(dst).num_rows == 2
+
+
+def test_cli_row_group_size(sample_csv, out_dir):
+    dst = out_dir / "rg.parquet"
+    proc = run(MODULE, "convert", sample_csv, dst, "--row-group-size", "5")
+    assert proc.returncode == 0, proc.stderr
+    assert pq.ParquetFile(dst).metadata.num_row_groups == 3
+
+
+# -------------------------------------------------------------------------------- errors
+
+
+def test_cli_ragged_input_one_line_error(cli, write_csv, out_dir, list_dir):
+    src = write_csv("a,b,c\n1,2,3\n4,5\n")
+    line = assert_one_error_line(run(cli, "convert", src, out_dir / "x.parquet"))
+    assert str(src) in line
+    assert "line 3" in line
+    assert list_dir(out_dir) == []
+
+
+def test_cli_missing_input_one_line_error(cli, in_dir, out_dir, list_dir):
+    src = in_dir / "missing.csv"
+    line = assert_one_error_line(run(cli, "convert", src, out_dir / "x.parquet"))
+    assert str(src) in line
+    assert list_dir(out_dir) == []
+
+
+def test_cli_directory_input_one_line_error(cli, in_dir, out_dir, list_dir):
+    line = assert_one_error_line(run(cli, "convert", in_dir, out_dir / "x.parquet"))
+    assert "directory" in line
+    assert list_dir(out_dir) == []
+
+
+def test_cli_empty_input_one_line_error(cli, write_csv, out_dir, list_dir):
+    src = write_csv(b"")
+    line = assert_one_error_line(run(cli, "convert", src, out_dir / "x.parquet"))
+    assert "empty" in line
+    assert list_dir(out_dir) == []
+
+
+def test_cli_unsupported_format_one_line_error(write_csv, out_dir):
+    src = write_csv("{}", name="x.json")
+    line = assert_one_error_line(run(MODULE, "convert", src, out_dir / "x.parquet"))
+    assert "JSON" in line
+
+
+def test_cli_output_is_directory_one_line_error(sample_csv, out_dir):
+    assert_one_error_line(run(MODULE, "convert", sample_csv, out_dir))
+
+
+def test_cli_usage_error_exits_2(sample_csv):
+    proc = run(MODULE, "convert", sample_csv)  # missing DST
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    proc = run(MODULE, "convert", sample_csv, "x.parquet", "--compression", "brotli")
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+
+
+# ------------------------------------------------------------------------------- Ctrl-C
+
+
+@pytest.mark.slow
+def test_cli_sigint_exits_promptly_and_cleans_up(csv_150mb, out_dir, list_dir):
+    dst = out_dir / "big.parquet"
+    proc = subprocess.Popen(
+        [*MODULE, "convert", str(csv_150mb), str(dst)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        # Wait until the conversion is really under way: its temporary file shows up.
+        deadline = time.monotonic() + 30
+        while not list_dir(out_dir):
+            assert proc.poll() is None, f"finished before it could be interrupted: {proc.stderr}"
+            assert time.monotonic() < deadline, "conversion never started"
+            time.sleep(0.01)
+        time.sleep(0.2)
+        assert proc.poll() is None, "conversion finished before SIGINT; make the input larger"
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=10)
+        took = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert took < 2.0, f"took {took:.2f} s to stop after SIGINT"
+    assert proc.returncode in (130, -signal.SIGINT), (proc.returncode, stderr)
+    assert "Traceback" not in stderr
+    assert list_dir(out_dir) == [], "output or temporary file left after SIGINT"

@@ -1,0 +1,252 @@
+"""logflow.read: the one-shot Arrow stream and its interop with pyarrow, polars and DuckDB."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import logflow
+from logflow.errors import DecodeError
+
+
+def _duckdb_table(rel: duckdb.DuckDBPyRelation) -> pa.Table:
+    for name in ("to_arrow_table", "fetch_arrow_table"):
+        if hasattr(rel, name):
+            return getattr(rel, name)()
+    return rel.arrow()
+
+
+def _polars_frame(obj: pl.DataFrame | pl.Series) -> pl.DataFrame:
+    # polars >= 1.x turns a bare ArrowStreamExportable into a Series of structs
+    return obj.struct.unnest() if isinstance(obj, pl.Series) else obj
+
+
+# ------------------------------------------------------------------------------- interop
+
+
+def test_read_pyarrow_table_matches_pyarrow_csv(sample_csv, reference_reader, same_data):
+    table = pa.table(logflow.read(sample_csv))
+    assert table.num_rows == 12
+    same_data(table, reference_reader(sample_csv))
+
+
+def test_read_pyarrow_table_event_log(event_log_csv, reference_reader, same_data):
+    table = pa.table(logflow.read(event_log_csv))
+    assert table.num_rows == 200_000
+    same_data(table, reference_reader(event_log_csv))
+
+
+def test_read_polars_from_arrow(sample_csv, reference_reader, same_data):
+    df = _polars_frame(pl.from_arrow(logflow.read(sample_csv)))
+    assert df.shape == (12, 6)
+    assert df.schema["ts"] == pl.Datetime("us")
+    same_data(df.to_arrow(), reference_reader(sample_csv))
+
+
+def test_read_polars_dataframe_constructor(sample_csv, reference_reader, same_data):
+    df = pl.DataFrame(logflow.read(sample_csv))
+    assert df.columns == ["event_id", "ts", "case_id", "activity", "amount", "success"]
+    same_data(df.to_arrow(), reference_reader(sample_csv))
+
+
+def test_read_duckdb_replacement_scan(sample_csv, reference_reader, same_data):
+    s = logflow.read(sample_csv)  # noqa: F841 - DuckDB finds `s` by name
+    table = _duckdb_table(duckdb.sql("select * from s"))
+    same_data(table, reference_reader(sample_csv))
+
+
+def test_read_duckdb_aggregate(sample_csv):
+    s = logflow.read(sample_csv)  # noqa: F841 - DuckDB finds `s` by name
+    rows = duckdb.sql(
+        "select count(*), count(amount), round(sum(amount), 2), count(*) filter (not success) "
+        "from s"
+    ).fetchall()
+    assert rows == [(12, 10, 1906.98, 2)]
+
+
+def test_read_matches_convert(event_log_csv, out_dir):
+    dst = out_dir / "events.parquet"
+    logflow.convert(event_log_csv, dst)
+    assert pa.table(logflow.read(event_log_csv)).equals(pq.read_table(dst))
+
+
+# ------------------------------------------------------------------------------ one-shot
+
+
+def test_read_twice_raises_value_error(sample_csv):
+    s = logflow.read(sample_csv)
+    assert pa.table(s).num_rows == 12
+    with pytest.raises(ValueError, match="already consumed"):
+        pa.table(s)
+
+
+def test_read_iterate_twice_raises_value_error(sample_csv):
+    s = logflow.read(sample_csv)
+    assert sum(b.num_rows for b in s) == 12
+    with pytest.raises(ValueError, match=r"already consumed.*logflow\.read\(\)"):
+        list(s)
+
+
+def test_read_capsule_after_iteration_raises_value_error(sample_csv):
+    s = logflow.read(sample_csv)
+    list(s)
+    with pytest.raises(ValueError, match="already consumed"):
+        s.__arrow_c_stream__()
+    # DuckDB wraps the ValueError in its own exception but keeps the message
+    with pytest.raises(duckdb.Error, match="already consumed"):
+        duckdb.sql("select * from s").fetchall()
+
+
+def test_read_read_all_then_read_all_raises(sample_csv):
+    s = logflow.read(sample_csv)
+    assert s.read_all().num_rows == 12
+    with pytest.raises(ValueError, match="already consumed"):
+        s.read_all()
+
+
+# ----------------------------------------------------------------------------- iteration
+
+
+def test_read_iter_yields_record_batches(sample_csv):
+    batches = list(logflow.read(sample_csv, batch_size=5))
+    assert all(isinstance(b, pa.RecordBatch) for b in batches)
+    assert [b.num_rows for b in batches] == [5, 5, 2]
+
+
+@pytest.mark.parametrize(
+    ("batch_size", "limit"), [(1, 2_000), (7, 14_000), (4_096, None), (65_536, None)]
+)
+def test_read_batch_size_bound(event_log_csv, batch_size, limit):
+    # tiny batches cost a round trip each: check only a prefix of the file for those
+    rows = 0
+    for batch in logflow.read(event_log_csv, batch_size=batch_size):
+        assert 0 < batch.num_rows <= batch_size
+        rows += batch.num_rows
+        if limit and rows >= limit:
+            break
+    assert rows == (limit or 200_000)
+
+
+def test_read_batches_share_schema(event_log_csv):
+    s = logflow.read(event_log_csv, batch_size=50_000)
+    schema = s.schema
+    batches = list(s)
+    assert len(batches) == 4
+    assert all(b.schema.equals(schema) for b in batches)
+
+
+# -------------------------------------------------------------------------------- schema
+
+
+def test_read_schema_property(sample_csv):
+    s = logflow.read(sample_csv)
+    assert isinstance(s.schema, pa.Schema)
+    assert s.schema.names == ["event_id", "ts", "case_id", "activity", "amount", "success"]
+    assert s.schema.field("ts").type == pa.timestamp("us")
+    assert pa.schema(s).equals(s.schema)
+    table = s.read_all()
+    assert table.schema.equals(s.schema)
+    assert s.schema.equals(table.schema)  # still available once consumed
+
+
+def test_read_schema_of_header_only_file(write_csv):
+    s = logflow.read(write_csv("a,b\n"))
+    assert s.schema.names == ["a", "b"]
+    assert s.read_all().num_rows == 0
+
+
+# ---------------------------------------------------------------------------- bad input
+
+
+def _late_bad(write_csv):
+    return write_csv("a,b\n" + "".join(f"{i},x\n" for i in range(100)) + "oops,y\n")
+
+
+def test_read_opens_lazily_past_the_sample(write_csv):
+    # read() only decodes the inference sample, so a late bad value does not fail here
+    s = logflow.read(_late_bad(write_csv), batch_size=10)
+    assert s.schema.field("a").type == pa.int64()
+
+
+def test_read_read_all_late_bad_value_typed(write_csv):
+    src = _late_bad(write_csv)
+    s = logflow.read(src, batch_size=10)
+    with pytest.raises(DecodeError) as info:
+        s.read_all()
+    e = info.value
+    assert (e.line, e.record, e.column, e.path) == (102, 101, "a", str(src))
+
+
+def test_read_iter_late_bad_value_typed_after_good_batches(write_csv):
+    s = logflow.read(_late_bad(write_csv), batch_size=10)
+    got = 0
+    with pytest.raises(DecodeError):
+        for batch in s:
+            got += batch.num_rows
+    assert got == 100
+
+
+def test_read_capsule_late_bad_value_raises(write_csv):
+    s = logflow.read(_late_bad(write_csv), batch_size=10)
+    # Through the C stream interface the consumer decides the exception type (documented).
+    with pytest.raises(pa.ArrowInvalid, match="line 102"):
+        pa.table(s)
+
+
+def test_read_missing_fails_at_open(in_dir):
+    with pytest.raises(FileNotFoundError):
+        logflow.read(in_dir / "missing.csv")
+
+
+# ----------------------------------------------------------------------------------- GIL
+
+
+def _spin_during(work) -> tuple[int, float, float]:
+    """Run ``work()`` while a Python thread counts; returns (count, elapsed, solo rate)."""
+    count = 0
+    stop = threading.Event()
+
+    def spin() -> None:
+        nonlocal count
+        while not stop.is_set():
+            count += 1
+
+    t = threading.Thread(target=spin, daemon=True)
+    t.start()
+    try:
+        time.sleep(0.2)
+        solo_rate = count / 0.2
+        before = count
+        t0 = time.perf_counter()
+        work()
+        elapsed = time.perf_counter() - t0
+        during = count - before
+    finally:
+        stop.set()
+        t.join()
+    return during, elapsed, solo_rate
+
+
+def test_convert_releases_gil(csv_30mb, out_dir):
+    dst = out_dir / "big.parquet"
+    during, elapsed, solo_rate = _spin_during(lambda: logflow.convert(csv_30mb, dst))
+    assert elapsed > 0.1, "conversion too short to tell"
+    # Holding the GIL would leave the counter near zero; released, the thread keeps a good
+    # share of a core (Rust uses the other workers).
+    assert during > 0.05 * solo_rate * elapsed, (during, elapsed, solo_rate)
+
+
+def test_read_iteration_releases_gil(csv_30mb):
+    def consume() -> None:
+        for _ in logflow.read(csv_30mb, batch_size=200_000):
+            pass
+
+    during, elapsed, solo_rate = _spin_during(consume)
+    assert elapsed > 0.1
+    assert during > 0.05 * solo_rate * elapsed, (during, elapsed, solo_rate)
