@@ -9,6 +9,14 @@ Example:
 
 from logflow import errors
 from logflow._native import __version__
-from logflow.io import ConvertResult, Stream, convert, read
+from logflow.io import ConvertResult, ErrorSample, Stream, convert, read
 
-__all__ = ["ConvertResult", "Stream", "__version__", "convert", "errors", "read"]
+__all__ = [
+    "ConvertResult",
+    "ErrorSample",
+    "Stream",
+    "__version__",
+    "convert",
+    "errors",
+    "read",
+]

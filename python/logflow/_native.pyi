@@ -7,16 +7,29 @@ from typing import Any, TypedDict
 __version__: str
 build_profile: str
 
+class _ErrorSample(TypedDict):
+    line: int
+    offset: int
+    record: int
+    column: str | None
+    reason: str
+    detail: str
+    raw: bytes
+
 class _ConvertStats(TypedDict):
     rows_read: int
     rows_written: int
     rows_quarantined: int
     rows_skipped: int
+    values_nulled: int
     bytes_read: int
     bytes_written: int
     files: list[str]
+    quarantine_files: list[str]
     duration_s: float
     schema: Schema
+    errors_by_reason: dict[str, int]
+    error_samples: list[_ErrorSample]
 
 class Schema:
     """A schema exported through ``__arrow_c_schema__``."""
@@ -49,6 +62,9 @@ def convert_csv(
     compression_level: int | None = None,
     row_group_size: int | None = None,
     batch_size: int | None = None,
+    error_policy: str = "strict",
+    on_cast_error: str = "reject",
+    threads: int | None = None,
     progress: Callable[[int, int, int], Any] | None = None,
 ) -> _ConvertStats: ...
 def read_csv(
@@ -59,4 +75,6 @@ def read_csv(
     escape: str | None = None,
     header: bool | None = None,
     batch_size: int | None = None,
+    error_policy: str = "strict",
+    on_cast_error: str = "reject",
 ) -> BatchStream: ...

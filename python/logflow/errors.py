@@ -120,8 +120,9 @@ class NotAFileError(StorageError):
     """The input path exists but is not a regular file (e.g. a directory)."""
 
 
-class WriteError(LogflowError):
-    """The output could not be written."""
+class WriteError(StorageError):
+    """The output could not be created or written (a missing output folder, a full disk,
+    no permission, ...)."""
 
 
 class CancelledError(LogflowError):

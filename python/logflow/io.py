@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from logflow import _native
@@ -13,9 +13,11 @@ from logflow.errors import UnsupportedFormatError
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = ["ConvertResult", "Stream", "convert", "read"]
+__all__ = ["ConvertResult", "ErrorSample", "Stream", "convert", "read"]
 
 Compression = Literal["zstd", "snappy", "gzip", "lz4", "none"]
+ErrorPolicy = Literal["strict", "permissive", "quarantine"]
+CastErrorPolicy = Literal["null", "reject"]
 ProgressCallback = Callable[[int, int, int], Any]
 """Called about every 100 ms with ``(bytes_read, bytes_total, rows_read)``."""
 
@@ -60,6 +62,27 @@ def _default_delimiter(src: str, delimiter: str | None) -> str | None:
 
 
 @dataclass(frozen=True)
+class ErrorSample:
+    """One bad record, as kept in :attr:`ConvertResult.error_samples`."""
+
+    line: int
+    """1-based line where the record starts."""
+    offset: int
+    """0-based byte offset where the record starts."""
+    record: int
+    """1-based data record number."""
+    column: str | None
+    """The column concerned, for cast and encoding errors."""
+    reason: str
+    """``too_many_fields``, ``too_few_fields``, ``invalid_utf8``, ``cast_error`` or
+    ``unterminated_quote``."""
+    detail: str
+    """What is wrong, in words."""
+    raw: bytes
+    """The record's bytes as in the input (cut to 1 KiB)."""
+
+
+@dataclass(frozen=True)
 class ConvertResult:
     """What :func:`convert` did.
 
@@ -78,7 +101,8 @@ class ConvertResult:
     rows_quarantined: int
     """Rows set aside by the error policy."""
     rows_skipped: int
-    """Rows dropped on purpose."""
+    """Rows dropped on purpose: bad rows under ``error_policy="permissive"`` and headers
+    repeated mid-file."""
     bytes_read: int
     """Input bytes read."""
     bytes_written: int
@@ -89,6 +113,18 @@ class ConvertResult:
     """Wall time of the conversion, in seconds."""
     schema: pa.Schema
     """The schema of the output."""
+    errors_by_reason: dict[str, int] = field(default_factory=dict)
+    """Bad rows by reason (see :class:`ErrorSample`)."""
+    error_samples: tuple[ErrorSample, ...] = ()
+    """The first bad rows (at most 20)."""
+    values_nulled: int = 0
+    """Values set to null by ``on_cast_error="null"``."""
+    quarantine_path: str | None = None
+    """Under ``error_policy="quarantine"``, the file holding every bad row byte for byte
+    (after the input's header line), when there was any."""
+    errors_path: str | None = None
+    """The Parquet error table beside the quarantine file: line, offset, record, column,
+    reason, detail and raw bytes of every quarantined row."""
 
     @property
     def rows_per_s(self) -> float:
@@ -99,12 +135,18 @@ class ConvertResult:
         """One line for people: rows, sizes, time and throughput."""
         mb_in = self.bytes_read / 1e6
         mb_out = self.bytes_written / 1e6
-        return (
+        line = (
             f"{self.rows_written:,} rows written ({self.rows_read:,} read, "
             f"{self.rows_quarantined:,} quarantined, {self.rows_skipped:,} skipped); "
             f"{mb_in:,.1f} MB -> {mb_out:,.1f} MB in {self.duration_s:.2f} s "
             f"({self.rows_per_s:,.0f} rows/s)"
         )
+        if self.errors_by_reason:
+            reasons = ", ".join(f"{k}: {v:,}" for k, v in sorted(self.errors_by_reason.items()))
+            line += f"\nbad rows by reason: {reasons}"
+        if self.quarantine_path:
+            line += f"\nquarantined rows: {self.quarantine_path} (errors: {self.errors_path})"
+        return line
 
 
 def convert(
@@ -119,6 +161,9 @@ def convert(
     header: bool | None = None,
     row_group_size: int | None = None,
     batch_size: int | None = None,
+    error_policy: ErrorPolicy = "strict",
+    on_cast_error: CastErrorPolicy = "reject",
+    threads: int | None = None,
     progress: ProgressCallback | None = None,
 ) -> ConvertResult:
     """Convert a delimited text file (CSV, TSV, ...) to one Parquet file.
@@ -140,7 +185,17 @@ def convert(
         header: Whether the first record names the columns; ``None`` assumes it does.
         row_group_size: Most rows per Parquet row group (default 524,288).
         batch_size: Most rows per decoded batch (default 65,536). Column types are inferred
-            from the first batch.
+            from the first 4 MiB chunk of the input.
+        error_policy: What to do with a bad row (wrong field count, invalid UTF-8, a value
+            that does not fit its column, an unterminated quote): ``"strict"`` (default)
+            raises :class:`~logflow.errors.DecodeError` and writes nothing;
+            ``"permissive"`` drops it and counts it in ``errors_by_reason``;
+            ``"quarantine"`` writes it byte for byte to ``<dst stem>.quarantine.csv``
+            beside the output, plus an error table ``<dst stem>.errors.parquet``. Under the
+            last two, a column stays typed when at most 1% of the sampled values do not fit.
+        on_cast_error: ``"reject"`` (default) treats a value that does not parse as its
+            column's type as a bad row; ``"null"`` stores null and keeps the row.
+        threads: Decode workers (default: one per core).
         progress: Called about every 100 ms with ``(bytes_read, bytes_total, rows_read)``.
 
     Returns:
@@ -178,8 +233,12 @@ def convert(
         compression_level=compression_level,
         row_group_size=row_group_size,
         batch_size=batch_size,
+        error_policy=error_policy,
+        on_cast_error=on_cast_error,
+        threads=threads,
         progress=progress,
     )
+    quarantine = stats["quarantine_files"]
     return ConvertResult(
         rows_read=stats["rows_read"],
         rows_written=stats["rows_written"],
@@ -190,6 +249,11 @@ def convert(
         files=tuple(stats["files"]),
         duration_s=stats["duration_s"],
         schema=pa.schema(stats["schema"]),
+        errors_by_reason=dict(stats["errors_by_reason"]),
+        error_samples=tuple(ErrorSample(**sample) for sample in stats["error_samples"]),
+        values_nulled=stats["values_nulled"],
+        quarantine_path=quarantine[0] if quarantine else None,
+        errors_path=quarantine[1] if len(quarantine) > 1 else None,
     )
 
 
@@ -197,7 +261,7 @@ class Stream:
     """A one-shot stream of Arrow record batches, decoded lazily in Rust.
 
     Any library that speaks the Arrow PyCapsule interface takes it without a copy:
-    ``pyarrow.table(s)``, ``polars.from_arrow(s)``, ``duckdb.sql("from s")``. Iterating
+    ``pyarrow.table(s)``, ``polars.DataFrame(s)``, ``duckdb.sql("from s")``. Iterating
     yields :class:`pyarrow.RecordBatch` objects and raises :mod:`logflow.errors` exceptions
     on bad records. A stream can be consumed once.
 
@@ -254,6 +318,8 @@ def read(
     escape: str | None = None,
     header: bool | None = None,
     batch_size: int | None = None,
+    error_policy: Literal["strict", "permissive"] = "strict",
+    on_cast_error: CastErrorPolicy = "reject",
 ) -> Stream:
     """Open a delimited text file as a stream of Arrow record batches.
 
@@ -268,6 +334,10 @@ def read(
         escape: Escape character inside quotes; ``None`` means doubled quotes.
         header: Whether the first record names the columns; ``None`` assumes it does.
         batch_size: Most rows per batch (default 65,536).
+        error_policy: ``"strict"`` (default) raises on the first bad row;
+            ``"permissive"`` drops bad rows. (Quarantine needs an output: use
+            :func:`convert`.)
+        on_cast_error: ``"reject"`` (default) or ``"null"``, as in :func:`convert`.
 
     Returns:
         A :class:`Stream`.
@@ -288,5 +358,7 @@ def read(
             escape=escape,
             header=header,
             batch_size=batch_size,
+            error_policy=error_policy,
+            on_cast_error=on_cast_error,
         )
     )

@@ -13,7 +13,7 @@ import logflow
 import logflow.io
 from logflow import _native, errors
 
-PUBLIC = ["ConvertResult", "Stream", "__version__", "convert", "errors", "read"]
+PUBLIC = ["ConvertResult", "ErrorSample", "Stream", "__version__", "convert", "errors", "read"]
 
 # Every public name of logflow._native must either be used by a Python wrapper (the check
 # below looks for `_native.<name>` in the wrapper sources) or be listed here with a reason.

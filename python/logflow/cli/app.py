@@ -45,6 +45,19 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--delimiter", type=_one_char, default=None, help="field delimiter (default: sniffed)")
     c.add_argument("--no-header", action="store_true", help="the first line is data, not names")
     c.add_argument("--row-group-size", type=int, default=None, help="most rows per row group")
+    c.add_argument(
+        "--error-policy",
+        default="strict",
+        choices=["strict", "permissive", "quarantine"],
+        help="bad rows: fail (strict, default), drop (permissive) or keep aside (quarantine)",
+    )
+    c.add_argument(
+        "--on-cast-error",
+        default="reject",
+        choices=["reject", "null"],
+        help="a value that does not fit its column: reject the row (default) or store null",
+    )
+    c.add_argument("--threads", type=int, default=None, help="decode workers (default: cores)")
     c.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     c.set_defaults(run=_convert)
     return p
@@ -61,6 +74,9 @@ def _convert(args: argparse.Namespace) -> int:
             delimiter=args.delimiter,
             header=False if args.no_header else None,
             row_group_size=args.row_group_size,
+            error_policy=args.error_policy,
+            on_cast_error=args.on_cast_error,
+            threads=args.threads,
             progress=None if args.quiet else bar,
         )
     finally:

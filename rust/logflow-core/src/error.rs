@@ -31,7 +31,10 @@ pub enum ErrorKind {
     /// The input could not be opened or read, or the output could not be written.
     #[error("{0}")]
     Io(#[from] std::io::Error),
-    /// The input is not a directory-free, readable file (it is a directory, a socket, ...).
+    /// The output could not be created or written.
+    #[error("cannot write output: {0}")]
+    Output(std::io::Error),
+    /// The input is not a regular readable file (it is a directory, a socket, ...).
     #[error("{0}")]
     NotAFile(String),
     /// A record could not be decoded.
@@ -108,6 +111,12 @@ impl Error {
         Error::new(ErrorKind::InvalidArgument(msg.into()))
     }
 
+    /// An output error.
+    #[cold]
+    pub fn output(e: std::io::Error) -> Self {
+        Error::new(ErrorKind::Output(e))
+    }
+
     /// Attaches a path unless one is set already.
     #[must_use]
     pub fn with_path(mut self, path: &Path) -> Self {
@@ -125,6 +134,13 @@ impl Error {
     /// The path the error concerns, if known.
     pub fn path(&self) -> Option<&Path> {
         self.path.as_deref()
+    }
+
+    /// Adds `base` to the record number of a decode error (chunks number records locally).
+    pub fn shift_record(&mut self, base: u64) {
+        if let ErrorKind::Decode { position, .. } = &mut *self.kind {
+            position.record += base;
+        }
     }
 
     /// The input position, for decode errors.
@@ -148,7 +164,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &*self.kind {
-            ErrorKind::Io(e) => Some(e),
+            ErrorKind::Io(e) | ErrorKind::Output(e) => Some(e),
             _ => None,
         }
     }

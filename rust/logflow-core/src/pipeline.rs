@@ -1,22 +1,27 @@
-//! The conversion pipeline: reader/tokenizer -> decoder -> Parquet sink, one thread each,
-//! joined by bounded channels so memory stays bounded whatever the input size.
+//! The conversion pipeline: one reader cutting chunks, one decode worker per core, and the
+//! calling thread putting results back in order and writing them. Channels are bounded and
+//! at most [`in_flight`] chunks exist at once, so memory does not grow with the input.
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 
-use crate::decode::csv::{self, BatchDecoder, CsvOptions, RowBlock};
+use crate::decode::csv::{self, Chunk, ChunkDecoder, ChunkOutput, CsvOptions, Sequencer};
+use crate::decode::{ErrorPolicy, Reject};
 use crate::error::{Error, ErrorKind, Result};
-use crate::write::parquet::{ParquetOptions, ParquetSink};
+use crate::write::parquet::{Closed, ParquetOptions, ParquetSink};
+use crate::write::quarantine::{self, QuarantineSink};
 
-/// Blocks in flight between two stages; with 8 MiB blocks this bounds buffered input.
-const CHANNEL_DEPTH: usize = 2;
+/// Bad records kept as samples in [`ConvertStats::error_samples`].
+const SAMPLES: usize = 20;
+/// Bytes of a sample's raw record kept.
+const SAMPLE_RAW: usize = 1024;
 
 /// Shared between a running job and whoever watches it: progress counters and a cancel flag.
 #[derive(Debug, Default)]
@@ -63,23 +68,32 @@ pub fn open_input(path: &Path) -> Result<(File, u64)> {
     Ok((file, meta.len()))
 }
 
-/// What a conversion did.
+/// What a conversion did. `rows_read == rows_written + rows_quarantined + rows_skipped`.
 #[derive(Debug, Clone)]
 pub struct ConvertStats {
-    /// Data records read from the input.
+    /// Data records read from the input (the header is not counted).
     pub rows_read: u64,
     /// Rows written to the output.
     pub rows_written: u64,
-    /// Rows set aside by an error policy.
+    /// Bad records written to the quarantine file.
     pub rows_quarantined: u64,
-    /// Rows dropped on purpose (e.g. repeated headers).
+    /// Records dropped on purpose: bad records under the permissive policy and headers
+    /// repeated mid-file.
     pub rows_skipped: u64,
+    /// Values set to null by `on_cast_error = null`.
+    pub values_nulled: u64,
+    /// Bad records by reason.
+    pub errors_by_reason: BTreeMap<&'static str, u64>,
+    /// The first bad records (raw bytes cut to 1 KiB).
+    pub error_samples: Vec<Reject>,
     /// Input bytes read.
     pub bytes_read: u64,
-    /// Output bytes written.
+    /// Output bytes written (data files only).
     pub bytes_written: u64,
-    /// Files written.
+    /// Data files written.
     pub files: Vec<PathBuf>,
+    /// The quarantine file and the error table, when any record was quarantined.
+    pub quarantine_files: Vec<PathBuf>,
     /// Output schema.
     pub schema: SchemaRef,
     /// Wall time.
@@ -93,6 +107,98 @@ pub struct ConvertOptions {
     pub csv: CsvOptions,
     /// How to write the output.
     pub parquet: ParquetOptions,
+    /// Decode workers; 0 means one per available core.
+    pub threads: usize,
+}
+
+/// Chunks that may exist at once (being read, decoded, or waiting to be written in order).
+pub fn in_flight(workers: usize) -> usize {
+    2 * workers + 2
+}
+
+/// Where finished chunk outputs go: the data sink, the quarantine sink, and the counters.
+struct Writer<'a> {
+    dst: &'a Path,
+    policy: ErrorPolicy,
+    sink: ParquetSink,
+    quarantine: Option<QuarantineSink>,
+    quarantine_ext: String,
+    header_raw: Vec<u8>,
+    stats: ConvertStats,
+    ctl: &'a Control,
+}
+
+impl Writer<'_> {
+    fn take(&mut self, mut out: ChunkOutput) -> Result<()> {
+        if let Some(e) = out.error.take() {
+            return Err(e);
+        }
+        for b in &out.batches {
+            self.sink.write(b)?;
+        }
+        self.stats.rows_read += out.rows_read;
+        self.stats.rows_skipped += out.rows_skipped;
+        self.stats.values_nulled += out.values_nulled;
+        self.ctl
+            .rows_read
+            .fetch_add(out.rows_read, Ordering::Relaxed);
+        for r in out.rejects {
+            *self
+                .stats
+                .errors_by_reason
+                .entry(r.reason.as_str())
+                .or_insert(0) += 1;
+            if self.stats.error_samples.len() < SAMPLES {
+                let mut sample = r.clone();
+                sample.raw.truncate(SAMPLE_RAW);
+                self.stats.error_samples.push(sample);
+            }
+            if self.policy == ErrorPolicy::Quarantine {
+                if self.quarantine.is_none() {
+                    let (raw, errors) = quarantine::paths_for(self.dst, &self.quarantine_ext);
+                    self.quarantine =
+                        Some(QuarantineSink::create(&raw, &errors, &self.header_raw)?);
+                    self.stats.quarantine_files = vec![raw, errors];
+                }
+                if let Some(q) = &mut self.quarantine {
+                    q.write(r)?;
+                }
+                self.stats.rows_quarantined += 1;
+            } else {
+                self.stats.rows_skipped += 1;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<ConvertStats> {
+        let Writer {
+            sink,
+            quarantine,
+            mut stats,
+            ..
+        } = self;
+        stats.rows_written = sink.rows();
+        let accounted = stats.rows_written + stats.rows_quarantined + stats.rows_skipped;
+        if accounted != stats.rows_read {
+            return Err(Error::invalid(format!(
+                "internal error: {} rows read but {accounted} accounted for",
+                stats.rows_read
+            )));
+        }
+        // Everything is complete on disk before anything appears under its final name.
+        let data = sink.close()?;
+        let extra: Vec<Closed> = match quarantine {
+            Some(q) => q.close()?,
+            None => Vec::new(),
+        };
+        stats.bytes_written = data.size;
+        for c in extra {
+            c.commit()?;
+        }
+        data.commit()?;
+        Ok(stats)
+    }
 }
 
 /// Converts a CSV/TSV file to one Parquet file. On any error (or cancellation) no output
@@ -110,99 +216,182 @@ pub fn convert_csv_to_parquet(
     let start = csv::start(file, &opts.csv, Some(ctl.bytes_read.clone())).map_err(with_src)?;
     let decoder = start.decoder;
     let schema = decoder.schema();
-    // The first block is decoded here: its batch is the sample the sink tunes encodings on.
-    let first = start
-        .first
-        .map(|b| decoder.decode(&b))
-        .transpose()
-        .map_err(with_src)?;
-    let mut sink = ParquetSink::create(dst, schema.clone(), &opts.parquet, first.as_ref())?;
-    if let Some(batch) = &first {
-        ctl.rows_read
-            .fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
-        sink.write(batch)?;
-    }
-    let mut tokenizer = start.tokenizer;
+    let mut sequencer = Sequencer::new();
 
-    let (block_tx, block_rx) = sync_channel::<RowBlock>(CHANNEL_DEPTH);
-    let (batch_tx, batch_rx) = sync_channel::<Result<RecordBatch>>(CHANNEL_DEPTH);
-    let outcome = std::thread::scope(|s| {
-        let tokenize = s.spawn(move || -> Result<()> {
+    // The first chunk is decoded here: its first batch is the sample the sink tunes on.
+    let mut first = start.first;
+    first.index = 0;
+    let ready = sequencer.push(decoder.process(first), &decoder);
+    let sample = ready.iter().find_map(|o| o.batches.first().cloned());
+    let sink = ParquetSink::create(dst, schema.clone(), &opts.parquet, sample.as_ref())?;
+    let ext = src
+        .extension()
+        .map_or_else(|| "csv".to_string(), |e| e.to_string_lossy().into_owned());
+    let mut writer = Writer {
+        dst,
+        policy: opts.csv.error_policy,
+        sink,
+        quarantine: None,
+        quarantine_ext: ext,
+        header_raw: start.header_raw,
+        stats: ConvertStats {
+            rows_read: 0,
+            rows_written: 0,
+            rows_quarantined: 0,
+            rows_skipped: 0,
+            values_nulled: 0,
+            errors_by_reason: BTreeMap::new(),
+            error_samples: Vec::new(),
+            bytes_read: 0,
+            bytes_written: 0,
+            files: vec![dst.to_path_buf()],
+            quarantine_files: Vec::new(),
+            schema,
+            duration_s: 0.0,
+        },
+        ctl,
+    };
+    for out in ready {
+        writer.take(out).map_err(with_src)?;
+    }
+
+    let workers = if opts.threads == 0 {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    } else {
+        opts.threads
+    };
+    run_parallel(
+        start.chunker,
+        &decoder,
+        sequencer,
+        &mut writer,
+        workers,
+        ctl,
+    )
+    .map_err(with_src)?;
+    let mut stats = writer.finish()?;
+    stats.bytes_read = ctl.bytes_read.load(Ordering::Relaxed);
+    stats.duration_s = started.elapsed().as_secs_f64();
+    Ok(stats)
+}
+
+fn run_parallel<R: std::io::Read + Send>(
+    mut chunker: csv::Chunker<R>,
+    decoder: &ChunkDecoder,
+    mut sequencer: Sequencer,
+    writer: &mut Writer<'_>,
+    workers: usize,
+    ctl: &Control,
+) -> Result<()> {
+    let limit = in_flight(workers);
+    let (token_tx, token_rx) = sync_channel::<()>(limit);
+    for _ in 0..limit {
+        let _ = token_tx.send(());
+    }
+    let (work_tx, work_rx) = sync_channel::<Chunk>(workers);
+    let work_rx = Mutex::new(work_rx);
+    let (done_tx, done_rx) = sync_channel::<ChunkOutput>(limit);
+    std::thread::scope(|s| {
+        let reader = s.spawn(move || -> Result<()> {
+            let mut index = 1u64;
             loop {
                 ctl.check()?;
-                match tokenizer.next_block()? {
-                    Some(b) => {
-                        if block_tx.send(b).is_err() {
-                            return Ok(()); // downstream stopped; its error wins
-                        }
-                    }
-                    None => return Ok(()),
+                if token_rx.recv().is_err() {
+                    return Ok(()); // the writer stopped; its error wins
+                }
+                let Some(mut chunk) = chunker.next_chunk()? else {
+                    return Ok(());
+                };
+                chunk.index = index;
+                index += 1;
+                if work_tx.send(chunk).is_err() {
+                    return Ok(());
                 }
             }
         });
-        let decoder_ref = &decoder;
-        s.spawn(move || decode_stage(decoder_ref, &block_rx, &batch_tx, ctl));
-        let written = write_stage(&mut sink, &batch_rx, ctl);
-        drop(batch_rx);
-        let tokenized = tokenize
+        for _ in 0..workers {
+            let done_tx = done_tx.clone();
+            let work_rx = &work_rx;
+            s.spawn(move || decode_worker(work_rx, &done_tx, decoder, ctl));
+        }
+        drop(done_tx);
+        let written = write_in_order(&done_rx, &token_tx, &mut sequencer, decoder, writer, ctl);
+        // Unblock everyone before joining: no more tokens, no more results taken.
+        drop(done_rx);
+        drop(token_tx);
+        let read = reader
             .join()
-            .unwrap_or_else(|_| Err(Error::invalid("tokenizer thread panicked")));
-        // A tokenizer error is the root cause when the writer only saw the channel close.
-        written.and(tokenized)
-    });
-    outcome.map_err(with_src)?;
-    let rows = sink.rows();
-    let bytes_written = sink.finish()?;
-    Ok(ConvertStats {
-        rows_read: rows,
-        rows_written: rows,
-        rows_quarantined: 0,
-        rows_skipped: 0,
-        bytes_read: ctl.bytes_read.load(Ordering::Relaxed),
-        bytes_written,
-        files: vec![dst.to_path_buf()],
-        schema,
-        duration_s: started.elapsed().as_secs_f64(),
+            .unwrap_or_else(|_| Err(Error::invalid("internal error: the reader panicked")));
+        written.and(read)
     })
 }
 
-fn decode_stage(
-    decoder: &BatchDecoder,
-    blocks: &Receiver<RowBlock>,
-    out: &SyncSender<Result<RecordBatch>>,
+fn decode_worker(
+    work: &Mutex<Receiver<Chunk>>,
+    done: &SyncSender<ChunkOutput>,
+    decoder: &ChunkDecoder,
     ctl: &Control,
 ) {
-    for block in blocks {
-        let res = ctl.check().and_then(|()| decoder.decode(&block));
-        ctl.rows_read
-            .fetch_add(block.len() as u64, Ordering::Relaxed);
-        let failed = res.is_err();
-        if out.send(res).is_err() || failed {
+    loop {
+        let next = match work.lock() {
+            Ok(rx) => rx.recv(),
+            Err(_) => return,
+        };
+        let Ok(chunk) = next else { return };
+        if ctl.is_cancelled() {
+            return;
+        }
+        if done.send(decoder.process(chunk)).is_err() {
             return;
         }
     }
 }
 
-fn write_stage(
-    sink: &mut ParquetSink,
-    batches: &Receiver<Result<RecordBatch>>,
+fn write_in_order(
+    done: &Receiver<ChunkOutput>,
+    tokens: &SyncSender<()>,
+    sequencer: &mut Sequencer,
+    decoder: &ChunkDecoder,
+    writer: &mut Writer<'_>,
     ctl: &Control,
 ) -> Result<()> {
-    for batch in batches {
+    for out in done {
         ctl.check()?;
-        sink.write(&batch?)?;
+        for ready in sequencer.push(out, decoder) {
+            writer.take(ready)?;
+            let _ = tokens.send(());
+        }
     }
-    ctl.check()
+    ctl.check()?;
+    if sequencer.waiting() > 0 || sequencer.has_tail() {
+        return Err(Error::invalid(
+            "internal error: the input ended with chunks out of order",
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decode::CastErrorPolicy;
 
     fn tmpdir(tag: &str) -> PathBuf {
         let d = std::env::temp_dir().join(format!("logflow-pipe-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir_all(&d).unwrap();
         d
+    }
+
+    fn small_chunks(policy: ErrorPolicy) -> ConvertOptions {
+        ConvertOptions {
+            csv: CsvOptions {
+                chunk_bytes: 512,
+                error_policy: policy,
+                ..CsvOptions::default()
+            },
+            ..ConvertOptions::default()
+        }
     }
 
     #[test]
@@ -211,19 +400,16 @@ mod tests {
         let src = d.join("in.csv");
         let mut text = String::from("a,b\n");
         for i in 0..5000 {
-            text.push_str(&format!("{i},x{i}\n"));
+            text.push_str(&format!("{i},\"x,{i}\"\n"));
         }
         std::fs::write(&src, &text).unwrap();
-        let opts = ConvertOptions {
-            csv: CsvOptions {
-                batch_rows: 700,
-                ..CsvOptions::default()
-            },
-            ..ConvertOptions::default()
-        };
-        let stats =
-            convert_csv_to_parquet(&src, &d.join("out.parquet"), &opts, &Control::default())
-                .unwrap();
+        let stats = convert_csv_to_parquet(
+            &src,
+            &d.join("out.parquet"),
+            &small_chunks(ErrorPolicy::Strict),
+            &Control::default(),
+        )
+        .unwrap();
         assert_eq!((stats.rows_read, stats.rows_written), (5000, 5000));
         assert_eq!(stats.bytes_read, text.len() as u64);
         assert!(stats.bytes_written > 0);
@@ -240,22 +426,74 @@ mod tests {
         }
         text.push_str("oops\n");
         std::fs::write(&src, &text).unwrap();
-        let opts = ConvertOptions {
-            csv: CsvOptions {
-                batch_rows: 100,
-                ..CsvOptions::default()
-            },
-            ..ConvertOptions::default()
-        };
         let dst = d.join("out.parquet");
-        let err = convert_csv_to_parquet(&src, &dst, &opts, &Control::default()).unwrap_err();
-        assert_eq!(err.position().map(|p| p.line), Some(3002));
+        let err = convert_csv_to_parquet(
+            &src,
+            &dst,
+            &small_chunks(ErrorPolicy::Strict),
+            &Control::default(),
+        )
+        .unwrap_err();
+        let pos = err.position().unwrap();
+        assert_eq!((pos.line, pos.record), (3002, 3001));
         assert_eq!(err.path(), Some(src.as_path()));
         assert_eq!(
             std::fs::read_dir(&d).unwrap().count(),
             1,
             "only the input is left"
         );
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn quarantine_keeps_every_bad_record_byte_for_byte() {
+        let d = tmpdir("quarantine");
+        let src = d.join("in.csv");
+        let mut text = String::from("id,amount\n");
+        let mut bad = Vec::new();
+        for i in 0..4000 {
+            let line = match i % 500 {
+                7 => format!("{i},1,2\n"),
+                8 => format!("{i}\n"),
+                9 => format!("{i},abc\n"),
+                _ => format!("{i},{i}.25\n"),
+            };
+            if matches!(i % 500, 7..=9) {
+                bad.push(line.clone());
+            }
+            text.push_str(&line);
+        }
+        std::fs::write(&src, &text).unwrap();
+        let dst = d.join("out.parquet");
+        // Chunks big enough that the inference sample sees a few bad values among many good.
+        let mut opts = small_chunks(ErrorPolicy::Quarantine);
+        opts.csv.chunk_bytes = 8192;
+        let stats = convert_csv_to_parquet(&src, &dst, &opts, &Control::default()).unwrap();
+        assert_eq!(stats.rows_read, 4000);
+        assert_eq!(stats.rows_quarantined, bad.len() as u64);
+        assert_eq!(stats.rows_written, 4000 - bad.len() as u64);
+        assert_eq!(stats.errors_by_reason.get("cast_error"), Some(&8));
+        let q = std::fs::read_to_string(&stats.quarantine_files[0]).unwrap();
+        assert_eq!(q, format!("id,amount\n{}", bad.concat()));
+        assert!(stats.quarantine_files[1].exists());
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn permissive_counts_dropped_rows_as_skipped() {
+        let d = tmpdir("permissive");
+        let src = d.join("in.csv");
+        std::fs::write(&src, "a,b\n1,2\n3\n4,5\n").unwrap();
+        let mut opts = small_chunks(ErrorPolicy::Permissive);
+        opts.csv.on_cast_error = CastErrorPolicy::Reject;
+        let stats =
+            convert_csv_to_parquet(&src, &d.join("o.parquet"), &opts, &Control::default()).unwrap();
+        assert_eq!(
+            (stats.rows_read, stats.rows_written, stats.rows_skipped),
+            (3, 2, 1)
+        );
+        assert_eq!(stats.errors_by_reason.get("too_few_fields"), Some(&1));
+        assert!(stats.quarantine_files.is_empty());
         std::fs::remove_dir_all(&d).unwrap();
     }
 

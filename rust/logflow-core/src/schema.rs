@@ -69,20 +69,53 @@ impl ColumnType {
     }
 }
 
-/// Tokens read as null in typed (non-text) columns, besides the empty field.
+/// Words that may mean null in a typed (non-text) column, besides the empty field.
 pub const NULL_TOKENS: &[&[u8]] = &[
     b"NULL", b"null", b"Null", b"NA", b"N/A", b"n/a", b"None", b"none", b"-",
 ];
 
-/// Whether `b` is a null in a typed column.
+/// A set of [`NULL_TOKENS`] (bit `i` stands for `NULL_TOKENS[i]`). Inference picks, per
+/// column, the tokens the data really uses as nulls; an empty field is always null.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NullTokens(u16);
+
+impl NullTokens {
+    /// Every token.
+    pub const ALL: NullTokens = NullTokens((1 << NULL_TOKENS.len()) - 1);
+    /// Only the empty field.
+    pub const EMPTY_ONLY: NullTokens = NullTokens(0);
+
+    /// Whether `b` is null under this set.
+    #[inline]
+    pub fn is_null(self, b: &[u8]) -> bool {
+        match b.first() {
+            None => true,
+            // Every token starts with one of these; most values are rejected on the first byte.
+            Some(b'N' | b'n' | b'-') if self.0 != 0 => {
+                token_index(b).is_some_and(|i| self.0 & (1 << i) != 0)
+            }
+            Some(_) => false,
+        }
+    }
+
+    /// The tokens in the set.
+    pub fn tokens(self) -> impl Iterator<Item = &'static [u8]> {
+        NULL_TOKENS
+            .iter()
+            .enumerate()
+            .filter(move |(i, _)| self.0 & (1 << i) != 0)
+            .map(|(_, t)| *t)
+    }
+}
+
+fn token_index(b: &[u8]) -> Option<usize> {
+    NULL_TOKENS.iter().position(|t| *t == b)
+}
+
+/// Whether `b` is null when every token counts (used where no inference ran).
 #[inline]
 pub fn is_null_token(b: &[u8]) -> bool {
-    match b.first() {
-        None => true,
-        // Every token starts with one of these; most values are rejected on the first byte.
-        Some(b'N' | b'n' | b'-') => NULL_TOKENS.contains(&b),
-        Some(_) => false,
-    }
+    NullTokens::ALL.is_null(b)
 }
 
 const BOOL: u8 = 1;
@@ -91,49 +124,44 @@ const FLOAT: u8 = 4;
 const DATE: u8 = 8;
 const TS: u8 = 16;
 const TS_UTC: u8 = 32;
-const ALL: u8 = BOOL | INT | FLOAT | DATE | TS | TS_UTC;
 
-/// Accumulates evidence for one column.
-#[derive(Debug, Clone)]
+/// Accumulates evidence for one column: for each candidate type, how many values did not
+/// fit it.
+#[derive(Debug, Clone, Default)]
 pub struct ColumnInference {
-    candidates: u8,
+    misfits: [u64; 6],
     non_null: u64,
+    seen: u64,
+    tokens: [u64; NULL_TOKENS.len()],
     max_fraction_digits: u8,
 }
 
-impl Default for ColumnInference {
-    fn default() -> Self {
-        ColumnInference {
-            candidates: ALL,
-            non_null: 0,
-            max_fraction_digits: 0,
-        }
-    }
-}
+const KINDS: [u8; 6] = [BOOL, INT, FLOAT, DATE, TS, TS_UTC];
 
 impl ColumnInference {
-    /// Narrows the candidates with one field value.
+    /// Counts one field value.
     pub fn observe(&mut self, b: &[u8]) {
-        if is_null_token(b) || self.candidates == 0 {
-            if !b.is_empty() && self.candidates == 0 {
-                self.non_null += 1;
+        self.seen += 1;
+        if b.is_empty() {
+            return;
+        }
+        if let Some(i) = token_index(b) {
+            if let Some(n) = self.tokens.get_mut(i) {
+                *n += 1;
             }
             return;
         }
         self.non_null += 1;
         let mut fits = 0;
-        let first = b.first().copied().unwrap_or(0);
-        if self.candidates & BOOL != 0 && values::parse_bool(b).is_some() {
+        if values::parse_bool(b).is_some() {
             fits |= BOOL;
         }
-        if self.candidates & (INT | FLOAT) != 0 {
-            if values::parse_i64(b).is_some() {
-                fits |= INT | FLOAT;
-            } else if values::parse_f64(b).is_some() {
-                fits |= FLOAT;
-            }
+        if values::parse_i64(b).is_some() {
+            fits |= INT | FLOAT;
+        } else if values::parse_f64(b).is_some() {
+            fits |= FLOAT;
         }
-        if self.candidates & (DATE | TS | TS_UTC) != 0 && first.is_ascii_digit() && b.len() >= 10 {
+        if b.first().is_some_and(u8::is_ascii_digit) && b.len() >= 10 {
             if values::parse_date(b).is_some() {
                 fits |= DATE | TS;
             } else if let Some(t) = values::parse_timestamp(b) {
@@ -141,35 +169,87 @@ impl ColumnInference {
                 self.max_fraction_digits = self.max_fraction_digits.max(t.fraction_digits);
             }
         }
-        self.candidates &= fits;
+        for (m, kind) in self.misfits.iter_mut().zip(KINDS) {
+            *m += u64::from(fits & kind == 0);
+        }
     }
 
-    /// The chosen type.
+    /// The most specific type that every value fits.
     pub fn resolve(&self) -> ColumnType {
-        let c = self.candidates;
-        if self.non_null == 0 {
-            return ColumnType::Utf8;
+        self.resolve_tolerant(0.0)
+    }
+
+    /// The most specific type that all but a `tolerance` fraction of the values fit. With a
+    /// tolerance, a few bad values in a numeric column leave it numeric (they are then
+    /// rejected by the error policy) instead of turning it into text.
+    pub fn resolve_tolerant(&self, tolerance: f64) -> ColumnType {
+        self.resolve_with_nulls(tolerance).0
+    }
+
+    /// The null tokens this column uses: those seen often enough (at least twice, and in at
+    /// least 0.1% of the values) to be a convention rather than a stray bad value.
+    pub fn null_tokens(&self) -> NullTokens {
+        let floor = (self.seen / 1000).max(2);
+        let mut bits = 0u16;
+        for (i, &n) in self.tokens.iter().enumerate() {
+            if n >= floor {
+                bits |= 1 << i;
+            }
         }
+        NullTokens(bits)
+    }
+
+    /// The type (as [`ColumnInference::resolve_tolerant`]) and the null tokens to read it with.
+    pub fn resolve_with_nulls(&self, tolerance: f64) -> (ColumnType, NullTokens) {
+        let nulls = self.null_tokens();
+        // Tokens that are not nulls here are values that fit no typed candidate.
+        let stray: u64 = self
+            .tokens
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| nulls.0 & (1 << i) == 0)
+            .map(|(_, &n)| n)
+            .sum();
+        let non_null = self.non_null + stray;
+        if non_null == 0 {
+            return (ColumnType::Utf8, NullTokens::EMPTY_ONLY);
+        }
+        // Truncation is intended: the allowance is a whole number of values.
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            clippy::cast_precision_loss
+        )]
+        let allowed = (non_null as f64 * tolerance).floor() as u64;
         let unit = if self.max_fraction_digits > 6 {
             TimeUnit::Nanosecond
         } else {
             TimeUnit::Microsecond
         };
-        if c & BOOL != 0 {
+        let fits = |i: usize| self.misfits.get(i).is_some_and(|&m| m + stray <= allowed);
+        let ty = if fits(0) {
             ColumnType::Bool
-        } else if c & INT != 0 {
+        } else if fits(1) {
             ColumnType::Int64
-        } else if c & FLOAT != 0 {
+        } else if fits(2) {
             ColumnType::Float64
-        } else if c & DATE != 0 {
+        } else if fits(3) {
             ColumnType::Date
-        } else if c & TS != 0 {
+        } else if fits(4) {
             ColumnType::Timestamp(unit)
-        } else if c & TS_UTC != 0 {
+        } else if fits(5) {
             ColumnType::TimestampUtc(unit)
         } else {
             ColumnType::Utf8
-        }
+        };
+        (
+            ty,
+            if ty == ColumnType::Utf8 {
+                NullTokens::EMPTY_ONLY
+            } else {
+                nulls
+            },
+        )
     }
 }
 
@@ -224,7 +304,8 @@ mod tests {
         for (vals, want) in [
             (&["1", "2", ""][..], Int64),
             (&["1", "2.5"], Float64),
-            (&["1", "NA", "3"], Int64),
+            (&["1", "NA", "3", "NA"], Int64),
+            (&["1", "NA", "3"], Utf8),
             (&["true", "False", ""], Bool),
             (&["1", "true"], Utf8),
             (&["2024-01-01", "2024-12-31"], Date),
@@ -242,6 +323,43 @@ mod tests {
         ] {
             assert_eq!(infer(vals), want, "{vals:?}");
         }
+    }
+
+    #[test]
+    fn tolerance_keeps_a_numeric_column_numeric() {
+        let mut c = ColumnInference::default();
+        for i in 0..1000 {
+            c.observe(i.to_string().as_bytes());
+        }
+        c.observe(b"oops");
+        assert_eq!(c.resolve(), ColumnType::Utf8);
+        assert_eq!(c.resolve_tolerant(0.01), ColumnType::Int64);
+        c.observe(b"1.5");
+        assert_eq!(c.resolve_tolerant(0.01), ColumnType::Int64);
+        assert_eq!(c.resolve_tolerant(0.0), ColumnType::Utf8);
+    }
+
+    #[test]
+    fn rare_null_words_are_bad_values_not_nulls() {
+        let mut c = ColumnInference::default();
+        for i in 0..5000 {
+            c.observe(format!("{i}.5").as_bytes());
+        }
+        c.observe(b"N/A");
+        c.observe(b"");
+        assert_eq!(c.null_tokens(), NullTokens::EMPTY_ONLY);
+        assert_eq!(c.resolve_with_nulls(0.01).0, ColumnType::Float64);
+        for _ in 0..10 {
+            c.observe(b"NULL");
+        }
+        let (ty, nulls) = c.resolve_with_nulls(0.0);
+        assert_eq!(
+            ty,
+            ColumnType::Utf8,
+            "the stray N/A still blocks strict inference"
+        );
+        assert_eq!(nulls, NullTokens::EMPTY_ONLY);
+        assert!(c.null_tokens().is_null(b"NULL") && !c.null_tokens().is_null(b"N/A"));
     }
 
     #[test]

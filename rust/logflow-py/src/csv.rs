@@ -4,11 +4,12 @@
 use std::path::PathBuf;
 
 use logflow_core::decode::csv::{CsvOptions, CsvReader};
+use logflow_core::decode::{CastErrorPolicy, ErrorPolicy};
 use logflow_core::pipeline::{self, Control, ConvertOptions};
 use logflow_core::write::parquet::{Compression, ParquetOptions};
 use logflow_core::Error;
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyBytes, PyDict, PyList};
 
 use crate::error::PyLogflowResult;
 use crate::run::run_detached;
@@ -25,33 +26,43 @@ fn one_byte(what: &str, s: Option<&str>) -> Result<Option<u8>, Error> {
     }
 }
 
-fn csv_options(
-    delimiter: Option<&str>,
-    quote: Option<&str>,
-    escape: Option<&str>,
+/// The reading options shared by `convert_csv` and `read_csv`.
+struct ReadArgs<'a> {
+    delimiter: Option<&'a str>,
+    quote: Option<&'a str>,
+    escape: Option<&'a str>,
     header: Option<bool>,
     batch_size: Option<usize>,
-) -> Result<CsvOptions, Error> {
-    let mut o = CsvOptions {
-        delimiter: one_byte("delimiter", delimiter)?,
-        quote: one_byte("quote", quote)?,
-        escape: one_byte("escape", escape)?,
-        header,
-        ..CsvOptions::default()
-    };
-    if let Some(n) = batch_size {
-        if n == 0 {
-            return Err(Error::invalid("batch_size must be positive"));
+    error_policy: &'a str,
+    on_cast_error: &'a str,
+}
+
+impl ReadArgs<'_> {
+    fn options(&self) -> Result<CsvOptions, Error> {
+        let mut o = CsvOptions {
+            delimiter: one_byte("delimiter", self.delimiter)?,
+            quote: one_byte("quote", self.quote)?,
+            escape: one_byte("escape", self.escape)?,
+            header: self.header,
+            error_policy: ErrorPolicy::parse(self.error_policy)?,
+            on_cast_error: CastErrorPolicy::parse(self.on_cast_error)?,
+            ..CsvOptions::default()
+        };
+        if let Some(n) = self.batch_size {
+            if n == 0 {
+                return Err(Error::invalid("batch_size must be positive"));
+            }
+            o.batch_rows = n;
         }
-        o.batch_rows = n;
+        Ok(o)
     }
-    Ok(o)
 }
 
 /// Converts a delimited text file to Parquet; returns the counts as a dict.
 #[pyfunction]
 #[pyo3(signature = (src, dst, *, delimiter=None, quote=Some("\""), escape=None, header=None,
-    compression="zstd", compression_level=None, row_group_size=None, batch_size=None, progress=None))]
+    compression="zstd", compression_level=None, row_group_size=None, batch_size=None,
+    error_policy="strict", on_cast_error="reject", threads=None, progress=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn convert_csv<'py>(
     py: Python<'py>,
@@ -65,6 +76,9 @@ pub fn convert_csv<'py>(
     compression_level: Option<i32>,
     row_group_size: Option<usize>,
     batch_size: Option<usize>,
+    error_policy: &str,
+    on_cast_error: &str,
+    threads: Option<usize>,
     progress: Option<Bound<'py, PyAny>>,
 ) -> PyLogflowResult<Bound<'py, PyDict>> {
     let mut parquet = ParquetOptions {
@@ -74,38 +88,68 @@ pub fn convert_csv<'py>(
     if let Some(n) = row_group_size {
         parquet.row_group_rows = n;
     }
+    let args = ReadArgs {
+        delimiter,
+        quote,
+        escape,
+        header,
+        batch_size,
+        error_policy,
+        on_cast_error,
+    };
     let opts = ConvertOptions {
-        csv: csv_options(delimiter, quote, escape, header, batch_size)?,
+        csv: args.options()?,
         parquet,
+        threads: threads.unwrap_or(0),
     };
     let ctl = Control::default();
     let stats = run_detached(py, &ctl, progress.as_ref(), |ctl| {
         pipeline::convert_csv_to_parquet(&src, &dst, &opts, ctl)
     })?;
+    let paths = |v: &[PathBuf]| {
+        v.iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+    };
     let d = PyDict::new(py);
     d.set_item("rows_read", stats.rows_read)?;
     d.set_item("rows_written", stats.rows_written)?;
     d.set_item("rows_quarantined", stats.rows_quarantined)?;
     d.set_item("rows_skipped", stats.rows_skipped)?;
+    d.set_item("values_nulled", stats.values_nulled)?;
     d.set_item("bytes_read", stats.bytes_read)?;
     d.set_item("bytes_written", stats.bytes_written)?;
-    d.set_item(
-        "files",
-        stats
-            .files
-            .iter()
-            .map(|p| p.to_string_lossy().into_owned())
-            .collect::<Vec<_>>(),
-    )?;
+    d.set_item("files", paths(&stats.files))?;
+    d.set_item("quarantine_files", paths(&stats.quarantine_files))?;
     d.set_item("duration_s", stats.duration_s)?;
     d.set_item("schema", PySchema::new(stats.schema))?;
+    let reasons = PyDict::new(py);
+    for (k, v) in &stats.errors_by_reason {
+        reasons.set_item(k, v)?;
+    }
+    d.set_item("errors_by_reason", reasons)?;
+    let samples = PyList::empty(py);
+    for r in &stats.error_samples {
+        let s = PyDict::new(py);
+        s.set_item("line", r.position.line)?;
+        s.set_item("offset", r.position.byte)?;
+        s.set_item("record", r.position.record)?;
+        s.set_item("column", r.column.as_deref())?;
+        s.set_item("reason", r.reason.as_str())?;
+        s.set_item("detail", &r.detail)?;
+        s.set_item("raw", PyBytes::new(py, &r.raw))?;
+        samples.append(s)?;
+    }
+    d.set_item("error_samples", samples)?;
     Ok(d)
 }
 
 /// Opens a delimited text file as a one-shot Arrow stream. The header and the type-inference
 /// sample are read now, so a bad file fails here rather than in the consumer.
 #[pyfunction]
-#[pyo3(signature = (src, *, delimiter=None, quote=Some("\""), escape=None, header=None, batch_size=None))]
+#[pyo3(signature = (src, *, delimiter=None, quote=Some("\""), escape=None, header=None, batch_size=None,
+    error_policy="strict", on_cast_error="reject"))]
+#[allow(clippy::too_many_arguments)]
 pub fn read_csv(
     py: Python<'_>,
     src: PathBuf,
@@ -114,8 +158,26 @@ pub fn read_csv(
     escape: Option<&str>,
     header: Option<bool>,
     batch_size: Option<usize>,
+    error_policy: &str,
+    on_cast_error: &str,
 ) -> PyLogflowResult<PyBatchStream> {
-    let opts = csv_options(delimiter, quote, escape, header, batch_size)?;
+    let opts = ReadArgs {
+        delimiter,
+        quote,
+        escape,
+        header,
+        batch_size,
+        error_policy,
+        on_cast_error,
+    }
+    .options()?;
+    if opts.error_policy == ErrorPolicy::Quarantine {
+        return Err(Error::invalid(
+            "error_policy=\"quarantine\" needs an output to put bad records beside; use convert(), \
+             or \"permissive\" to drop them while streaming",
+        )
+        .into());
+    }
     let ctl = Control::default();
     let reader = run_detached(py, &ctl, None, |_| {
         let (file, _) = pipeline::open_input(&src)?;

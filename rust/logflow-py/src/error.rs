@@ -50,6 +50,7 @@ fn class_name(e: &Error) -> &'static str {
             std::io::ErrorKind::IsADirectory => "NotAFileError",
             _ => "StorageError",
         },
+        ErrorKind::Output(_) => "WriteError",
         ErrorKind::NotAFile(_) => "NotAFileError",
         ErrorKind::Decode { .. } => "DecodeError",
         ErrorKind::Empty => "EmptyInputError",

@@ -6,13 +6,11 @@ use arrow_array::ffi::{FFI_ArrowArray, FFI_ArrowSchema};
 use arrow_array::ffi_stream::FFI_ArrowArrayStream;
 use arrow_array::{Array, RecordBatch, RecordBatchReader, StructArray};
 use arrow_schema::SchemaRef;
-use logflow_core::pipeline::Control;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyTuple};
 
 use crate::error::PyLogflowResult;
-use crate::run::run_detached;
 
 /// The reader behind a stream: any core batch source.
 pub type BoxedReader = Box<dyn RecordBatchReader + Send>;
@@ -83,10 +81,10 @@ impl PyBatchStream {
             )
             .into());
         };
-        let ctl = Control::default();
-        let next = run_detached(py, &ctl, None, |_| {
-            reader.next().transpose().map_err(logflow_core::Error::from)
-        })?;
+        // One batch is short work: release the GIL for it, no watcher thread needed.
+        let next = py
+            .detach(|| reader.next().transpose())
+            .map_err(logflow_core::Error::from)?;
         if next.is_none() {
             *guard = None;
         }

@@ -1,3 +1,4 @@
 //! Sinks for record batches.
 
 pub mod parquet;
+pub mod quarantine;

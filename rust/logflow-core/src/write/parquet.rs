@@ -230,7 +230,7 @@ impl AtomicFile {
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::Relaxed)
         ));
-        let file = File::create(&tmp).map_err(|e| Error::from(e).with_path(dst))?;
+        let file = File::create(&tmp).map_err(|e| Error::output(e).with_path(dst))?;
         Ok((
             AtomicFile {
                 tmp,
@@ -243,7 +243,7 @@ impl AtomicFile {
 
     /// Moves the finished file into place.
     pub fn commit(mut self) -> Result<()> {
-        std::fs::rename(&self.tmp, &self.dst).map_err(|e| Error::from(e).with_path(&self.dst))?;
+        std::fs::rename(&self.tmp, &self.dst).map_err(|e| Error::output(e).with_path(&self.dst))?;
         self.done = true;
         Ok(())
     }
@@ -307,19 +307,56 @@ impl ParquetSink {
 
     /// Writes the footer, syncs, and moves the file into place. Returns its size in bytes.
     pub fn finish(self) -> Result<u64> {
+        let done = self.close()?;
+        let size = done.size;
+        done.commit()?;
+        Ok(size)
+    }
+
+    /// Writes the footer and syncs, but leaves the file under its temporary name until
+    /// [`Closed::commit`], so several outputs can appear together.
+    pub fn close(self) -> Result<Closed> {
         let ParquetSink { writer, file, .. } = self;
         let dst = file.dst.clone();
         let wrap = |e: Error| e.with_path(&dst);
-        let mut buffered = writer.into_inner().map_err(|e| wrap(e.into()))?;
-        buffered.flush().map_err(|e| wrap(e.into()))?;
-        let handle = buffered
-            .into_inner()
-            .map_err(|e| wrap(e.into_error().into()))?;
-        handle.sync_all().map_err(|e| wrap(e.into()))?;
-        let size = handle.metadata().map_err(|e| wrap(e.into()))?.len();
-        drop(handle);
-        file.commit()?;
-        Ok(size)
+        let buffered = writer.into_inner().map_err(|e| wrap(e.into()))?;
+        let size = sync_buffered(buffered).map_err(wrap)?;
+        Ok(Closed { file, size })
+    }
+}
+
+/// Flushes and syncs a buffered file; returns its size.
+pub(crate) fn sync_buffered(mut buffered: BufWriter<File>) -> Result<u64> {
+    buffered.flush().map_err(Error::output)?;
+    let handle = buffered
+        .into_inner()
+        .map_err(|e| Error::output(e.into_error()))?;
+    handle.sync_all().map_err(Error::output)?;
+    Ok(handle.metadata().map_err(Error::output)?.len())
+}
+
+/// A complete output file still under its temporary name.
+#[derive(Debug)]
+pub struct Closed {
+    file: AtomicFile,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
+impl Closed {
+    /// Wraps a finished temporary file.
+    pub(crate) fn new(file: AtomicFile, size: u64) -> Self {
+        Closed { file, size }
+    }
+
+    /// The final path.
+    pub fn path(&self) -> &Path {
+        &self.file.dst
+    }
+
+    /// Moves the file into place.
+    pub fn commit(self) -> Result<()> {
+        self.file.commit()
     }
 }
 

@@ -1,0 +1,243 @@
+//! Cutting a byte stream into chunks that end on a line feed, so chunks can be tokenized
+//! independently (and in parallel).
+//!
+//! Where a chunk ends is a guess: the last line feed outside quotes by quote parity, which is
+//! right unless a quote character appears inside an unquoted field. The tokenizer checks the
+//! guess: a chunk whose last record runs past its end reports a tail, and the
+//! [`Sequencer`](super::sequence::Sequencer) re-tokenizes the tail together with the next
+//! chunk. Output is therefore always exactly what one sequential pass would give.
+
+use std::io::Read;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use crate::error::Result;
+
+/// A run of input bytes, cut at a line feed (except the last chunk).
+#[derive(Debug, Default)]
+pub struct Chunk {
+    /// 0-based sequence number.
+    pub index: u64,
+    /// The bytes.
+    pub bytes: Vec<u8>,
+    /// First byte to tokenize (past a header or a byte order mark).
+    pub start: usize,
+    /// Input offset of `bytes[0]`.
+    pub offset: u64,
+    /// 1-based line number of `bytes[0]`.
+    pub line: u64,
+    /// Whether the input ends with this chunk.
+    pub last: bool,
+}
+
+/// Reads chunks of about `chunk_bytes` from a source.
+pub struct Chunker<R> {
+    src: R,
+    carry: Vec<u8>,
+    offset: u64,
+    line: u64,
+    index: u64,
+    eof: bool,
+    done: bool,
+    chunk_bytes: usize,
+    quote: Option<u8>,
+    max_line: usize,
+    bytes_read: Option<Arc<AtomicU64>>,
+}
+
+/// How far back from a chunk's end to look for a line feed outside quotes before settling
+/// for the last line feed.
+const PARITY_WINDOW: usize = 256 << 10;
+
+impl<R: Read> Chunker<R> {
+    /// A chunker over `src`; `quote` helps place chunk ends outside quoted fields. A line
+    /// longer than `max_line` bytes is cut anyway (the tokenizer then rejects it as too long).
+    pub fn new(src: R, chunk_bytes: usize, quote: Option<u8>, max_line: usize) -> Self {
+        Chunker {
+            src,
+            carry: Vec::new(),
+            offset: 0,
+            line: 1,
+            index: 0,
+            eof: false,
+            done: false,
+            chunk_bytes: chunk_bytes.max(1),
+            quote,
+            max_line,
+            bytes_read: None,
+        }
+    }
+
+    /// Adds the bytes read from the source to `counter` as they are read.
+    #[must_use]
+    pub fn with_progress(mut self, counter: Arc<AtomicU64>) -> Self {
+        self.bytes_read = Some(counter);
+        self
+    }
+
+    fn read_into(&mut self, buf: &mut Vec<u8>, want: usize) -> Result<()> {
+        while buf.len() < want && !self.eof {
+            let old = buf.len();
+            buf.resize(want, 0);
+            let dst = buf.get_mut(old..).unwrap_or_default();
+            match self.src.read(dst) {
+                Ok(0) => {
+                    buf.truncate(old);
+                    self.eof = true;
+                }
+                Ok(n) => {
+                    buf.truncate(old + n);
+                    if let Some(c) = &self.bytes_read {
+                        c.fetch_add(n as u64, Ordering::Relaxed);
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => buf.truncate(old),
+                Err(e) => {
+                    buf.truncate(old);
+                    return Err(e.into());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The next chunk; `None` once the input is exhausted.
+    pub fn next_chunk(&mut self) -> Result<Option<Chunk>> {
+        if self.done {
+            return Ok(None);
+        }
+        let mut buf = std::mem::take(&mut self.carry);
+        buf.reserve(self.chunk_bytes.saturating_sub(buf.len()) + 1);
+        let mut want = self.chunk_bytes.max(buf.len() + 1);
+        let split = loop {
+            self.read_into(&mut buf, want)?;
+            if self.eof {
+                break buf.len();
+            }
+            if let Some(cut) = self.cut_point(&buf) {
+                break cut;
+            }
+            if buf.len() > self.max_line {
+                break buf.len();
+            }
+            // No line feed at all: a very long line. Read more.
+            want = buf.len().saturating_mul(2);
+        };
+        if buf.is_empty() && self.index == 0 {
+            self.done = true;
+            return Ok(None);
+        }
+        // Past the first chunk, an empty input end still yields an (empty) last chunk: it
+        // tells the sequencer that an unfinished record before it will get no more bytes.
+        self.carry = buf.get(split..).unwrap_or_default().to_vec();
+        buf.truncate(split);
+        let last = self.eof && self.carry.is_empty();
+        let start = if self.index == 0 && buf.starts_with(b"\xef\xbb\xbf") {
+            3
+        } else {
+            0
+        };
+        let chunk = Chunk {
+            index: self.index,
+            bytes: buf,
+            start,
+            offset: self.offset,
+            line: self.line,
+            last,
+        };
+        self.index += 1;
+        self.offset += chunk.bytes.len() as u64;
+        self.line += memchr::memchr_iter(b'\n', &chunk.bytes).count() as u64;
+        self.done = last;
+        Ok(Some(chunk))
+    }
+
+    /// Just past the last line feed that quote parity puts outside quotes, or past the last
+    /// line feed when parity finds none near the end.
+    fn cut_point(&self, buf: &[u8]) -> Option<usize> {
+        let last_nl = memchr::memrchr(b'\n', buf)?;
+        let Some(q) = self.quote else {
+            return Some(last_nl + 1);
+        };
+        let total = memchr::memchr_iter(q, buf).count();
+        let mut after = memchr::memchr_iter(q, buf.get(last_nl..).unwrap_or_default()).count();
+        let mut nl = last_nl;
+        let floor = buf.len().saturating_sub(PARITY_WINDOW);
+        loop {
+            if (total - after) % 2 == 0 {
+                return Some(nl + 1);
+            }
+            let prev = memchr::memrchr(b'\n', buf.get(..nl).unwrap_or_default())?;
+            if prev < floor {
+                return Some(last_nl + 1);
+            }
+            after += memchr::memchr_iter(q, buf.get(prev..nl).unwrap_or_default()).count();
+            nl = prev;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunks(data: &[u8], size: usize) -> Vec<Chunk> {
+        let mut c = Chunker::new(data, size, Some(b'"'), 1 << 20);
+        let mut out = Vec::new();
+        while let Some(ch) = c.next_chunk().unwrap() {
+            out.push(ch);
+        }
+        out
+    }
+
+    #[test]
+    fn chunks_end_on_line_feeds_and_cover_the_input() {
+        let data = b"a,b\n1,2\n3,4\n5,6\n7,8";
+        let cs = chunks(data, 6);
+        let joined: Vec<u8> = cs.iter().flat_map(|c| c.bytes.clone()).collect();
+        assert_eq!(joined, data);
+        for c in &cs[..cs.len() - 1] {
+            assert_eq!(c.bytes.last(), Some(&b'\n'));
+            assert!(!c.last);
+        }
+        assert!(cs.last().unwrap().last);
+        let lines: Vec<u64> = cs.iter().map(|c| c.line).collect();
+        let mut expect = vec![1];
+        for c in &cs[..cs.len() - 1] {
+            expect.push(
+                expect.last().unwrap() + c.bytes.iter().filter(|&&b| b == b'\n').count() as u64,
+            );
+        }
+        assert_eq!(lines, expect);
+    }
+
+    #[test]
+    fn cut_prefers_a_line_feed_outside_quotes() {
+        let data = b"x\n\"a\nb\nc\"\n";
+        let cs = chunks(data, 8);
+        // The first cut may not fall inside the quoted field.
+        assert!(
+            cs[0].bytes == b"x\n" || cs[0].bytes.len() >= 10,
+            "{:?}",
+            cs[0]
+        );
+    }
+
+    #[test]
+    fn empty_input_has_no_chunk() {
+        assert!(chunks(b"", 4).is_empty());
+    }
+
+    #[test]
+    fn input_ending_on_a_cut_ends_with_an_empty_last_chunk() {
+        let cs = chunks(b"ab\ncd\n", 3);
+        assert!(cs.last().unwrap().last);
+        assert!(cs[..cs.len() - 1].iter().all(|c| !c.last));
+    }
+
+    #[test]
+    fn bom_is_skipped() {
+        let cs = chunks(b"\xef\xbb\xbfa\n1\n", 64);
+        assert_eq!(cs[0].start, 3);
+    }
+}

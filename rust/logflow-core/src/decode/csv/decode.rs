@@ -1,0 +1,467 @@
+//! From a chunk to record batches under an error policy: tokenize, check each record's shape
+//! and encoding, build typed columns, and set bad records aside with their raw bytes.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use arrow_array::builder::{
+    BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, PrimitiveBuilder,
+};
+use arrow_array::types::{TimestampMicrosecondType, TimestampNanosecondType};
+use arrow_array::{ArrayRef, BooleanArray, RecordBatch, RecordBatchOptions, StringArray};
+use arrow_buffer::{NullBufferBuilder, OffsetBuffer, ScalarBuffer};
+use arrow_schema::{SchemaRef, TimeUnit};
+
+use super::chunk::Chunk;
+use super::tokenize::{ChunkTokenizer, Dialect, RowBlock, RowMeta, Step};
+use crate::decode::{values, CastErrorPolicy, ErrorPolicy, Reject, RejectReason};
+use crate::error::{Error, ErrorKind, Position};
+use crate::schema::{ColumnType, NullTokens};
+
+const FORMAT: &str = "csv";
+
+/// The unfinished record at the end of a chunk, to be tokenized again with the next chunk.
+#[derive(Debug)]
+pub struct Tail {
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+    /// Input offset of its first byte.
+    pub offset: u64,
+    /// Its line.
+    pub line: u64,
+}
+
+/// What decoding one chunk produced.
+#[derive(Debug, Default)]
+pub struct ChunkOutput {
+    /// The chunk's sequence number.
+    pub index: u64,
+    /// Good rows, in input order.
+    pub batches: Vec<RecordBatch>,
+    /// Rejected records (chunk-local record numbers until the sequencer numbers them).
+    pub rejects: Vec<Reject>,
+    /// Records read (written + rejected + skipped).
+    pub rows_read: u64,
+    /// Records skipped on purpose (a header repeated mid-file).
+    pub rows_skipped: u64,
+    /// Values set to null by `on_cast_error="null"`.
+    pub values_nulled: u64,
+    /// An unfinished last record, when the chunk was not cut at a record boundary.
+    pub tail: Option<Tail>,
+    /// Under the strict policy, the first bad record.
+    pub error: Option<Error>,
+    /// The input chunk, handed back so it can be re-tokenized with a previous tail.
+    pub chunk: Chunk,
+}
+
+/// Everything needed to decode chunks of one input; immutable and shared by all workers.
+#[derive(Debug, Clone)]
+pub struct ChunkDecoder {
+    pub(crate) schema: SchemaRef,
+    pub(crate) types: Vec<ColumnType>,
+    /// Per column, the words read as null besides the empty field.
+    pub(crate) nulls: Vec<NullTokens>,
+    pub(crate) dialect: Dialect,
+    pub(crate) policy: ErrorPolicy,
+    pub(crate) on_cast_error: CastErrorPolicy,
+    pub(crate) max_record_bytes: usize,
+    pub(crate) batch_rows: usize,
+    /// The header's fields, to recognise a header repeated mid-file.
+    pub(crate) header: Option<Vec<Vec<u8>>>,
+}
+
+/// A problem with one row found while decoding.
+struct Problem {
+    row: usize,
+    column: Option<usize>,
+    reason: RejectReason,
+    detail: String,
+}
+
+impl ChunkDecoder {
+    /// The output schema.
+    pub fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    /// The column types.
+    pub fn types(&self) -> &[ColumnType] {
+        &self.types
+    }
+
+    /// The dialect.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    fn column_name(&self, c: usize) -> String {
+        self.schema
+            .fields()
+            .get(c)
+            .map(|f| f.name().clone())
+            .unwrap_or_default()
+    }
+
+    /// Decodes one chunk.
+    pub fn process(&self, chunk: Chunk) -> ChunkOutput {
+        let mut out = ChunkOutput {
+            index: chunk.index,
+            ..ChunkOutput::default()
+        };
+        let head = chunk.bytes.get(..chunk.start).unwrap_or_default();
+        let line = chunk.line + memchr::memchr_iter(b'\n', head).count() as u64;
+        let mut tok =
+            ChunkTokenizer::new(&chunk.bytes, chunk.start, line, chunk.last, self.dialect);
+        let mut block = RowBlock::default();
+        loop {
+            match tok.next(&mut block) {
+                Step::Record => {}
+                Step::End => break,
+                Step::Incomplete { start }
+                    if chunk.bytes.len() - start <= self.max_record_bytes =>
+                {
+                    out.tail = Some(Tail {
+                        bytes: chunk.bytes.get(start..).unwrap_or_default().to_vec(),
+                        offset: chunk.offset + start as u64,
+                        line: tok.line(),
+                    });
+                    break;
+                }
+                Step::Incomplete { start } | Step::Unterminated { start } => {
+                    let too_long = chunk.bytes.len() - start > self.max_record_bytes;
+                    let (span, line, record) = tok.skip_first_line(start);
+                    let position = Position {
+                        byte: chunk.offset + span.start as u64,
+                        line,
+                        record,
+                    };
+                    let detail = if too_long {
+                        format!(
+                            "a quoted field runs past {} bytes; the quote is never closed",
+                            self.max_record_bytes
+                        )
+                    } else {
+                        "the quote is never closed before the end of input".to_string()
+                    };
+                    if self.policy == ErrorPolicy::Strict {
+                        // Rows before it still count as earlier errors, so decode them first.
+                        out.error = Some(Error::decode(
+                            FORMAT,
+                            position,
+                            None,
+                            format!("unterminated quote: {detail}"),
+                        ));
+                        break;
+                    }
+                    out.rejects.push(Reject {
+                        position,
+                        column: None,
+                        reason: RejectReason::UnterminatedQuote,
+                        detail,
+                        raw: chunk.bytes.get(span).unwrap_or_default().to_vec(),
+                    });
+                }
+            }
+        }
+        out.rows_read = tok.records();
+        if out.error.is_some() {
+            // Strict: an earlier bad row in the block wins over the unterminated quote.
+            if let Err(e) = self.decode_block(&block, &chunk, &mut out) {
+                out.error = Some(e);
+            }
+            out.batches.clear();
+        } else if let Err(e) = self.decode_block(&block, &chunk, &mut out) {
+            out.error = Some(e);
+            out.batches.clear();
+        }
+        // Rejects from tokenizing and from decoding interleave: keep input order.
+        out.rejects.sort_by_key(|r| r.position.byte);
+        out.chunk = chunk;
+        out
+    }
+
+    fn reject_of(&self, block: &RowBlock, chunk: &Chunk, p: Problem) -> Reject {
+        let row = block.rows().get(p.row).copied();
+        let (position, raw) = match row {
+            Some(r) => (
+                Position {
+                    byte: chunk.offset + r.start as u64,
+                    line: r.line,
+                    record: r.record,
+                },
+                chunk.bytes.get(r.start..r.end).unwrap_or_default().to_vec(),
+            ),
+            None => (Position::default(), Vec::new()),
+        };
+        Reject {
+            position,
+            column: p.column.map(|c| self.column_name(c)),
+            reason: p.reason,
+            detail: p.detail,
+            raw,
+        }
+    }
+
+    fn error_of(&self, block: &RowBlock, chunk: &Chunk, p: Problem) -> Error {
+        let r = self.reject_of(block, chunk, p);
+        Error::decode(FORMAT, r.position, r.column, r.detail)
+    }
+
+    /// Shape and encoding checks; returns the rows to build and the problems found.
+    fn screen(&self, block: &RowBlock, out: &mut ChunkOutput) -> (Vec<usize>, Vec<Problem>) {
+        let ncols = self.types.len();
+        let utf8_ok = std::str::from_utf8(&block.data).is_ok();
+        let mut keep = Vec::with_capacity(block.len());
+        let mut problems = Vec::new();
+        for (i, row) in block.rows().iter().enumerate() {
+            if row.fields != ncols {
+                let reason = if row.multiline {
+                    RejectReason::UnterminatedQuote
+                } else if row.fields > ncols {
+                    RejectReason::TooManyFields
+                } else {
+                    RejectReason::TooFewFields
+                };
+                let mut detail = format!("expected {ncols} fields, found {}", row.fields);
+                if row.multiline {
+                    detail.push_str(
+                        " in a record spanning several lines (a quote opened but not closed?)",
+                    );
+                }
+                problems.push(Problem {
+                    row: i,
+                    column: None,
+                    reason,
+                    detail,
+                });
+                continue;
+            }
+            if !utf8_ok && std::str::from_utf8(block.row_data(row)).is_err() {
+                let col =
+                    (0..ncols).find(|&c| std::str::from_utf8(block.row_field(row, c)).is_err());
+                problems.push(Problem {
+                    row: i,
+                    column: col,
+                    reason: RejectReason::InvalidUtf8,
+                    detail: "invalid UTF-8".into(),
+                });
+                continue;
+            }
+            if let Some(h) = &self.header {
+                if block.row_field(row, 0) == h.first().map(Vec::as_slice).unwrap_or_default()
+                    && (0..ncols)
+                        .all(|c| Some(block.row_field(row, c)) == h.get(c).map(Vec::as_slice))
+                {
+                    out.rows_skipped += 1;
+                    continue;
+                }
+            }
+            keep.push(i);
+        }
+        (keep, problems)
+    }
+
+    fn decode_block(
+        &self,
+        block: &RowBlock,
+        chunk: &Chunk,
+        out: &mut ChunkOutput,
+    ) -> Result<(), Error> {
+        let (mut keep, problems) = self.screen(block, out);
+        let strict = self.policy == ErrorPolicy::Strict;
+        if strict {
+            // Only rows before the first shape problem can hold an earlier error.
+            if let Some(first) = problems.first() {
+                keep.retain(|&i| i < first.row);
+            }
+        }
+        let all_rows = keep.len() == block.len();
+        let rows: Cow<'_, [RowMeta]> = if all_rows {
+            Cow::Borrowed(block.rows())
+        } else {
+            Cow::Owned(
+                keep.iter()
+                    .filter_map(|&i| block.rows().get(i).copied())
+                    .collect(),
+            )
+        };
+        let mut cast = CastIssues::default();
+        let columns = (0..self.types.len())
+            .map(|c| self.decode_column(block, &rows, c, &mut cast))
+            .collect::<Result<Vec<ArrayRef>, Error>>()?;
+        out.values_nulled += cast.nulled;
+        // One reject per row: the first failing column names it.
+        cast.bad.sort_by_key(|b| (b.0, b.1));
+        cast.bad.dedup_by_key(|b| b.0);
+        let cast_problems: Vec<Problem> = cast
+            .bad
+            .iter()
+            .map(|&(k, c, ref detail)| Problem {
+                row: keep.get(k).copied().unwrap_or(k),
+                column: Some(c),
+                reason: RejectReason::CastError,
+                detail: detail.clone(),
+            })
+            .collect();
+        if strict {
+            let first_cast = cast_problems.into_iter().min_by_key(|p| p.row);
+            let first_shape = problems.into_iter().next();
+            let first = match (first_cast, first_shape) {
+                (Some(a), Some(b)) => Some(if a.row <= b.row { a } else { b }),
+                (a, b) => a.or(b),
+            };
+            if let Some(p) = first {
+                // An unterminated quote found by the tokenizer is later than every row here.
+                return Err(self.error_of(block, chunk, p));
+            }
+            if let Some(e) = out.error.take() {
+                return Err(e);
+            }
+        } else {
+            for p in problems.into_iter().chain(cast_problems) {
+                out.rejects.push(self.reject_of(block, chunk, p));
+            }
+        }
+        let opts = RecordBatchOptions::new().with_row_count(Some(rows.len()));
+        let mut batch = RecordBatch::try_new_with_options(self.schema.clone(), columns, &opts)?;
+        if !cast.bad.is_empty() {
+            let mut mask = vec![true; rows.len()];
+            for &(k, _, _) in &cast.bad {
+                if let Some(m) = mask.get_mut(k) {
+                    *m = false;
+                }
+            }
+            batch = arrow_select::filter::filter_record_batch(&batch, &BooleanArray::from(mask))?;
+        }
+        let mut offset = 0;
+        while offset < batch.num_rows() {
+            let len = self.batch_rows.min(batch.num_rows() - offset);
+            out.batches.push(batch.slice(offset, len));
+            offset += len;
+        }
+        Ok(())
+    }
+
+    #[cold]
+    fn cast_detail(raw: &[u8], ty: ColumnType) -> String {
+        let mut shown = String::from_utf8_lossy(raw).into_owned();
+        if shown.len() > 60 {
+            let cut = (0..=60)
+                .rev()
+                .find(|&i| shown.is_char_boundary(i))
+                .unwrap_or(0);
+            shown.truncate(cut);
+            shown.push('…');
+        }
+        format!("cannot parse {shown:?} as {}", ty.data_type())
+    }
+
+    fn decode_column(
+        &self,
+        block: &RowBlock,
+        rows: &[RowMeta],
+        c: usize,
+        cast: &mut CastIssues,
+    ) -> Result<ArrayRef, Error> {
+        let ty = self.types.get(c).copied().unwrap_or(ColumnType::Utf8);
+        let n = rows.len();
+        let null_on_error = self.on_cast_error == CastErrorPolicy::Null;
+        let nulls = self.nulls.get(c).copied().unwrap_or_default();
+        macro_rules! typed {
+            ($builder:expr, $parse:expr) => {{
+                let mut b = $builder;
+                for (k, row) in rows.iter().enumerate() {
+                    let raw = block.row_field(row, c);
+                    if nulls.is_null(raw) {
+                        b.append_null();
+                    } else {
+                        match $parse(raw) {
+                            Some(v) => b.append_value(v),
+                            None => {
+                                b.append_null();
+                                if null_on_error {
+                                    cast.nulled += 1;
+                                } else {
+                                    cast.bad.push((k, c, Self::cast_detail(raw, ty)));
+                                }
+                            }
+                        }
+                    }
+                }
+                Ok(Arc::new(b.finish()) as ArrayRef)
+            }};
+        }
+        match ty {
+            ColumnType::Bool => typed!(BooleanBuilder::with_capacity(n), values::parse_bool),
+            ColumnType::Int64 => typed!(Int64Builder::with_capacity(n), values::parse_i64),
+            ColumnType::Float64 => typed!(Float64Builder::with_capacity(n), values::parse_f64),
+            ColumnType::Date => typed!(Date32Builder::with_capacity(n), values::parse_date),
+            ColumnType::Timestamp(unit) | ColumnType::TimestampUtc(unit) => {
+                let want_offset = matches!(ty, ColumnType::TimestampUtc(_));
+                let accept = |raw: &[u8]| {
+                    let t = match values::parse_timestamp(raw) {
+                        Some(t) => t,
+                        // A bare date is midnight of that day.
+                        None if !want_offset => values::Timestamp {
+                            seconds: i64::from(values::parse_date(raw)?) * 86_400,
+                            nanos: 0,
+                            fraction_digits: 0,
+                            has_offset: false,
+                        },
+                        None => return None,
+                    };
+                    (t.has_offset == want_offset).then_some(t)
+                };
+                let tz = want_offset.then(|| Arc::<str>::from("UTC"));
+                if unit == TimeUnit::Nanosecond {
+                    let b = PrimitiveBuilder::<TimestampNanosecondType>::with_capacity(n);
+                    typed!(b.with_timezone_opt(tz), |raw| accept(raw)
+                        .and_then(|t| t.nanos_total()))
+                } else {
+                    let b = PrimitiveBuilder::<TimestampMicrosecondType>::with_capacity(n);
+                    typed!(b.with_timezone_opt(tz), |raw| accept(raw)
+                        .and_then(|t| t.micros()))
+                }
+            }
+            ColumnType::Utf8 => self.decode_strings(block, rows, c),
+        }
+    }
+
+    fn decode_strings(
+        &self,
+        block: &RowBlock,
+        rows: &[RowMeta],
+        c: usize,
+    ) -> Result<ArrayRef, Error> {
+        let n = rows.len();
+        let mut offsets: Vec<i32> = Vec::with_capacity(n + 1);
+        offsets.push(0);
+        let total: usize = rows.iter().map(|r| block.row_field(r, c).len()).sum();
+        let mut values: Vec<u8> = Vec::with_capacity(total);
+        let mut nulls = NullBufferBuilder::new(n);
+        for row in rows {
+            let raw = block.row_field(row, c);
+            values.extend_from_slice(raw);
+            nulls.append(!raw.is_empty());
+            let end = i32::try_from(values.len()).map_err(|_| {
+                Error::new(ErrorKind::LimitExceeded(format!(
+                    "column {:?} holds more than 2 GiB in one chunk",
+                    self.column_name(c)
+                )))
+            })?;
+            offsets.push(end);
+        }
+        let offsets = OffsetBuffer::new(ScalarBuffer::from(offsets));
+        // Rows with invalid UTF-8 were screened out, so this validation cannot fail; it stays
+        // because it is cheap and the crate has no unsafe code.
+        let array = StringArray::try_new(offsets, values.into(), nulls.finish())?;
+        Ok(Arc::new(array))
+    }
+}
+
+/// Cast failures of one block: `(row in the built rows, column, detail)`.
+#[derive(Default)]
+struct CastIssues {
+    bad: Vec<(usize, usize, String)>,
+    nulled: u64,
+}

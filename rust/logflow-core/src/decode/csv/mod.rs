@@ -1,0 +1,465 @@
+//! CSV / TSV decoding to Arrow.
+//!
+//! The input is cut into chunks at line feeds ([`chunk`]); each chunk is tokenized on
+//! `csv-core` (with a memchr fast path for quote-free lines) and decoded into typed columns
+//! under an error policy ([`decode`]); chunk results are put back in order and mis-cut chunks
+//! repaired ([`sequence`]). Chunks are independent, so the pipeline decodes them on all
+//! cores; [`CsvReader`] runs the same steps on the calling thread for streaming reads.
+
+pub mod chunk;
+pub mod decode;
+pub mod sequence;
+pub mod tokenize;
+
+use std::collections::VecDeque;
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+use arrow_array::RecordBatch;
+use arrow_schema::{ArrowError, SchemaRef};
+use csv_core::{ReadRecordResult, ReaderBuilder};
+
+pub use chunk::{Chunk, Chunker};
+pub use decode::{ChunkDecoder, ChunkOutput};
+pub use sequence::Sequencer;
+pub use tokenize::{ChunkTokenizer, Dialect, RowBlock, Step};
+
+use crate::decode::{CastErrorPolicy, ErrorPolicy};
+use crate::error::{Error, ErrorKind, Position, Result};
+use crate::schema::{self, ColumnInference, ColumnType, NullTokens};
+
+/// How to read delimited text.
+#[derive(Debug, Clone)]
+pub struct CsvOptions {
+    /// Field delimiter. `None` sniffs it from the first lines of the input.
+    pub delimiter: Option<u8>,
+    /// Quote character; `None` turns quoting off.
+    pub quote: Option<u8>,
+    /// Escape character inside quotes (e.g. `\`); `None` means quotes are escaped by doubling.
+    pub escape: Option<u8>,
+    /// Whether the first record names the columns. `None` assumes it does.
+    pub header: Option<bool>,
+    /// Column types to use instead of inferring them (one per column, in order).
+    pub types: Option<Vec<ColumnType>>,
+    /// Most rows in one record batch.
+    pub batch_rows: usize,
+    /// Size of the chunks the input is cut into (the unit of parallel work).
+    pub chunk_bytes: usize,
+    /// Largest record accepted; a quoted field running longer is an unterminated quote.
+    pub max_record_bytes: usize,
+    /// What to do with bad records.
+    pub error_policy: ErrorPolicy,
+    /// What to do with values that do not parse as their column's type.
+    pub on_cast_error: CastErrorPolicy,
+}
+
+impl Default for CsvOptions {
+    fn default() -> Self {
+        CsvOptions {
+            delimiter: None,
+            quote: Some(b'"'),
+            escape: None,
+            header: None,
+            types: None,
+            batch_rows: 64 * 1024,
+            chunk_bytes: 4 << 20,
+            max_record_bytes: 64 << 20,
+            error_policy: ErrorPolicy::Strict,
+            on_cast_error: CastErrorPolicy::Reject,
+        }
+    }
+}
+
+/// Share of values in a column that may fail to parse as the inferred type when the error
+/// policy sets bad rows aside (strict inference allows none).
+pub const INFER_TOLERANCE: f64 = 0.01;
+
+impl CsvOptions {
+    fn validate(&self) -> Result<()> {
+        if self.batch_rows == 0 || self.chunk_bytes == 0 || self.max_record_bytes == 0 {
+            return Err(Error::invalid(
+                "batch_rows, chunk_bytes and max_record_bytes must be positive",
+            ));
+        }
+        if let Some(d) = self.delimiter {
+            if matches!(d, b'\n' | b'\r') || Some(d) == self.quote {
+                return Err(Error::invalid(format!(
+                    "{:?} cannot be the delimiter",
+                    char::from(d)
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Picks a delimiter from a sample: the candidate that splits the first lines into the most
+/// consistent number (> 1) of fields. Falls back to a comma.
+pub fn sniff_delimiter(sample: &[u8], quote: Option<u8>) -> u8 {
+    const CANDIDATES: [u8; 5] = [b',', b'\t', b';', b'|', b':'];
+    let mut best = (0.0f64, b',');
+    for &d in &CANDIDATES {
+        let counts = field_counts(sample, d, quote, 50);
+        let mut modal = 0usize;
+        let mut modal_n = 0usize;
+        for &k in &counts {
+            let n = counts.iter().filter(|&&x| x == k).count();
+            if n > modal_n || (n == modal_n && k > modal) {
+                modal = k;
+                modal_n = n;
+            }
+        }
+        if modal < 2 {
+            continue;
+        }
+        #[allow(clippy::cast_precision_loss)]
+        let score = modal_n as f64 / counts.len() as f64 * (1.0 + (modal as f64).ln());
+        if score > best.0 {
+            best = (score, d);
+        }
+    }
+    best.1
+}
+
+fn field_counts(sample: &[u8], delimiter: u8, quote: Option<u8>, max_records: usize) -> Vec<usize> {
+    let mut b = ReaderBuilder::new();
+    b.delimiter(delimiter);
+    match quote {
+        Some(q) => b.quote(q),
+        None => b.quoting(false),
+    };
+    let mut core = b.build();
+    let mut out = vec![0u8; sample.len().max(1)];
+    let mut ends = vec![0usize; 4096];
+    let mut input = sample;
+    let mut counts = Vec::new();
+    let mut fields = 0usize;
+    while counts.len() < max_records {
+        let (res, nin, _, nend) = core.read_record(input, &mut out, &mut ends);
+        input = input.get(nin..).unwrap_or_default();
+        fields += nend;
+        match res {
+            ReadRecordResult::Record => {
+                counts.push(fields);
+                fields = 0;
+            }
+            // The sample ends mid-record (or a record is huge): stop counting.
+            _ => break,
+        }
+    }
+    counts
+}
+
+/// Where decoding starts: the chunker after the first chunk, the decoder with the schema,
+/// and the first chunk (header skipped), not yet decoded.
+pub struct CsvStart<R> {
+    /// The chunker, positioned after the first chunk.
+    pub chunker: Chunker<R>,
+    /// Decoder with the schema.
+    pub decoder: ChunkDecoder,
+    /// The first chunk.
+    pub first: Chunk,
+    /// The header record exactly as in the input (empty without a header).
+    pub header_raw: Vec<u8>,
+}
+
+/// Reads the first chunk of `src`, settles dialect, header and types, and returns the pieces
+/// to decode the rest.
+pub fn start<R: Read>(
+    src: R,
+    opts: &CsvOptions,
+    bytes_read: Option<Arc<AtomicU64>>,
+) -> Result<CsvStart<R>> {
+    opts.validate()?;
+    let mut chunker = Chunker::new(src, opts.chunk_bytes, opts.quote, opts.max_record_bytes);
+    if let Some(c) = bytes_read {
+        chunker = chunker.with_progress(c);
+    }
+    let mut first = chunker
+        .next_chunk()?
+        .ok_or_else(|| Error::new(ErrorKind::Empty))?;
+    let body = first.bytes.get(first.start..).unwrap_or_default();
+    if first.last && body.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::new(ErrorKind::Empty));
+    }
+    let sample = body.get(..body.len().min(64 << 10)).unwrap_or_default();
+    let delimiter = opts
+        .delimiter
+        .unwrap_or_else(|| sniff_delimiter(sample, opts.quote));
+    let dialect = Dialect {
+        delimiter,
+        quote: opts.quote,
+        escape: opts.escape,
+    };
+
+    let mut header_raw = Vec::new();
+    let mut header_fields = None;
+    let names = if opts.header.unwrap_or(true) {
+        let fields = loop {
+            let mut tok =
+                ChunkTokenizer::new(&first.bytes, first.start, first.line, first.last, dialect);
+            let mut block = RowBlock::default();
+            match tok.next(&mut block) {
+                Step::Record => {
+                    let row = block
+                        .rows()
+                        .first()
+                        .copied()
+                        .ok_or_else(|| Error::new(ErrorKind::Empty))?;
+                    header_raw = first
+                        .bytes
+                        .get(row.start..row.end)
+                        .unwrap_or_default()
+                        .to_vec();
+                    let fields: Vec<Vec<u8>> = (0..row.fields)
+                        .map(|c| block.row_field(&row, c).to_vec())
+                        .collect();
+                    first.start = tok.pos();
+                    break fields;
+                }
+                Step::End => return Err(Error::new(ErrorKind::Empty)),
+                Step::Unterminated { .. } => {
+                    return Err(Error::decode(
+                        "csv",
+                        Position {
+                            byte: 0,
+                            line: 1,
+                            record: 0,
+                        },
+                        None,
+                        "unterminated quote in the header",
+                    ))
+                }
+                Step::Incomplete { .. } => {
+                    // A header longer than a chunk: take the next chunk too.
+                    match chunker.next_chunk()? {
+                        Some(next) => {
+                            first.bytes.extend_from_slice(&next.bytes);
+                            first.last = next.last;
+                        }
+                        None => first.last = true,
+                    }
+                    if first.bytes.len() > opts.max_record_bytes {
+                        return Err(Error::new(ErrorKind::LimitExceeded(format!(
+                            "the header is longer than {} bytes",
+                            opts.max_record_bytes
+                        ))));
+                    }
+                }
+            }
+        };
+        let mut names = Vec::with_capacity(fields.len());
+        for (c, f) in fields.iter().enumerate() {
+            let name = std::str::from_utf8(f).map_err(|_| {
+                Error::decode(
+                    "csv",
+                    Position {
+                        byte: 0,
+                        line: 1,
+                        record: 0,
+                    },
+                    Some(format!("#{}", c + 1)),
+                    "header is not valid UTF-8",
+                )
+            })?;
+            names.push(name.to_string());
+        }
+        header_fields = Some(fields);
+        schema::unique_names(names)
+    } else {
+        Vec::new()
+    };
+
+    // Inference sample: the first chunk's records.
+    let mut sample_block = RowBlock::default();
+    let mut tok = ChunkTokenizer::new(&first.bytes, first.start, first.line, first.last, dialect);
+    while tok.next(&mut sample_block) == Step::Record {}
+    let names = if header_fields.is_some() {
+        names
+    } else {
+        let width = sample_block.rows().first().map_or(0, |r| r.fields);
+        schema::unique_names((0..width).map(|_| String::new()))
+    };
+    let ncols = names.len();
+    let (types, nulls): (Vec<ColumnType>, Vec<NullTokens>) = match &opts.types {
+        Some(types) if types.len() != ncols => {
+            return Err(Error::new(ErrorKind::Schema(format!(
+                "{} column types given for {ncols} columns",
+                types.len()
+            ))))
+        }
+        // Types given by the caller: every usual null word reads as null.
+        Some(types) => (types.clone(), vec![NullTokens::ALL; ncols]),
+        None => {
+            let mut cols = vec![ColumnInference::default(); ncols];
+            let is_header = |row: &tokenize::RowMeta| {
+                header_fields.as_ref().is_some_and(|h| {
+                    (0..ncols).all(|c| {
+                        h.get(c).map(Vec::as_slice) == Some(sample_block.row_field(row, c))
+                    })
+                })
+            };
+            for row in sample_block
+                .rows()
+                .iter()
+                .filter(|r| r.fields == ncols && !is_header(r))
+            {
+                for (c, inf) in cols.iter_mut().enumerate() {
+                    inf.observe(sample_block.row_field(row, c));
+                }
+            }
+            let tolerance = if opts.error_policy == ErrorPolicy::Strict {
+                0.0
+            } else {
+                INFER_TOLERANCE
+            };
+            cols.iter().map(|c| c.resolve_with_nulls(tolerance)).unzip()
+        }
+    };
+    let decoder = ChunkDecoder {
+        schema: schema::arrow_schema(&names, &types),
+        types,
+        nulls,
+        dialect,
+        policy: opts.error_policy,
+        on_cast_error: opts.on_cast_error,
+        max_record_bytes: opts.max_record_bytes,
+        batch_rows: opts.batch_rows,
+        header: header_fields,
+    };
+    Ok(CsvStart {
+        chunker,
+        decoder,
+        first,
+        header_raw,
+    })
+}
+
+/// Streams record batches from CSV bytes on the calling thread.
+///
+/// Under the permissive and quarantine policies bad records are dropped here (counted in
+/// [`CsvReader::rows_rejected`]); use the pipeline to keep them.
+pub struct CsvReader<R> {
+    chunker: Chunker<R>,
+    decoder: Arc<ChunkDecoder>,
+    first: Option<Chunk>,
+    sequencer: Sequencer,
+    chunks: u64,
+    ready: VecDeque<RecordBatch>,
+    rows_rejected: u64,
+    path: Option<PathBuf>,
+    failed: bool,
+}
+
+impl<R: Read> CsvReader<R> {
+    /// Opens a streaming reader over `src`.
+    pub fn new(src: R, opts: &CsvOptions) -> Result<Self> {
+        let s = start(src, opts, None)?;
+        Ok(CsvReader {
+            chunker: s.chunker,
+            decoder: Arc::new(s.decoder),
+            first: Some(s.first),
+            sequencer: Sequencer::new(),
+            chunks: 0,
+            ready: VecDeque::new(),
+            rows_rejected: 0,
+            path: None,
+            failed: false,
+        })
+    }
+
+    /// Names `path` in the errors of later batches.
+    #[must_use]
+    pub fn with_path(mut self, path: &std::path::Path) -> Self {
+        self.path = Some(path.to_path_buf());
+        self
+    }
+
+    /// The schema of every batch.
+    pub fn schema(&self) -> SchemaRef {
+        self.decoder.schema()
+    }
+
+    /// Records read so far.
+    pub fn rows_read(&self) -> u64 {
+        self.sequencer.records()
+    }
+
+    /// Bad records dropped so far (permissive and quarantine policies).
+    pub fn rows_rejected(&self) -> u64 {
+        self.rows_rejected
+    }
+
+    fn next_batch(&mut self) -> Result<Option<RecordBatch>> {
+        loop {
+            if let Some(b) = self.ready.pop_front() {
+                return Ok(Some(b));
+            }
+            if self.failed {
+                return Ok(None);
+            }
+            let mut chunk = match self.first.take() {
+                Some(c) => c,
+                None => match self.chunker.next_chunk()? {
+                    Some(c) => c,
+                    None => return Ok(None),
+                },
+            };
+            // Sequence numbers are given here: the header may have merged chunks.
+            chunk.index = self.chunks;
+            self.chunks += 1;
+            let out = self.decoder.process(chunk);
+            for mut out in self.sequencer.push(out, &self.decoder) {
+                if let Some(e) = out.error.take() {
+                    self.failed = true;
+                    return Err(e);
+                }
+                self.rows_rejected += out.rejects.len() as u64;
+                self.ready.extend(out.batches);
+            }
+        }
+    }
+}
+
+impl<R: Read> Iterator for CsvReader<R> {
+    type Item = Result<RecordBatch>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let res = self.next_batch();
+        let res = match (&self.path, res) {
+            (Some(p), Err(e)) => Err(e.with_path(p)),
+            (_, r) => r,
+        };
+        res.transpose()
+    }
+}
+
+impl<R: Read> CsvReader<R> {
+    /// This reader as an Arrow [`RecordBatchReader`](arrow_array::RecordBatchReader), whose
+    /// errors carry the core error inside `ArrowError::ExternalError`.
+    pub fn into_arrow(self) -> ArrowBatches<R> {
+        ArrowBatches(self)
+    }
+}
+
+/// A [`CsvReader`] seen through Arrow's reader trait.
+pub struct ArrowBatches<R>(CsvReader<R>);
+
+impl<R: Read> Iterator for ArrowBatches<R> {
+    type Item = std::result::Result<RecordBatch, ArrowError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0.next().map(|r| r.map_err(ArrowError::from))
+    }
+}
+
+impl<R: Read> arrow_array::RecordBatchReader for ArrowBatches<R> {
+    fn schema(&self) -> SchemaRef {
+        self.0.schema()
+    }
+}
+
+#[cfg(test)]
+mod tests;

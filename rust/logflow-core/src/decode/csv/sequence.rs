@@ -1,0 +1,79 @@
+//! Putting chunk results back in input order, repairing mis-cut chunks, and numbering records.
+
+use std::collections::BTreeMap;
+
+use super::chunk::Chunk;
+use super::decode::{ChunkDecoder, ChunkOutput};
+
+/// Accepts chunk outputs in any order and releases them in input order.
+///
+/// When a chunk ended inside a record (its cut was a guess that quoting proved wrong), the
+/// next chunk's output is discarded and that chunk is decoded again, here, starting with the
+/// unfinished record. Record numbers become 1-based and file-wide.
+#[derive(Debug, Default)]
+pub struct Sequencer {
+    next: u64,
+    waiting: BTreeMap<u64, ChunkOutput>,
+    tail: Option<super::decode::Tail>,
+    records: u64,
+}
+
+impl Sequencer {
+    /// A sequencer expecting chunk 0 first.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records released so far.
+    pub fn records(&self) -> u64 {
+        self.records
+    }
+
+    /// Chunks held back waiting for an earlier one.
+    pub fn waiting(&self) -> usize {
+        self.waiting.len()
+    }
+
+    /// Takes one output; returns every output that is now ready, in order.
+    pub fn push(&mut self, out: ChunkOutput, decoder: &ChunkDecoder) -> Vec<ChunkOutput> {
+        self.waiting.insert(out.index, out);
+        let mut ready = Vec::new();
+        while let Some(mut out) = self.waiting.remove(&self.next) {
+            if let Some(tail) = self.tail.take() {
+                let mut bytes = tail.bytes;
+                bytes.extend_from_slice(&out.chunk.bytes);
+                let merged = Chunk {
+                    index: out.index,
+                    bytes,
+                    start: 0,
+                    offset: tail.offset,
+                    line: tail.line,
+                    last: out.chunk.last,
+                };
+                out = decoder.process(merged);
+            }
+            self.next += 1;
+            self.tail = out.tail.take();
+            let base = self.records + 1;
+            for r in &mut out.rejects {
+                r.position.record += base;
+            }
+            if let Some(e) = &mut out.error {
+                e.shift_record(base);
+            }
+            self.records += out.rows_read;
+            out.chunk = Chunk::default();
+            let stop = out.error.is_some();
+            ready.push(out);
+            if stop {
+                break;
+            }
+        }
+        ready
+    }
+
+    /// Whether an unfinished record is still waiting for more input.
+    pub fn has_tail(&self) -> bool {
+        self.tail.is_some()
+    }
+}

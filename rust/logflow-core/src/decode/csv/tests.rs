@@ -1,0 +1,292 @@
+//! Decoder behaviour end to end (tokenize, chunk, decode, sequence).
+
+use super::*;
+use crate::decode::{CastErrorPolicy, ErrorPolicy};
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Float64Type, Int64Type};
+use arrow_schema::{DataType, TimeUnit};
+
+fn read(s: &str, opts: CsvOptions) -> Result<Vec<RecordBatch>> {
+    CsvReader::new(s.as_bytes(), &opts)?.collect()
+}
+
+fn read_one(s: &str) -> RecordBatch {
+    let batches = read(s, CsvOptions::default()).unwrap();
+    assert_eq!(batches.len(), 1);
+    batches.into_iter().next().unwrap()
+}
+
+#[test]
+fn infers_types_and_reads_values() {
+    let b =
+        read_one("a,b,c,d,e,f\n1,1.5,true,2024-01-02,2024-01-02T03:04:05,x\n-2,,false,,,\"y,z\"\n");
+    let types: Vec<_> = b
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.data_type().clone())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            DataType::Int64,
+            DataType::Float64,
+            DataType::Boolean,
+            DataType::Date32,
+            DataType::Timestamp(TimeUnit::Microsecond, None),
+            DataType::Utf8
+        ]
+    );
+    assert_eq!(b.column(0).as_primitive::<Int64Type>().values(), &[1, -2]);
+    assert!(b.column(1).is_null(1));
+    assert_eq!(b.column(1).as_primitive::<Float64Type>().value(0), 1.5);
+    assert_eq!(b.column(5).as_string::<i32>().value(1), "y,z");
+}
+
+#[test]
+fn crlf_bom_blank_lines_and_no_final_newline() {
+    let b = read_one("\u{feff}a;b\r\n\r\n1;x\r\n\n2;\"q\"\"q\"");
+    assert_eq!(b.num_rows(), 2);
+    assert_eq!(b.schema().field(0).name(), "a");
+    assert_eq!(b.column(1).as_string::<i32>().value(1), "q\"q");
+}
+
+#[test]
+fn ragged_row_reports_line_and_byte() {
+    let err = read("a,b\n1,2\n\n3,4,5\n", CsvOptions::default()).unwrap_err();
+    let pos = err.position().unwrap();
+    assert_eq!((pos.line, pos.byte, pos.record), (4, 9, 2));
+    assert!(
+        err.to_string().contains("expected 2 fields, found 3"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_utf8_names_the_column() {
+    let mut data = b"a,b\n1,ok\n2,".to_vec();
+    data.extend_from_slice(b"\xff\xfe\n");
+    let err = CsvReader::new(&data[..], &CsvOptions::default())
+        .unwrap()
+        .find_map(Result::err)
+        .unwrap();
+    match err.kind() {
+        ErrorKind::Decode {
+            position, column, ..
+        } => {
+            assert_eq!(position.line, 3);
+            assert_eq!(column.as_deref(), Some("b"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn value_that_does_not_fit_the_inferred_type_is_an_error() {
+    let opts = CsvOptions {
+        chunk_bytes: 4,
+        ..CsvOptions::default()
+    };
+    let err = read("n\n1\n2\nx\n", opts).unwrap_err();
+    assert!(
+        err.to_string().contains("cannot parse \"x\" as Int64"),
+        "{err}"
+    );
+    assert_eq!(err.position().map(|p| p.line), Some(4));
+}
+
+#[test]
+fn empty_and_header_only() {
+    assert!(matches!(
+        read("", CsvOptions::default()).unwrap_err().kind(),
+        ErrorKind::Empty
+    ));
+    assert!(matches!(
+        read(" \n\n", CsvOptions::default()).unwrap_err().kind(),
+        ErrorKind::Empty
+    ));
+    let r = CsvReader::new(&b"a,b\n"[..], &CsvOptions::default()).unwrap();
+    assert_eq!(r.schema().fields().len(), 2);
+    assert_eq!(r.count(), 0);
+}
+
+#[test]
+fn no_header_generates_names() {
+    let b = read(
+        "1,2\n3,4\n",
+        CsvOptions {
+            header: Some(false),
+            ..CsvOptions::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(b[0].schema().field(1).name(), "column_2");
+    assert_eq!(b[0].num_rows(), 2);
+}
+
+#[test]
+fn unterminated_quote_is_an_error() {
+    let err = read("a,b\n1,\"never closed\n2,3\n4,5\n", CsvOptions::default()).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("unterminated quote: the quote is never closed"),
+        "{err}"
+    );
+    assert_eq!(err.position().map(|p| p.line), Some(2));
+    let mut long = String::from("a,b\n1,\"open\n");
+    for i in 0..2000 {
+        long.push_str(&format!("{i},{i}\n"));
+    }
+    let opts = CsvOptions {
+        max_record_bytes: 100,
+        chunk_bytes: 64,
+        ..CsvOptions::default()
+    };
+    let err = read(&long, opts).unwrap_err();
+    assert!(err.to_string().contains("runs past 100 bytes"), "{err}");
+    // A quoted last field without a final newline is fine.
+    let b = read("a,b\n1,\"x\"", CsvOptions::default()).unwrap();
+    assert_eq!(b[0].num_rows(), 1);
+}
+
+#[test]
+fn sniffs_common_delimiters() {
+    assert_eq!(sniff_delimiter(b"a\tb\tc\n1\t2\t3\n", Some(b'"')), b'\t');
+    assert_eq!(sniff_delimiter(b"a;b\n1,5;2\n3,5;4\n", Some(b'"')), b';');
+    assert_eq!(sniff_delimiter(b"a|b\n\"x|y\"|2\n", Some(b'"')), b'|');
+    assert_eq!(sniff_delimiter(b"single\ncolumn\n", Some(b'"')), b',');
+}
+
+#[test]
+fn blocks_respect_row_bound_and_keep_order() {
+    let mut s = String::from("i\n");
+    for i in 0..1000 {
+        s.push_str(&format!("{i}\n"));
+    }
+    let batches = read(
+        &s,
+        CsvOptions {
+            batch_rows: 64,
+            ..CsvOptions::default()
+        },
+    )
+    .unwrap();
+    assert!(batches.iter().all(|b| b.num_rows() <= 64));
+    let all: Vec<i64> = batches
+        .iter()
+        .flat_map(|b| b.column(0).as_primitive::<Int64Type>().values().to_vec())
+        .collect();
+    assert_eq!(all, (0..1000).collect::<Vec<_>>());
+}
+
+fn policy(p: ErrorPolicy) -> CsvOptions {
+    CsvOptions {
+        error_policy: p,
+        ..CsvOptions::default()
+    }
+}
+
+#[test]
+fn permissive_drops_bad_rows_and_keeps_types() {
+    let mut s = String::from("id,amount,name\n");
+    for i in 0..300 {
+        s.push_str(&format!("{i},{i}.5,n{i}\n"));
+    }
+    s.push_str("300,oops,bad\n301,1.0\n302,2.0,x,extra\n303,3.5,ok\n");
+    let mut r = CsvReader::new(s.as_bytes(), &policy(ErrorPolicy::Permissive)).unwrap();
+    let batches: Vec<RecordBatch> = r.by_ref().collect::<Result<_>>().unwrap();
+    assert_eq!(batches[0].schema().field(1).data_type(), &DataType::Float64);
+    let n: usize = batches.iter().map(RecordBatch::num_rows).sum();
+    assert_eq!(n, 301);
+    assert_eq!(r.rows_rejected(), 3);
+    assert_eq!(r.rows_read(), 304);
+}
+
+#[test]
+fn strict_reports_the_earliest_problem() {
+    let s = "a,b\n1,2\n3,x\n4,5,6\n";
+    let opts = CsvOptions {
+        types: Some(vec![ColumnType::Int64, ColumnType::Int64]),
+        ..CsvOptions::default()
+    };
+    let err = read(s, opts).unwrap_err();
+    assert_eq!(
+        err.position().map(|p| (p.line, p.record)),
+        Some((3, 2)),
+        "{err}"
+    );
+}
+
+#[test]
+fn chunked_decoding_matches_whole_decoding_even_with_quoted_newlines() {
+    let mut s = String::from("k,v\n");
+    for i in 0..500 {
+        if i % 7 == 0 {
+            s.push_str(&format!("{i},\"multi\nline \"\"{i}\"\"\n\"\n"));
+        } else {
+            s.push_str(&format!("{i},\"x{i}\"\n"));
+        }
+    }
+    let whole = read(&s, CsvOptions::default()).unwrap();
+    for chunk_bytes in [1, 3, 16, 100, 1000] {
+        // Types are fixed: inference looks at the first chunk only, which is tiny here.
+        let types = Some(
+            whole[0]
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| ColumnType::from_data_type(f.data_type()).unwrap())
+                .collect(),
+        );
+        let parts = read(
+            &s,
+            CsvOptions {
+                chunk_bytes,
+                types,
+                ..CsvOptions::default()
+            },
+        )
+        .unwrap();
+        let a = arrow_select::concat::concat_batches(&whole[0].schema(), &whole).unwrap();
+        let b = arrow_select::concat::concat_batches(&parts[0].schema(), &parts).unwrap();
+        if a != b {
+            for r in 0..a.num_rows().min(b.num_rows()) {
+                if a.slice(r, 1) != b.slice(r, 1) {
+                    panic!(
+                        "chunk_bytes={chunk_bytes}: row {r}: {:?} vs {:?} (rows {} vs {})",
+                        a.slice(r, 1).columns(),
+                        b.slice(r, 1).columns(),
+                        a.num_rows(),
+                        b.num_rows()
+                    );
+                }
+            }
+            panic!(
+                "chunk_bytes={chunk_bytes}: rows {} vs {}",
+                a.num_rows(),
+                b.num_rows()
+            );
+        }
+    }
+}
+
+#[test]
+fn repeated_header_is_skipped() {
+    let mut r = CsvReader::new(&b"a,b\n1,2\na,b\n3,4\n"[..], &CsvOptions::default()).unwrap();
+    let batches: Vec<RecordBatch> = r.by_ref().collect::<Result<_>>().unwrap();
+    let n: usize = batches.iter().map(RecordBatch::num_rows).sum();
+    assert_eq!(n, 2);
+    assert_eq!(batches[0].schema().field(0).data_type(), &DataType::Int64);
+}
+
+#[test]
+fn cast_errors_can_become_nulls() {
+    let opts = CsvOptions {
+        types: Some(vec![ColumnType::Int64]),
+        on_cast_error: CastErrorPolicy::Null,
+        ..CsvOptions::default()
+    };
+    let b = read("n\n1\nx\n3\n", opts).unwrap();
+    assert_eq!(b[0].num_rows(), 3);
+    assert!(b[0].column(0).is_null(1));
+}
