@@ -15,9 +15,13 @@ use arrow_array::types::{
 };
 use arrow_array::{Array, RecordBatch};
 use arrow_schema::{DataType, SchemaRef, TimeUnit};
+use parquet::arrow::arrow_writer::{
+    compute_leaves, ArrowColumnWriter, ArrowLeafColumn, ArrowRowGroupWriterFactory,
+};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression as PqCompression, Encoding, GzipLevel, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::ColumnPath;
 
 use crate::error::{Error, Result};
@@ -257,9 +261,17 @@ impl Drop for AtomicFile {
     }
 }
 
-/// Writes record batches to one Parquet file.
+/// Writes record batches to one Parquet file, encoding the columns of each batch on several
+/// threads (arrow-rs's column-writer API), so writing keeps up with parallel decoding.
 pub struct ParquetSink {
-    writer: ArrowWriter<BufWriter<File>>,
+    writer: SerializedFileWriter<BufWriter<File>>,
+    factory: ArrowRowGroupWriterFactory,
+    schema: SchemaRef,
+    columns: Vec<ArrowColumnWriter>,
+    group_rows: usize,
+    group_index: usize,
+    row_group_rows: usize,
+    threads: usize,
     file: AtomicFile,
     rows: u64,
 }
@@ -278,25 +290,104 @@ impl ParquetSink {
     ) -> Result<Self> {
         let props = opts.properties(sample)?;
         let (file, handle) = AtomicFile::create(dst)?;
-        let writer = ArrowWriter::try_new(
+        let wrap = |e: parquet::errors::ParquetError| Error::from(e).with_path(dst);
+        // ArrowWriter sets up the file (schema conversion, embedded Arrow schema); its
+        // low-level parts then let us encode columns in parallel.
+        let arrow = ArrowWriter::try_new(
             BufWriter::with_capacity(1 << 20, handle),
-            schema,
+            schema.clone(),
             Some(props),
         )
-        .map_err(|e| Error::from(e).with_path(dst))?;
+        .map_err(wrap)?;
+        let (writer, factory) = arrow.into_serialized_writer().map_err(wrap)?;
+        let columns = factory.create_column_writers(0).map_err(wrap)?;
+        let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
         Ok(ParquetSink {
             writer,
+            factory,
+            schema,
+            columns,
+            group_rows: 0,
+            group_index: 0,
+            row_group_rows: opts.row_group_rows,
+            threads,
             file,
             rows: 0,
         })
     }
 
+    fn wrap(&self, e: parquet::errors::ParquetError) -> Error {
+        Error::from(e).with_path(&self.file.dst)
+    }
+
     /// Appends one batch.
     pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
-        self.writer
-            .write(batch)
-            .map_err(|e| Error::from(e).with_path(&self.file.dst))?;
-        self.rows += batch.num_rows() as u64;
+        let n = batch.num_rows();
+        let mut offset = 0;
+        while offset < n {
+            let take = (n - offset).min(self.row_group_rows - self.group_rows);
+            self.encode(&batch.slice(offset, take))?;
+            self.group_rows += take;
+            offset += take;
+            if self.group_rows >= self.row_group_rows {
+                self.flush_group()?;
+            }
+        }
+        self.rows += n as u64;
+        Ok(())
+    }
+
+    fn encode(&mut self, batch: &RecordBatch) -> Result<()> {
+        let mut leaves = Vec::with_capacity(self.columns.len());
+        for (field, array) in self.schema.fields().iter().zip(batch.columns()) {
+            leaves.extend(compute_leaves(field, array).map_err(|e| self.wrap(e))?);
+        }
+        let costs: Vec<usize> = batch
+            .columns()
+            .iter()
+            .map(|a| a.get_array_memory_size())
+            .collect();
+        let jobs: Vec<(usize, &mut ArrowColumnWriter, ArrowLeafColumn)> = self
+            .columns
+            .iter_mut()
+            .zip(leaves)
+            .enumerate()
+            .map(|(i, (w, leaf))| (costs.get(i).copied().unwrap_or(1), w, leaf))
+            .collect();
+        let done = run_balanced(
+            jobs,
+            self.threads,
+            |(w, leaf): (&mut ArrowColumnWriter, ArrowLeafColumn)| w.write(&leaf),
+        );
+        done.map(drop)
+            .map_err(|e| Error::from(e).with_path(&self.file.dst))
+    }
+
+    fn flush_group(&mut self) -> Result<()> {
+        let next = self
+            .factory
+            .create_column_writers(self.group_index + 1)
+            .map_err(|e| self.wrap(e))?;
+        let writers = std::mem::replace(&mut self.columns, next);
+        let jobs: Vec<(usize, usize, ArrowColumnWriter)> = writers
+            .into_iter()
+            .enumerate()
+            .map(|(i, w)| (w.memory_size(), i, w))
+            .collect();
+        let mut chunks = run_balanced(jobs, self.threads, |(i, w): (usize, ArrowColumnWriter)| {
+            w.close().map(|c| (i, c))
+        })
+        .map_err(|e| self.wrap(e))?;
+        chunks.sort_by_key(|(i, _)| *i);
+        let dst = self.file.dst.clone();
+        let wrap = |e: parquet::errors::ParquetError| Error::from(e).with_path(&dst);
+        let mut group = self.writer.next_row_group().map_err(wrap)?;
+        for (_, chunk) in chunks {
+            chunk.append_to_row_group(&mut group).map_err(wrap)?;
+        }
+        group.close().map_err(wrap)?;
+        self.group_index += 1;
+        self.group_rows = 0;
         Ok(())
     }
 
@@ -315,7 +406,10 @@ impl ParquetSink {
 
     /// Writes the footer and syncs, but leaves the file under its temporary name until
     /// [`Closed::commit`], so several outputs can appear together.
-    pub fn close(self) -> Result<Closed> {
+    pub fn close(mut self) -> Result<Closed> {
+        if self.group_rows > 0 {
+            self.flush_group()?;
+        }
         let ParquetSink { writer, file, .. } = self;
         let dst = file.dst.clone();
         let wrap = |e: Error| e.with_path(&dst);
@@ -323,6 +417,53 @@ impl ParquetSink {
         let size = sync_buffered(buffered).map_err(wrap)?;
         Ok(Closed { file, size })
     }
+}
+
+/// Runs `work` on every `(cost, key, job)`, spread over `threads` threads so each gets about
+/// the same total cost; returns the results (in no particular order). The first error wins.
+fn run_balanced<K: Send, J: Send, T: Send, F>(
+    mut jobs: Vec<(usize, K, J)>,
+    threads: usize,
+    work: F,
+) -> parquet::errors::Result<Vec<T>>
+where
+    F: Fn((K, J)) -> parquet::errors::Result<T> + Sync,
+{
+    let threads = threads.clamp(1, jobs.len().max(1));
+    // Longest job first onto the least loaded bin.
+    jobs.sort_by_key(|j| std::cmp::Reverse(j.0));
+    let mut bins: Vec<(usize, Vec<(K, J)>)> = (0..threads).map(|_| (0, Vec::new())).collect();
+    for (cost, k, j) in jobs {
+        if let Some(bin) = bins.iter_mut().min_by_key(|b| b.0) {
+            bin.0 += cost.max(1);
+            bin.1.push((k, j));
+        }
+    }
+    let work = &work;
+    std::thread::scope(|s| {
+        let mut bins = bins.into_iter().map(|(_, b)| b);
+        let own = bins.next().unwrap_or_default();
+        let handles: Vec<_> = bins
+            .map(|bin| {
+                s.spawn(move || {
+                    bin.into_iter()
+                        .map(work)
+                        .collect::<parquet::errors::Result<Vec<T>>>()
+                })
+            })
+            .collect();
+        let mut out = own
+            .into_iter()
+            .map(work)
+            .collect::<parquet::errors::Result<Vec<T>>>()?;
+        for h in handles {
+            let part = h.join().map_err(|_| {
+                parquet::errors::ParquetError::General("a column encoder panicked".into())
+            })??;
+            out.extend(part);
+        }
+        Ok(out)
+    })
 }
 
 /// Flushes and syncs a buffered file; returns its size.
