@@ -42,7 +42,8 @@ pub fn parse_i64(b: &[u8]) -> Option<i64> {
 /// A decimal or scientific floating-point number, or `nan` / `inf` / `infinity` in any case
 /// with an optional sign.
 pub fn parse_f64(b: &[u8]) -> Option<f64> {
-    if b.is_empty() || b.len() > 64 {
+    // Plain decimals of extreme magnitudes are long (`1e300` printed in full is 301 digits).
+    if b.is_empty() || b.len() > 1024 {
         return None;
     }
     // Screen bytes first: std's parser accepts a few spellings we do not want ("infinity" is
