@@ -37,7 +37,7 @@ pub enum Compression {
     Gzip(Option<u32>),
     /// LZ4 (the `LZ4_RAW` codec, which every current reader supports).
     Lz4,
-    /// Zstandard at a level 1-22 (`None`: level 3).
+    /// Zstandard at a level 1-22 (`None`: level 1, the fastest).
     Zstd(Option<i32>),
 }
 

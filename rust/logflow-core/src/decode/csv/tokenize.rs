@@ -264,7 +264,11 @@ impl<'a> ChunkTokenizer<'a> {
         let data_start = block.data.len();
         let mut out = data_start;
         let mut nends = first_field;
-        block.data.resize(data_start + 4096, 0);
+        // Output room: a record's fields are never longer than its raw bytes, and most slow
+        // records are one line, so size the (zeroed) room to the line, not a fixed page.
+        let rest = self.input.get(start..).unwrap_or_default();
+        let line_len = memchr::memchr(b'\n', rest).map_or(rest.len(), |i| i + 1);
+        block.data.resize(data_start + line_len + 1, 0);
         block.ends.resize(first_field + 64, 0);
         let mut probed_eof = false;
         let abandon = |block: &mut RowBlock, core: &mut csv_core::Reader| {

@@ -1,0 +1,641 @@
+//! Dialect of delimited text, by data consistency.
+//!
+//! Every candidate dialect (delimiter × quote × escape) splits the sample; its score is
+//! *pattern × type*, as in CleverCSV's data-consistency measure:
+//!
+//! - pattern: `Σ_k N_k (L_k − 1) / L_k / K` over the `K` distinct record lengths `L_k`
+//!   (`N_k` records each) of the table block: consistent lengths and more columns score
+//!   higher, one-column splits score 0;
+//! - type: the share of cells that look like a whole value (number, date/time, bool, null
+//!   word, URL/e-mail, words, properly quoted text, empty), so splits that cut values apart
+//!   or leave stray quotes score lower.
+//!
+//! Before scoring, leading records with fewer fields than the usual length (titles, key/value
+//! preambles) and `#` comment lines are set aside as the preamble ([`Dialect::skip_lines`]).
+//! Ties go to the more common choice: `,` before tab, `;`, `|`, ...; `"` before `'` before no
+//! quoting; no escape before `\`.
+
+use super::header::header_in;
+use super::parse::{parse, Parsed, Record, Split};
+use super::types::classify;
+use super::Finding;
+
+/// The line terminator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Terminator {
+    /// `\n`.
+    #[default]
+    Lf,
+    /// `\r\n`.
+    CrLf,
+    /// `\r` alone (classic Mac OS).
+    Cr,
+}
+
+/// How delimited text is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Dialect {
+    /// Field delimiter.
+    pub delimiter: u8,
+    /// Quote character; `None`: no quoting.
+    pub quote: Option<u8>,
+    /// Escape character inside quotes; `None`: quotes are escaped by doubling them.
+    pub escape: Option<u8>,
+    /// Line terminator.
+    pub terminator: Terminator,
+    /// Whether the first record of the table names the columns.
+    pub header: bool,
+    /// Physical lines before the table (title lines, comments, blank lines).
+    pub skip_lines: usize,
+    /// Whether records of the table have different numbers of fields.
+    pub ragged: bool,
+}
+
+impl Default for Dialect {
+    /// RFC 4180: comma, double quote, doubled quotes, header, `\n`.
+    fn default() -> Self {
+        Dialect {
+            delimiter: b',',
+            quote: Some(b'"'),
+            escape: None,
+            terminator: Terminator::Lf,
+            header: true,
+            skip_lines: 0,
+            ragged: false,
+        }
+    }
+}
+
+/// Delimiters always tried (in tie-break order) when they occur in the sample. Other ASCII
+/// punctuation occurring on most lines is tried too. (`§`, two bytes in UTF-8, is not: the
+/// delimiter is one byte.)
+pub const DELIMITER_CANDIDATES: [u8; 9] = [b',', b'\t', b';', b'|', b':', b' ', b'^', b'~', b'#'];
+
+/// Most records looked at per candidate.
+const MAX_RECORDS: usize = 400;
+/// Most records whose cells are classified per candidate.
+const MAX_TYPED_RECORDS: usize = 120;
+
+/// Detects the dialect of UTF-8 delimited text. The sample may end mid-line (the cut record
+/// is ignored when it disagrees with the rest). A one-column table is reported with a comma
+/// and a low confidence.
+pub fn dialect(sample: &[u8]) -> Finding<Dialect> {
+    let text = sample.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(sample);
+    let terminator = terminator(text);
+    let mut parsed = Parsed::default();
+    let candidates = candidates(text);
+    let mut best: Option<(Scored, Split)> = None;
+    let mut second = 0.0f64;
+    for sp in candidates {
+        parse(text, sp, MAX_RECORDS, &mut parsed);
+        let floor = best.as_ref().map_or(0.0, |b| b.0.score);
+        let Some(s) = score(text, &parsed, sp, floor.min(second)) else {
+            continue;
+        };
+        match &best {
+            Some((b, _)) if s.score <= b.score * (1.0 + 1e-9) => {
+                second = second.max(s.score);
+            }
+            _ => {
+                if let Some((b, _)) = &best {
+                    second = second.max(b.score);
+                }
+                best = Some((s, sp));
+            }
+        }
+    }
+    let Some((s, sp)) = best.filter(|(s, _)| s.score > 0.0 && s.columns >= 2) else {
+        // One column (or nothing consistent): a comma, and whatever preamble a comma split sees.
+        let sp = Split {
+            delimiter: b',',
+            quote: Some(b'"'),
+            escape: None,
+        };
+        parse(text, sp, MAX_RECORDS, &mut parsed);
+        let skip = leading_skip(&parsed);
+        let mut d = Dialect {
+            terminator,
+            skip_lines: skip,
+            ..Dialect::default()
+        };
+        let h = header_in(text, &parsed, &d);
+        d.header = h.value;
+        return Finding::new(d, 0.2, "no delimiter splits the lines consistently: one column");
+    };
+    let mut d = Dialect {
+        delimiter: sp.delimiter,
+        quote: sp.quote,
+        escape: sp.escape,
+        terminator,
+        header: true,
+        skip_lines: s.skip_lines,
+        ragged: s.ragged,
+    };
+    // Header detection on the winner's split.
+    parse(text, sp, MAX_RECORDS, &mut parsed);
+    d.header = header_in(text, &parsed, &d).value;
+    let margin = if s.score > 0.0 {
+        ((s.score - second) / s.score).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    #[allow(clippy::cast_possible_truncation)]
+    let confidence = (0.35 + 0.35 * margin + 0.3 * s.consistency * s.typed) as f32;
+    Finding::new(
+        d,
+        confidence,
+        format!(
+            "{} columns in {:.0}% of {} records, {:.0}% typed cells, margin {:.0}% over the next dialect",
+            s.columns,
+            s.consistency * 100.0,
+            s.records,
+            s.typed * 100.0,
+            margin * 100.0
+        ),
+    )
+}
+
+/// The most common line terminator outside any quoting (counted over raw bytes).
+fn terminator(text: &[u8]) -> Terminator {
+    let crlf = memchr::memmem::find_iter(text, b"\r\n").count();
+    let cr = memchr::memchr_iter(b'\r', text).count().saturating_sub(crlf);
+    let lf = memchr::memchr_iter(b'\n', text).count().saturating_sub(crlf);
+    if crlf >= lf && crlf >= cr && crlf > 0 {
+        Terminator::CrLf
+    } else if cr > lf {
+        Terminator::Cr
+    } else {
+        Terminator::Lf
+    }
+}
+
+/// Candidate splits in tie-break order: delimiters that occur, quotes that occur, `\` only
+/// when it precedes a quote.
+fn candidates(text: &[u8]) -> Vec<Split> {
+    let mut seen = [0u32; 256];
+    let mut lines_with = [0u32; 256];
+    let mut on_line = [false; 256];
+    let mut lines = 0u32;
+    for &b in text {
+        if let Some(s) = seen.get_mut(usize::from(b)) {
+            *s += 1;
+        }
+        if b == b'\n' || b == b'\r' {
+            lines += 1;
+            for (k, on) in on_line.iter_mut().enumerate() {
+                if *on {
+                    if let Some(l) = lines_with.get_mut(k) {
+                        *l += 1;
+                    }
+                    *on = false;
+                }
+            }
+        } else if b.is_ascii_punctuation() {
+            if let Some(o) = on_line.get_mut(usize::from(b)) {
+                *o = true;
+            }
+        }
+    }
+    let has = |b: u8| seen.get(usize::from(b)).is_some_and(|&n| n > 0);
+    let mut delims: Vec<u8> = DELIMITER_CANDIDATES.iter().copied().filter(|&d| has(d)).collect();
+    for b in 0x21u8..0x7F {
+        let excluded = b.is_ascii_alphanumeric()
+            || matches!(b, b'"' | b'\'' | b'\\' | b'.' | b'-' | b'/' | b'+' | b'_')
+            || DELIMITER_CANDIDATES.contains(&b);
+        if excluded {
+            continue;
+        }
+        let n = lines_with.get(usize::from(b)).copied().unwrap_or(0);
+        if lines >= 2 && n * 5 >= lines * 3 {
+            delims.push(b);
+        }
+    }
+    let mut quotes: Vec<Option<u8>> = Vec::new();
+    quotes.push(Some(b'"'));
+    if has(b'\'') {
+        quotes.push(Some(b'\''));
+    }
+    if has(b'"') {
+        quotes.push(None);
+    }
+    let backslash_before = |q: u8| text.windows(2).any(|w| w == [b'\\', q]);
+    let mut out = Vec::new();
+    for &d in &delims {
+        for &q in &quotes {
+            if q == Some(d) {
+                continue;
+            }
+            out.push(Split {
+                delimiter: d,
+                quote: q,
+                escape: None,
+            });
+            if let Some(qc) = q {
+                if d != b'\\' && backslash_before(qc) {
+                    out.push(Split {
+                        delimiter: d,
+                        quote: q,
+                        escape: Some(b'\\'),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A candidate's score and what the winner reports.
+#[derive(Debug, Clone, Copy)]
+struct Scored {
+    score: f64,
+    columns: usize,
+    consistency: f64,
+    typed: f64,
+    records: usize,
+    skip_lines: usize,
+    ragged: bool,
+}
+
+/// Records that are table rows (not blank, not comments), without the cut last record when
+/// it disagrees with the modal length.
+fn table_records(parsed: &Parsed) -> Vec<Record> {
+    let mut recs: Vec<Record> = parsed
+        .records
+        .iter()
+        .filter(|r| !r.blank && !r.comment)
+        .copied()
+        .collect();
+    if let Some(last) = recs.last().copied() {
+        if !last.complete && recs.len() > 1 {
+            let others = recs.get(..recs.len() - 1).unwrap_or_default();
+            let mode = modal_len(others.iter().map(|r| r.len));
+            if last.len != mode {
+                recs.pop();
+            }
+        }
+    }
+    recs
+}
+
+/// Most frequent value (ties: the larger).
+fn modal_len(lens: impl Iterator<Item = usize>) -> usize {
+    let mut counts: Vec<(usize, usize)> = Vec::new();
+    for l in lens {
+        match counts.iter_mut().find(|(k, _)| *k == l) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((l, 1)),
+        }
+    }
+    counts
+        .iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)))
+        .map_or(0, |&(k, _)| k)
+}
+
+/// Index (into `recs`) of the first record of the table: leading records shorter than the
+/// modal length are a preamble (at most half of the records).
+fn block_start(recs: &[Record]) -> usize {
+    let mode = modal_len(recs.iter().map(|r| r.len));
+    let mut s = 0;
+    while s < recs.len() / 2 && recs.get(s).is_some_and(|r| r.len < mode) {
+        s += 1;
+    }
+    s
+}
+
+/// Physical lines before the table under a parse.
+fn leading_skip(parsed: &Parsed) -> usize {
+    let recs = table_records(parsed);
+    let s = block_start(&recs);
+    recs.get(s).map_or(0, |r| r.line)
+}
+
+fn score(text: &[u8], parsed: &Parsed, sp: Split, floor: f64) -> Option<Scored> {
+    let recs = table_records(parsed);
+    if recs.is_empty() {
+        return None;
+    }
+    let s = block_start(&recs);
+    let block = recs.get(s..).unwrap_or_default();
+    let mut lens: Vec<(usize, usize)> = Vec::new();
+    for r in block {
+        match lens.iter_mut().find(|(k, _)| *k == r.len) {
+            Some((_, n)) => *n += 1,
+            None => lens.push((r.len, 1)),
+        }
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let pattern = lens
+        .iter()
+        .map(|&(l, n)| n as f64 * (l.saturating_sub(1)) as f64 / l.max(1) as f64)
+        .sum::<f64>()
+        / lens.len().max(1) as f64;
+    let (columns, modal_n) = lens
+        .iter()
+        .copied()
+        .max_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)))
+        .unwrap_or((0, 0));
+    if pattern <= 0.0 || pattern < floor {
+        return None;
+    }
+    // Type score over the first records of the block.
+    let mut known = 0usize;
+    let mut cells = 0usize;
+    let mut whole_typed = 0usize;
+    let mut split_rows = 0usize;
+    for r in block.iter().take(MAX_TYPED_RECORDS) {
+        for f in parsed.fields_of(r) {
+            cells += 1;
+            let ok = !f.anomaly
+                && (f.quoted || classify(text.get(f.start..f.end).unwrap_or_default()).known());
+            known += usize::from(ok);
+        }
+        if r.len > 1 {
+            split_rows += 1;
+            // A whole line that is one number or date/time should not be split.
+            let line = text.get(r.start..r.end).unwrap_or_default();
+            if line.len() <= 40 && matches!(
+                classify(line),
+                super::types::CellKind::Number | super::types::CellKind::DateTime
+            ) {
+                whole_typed += 1;
+            }
+        }
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let typed = known as f64 / cells.max(1) as f64;
+    #[allow(clippy::cast_precision_loss)]
+    let whole_penalty = 1.0 - whole_typed as f64 / split_rows.max(1) as f64;
+    // A candidate that only splits the preamble/title away from nothing is not a table.
+    let score = pattern * typed.max(1e-3) * whole_penalty.max(1e-3);
+    let _ = sp;
+    #[allow(clippy::cast_precision_loss)]
+    let consistency = modal_n as f64 / block.len().max(1) as f64;
+    Some(Scored {
+        score,
+        columns,
+        consistency,
+        typed,
+        records: block.len(),
+        skip_lines: block.first().map_or(0, |r| r.line),
+        ragged: lens.len() > 1,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Case {
+        name: &'static str,
+        text: &'static str,
+        delimiter: u8,
+        quote: Option<u8>,
+        escape: Option<u8>,
+        header: Option<bool>,
+        skip: usize,
+    }
+
+    const fn case(name: &'static str, text: &'static str, delimiter: u8) -> Case {
+        Case {
+            name,
+            text,
+            delimiter,
+            quote: Some(b'"'),
+            escape: None,
+            header: None,
+            skip: 0,
+        }
+    }
+
+    impl Case {
+        const fn quote(mut self, q: Option<u8>) -> Self {
+            self.quote = q;
+            self
+        }
+        const fn escape(mut self, e: u8) -> Self {
+            self.escape = Some(e);
+            self
+        }
+        const fn header(mut self, h: bool) -> Self {
+            self.header = Some(h);
+            self
+        }
+        const fn skip(mut self, s: usize) -> Self {
+            self.skip = s;
+            self
+        }
+    }
+
+    fn cases() -> Vec<Case> {
+        vec![
+            case("comma", "a,b,c\n1,2,3\n4,5,6\n", b',').header(true),
+            case("tab", "name\tage\tcity\nAnn\t31\tOslo\nBob\t42\tRome\n", b'\t').header(true),
+            case("semicolon", "id;name;score\n1;Ann;3.5\n2;Bob;4.25\n3;Cy;1\n", b';').header(true),
+            case("pipe", "id|name|score\n1|Ann|3.5\n2|Bob|4.25\n", b'|').header(true),
+            case("colon", "user:uid:gid:home\nroot:0:0:/root\ndaemon:1:1:/usr/sbin\nbin:2:2:/bin\n", b':'),
+            case("space", "x y z\n1 2 3\n4 5 6\n7 8 9\n", b' '),
+            case("caret", "a^b^c\n1^2^3\n4^5^6\n", b'^'),
+            case("tilde", "a~b~c\n1~2~3\n4~5~6\n", b'~'),
+            case("hash", "a#b#c\n1#2#3\n4#5#6\n", b'#'),
+            case("other punctuation (=)", "k=v=w\n1=2=3\n4=5=6\n7=8=9\n", b'='),
+            case(
+                "quoted delimiters",
+                "name,address,zip\n\"Smith, J\",\"1 Main St, Springfield\",12345\n\"Doe, A\",\"2 Elm St, Shelbyville\",54321\n",
+                b',',
+            )
+            .header(true),
+            case(
+                "quoted newlines",
+                "id,note\n1,\"line one\nline two\"\n2,\"single\"\n3,\"a\nb\nc\"\n",
+                b',',
+            )
+            .header(true),
+            case(
+                "single quote char",
+                "id,name,note\n1,'Smith, J','a, b'\n2,'Doe, A','c, d'\n3,'Roe, R','e, f'\n",
+                b',',
+            )
+            .quote(Some(b'\'')),
+            case(
+                "backslash escape",
+                "id,quote\n1,\"she said \\\"hi, there\\\"\"\n2,\"plain\"\n3,\"x \\\"y\\\" z\"\n",
+                b',',
+            )
+            .escape(b'\\'),
+            case(
+                "doubled quotes",
+                "id,quote\n1,\"she said \"\"hi, there\"\"\"\n2,\"plain\"\n3,\"x \"\"y\"\" z\"\n",
+                b',',
+            ),
+            case(
+                "title preamble",
+                "Quarterly report\nGenerated 2024-05-01\n\nregion,q1,q2\nnorth,1,2\nsouth,3,4\neast,5,6\n",
+                b',',
+            )
+            .skip(3)
+            .header(true),
+            case(
+                "comment lines",
+                "# exported by tool\n# version 3\nx;y\n1;2\n3;4\n5;6\n",
+                b';',
+            )
+            .skip(2)
+            .header(true),
+            case("crlf", "a,b,c\r\n1,2,3\r\n4,5,6\r\n", b','),
+            case("cr only", "a;b;c\r1;2;3\r4;5;6\r", b';'),
+            case(
+                "ragged rows",
+                "a,b,c,d\n1,2,3,4\n5,6\n7,8,9,10\n11,12,13\n14,15,16,17\n",
+                b',',
+            ),
+            case(
+                "no header",
+                "1,2.5,2024-01-01\n2,3.5,2024-01-02\n3,4.5,2024-01-03\n",
+                b',',
+            )
+            .header(false)
+            .quote(Some(b'"')),
+            case("single column", "name\nAnn\nBob\nCy\n", b',').header(true),
+            case("single column numbers", "value\n1\n2\n3\n", b','),
+            case(
+                "thousands separators",
+                "item,amount\nA,\"1,234.50\"\nB,\"12,345.00\"\nC,99.99\n",
+                b',',
+            )
+            .header(true),
+            case(
+                "european decimals",
+                "artikel;preis;menge\nApfel;1,25;3\nBirne;0,99;12\nKirsche;12,50;1\nPflaume;3,10;7\n",
+                b';',
+            )
+            .header(true),
+            case(
+                "european thousands",
+                "konto;saldo\nA;1.234,56\nB;12.345,00\nC;-0,50\n",
+                b';',
+            )
+            .header(true),
+            case(
+                "delimiter mostly inside quotes",
+                "id;text;n\n1;\"a, b, c, d\";5\n2;\"e, f, g\";6\n3;\"h, i, j, k, l\";7\n4;\"m, n\";8\n",
+                b';',
+            )
+            .header(true),
+            case(
+                "all fields quoted, commas inside",
+                "\"id\";\"text\"\n\"1\";\"a, b, c\"\n\"2\";\"d, e\"\n\"3\";\"f, g, h, i\"\n",
+                b';',
+            ),
+            case(
+                "last line without newline",
+                "a|b\n1|2\n3|4",
+                b'|',
+            ),
+            case(
+                "sample cut mid-line",
+                "a,b,c\n1,2,3\n4,5,6\n7,8",
+                b',',
+            ),
+            case(
+                "blank lines",
+                "a,b\n\n1,2\n\n3,4\n\n",
+                b',',
+            ),
+            case(
+                "tabs with spaces in text",
+                "first name\tlast name\tcity\nAnn Lee\tSmith\tNew York\nBob\tvan der Berg\tSan Francisco\n",
+                b'\t',
+            )
+            .header(true),
+            case(
+                "commas in text, tab delimited",
+                "id\tcomment\n1\tyes, very much, indeed\n2\tno, not at all\n3\tmaybe, perhaps\n",
+                b'\t',
+            ),
+            case(
+                "timestamps with colons, comma delimited",
+                "when,value\n2024-01-01 10:00:00,1\n2024-01-01 11:30:00,2\n2024-01-01 12:45:10,3\n",
+                b',',
+            )
+            .header(true),
+            case("single column dates", "2024-01-01\n2024-01-02\n2024-01-03\n", b','),
+            case("single column times", "10:00:00\n11:00:00\n12:00:00\n", b','),
+            case(
+                "pipe with quoted pipes",
+                "a|b\n\"x|y\"|1\n\"z|w|v\"|2\n\"q\"|3\n",
+                b'|',
+            ),
+            case(
+                "key value preamble",
+                "Station: Oslo\nUnit: mm\ndate,rain,temp,wind\n2024-01-01,0.5,-3,4\n2024-01-02,1.5,-1,6\n2024-01-03,0,2,3\n",
+                b',',
+            )
+            .skip(2)
+            .header(true),
+            case(
+                "utf8 bom",
+                "\u{feff}a;b\n1;2\n3;4\n",
+                b';',
+            ),
+            case(
+                "spaces after delimiter",
+                "a, b, c\n1, 2, 3\n4, 5, 6\n",
+                b',',
+            ),
+        ]
+    }
+
+    #[test]
+    fn table() {
+        let mut failures = Vec::new();
+        for c in cases() {
+            let got = dialect(c.text.as_bytes());
+            let d = got.value;
+            let mut bad = Vec::new();
+            if d.delimiter != c.delimiter {
+                bad.push(format!(
+                    "delimiter {:?} want {:?}",
+                    char::from(d.delimiter),
+                    char::from(c.delimiter)
+                ));
+            }
+            if c.text.contains(['"', '\'']) && d.quote != c.quote {
+                bad.push(format!("quote {:?} want {:?}", d.quote.map(char::from), c.quote.map(char::from)));
+            }
+            if d.escape != c.escape {
+                bad.push(format!("escape {:?} want {:?}", d.escape, c.escape));
+            }
+            if let Some(h) = c.header {
+                if d.header != h {
+                    bad.push(format!("header {} want {h}", d.header));
+                }
+            }
+            if d.skip_lines != c.skip {
+                bad.push(format!("skip {} want {}", d.skip_lines, c.skip));
+            }
+            if !bad.is_empty() {
+                failures.push(format!("{}: {} ({})", c.name, bad.join(", "), got.evidence));
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn terminators_and_ragged() {
+        assert_eq!(dialect(b"a,b\r\n1,2\r\n").value.terminator, Terminator::CrLf);
+        assert_eq!(dialect(b"a,b\r1,2\r").value.terminator, Terminator::Cr);
+        assert_eq!(dialect(b"a,b\n1,2\n").value.terminator, Terminator::Lf);
+        assert!(dialect(b"a,b,c\n1,2,3\n4,5\n6,7,8\n").value.ragged);
+        assert!(!dialect(b"a,b,c\n1,2,3\n4,5,6\n").value.ragged);
+    }
+
+    #[test]
+    fn single_column_is_a_low_confidence_comma() {
+        let got = dialect(b"word\nanother\nthird\n");
+        assert_eq!(got.value.delimiter, b',');
+        assert!(got.confidence < 0.5);
+        let got = dialect(b"");
+        assert_eq!(got.value.delimiter, b',');
+    }
+}
