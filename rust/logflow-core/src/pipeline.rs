@@ -289,8 +289,11 @@ fn run_parallel<R: std::io::Read + Send>(
         let _ = token_tx.send(());
     }
     let (work_tx, work_rx) = sync_channel::<Chunk>(workers);
-    let work_rx = Mutex::new(work_rx);
+    // Owned by the workers only: when the last one exits the receiver goes, and a reader
+    // blocked on a full work queue wakes up with an error instead of waiting forever.
+    let work_rx = Arc::new(Mutex::new(work_rx));
     let (done_tx, done_rx) = sync_channel::<ChunkOutput>(limit);
+    let stop = AtomicBool::new(false);
     std::thread::scope(|s| {
         let reader = s.spawn(move || -> Result<()> {
             let mut index = 1u64;
@@ -311,12 +314,16 @@ fn run_parallel<R: std::io::Read + Send>(
         });
         for _ in 0..workers {
             let done_tx = done_tx.clone();
-            let work_rx = &work_rx;
-            s.spawn(move || decode_worker(work_rx, &done_tx, decoder, ctl));
+            let work_rx = Arc::clone(&work_rx);
+            let stop = &stop;
+            s.spawn(move || decode_worker(&work_rx, &done_tx, decoder, ctl, stop));
         }
+        drop(work_rx);
         drop(done_tx);
         let written = write_in_order(&done_rx, &token_tx, &mut sequencer, decoder, writer, ctl);
-        // Unblock everyone before joining: no more tokens, no more results taken.
+        // Unblock everyone before joining: workers stop taking chunks, no more results are
+        // taken, no more tokens are handed out.
+        stop.store(true, Ordering::Relaxed);
         drop(done_rx);
         drop(token_tx);
         let read = reader
@@ -331,6 +338,7 @@ fn decode_worker(
     done: &SyncSender<ChunkOutput>,
     decoder: &ChunkDecoder,
     ctl: &Control,
+    stop: &AtomicBool,
 ) {
     loop {
         let next = match work.lock() {
@@ -338,7 +346,7 @@ fn decode_worker(
             Err(_) => return,
         };
         let Ok(chunk) = next else { return };
-        if ctl.is_cancelled() {
+        if ctl.is_cancelled() || stop.load(Ordering::Relaxed) {
             return;
         }
         if done.send(decoder.process(chunk)).is_err() {
@@ -494,6 +502,28 @@ mod tests {
         );
         assert_eq!(stats.errors_by_reason.get("too_few_fields"), Some(&1));
         assert!(stats.quarantine_files.is_empty());
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn early_error_with_a_full_work_queue_does_not_hang() {
+        let d = tmpdir("early");
+        let src = d.join("in.csv");
+        let mut text = String::from("a,b\n1,2\n1,2,3\n");
+        for i in 0..200_000 {
+            text.push_str(&format!("{i},{i}\n"));
+        }
+        std::fs::write(&src, &text).unwrap();
+        for threads in [1, 2, 4] {
+            let mut opts = small_chunks(ErrorPolicy::Strict);
+            opts.csv.chunk_bytes = 1024;
+            opts.csv.types = Some(vec![crate::schema::ColumnType::Int64; 2]);
+            opts.threads = threads;
+            let err =
+                convert_csv_to_parquet(&src, &d.join("o.parquet"), &opts, &Control::default())
+                    .unwrap_err();
+            assert_eq!(err.position().map(|p| p.line), Some(3));
+        }
         std::fs::remove_dir_all(&d).unwrap();
     }
 
