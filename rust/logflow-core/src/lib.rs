@@ -16,6 +16,7 @@
 //! ```
 
 pub mod decode;
+pub mod detect;
 pub mod error;
 pub mod pipeline;
 pub mod schema;

@@ -43,15 +43,17 @@ pub fn compression(sample: &[u8]) -> Finding<Compression> {
         (Compression::Gzip, "gzip magic 1F 8B")
     } else if sample.starts_with(&[0x28, 0xB5, 0x2F, 0xFD]) {
         (Compression::Zstd, "zstd magic 28 B5 2F FD")
-    } else if sample.starts_with(b"BZh")
-        && sample.get(3).is_none_or(|b| (b'1'..=b'9').contains(b))
+    } else if sample.starts_with(b"BZh") && sample.get(3).is_none_or(|b| (b'1'..=b'9').contains(b))
     {
         (Compression::Bzip2, "bzip2 magic \"BZh\" + block size")
     } else if sample.starts_with(&[0xFD, b'7', b'z', b'X', b'Z', 0x00]) {
         (Compression::Xz, "xz magic FD 37 7A 58 5A 00")
     } else if sample.starts_with(b"PK\x03\x04") || sample.starts_with(b"PK\x05\x06") {
         if is_xlsx_zip(sample) {
-            (Compression::None, "zip container of an xlsx workbook (a format)")
+            (
+                Compression::None,
+                "zip container of an xlsx workbook (a format)",
+            )
         } else {
             (Compression::Zip, "zip magic PK 03 04")
         }
@@ -67,7 +69,12 @@ mod tests {
 
     #[test]
     fn magic_bytes() {
-        let xlsx = b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x13\x00\x00\x00[Content_Types].xmlPK\x03\x04\x14\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x0f\x00\x00\x00xl/workbook.xml";
+        let mut xlsx = b"PK\x03\x04".to_vec();
+        xlsx.extend_from_slice(&[0u8; 22]);
+        xlsx.extend_from_slice(&19u16.to_le_bytes());
+        xlsx.extend_from_slice(&0u16.to_le_bytes());
+        xlsx.extend_from_slice(b"xl/worksheets/s.xml");
+        let xlsx = xlsx.as_slice();
         for (sample, want) in [
             (&b"\x1f\x8b\x08\x00"[..], Compression::Gzip),
             (b"\x1f\x8b", Compression::Gzip),

@@ -72,7 +72,7 @@ impl Default for Dialect {
 pub const DELIMITER_CANDIDATES: [u8; 9] = [b',', b'\t', b';', b'|', b':', b' ', b'^', b'~', b'#'];
 
 /// Most records looked at per candidate.
-const MAX_RECORDS: usize = 400;
+pub(crate) const MAX_RECORDS: usize = 400;
 /// Most records whose cells are classified per candidate.
 const MAX_TYPED_RECORDS: usize = 120;
 
@@ -120,7 +120,11 @@ pub fn dialect(sample: &[u8]) -> Finding<Dialect> {
         };
         let h = header_in(text, &parsed, &d);
         d.header = h.value;
-        return Finding::new(d, 0.2, "no delimiter splits the lines consistently: one column");
+        return Finding::new(
+            d,
+            0.2,
+            "no delimiter splits the lines consistently: one column",
+        );
     };
     let mut d = Dialect {
         delimiter: sp.delimiter,
@@ -158,8 +162,12 @@ pub fn dialect(sample: &[u8]) -> Finding<Dialect> {
 /// The most common line terminator outside any quoting (counted over raw bytes).
 fn terminator(text: &[u8]) -> Terminator {
     let crlf = memchr::memmem::find_iter(text, b"\r\n").count();
-    let cr = memchr::memchr_iter(b'\r', text).count().saturating_sub(crlf);
-    let lf = memchr::memchr_iter(b'\n', text).count().saturating_sub(crlf);
+    let cr = memchr::memchr_iter(b'\r', text)
+        .count()
+        .saturating_sub(crlf);
+    let lf = memchr::memchr_iter(b'\n', text)
+        .count()
+        .saturating_sub(crlf);
     if crlf >= lf && crlf >= cr && crlf > 0 {
         Terminator::CrLf
     } else if cr > lf {
@@ -197,7 +205,22 @@ fn candidates(text: &[u8]) -> Vec<Split> {
         }
     }
     let has = |b: u8| seen.get(usize::from(b)).is_some_and(|&n| n > 0);
-    let mut delims: Vec<u8> = DELIMITER_CANDIDATES.iter().copied().filter(|&d| has(d)).collect();
+    // ':' mostly inside times (`10:30`) is not a delimiter.
+    let colons = seen.get(usize::from(b':')).copied().unwrap_or(0) as usize;
+    let time_colons = text
+        .windows(4)
+        .filter(|w| {
+            w.get(1) == Some(&b':')
+                && w.first().is_some_and(u8::is_ascii_digit)
+                && w.get(2).is_some_and(u8::is_ascii_digit)
+                && w.get(3).is_some_and(u8::is_ascii_digit)
+        })
+        .count();
+    let mut delims: Vec<u8> = DELIMITER_CANDIDATES
+        .iter()
+        .copied()
+        .filter(|&d| has(d) && !(d == b':' && time_colons * 2 >= colons))
+        .collect();
     for b in 0x21u8..0x7F {
         let excluded = b.is_ascii_alphanumeric()
             || matches!(b, b'"' | b'\'' | b'\\' | b'.' | b'-' | b'/' | b'+' | b'_')
@@ -335,6 +358,13 @@ fn score(text: &[u8], parsed: &Parsed, sp: Split, floor: f64) -> Option<Scored> 
         .copied()
         .max_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)))
         .unwrap_or((0, 0));
+    // Consistency needs the usual length seen at least twice (when there are two records).
+    if modal_n < 2 && recs.len() >= 2 {
+        return None;
+    }
+    // Records set aside as a preamble cost a little: a table should explain most lines.
+    #[allow(clippy::cast_precision_loss)]
+    let pattern = pattern * (block.len() as f64 / recs.len().max(1) as f64).sqrt();
     if pattern <= 0.0 || pattern < floor {
         return None;
     }
@@ -354,10 +384,12 @@ fn score(text: &[u8], parsed: &Parsed, sp: Split, floor: f64) -> Option<Scored> 
             split_rows += 1;
             // A whole line that is one number or date/time should not be split.
             let line = text.get(r.start..r.end).unwrap_or_default();
-            if line.len() <= 40 && matches!(
-                classify(line),
-                super::types::CellKind::Number | super::types::CellKind::DateTime
-            ) {
+            if line.len() <= 40
+                && matches!(
+                    classify(line),
+                    super::types::CellKind::Number | super::types::CellKind::DateTime
+                )
+            {
                 whole_typed += 1;
             }
         }
@@ -367,7 +399,10 @@ fn score(text: &[u8], parsed: &Parsed, sp: Split, floor: f64) -> Option<Scored> 
     #[allow(clippy::cast_precision_loss)]
     let whole_penalty = 1.0 - whole_typed as f64 / split_rows.max(1) as f64;
     // A candidate that only splits the preamble/title away from nothing is not a table.
-    let score = pattern * typed.max(1e-3) * whole_penalty.max(1e-3);
+    if whole_penalty < 0.5 {
+        return None;
+    }
+    let score = pattern * typed.max(1e-3) * whole_penalty;
     let _ = sp;
     #[allow(clippy::cast_precision_loss)]
     let consistency = modal_n as f64 / block.len().max(1) as f64;
@@ -601,7 +636,11 @@ mod tests {
                 ));
             }
             if c.text.contains(['"', '\'']) && d.quote != c.quote {
-                bad.push(format!("quote {:?} want {:?}", d.quote.map(char::from), c.quote.map(char::from)));
+                bad.push(format!(
+                    "quote {:?} want {:?}",
+                    d.quote.map(char::from),
+                    c.quote.map(char::from)
+                ));
             }
             if d.escape != c.escape {
                 bad.push(format!("escape {:?} want {:?}", d.escape, c.escape));
@@ -623,7 +662,10 @@ mod tests {
 
     #[test]
     fn terminators_and_ragged() {
-        assert_eq!(dialect(b"a,b\r\n1,2\r\n").value.terminator, Terminator::CrLf);
+        assert_eq!(
+            dialect(b"a,b\r\n1,2\r\n").value.terminator,
+            Terminator::CrLf
+        );
         assert_eq!(dialect(b"a,b\r1,2\r").value.terminator, Terminator::Cr);
         assert_eq!(dialect(b"a,b\n1,2\n").value.terminator, Terminator::Lf);
         assert!(dialect(b"a,b,c\n1,2,3\n4,5\n6,7,8\n").value.ragged);

@@ -64,16 +64,32 @@ pub fn encoding(sample: &[u8]) -> Finding<Encoding> {
         return Finding::new(Encoding::Utf8 { bom: true }, 1.0, "UTF-8 byte order mark");
     }
     if sample.starts_with(&[0xFF, 0xFE, 0, 0]) {
-        return Finding::new(Encoding::Utf32Le { bom: true }, 0.95, "UTF-32LE byte order mark");
+        return Finding::new(
+            Encoding::Utf32Le { bom: true },
+            0.95,
+            "UTF-32LE byte order mark",
+        );
     }
     if sample.starts_with(&[0, 0, 0xFE, 0xFF]) {
-        return Finding::new(Encoding::Utf32Be { bom: true }, 1.0, "UTF-32BE byte order mark");
+        return Finding::new(
+            Encoding::Utf32Be { bom: true },
+            1.0,
+            "UTF-32BE byte order mark",
+        );
     }
     if sample.starts_with(&[0xFF, 0xFE]) {
-        return Finding::new(Encoding::Utf16Le { bom: true }, 1.0, "UTF-16LE byte order mark");
+        return Finding::new(
+            Encoding::Utf16Le { bom: true },
+            1.0,
+            "UTF-16LE byte order mark",
+        );
     }
     if sample.starts_with(&[0xFE, 0xFF]) {
-        return Finding::new(Encoding::Utf16Be { bom: true }, 1.0, "UTF-16BE byte order mark");
+        return Finding::new(
+            Encoding::Utf16Be { bom: true },
+            1.0,
+            "UTF-16BE byte order mark",
+        );
     }
     let probe = sample.get(..sample.len().min(PROBE)).unwrap_or(sample);
     if let Some(f) = zero_pattern(probe) {
@@ -219,7 +235,10 @@ pub(crate) fn to_utf8<'a>(sample: &'a [u8], enc: &Encoding) -> Cow<'a, [u8]> {
         },
     };
     let mut dec = codec.new_decoder_without_bom_handling();
-    let mut out = String::with_capacity(body.len().saturating_mul(3) / 2 + 16);
+    let cap = dec
+        .max_utf8_buffer_length(body.len())
+        .unwrap_or(body.len().saturating_mul(3));
+    let mut out = String::with_capacity(cap);
     // `last = false`: a sequence cut at the end is dropped rather than replaced.
     let (_, _, _) = dec.decode_to_string(body, &mut out, false);
     Cow::Owned(out.into_bytes())
@@ -258,7 +277,11 @@ mod tests {
     fn utf32(text: &str, le: bool, bom: bool) -> Vec<u8> {
         let mut out = Vec::new();
         if bom {
-            out.extend_from_slice(if le { &[0xFF, 0xFE, 0, 0] } else { &[0, 0, 0xFE, 0xFF] });
+            out.extend_from_slice(if le {
+                &[0xFF, 0xFE, 0, 0]
+            } else {
+                &[0, 0, 0xFE, 0xFF]
+            });
         }
         for c in text.chars() {
             let u = u32::from(c);
@@ -280,10 +303,18 @@ mod tests {
         ] {
             let bytes = encode(text, label);
             let got = encoding(&bytes);
-            assert_eq!(got.value, Encoding::Legacy(want), "{label}: {}", got.evidence);
+            assert_eq!(
+                got.value,
+                Encoding::Legacy(want),
+                "{label}: {}",
+                got.evidence
+            );
             // Transcoding gives the text back.
             let back = to_utf8(&bytes, &got.value);
-            assert_eq!(back.as_ref(), text.repeat(4).as_bytes(), "{label}");
+            assert!(
+                back.as_ref() == text.repeat(4).as_bytes(),
+                "{label}: transcoding"
+            );
         }
     }
 
@@ -293,7 +324,11 @@ mod tests {
         let mut utf8_bom = vec![0xEF, 0xBB, 0xBF];
         utf8_bom.extend_from_slice(JAPANESE.as_bytes());
         // A multi-byte character cut by the end of the sample is still UTF-8.
-        let cut = JAPANESE.as_bytes().get(..JAPANESE.len() - 2).unwrap_or_default().to_vec();
+        let cut = JAPANESE
+            .as_bytes()
+            .get(..JAPANESE.len() - 2)
+            .unwrap_or_default()
+            .to_vec();
         for (bytes, want) in [
             (ascii.as_bytes().to_vec(), Encoding::Utf8 { bom: false }),
             (JAPANESE.as_bytes().to_vec(), Encoding::Utf8 { bom: false }),

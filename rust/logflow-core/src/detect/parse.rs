@@ -169,7 +169,8 @@ pub(crate) fn parse(text: &[u8], sp: Split, max_records: usize, out: &mut Parsed
                     };
                     let j = i + k;
                     line += count_breaks(rest.get(..k).unwrap_or_default());
-                    if Some(text.get(j).copied().unwrap_or(0)) == sp.escape && sp.escape != Some(q) {
+                    if Some(text.get(j).copied().unwrap_or(0)) == sp.escape && sp.escape != Some(q)
+                    {
                         i = j + 2;
                         if i > n {
                             i = n;
@@ -282,8 +283,15 @@ mod tests {
                 p.fields_of(r)
                     .iter()
                     .map(|f| {
-                        let s = String::from_utf8_lossy(text.as_bytes().get(f.start..f.end).unwrap_or_default());
-                        format!("{}{}{}", if f.quoted { "Q" } else { "" }, if f.anomaly { "!" } else { "" }, s)
+                        let s = String::from_utf8_lossy(
+                            text.as_bytes().get(f.start..f.end).unwrap_or_default(),
+                        );
+                        format!(
+                            "{}{}{}",
+                            if f.quoted { "Q" } else { "" },
+                            if f.anomaly { "!" } else { "" },
+                            s
+                        )
                     })
                     .collect()
             })
@@ -292,19 +300,43 @@ mod tests {
 
     #[test]
     fn splits() {
-        assert_eq!(split("a,b\n1,2", b',', Some(b'"'), None), [vec!["a", "b"], vec!["1", "2"]]);
+        assert_eq!(
+            split("a,b\n1,2", b',', Some(b'"'), None),
+            [vec!["a", "b"], vec!["1", "2"]]
+        );
         assert_eq!(
             split("\"x,\ny\",2\r\n\n#c\n", b',', Some(b'"'), None),
             [vec!["Qx,\ny", "2"], vec![], vec![]]
         );
-        assert_eq!(split("\"a\"b,c\n", b',', Some(b'"'), None), [vec!["Q!a\"b", "c"]]);
-        assert_eq!(split("\"a\\\"b\",c\n", b',', Some(b'"'), Some(b'\\')), [vec!["Qa\\\"b", "c"]]);
-        assert_eq!(split("\"open,\n", b',', Some(b'"'), None), [vec!["Q!open,\n"]]);
-        assert_eq!(split("a, \"b,c\"\n", b',', Some(b'"'), None), [vec!["a", "Qb,c"]]);
+        assert_eq!(
+            split("\"a\"b,c\n", b',', Some(b'"'), None),
+            [vec!["Q!a\"b", "c"]]
+        );
+        assert_eq!(
+            split("\"a\\\"b\",c\n", b',', Some(b'"'), Some(b'\\')),
+            [vec!["Qa\\\"b", "c"]]
+        );
+        assert_eq!(
+            split("\"open,\n", b',', Some(b'"'), None),
+            [vec!["Q!open,\n"]]
+        );
+        assert_eq!(
+            split("a, \"b,c\"\n", b',', Some(b'"'), None),
+            [vec!["a", "Qb,c"]]
+        );
         assert_eq!(split("a,\n", b',', None, None), [vec!["a", ""]]);
         assert_eq!(split("a,", b',', None, None), [vec!["a", ""]]);
         let mut p = Parsed::default();
-        parse(b"a\rb\r\"c\rd\"\re", Split { delimiter: b',', quote: Some(b'"'), escape: None }, 10, &mut p);
+        parse(
+            b"a\rb\r\"c\rd\"\re",
+            Split {
+                delimiter: b',',
+                quote: Some(b'"'),
+                escape: None,
+            },
+            10,
+            &mut p,
+        );
         let lines: Vec<usize> = p.records.iter().map(|r| r.line).collect();
         assert_eq!(lines, [0, 1, 2, 4]);
         assert!(!p.records.last().is_some_and(|r| r.complete));

