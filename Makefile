@@ -58,6 +58,15 @@ bench: build ## pytest-benchmark suite (generates its data on first run)
 yardstick: build ## logflow side by side with DuckDB, Polars, PyArrow (see benches/README.md)
 	$(PY) benches/run_yardstick.py
 
+fuzz-seed: ## fill fuzz/corpus/ from tests/data and the conformance CSVs
+	fuzz/seed.sh
+
+fuzz-smoke: ## every fuzz target over its seed corpus, then 10 s each (needs cargo-fuzz)
+	fuzz/run.sh smoke
+
+fuzz: ## every fuzz target for FUZZ_SECONDS (default 300) each
+	fuzz/run.sh long $${FUZZ_SECONDS:-300}
+
 clean: ## remove build outputs
 	cargo clean
 	rm -rf $(VENV) target/demo

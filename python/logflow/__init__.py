@@ -9,14 +9,17 @@ Example:
 
 from logflow import errors
 from logflow._native import __version__
+from logflow.detection import Detection, detect
 from logflow.io import ConvertResult, ErrorSample, Stream, convert, read
 
 __all__ = [
     "ConvertResult",
+    "Detection",
     "ErrorSample",
     "Stream",
     "__version__",
     "convert",
+    "detect",
     "errors",
     "read",
 ]

@@ -156,9 +156,10 @@ def convert(
     compression: Compression = "zstd",
     compression_level: int | None = None,
     delimiter: str | None = None,
-    quote: str | None = '"',
-    escape: str | None = None,
+    quote: str | None = "auto",
+    escape: str | None = "auto",
     header: bool | None = None,
+    skip_lines: int | None = None,
     row_group_size: int | None = None,
     batch_size: int | None = None,
     error_policy: ErrorPolicy = "strict",
@@ -178,11 +179,15 @@ def convert(
         compression: Parquet codec: ``"zstd"`` (default), ``"snappy"``, ``"gzip"``,
             ``"lz4"`` or ``"none"``.
         compression_level: Codec level (zstd 1-22, gzip 0-9); ``None`` for the default.
-        delimiter: Field delimiter; ``None`` sniffs it (``.tsv`` files default to tab).
-        quote: Quote character, or ``None`` to turn quoting off.
-        escape: Escape character inside quotes (e.g. ``"\\\\"``); ``None`` means quotes are
-            escaped by doubling them.
-        header: Whether the first record names the columns; ``None`` assumes it does.
+        delimiter: Field delimiter; ``None`` detects it (``.tsv`` files default to tab).
+        quote: Quote character, ``None`` to turn quoting off, or ``"auto"`` (default) to
+            detect it.
+        escape: Escape character inside quotes (e.g. ``"\\\\"``), ``None`` for quotes
+            escaped by doubling them, or ``"auto"`` (default) to detect it.
+        header: Whether the first record of the table names the columns; ``None`` detects
+            it.
+        skip_lines: Lines before the table (titles, comments) to skip; ``None`` detects
+            them.
         row_group_size: Most rows per Parquet row group (default 524,288).
         batch_size: Most rows per decoded batch (default 65,536). Column types are inferred
             from the first 4 MiB chunk of the input.
@@ -229,6 +234,7 @@ def convert(
         quote=quote,
         escape=escape,
         header=header,
+        skip_lines=skip_lines,
         compression=compression,
         compression_level=compression_level,
         row_group_size=row_group_size,
@@ -314,9 +320,10 @@ def read(
     src: str | os.PathLike[str],
     *,
     delimiter: str | None = None,
-    quote: str | None = '"',
-    escape: str | None = None,
+    quote: str | None = "auto",
+    escape: str | None = "auto",
     header: bool | None = None,
+    skip_lines: int | None = None,
     batch_size: int | None = None,
     error_policy: Literal["strict", "permissive"] = "strict",
     on_cast_error: CastErrorPolicy = "reject",
@@ -329,10 +336,12 @@ def read(
 
     Args:
         src: Input file.
-        delimiter: Field delimiter; ``None`` sniffs it (``.tsv`` files default to tab).
-        quote: Quote character, or ``None`` to turn quoting off.
-        escape: Escape character inside quotes; ``None`` means doubled quotes.
-        header: Whether the first record names the columns; ``None`` assumes it does.
+        delimiter: Field delimiter; ``None`` detects it (``.tsv`` files default to tab).
+        quote: Quote character, ``None`` for no quoting, ``"auto"`` (default) to detect.
+        escape: Escape character inside quotes, ``None`` for doubled quotes, ``"auto"``
+            (default) to detect.
+        header: Whether the first record of the table names the columns; ``None`` detects it.
+        skip_lines: Lines before the table to skip; ``None`` detects them.
         batch_size: Most rows per batch (default 65,536).
         error_policy: ``"strict"`` (default) raises on the first bad row;
             ``"permissive"`` drops bad rows. (Quarantine needs an output: use
@@ -357,6 +366,7 @@ def read(
             quote=quote,
             escape=escape,
             header=header,
+            skip_lines=skip_lines,
             batch_size=batch_size,
             error_policy=error_policy,
             on_cast_error=on_cast_error,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import sys
 from collections.abc import Sequence
 
@@ -60,7 +62,45 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--threads", type=int, default=None, help="decode workers (default: cores)")
     c.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     c.set_defaults(run=_convert)
+
+    d = sub.add_parser("detect", help="say what a file is: format, encoding, dialect, columns")
+    d.add_argument("src", help="input file")
+    d.add_argument("--json", action="store_true", help="print JSON instead of text")
+    d.set_defaults(run=_detect)
     return p
+
+
+def _detect(args: argparse.Namespace) -> int:
+    det = logflow.detect(args.src)
+    info: dict[str, object] = {
+        "path": det.path,
+        "format": dataclasses.asdict(det.format),
+        "compression": dataclasses.asdict(det.compression),
+        "encoding": dataclasses.asdict(det.encoding),
+        "dialect": dataclasses.asdict(det.dialect) if det.dialect else None,
+        "columns": [
+            {"name": f.name, "type": str(f.type), "null_tokens": list(nulls)}
+            for f, nulls in zip(det.schema or [], det.null_tokens)
+        ],
+    }
+    if args.json:
+        print(json.dumps(info, indent=2))
+        return 0
+    print(f"{det.path}")
+    for key in ("format", "compression", "encoding"):
+        f = getattr(det, key)
+        print(f"  {key:<12} {f.value}  ({f.confidence:.0%}: {f.evidence})")
+    if det.dialect:
+        dl = det.dialect
+        print(
+            f"  {'dialect':<12} delimiter={dl.delimiter!r} quote={dl.quote!r} "
+            f"escape={dl.escape!r} header={dl.header} skip_lines={dl.skip_lines} "
+            f"({dl.confidence:.0%}: {dl.evidence})"
+        )
+    for f, nulls in zip(det.schema or [], det.null_tokens):
+        extra = f"  nulls: {', '.join(nulls)}" if nulls else ""
+        print(f"  {'column':<12} {f.name}: {f.type}{extra}")
+    return 0
 
 
 def _convert(args: argparse.Namespace) -> int:

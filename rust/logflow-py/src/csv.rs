@@ -26,12 +26,21 @@ fn one_byte(what: &str, s: Option<&str>) -> Result<Option<u8>, Error> {
     }
 }
 
+/// `"auto"` -> detect (`None`); Python `None` -> off (`Some(None)`); a character -> it.
+fn auto_byte(what: &str, s: Option<&str>) -> Result<Option<Option<u8>>, Error> {
+    match s {
+        Some("auto") => Ok(None),
+        other => one_byte(what, other).map(Some),
+    }
+}
+
 /// The reading options shared by `convert_csv` and `read_csv`.
 struct ReadArgs<'a> {
     delimiter: Option<&'a str>,
     quote: Option<&'a str>,
     escape: Option<&'a str>,
     header: Option<bool>,
+    skip_lines: Option<usize>,
     batch_size: Option<usize>,
     error_policy: &'a str,
     on_cast_error: &'a str,
@@ -41,9 +50,10 @@ impl ReadArgs<'_> {
     fn options(&self) -> Result<CsvOptions, Error> {
         let mut o = CsvOptions {
             delimiter: one_byte("delimiter", self.delimiter)?,
-            quote: one_byte("quote", self.quote)?,
-            escape: one_byte("escape", self.escape)?,
+            quote: auto_byte("quote", self.quote)?,
+            escape: auto_byte("escape", self.escape)?,
             header: self.header,
+            skip_lines: self.skip_lines,
             error_policy: ErrorPolicy::parse(self.error_policy)?,
             on_cast_error: CastErrorPolicy::parse(self.on_cast_error)?,
             ..CsvOptions::default()
@@ -60,7 +70,7 @@ impl ReadArgs<'_> {
 
 /// Converts a delimited text file to Parquet; returns the counts as a dict.
 #[pyfunction]
-#[pyo3(signature = (src, dst, *, delimiter=None, quote=Some("\""), escape=None, header=None,
+#[pyo3(signature = (src, dst, *, delimiter=None, quote=Some("auto"), escape=Some("auto"), header=None, skip_lines=None,
     compression="zstd", compression_level=None, row_group_size=None, batch_size=None,
     error_policy="strict", on_cast_error="reject", threads=None, progress=None))]
 #[allow(clippy::too_many_arguments)]
@@ -72,6 +82,7 @@ pub fn convert_csv<'py>(
     quote: Option<&str>,
     escape: Option<&str>,
     header: Option<bool>,
+    skip_lines: Option<usize>,
     compression: &str,
     compression_level: Option<i32>,
     row_group_size: Option<usize>,
@@ -93,6 +104,7 @@ pub fn convert_csv<'py>(
         quote,
         escape,
         header,
+        skip_lines,
         batch_size,
         error_policy,
         on_cast_error,
@@ -147,7 +159,7 @@ pub fn convert_csv<'py>(
 /// Opens a delimited text file as a one-shot Arrow stream. The header and the type-inference
 /// sample are read now, so a bad file fails here rather than in the consumer.
 #[pyfunction]
-#[pyo3(signature = (src, *, delimiter=None, quote=Some("\""), escape=None, header=None, batch_size=None,
+#[pyo3(signature = (src, *, delimiter=None, quote=Some("auto"), escape=Some("auto"), header=None, skip_lines=None, batch_size=None,
     error_policy="strict", on_cast_error="reject"))]
 #[allow(clippy::too_many_arguments)]
 pub fn read_csv(
@@ -157,6 +169,7 @@ pub fn read_csv(
     quote: Option<&str>,
     escape: Option<&str>,
     header: Option<bool>,
+    skip_lines: Option<usize>,
     batch_size: Option<usize>,
     error_policy: &str,
     on_cast_error: &str,
@@ -166,6 +179,7 @@ pub fn read_csv(
         quote,
         escape,
         header,
+        skip_lines,
         batch_size,
         error_policy,
         on_cast_error,

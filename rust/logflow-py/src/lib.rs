@@ -3,6 +3,7 @@
 //! releases the GIL for all heavy work, and maps errors to `logflow.errors`.
 
 mod csv;
+mod detect;
 mod error;
 mod run;
 mod stream;
@@ -23,6 +24,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     )?;
     m.add_function(wrap_pyfunction!(csv::convert_csv, m)?)?;
     m.add_function(wrap_pyfunction!(csv::read_csv, m)?)?;
+    m.add_function(wrap_pyfunction!(detect::detect, m)?)?;
     m.add_class::<stream::PyBatchStream>()?;
     m.add_class::<stream::PyBatch>()?;
     m.add_class::<stream::PySchema>()?;

@@ -68,6 +68,11 @@ impl<R: Read> Chunker<R> {
         }
     }
 
+    /// Changes the quote character used to place later cuts (after dialect detection).
+    pub fn set_quote(&mut self, quote: Option<u8>) {
+        self.quote = quote;
+    }
+
     /// Adds the bytes read from the source to `counter` as they are read.
     #[must_use]
     pub fn with_progress(mut self, counter: Arc<AtomicU64>) -> Self {

@@ -89,6 +89,11 @@ impl ChunkDecoder {
         &self.types
     }
 
+    /// Per column, the words read as null besides the empty field.
+    pub fn null_tokens(&self) -> &[NullTokens] {
+        &self.nulls
+    }
+
     /// The dialect.
     pub fn dialect(&self) -> Dialect {
         self.dialect

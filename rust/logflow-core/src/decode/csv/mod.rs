@@ -19,7 +19,6 @@ use std::sync::Arc;
 
 use arrow_array::RecordBatch;
 use arrow_schema::{ArrowError, SchemaRef};
-use csv_core::{ReadRecordResult, ReaderBuilder};
 
 pub use chunk::{Chunk, Chunker};
 pub use decode::{ChunkDecoder, ChunkOutput};
@@ -33,14 +32,17 @@ use crate::schema::{self, ColumnInference, ColumnType, NullTokens};
 /// How to read delimited text.
 #[derive(Debug, Clone)]
 pub struct CsvOptions {
-    /// Field delimiter. `None` sniffs it from the first lines of the input.
+    /// Field delimiter. `None` detects it.
     pub delimiter: Option<u8>,
-    /// Quote character; `None` turns quoting off.
-    pub quote: Option<u8>,
-    /// Escape character inside quotes (e.g. `\`); `None` means quotes are escaped by doubling.
-    pub escape: Option<u8>,
-    /// Whether the first record names the columns. `None` assumes it does.
+    /// Quote character: `Some(None)` turns quoting off; `None` detects it.
+    pub quote: Option<Option<u8>>,
+    /// Escape character inside quotes (`Some(Some(b'\\'))`), or `Some(None)` for doubled
+    /// quotes; `None` detects it.
+    pub escape: Option<Option<u8>>,
+    /// Whether the first record of the table names the columns. `None` detects it.
     pub header: Option<bool>,
+    /// Lines before the table (titles, comments) to skip. `None` detects them.
+    pub skip_lines: Option<usize>,
     /// Column types to use instead of inferring them (one per column, in order).
     pub types: Option<Vec<ColumnType>>,
     /// Most rows in one record batch.
@@ -59,9 +61,10 @@ impl Default for CsvOptions {
     fn default() -> Self {
         CsvOptions {
             delimiter: None,
-            quote: Some(b'"'),
+            quote: None,
             escape: None,
             header: None,
+            skip_lines: None,
             types: None,
             batch_rows: 64 * 1024,
             chunk_bytes: 4 << 20,
@@ -84,7 +87,7 @@ impl CsvOptions {
             ));
         }
         if let Some(d) = self.delimiter {
-            if matches!(d, b'\n' | b'\r') || Some(d) == self.quote {
+            if matches!(d, b'\n' | b'\r') || Some(Some(d)) == self.quote {
                 return Err(Error::invalid(format!(
                     "{:?} cannot be the delimiter",
                     char::from(d)
@@ -95,61 +98,43 @@ impl CsvOptions {
     }
 }
 
-/// Picks a delimiter from a sample: the candidate that splits the first lines into the most
-/// consistent number (> 1) of fields. Falls back to a comma.
-pub fn sniff_delimiter(sample: &[u8], quote: Option<u8>) -> u8 {
-    const CANDIDATES: [u8; 5] = [b',', b'\t', b';', b'|', b':'];
-    let mut best = (0.0f64, b',');
-    for &d in &CANDIDATES {
-        let counts = field_counts(sample, d, quote, 50);
-        let mut modal = 0usize;
-        let mut modal_n = 0usize;
-        for &k in &counts {
-            let n = counts.iter().filter(|&&x| x == k).count();
-            if n > modal_n || (n == modal_n && k > modal) {
-                modal = k;
-                modal_n = n;
-            }
+/// The dialect to read with: what the caller gave, the rest detected from `sample`.
+fn detect_dialect(sample: &[u8], opts: &CsvOptions) -> crate::detect::Dialect {
+    let all_given =
+        opts.delimiter.is_some() && opts.quote.is_some() && opts.escape.is_some() && opts.header.is_some() && opts.skip_lines.is_some();
+    let mut d = if all_given {
+        crate::detect::Dialect::default()
+    } else {
+        let found = crate::detect::dialect(sample);
+        let mut d = found.value;
+        // "No quoting" on weak evidence while the sample has double quotes: an unclosed quote
+        // in a small sample looks like that; RFC 4180 quoting is the safer reading.
+        if d.quote.is_none() && found.confidence < 0.8 && memchr::memchr(b'"', sample).is_some() {
+            d.quote = Some(b'"');
         }
-        if modal < 2 {
-            continue;
-        }
-        #[allow(clippy::cast_precision_loss)]
-        let score = modal_n as f64 / counts.len() as f64 * (1.0 + (modal as f64).ln());
-        if score > best.0 {
-            best = (score, d);
-        }
-    }
-    best.1
-}
-
-fn field_counts(sample: &[u8], delimiter: u8, quote: Option<u8>, max_records: usize) -> Vec<usize> {
-    let mut b = ReaderBuilder::new();
-    b.delimiter(delimiter);
-    match quote {
-        Some(q) => b.quote(q),
-        None => b.quoting(false),
+        d
     };
-    let mut core = b.build();
-    let mut out = vec![0u8; sample.len().max(1)];
-    let mut ends = vec![0usize; 4096];
-    let mut input = sample;
-    let mut counts = Vec::new();
-    let mut fields = 0usize;
-    while counts.len() < max_records {
-        let (res, nin, _, nend) = core.read_record(input, &mut out, &mut ends);
-        input = input.get(nin..).unwrap_or_default();
-        fields += nend;
-        match res {
-            ReadRecordResult::Record => {
-                counts.push(fields);
-                fields = 0;
-            }
-            // The sample ends mid-record (or a record is huge): stop counting.
-            _ => break,
+    if let Some(delim) = opts.delimiter {
+        if delim != d.delimiter {
+            // The detected header and preamble belong to another delimiter: redo them.
+            d.delimiter = delim;
+            d.skip_lines = 0;
+            d.header = crate::detect::header(sample, &d).value;
         }
     }
-    counts
+    if let Some(q) = opts.quote {
+        d.quote = q;
+    }
+    if let Some(e) = opts.escape {
+        d.escape = e;
+    }
+    if let Some(h) = opts.header {
+        d.header = h;
+    }
+    if let Some(n) = opts.skip_lines {
+        d.skip_lines = n;
+    }
+    d
 }
 
 /// Where decoding starts: the chunker after the first chunk, the decoder with the schema,
@@ -173,7 +158,8 @@ pub fn start<R: Read>(
     bytes_read: Option<Arc<AtomicU64>>,
 ) -> Result<CsvStart<R>> {
     opts.validate()?;
-    let mut chunker = Chunker::new(src, opts.chunk_bytes, opts.quote, opts.max_record_bytes);
+    let guess_quote = opts.quote.unwrap_or(Some(b'"'));
+    let mut chunker = Chunker::new(src, opts.chunk_bytes, guess_quote, opts.max_record_bytes);
     if let Some(c) = bytes_read {
         chunker = chunker.with_progress(c);
     }
@@ -185,18 +171,21 @@ pub fn start<R: Read>(
         return Err(Error::new(ErrorKind::Empty));
     }
     let sample = body.get(..body.len().min(64 << 10)).unwrap_or_default();
-    let delimiter = opts
-        .delimiter
-        .unwrap_or_else(|| sniff_delimiter(sample, opts.quote));
-    let dialect = Dialect {
-        delimiter,
-        quote: opts.quote,
-        escape: opts.escape,
-    };
+    let detected = detect_dialect(sample, opts);
+    let dialect = Dialect { delimiter: detected.delimiter, quote: detected.quote, escape: detected.escape };
+    chunker.set_quote(dialect.quote);
+    // Preamble: skip whole lines before the table.
+    for _ in 0..detected.skip_lines {
+        let rest = first.bytes.get(first.start..).unwrap_or_default();
+        match memchr::memchr(b'\n', rest) {
+            Some(i) => first.start += i + 1,
+            None => first.start = first.bytes.len(),
+        }
+    }
 
     let mut header_raw = Vec::new();
     let mut header_fields = None;
-    let names = if opts.header.unwrap_or(true) {
+    let names = if detected.header {
         let fields = loop {
             let mut tok =
                 ChunkTokenizer::new(&first.bytes, first.start, first.line, first.last, dialect);

@@ -1,0 +1,124 @@
+"""What a file is: :func:`detect` reports compression, encoding, format, CSV dialect and
+columns, each with a confidence and the evidence behind it."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from logflow import _native
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+__all__ = ["Detection", "Dialect", "Finding", "detect"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One detected property."""
+
+    value: str
+    """What was found, e.g. ``"csv"``, ``"utf-8"``, ``"gzip"`` or ``"none"``."""
+    confidence: float
+    """From 0 (a guess) to 1 (certain)."""
+    evidence: str
+    """Why, in words."""
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How a delimited text file is written."""
+
+    delimiter: str
+    """Field delimiter."""
+    quote: str | None
+    """Quote character, or ``None`` when fields are not quoted."""
+    escape: str | None
+    """Escape character inside quotes, or ``None`` when quotes are doubled."""
+    terminator: str
+    """Line terminator: ``"\\n"``, ``"\\r\\n"`` or ``"\\r"``."""
+    header: bool
+    """Whether the first record of the table names the columns."""
+    skip_lines: int
+    """Lines before the table (titles, comments)."""
+    ragged: bool
+    """Whether records have different numbers of fields."""
+    confidence: float
+    """From 0 to 1."""
+    evidence: str
+    """Why, in words."""
+
+
+@dataclass(frozen=True)
+class Detection:
+    """The result of :func:`detect`."""
+
+    path: str
+    """The file examined."""
+    compression: Finding
+    """``none``, ``gzip``, ``zstd``, ``bzip2``, ``xz`` or ``zip``."""
+    encoding: Finding
+    """``utf-8``, ``utf-8-sig``, ``utf-16-le``, ..., or a legacy encoding's name."""
+    format: Finding
+    """``csv``, ``json``, ``jsonl``, ``xml``, ``xes``, ``parquet``, ``avro``, ``orc``,
+    ``arrow``, ``xlsx``, ``xls``, a log format, ``empty`` or ``binary``."""
+    dialect: Dialect | None
+    """For delimited text, how it is written."""
+    schema: pa.Schema | None
+    """For delimited text that :func:`logflow.convert` reads today, the columns and types it
+    will produce."""
+    null_tokens: tuple[tuple[str, ...], ...]
+    """Per column of ``schema``, the words read as null besides the empty field."""
+
+
+def _finding(d: dict[str, Any]) -> Finding:
+    return Finding(value=str(d["value"]), confidence=float(d["confidence"]), evidence=d["evidence"])
+
+
+def detect(src: str | os.PathLike[str]) -> Detection:
+    """Detect what a file is, from a 64 KiB sample (plus the first chunk for the columns).
+
+    Args:
+        src: The file.
+
+    Returns:
+        A :class:`Detection`.
+
+    Raises:
+        logflow.errors.InputNotFoundError: ``src`` does not exist.
+        logflow.errors.NotAFileError: ``src`` is a directory.
+
+    Example:
+        >>> import logflow
+        >>> d = logflow.detect("tests/data/csv/sample.csv")
+        >>> d.format.value, d.dialect.delimiter, d.dialect.header
+        ('csv', ',', True)
+    """
+    import pyarrow as pa
+
+    raw = _native.detect(os.fspath(src))
+    dialect = None
+    if raw["dialect"] is not None:
+        d = raw["dialect"]
+        dialect = Dialect(
+            delimiter=d["delimiter"],
+            quote=d["quote"],
+            escape=d["escape"],
+            terminator=d["terminator"],
+            header=d["header"],
+            skip_lines=d["skip_lines"],
+            ragged=d["ragged"],
+            confidence=float(d["confidence"]),
+            evidence=d["evidence"],
+        )
+    return Detection(
+        path=raw["path"],
+        compression=_finding(raw["compression"]),
+        encoding=_finding(raw["encoding"]),
+        format=_finding(raw["format"]),
+        dialect=dialect,
+        schema=pa.schema(raw["schema"]) if raw["schema"] is not None else None,
+        null_tokens=tuple(tuple(t) for t in raw["null_tokens"]),
+    )
