@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -191,6 +192,80 @@ def csv_50mb(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def csv_150mb(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _repeat_csv(tmp_path_factory.mktemp("big150") / "events.csv", 150_000_000)
+
+
+# ----------------------------------------------------------------------------------------
+# Late bad values: past the first 4 MiB chunk, which is all that type inference looks at
+
+INFERENCE_SAMPLE_BYTES = 4 << 20
+"""Type inference reads the whole first 4 MiB chunk of the input (not the first batch)."""
+
+
+@dataclass(frozen=True)
+class LateBad:
+    """A CSV file whose good rows fill more than the inference sample, then one bad record.
+
+    ``line``, ``offset`` and ``record`` locate the bad record as :class:`DecodeError`
+    reports it (1-based line, 0-based byte offset, 1-based data record)."""
+
+    path: Path
+    column: str
+    value: str
+    good_rows: int
+    line: int
+    offset: int
+    record: int
+
+
+# kind -> (header, one good row per index, bad record or None for an all-good control)
+_LATE_KINDS: dict[str, tuple[bytes, Callable[[int], bytes], bytes | None]] = {
+    "int": (b"a,b\n", lambda i: b"%d,x\n" % i, b"oops,y\n"),
+    "float": (b"a\n", lambda i: b"%d.5\n" % i, b"1.5.5\n"),
+    "bool": (b"a\n", lambda i: b"true\n" if i % 2 else b"false\n", b"maybe\n"),
+    # a null word the sample never saw is a bad value, not a null
+    "null_word": (b"a,b\n", lambda i: b"%d,x\n" % i, b"N/A,y\n"),
+    # control: the same shape as "int" with a good last row
+    "int_good": (b"a,b\n", lambda i: b"%d,x\n" % i, None),
+}
+_LATE_BYTES = 5_000_000  # good rows: well past the first 4 MiB chunk (about 5 MB)
+
+
+def _write_late_bad(path: Path, kind: str) -> LateBad:
+    header, good, bad = _LATE_KINDS[kind]
+    parts: list[bytes] = []
+    size = good_rows = 0
+    while size < _LATE_BYTES:  # blocks of 100,000 rows until past the target
+        block = b"".join(map(good, range(good_rows, good_rows + 100_000)))
+        parts.append(block)
+        size += len(block)
+        good_rows += 100_000
+    last = bad if bad is not None else good(good_rows)
+    path.write_bytes(b"".join([header, *parts, last]))
+    return LateBad(
+        path=path,
+        column="a",
+        value=last.split(b",")[0].strip().decode(),
+        good_rows=good_rows,
+        line=good_rows + 2,
+        offset=len(header) + size,
+        record=good_rows + 1,
+    )
+
+
+@pytest.fixture(scope="session")
+def late_bad_csv(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], LateBad]:
+    """``late_bad_csv(kind)``: a >4 MiB file of good rows ending in one bad value of column
+    ``a`` (kinds: int, float, bool, null_word; int_good has no bad row). Each file is
+    written once per session, on first use; treat it as read-only."""
+    root = tmp_path_factory.mktemp("latebad")
+    made: dict[str, LateBad] = {}
+
+    def get(kind: str) -> LateBad:
+        if kind not in made:
+            made[kind] = _write_late_bad(root / f"late_{kind}.csv", kind)
+        return made[kind]
+
+    return get
 
 
 # ----------------------------------------------------------------------------------------

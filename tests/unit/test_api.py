@@ -10,10 +10,21 @@ import types
 import pytest
 
 import logflow
+import logflow.detection
 import logflow.io
 from logflow import _native, errors
 
-PUBLIC = ["ConvertResult", "ErrorSample", "Stream", "__version__", "convert", "errors", "read"]
+PUBLIC = [
+    "ConvertResult",
+    "Detection",
+    "ErrorSample",
+    "Stream",
+    "__version__",
+    "convert",
+    "detect",
+    "errors",
+    "read",
+]
 
 # Every public name of logflow._native must either be used by a Python wrapper (the check
 # below looks for `_native.<name>` in the wrapper sources) or be listed here with a reason.
@@ -26,6 +37,7 @@ NATIVE_ALLOWLIST = {
 }
 NATIVE_EXPECTED = {
     "convert_csv",
+    "detect",
     "read_csv",
     "BatchStream",
     "Batch",
@@ -80,7 +92,7 @@ def test_api_public_callables_have_docstrings(name, obj):
 
 
 def test_api_module_docstrings():
-    for module in (logflow, logflow.io, errors):
+    for module in (logflow, logflow.io, logflow.detection, errors):
         assert inspect.getdoc(module), module.__name__
 
 
@@ -95,7 +107,7 @@ def test_api_native_symbols_expected():
 
 
 def test_api_native_symbols_wrapped_or_allowlisted():
-    sources = inspect.getsource(logflow) + inspect.getsource(logflow.io)
+    sources = "".join(inspect.getsource(m) for m in (logflow, logflow.io, logflow.detection))
     missing = []
     native = {n for n in dir(_native) if not n.startswith("_") or n == "__version__"}
     for name in sorted(native):
@@ -129,8 +141,36 @@ def test_api_convert_result_is_frozen_dataclass(sample_csv, out_dir):
         "files",
         "duration_s",
         "schema",
+        "errors_by_reason",
+        "error_samples",
+        "values_nulled",
+        "quarantine_path",
+        "errors_path",
     ]
     assert isinstance(r.files, tuple)
+    # a clean input: nothing bad, nothing nulled, no quarantine files
+    assert r.errors_by_reason == {}
+    assert r.error_samples == ()
+    assert r.values_nulled == 0
+    assert r.quarantine_path is None
+    assert r.errors_path is None
+
+
+def test_api_error_sample_is_frozen_dataclass():
+    assert logflow.ErrorSample in (getattr(logflow, n) for n in logflow.__all__)
+    assert logflow.ErrorSample.__dataclass_params__.frozen
+    fields = [f.name for f in dataclasses.fields(logflow.ErrorSample)]
+    assert fields == ["line", "offset", "record", "column", "reason", "detail", "raw"]
+
+
+def test_api_error_policy_options():
+    convert = inspect.signature(logflow.convert).parameters
+    assert convert["error_policy"].default == "strict"
+    assert convert["on_cast_error"].default == "reject"
+    assert convert["threads"].default is None
+    read = inspect.signature(logflow.read).parameters
+    assert read["error_policy"].default == "strict"
+    assert read["on_cast_error"].default == "reject"
 
 
 def test_api_convert_keyword_only_options():

@@ -96,6 +96,89 @@ def test_cli_row_group_size(sample_csv, out_dir):
     assert pq.ParquetFile(dst).metadata.num_row_groups == 3
 
 
+# ------------------------------------------------------------------------ error policies
+
+# 200 good rows, then a row with too many fields, one with too few and one whose qty is not
+# an integer (3 bad records), and a good last row without newline: 201 good.
+DIRTY = (
+    b"id,qty\n"
+    + b"".join(b"%d,%d\n" % (i, i) for i in range(200))
+    + b"200,1,extra\n201\n202,many\n203,203"
+)
+DIRTY_QUARANTINE = b"id,qty\n200,1,extra\n201\n202,many\n"
+
+
+def test_cli_error_policy_quarantine(cli, write_csv, out_dir, list_dir):
+    src = write_csv(DIRTY)
+    dst = out_dir / "d.parquet"
+    proc = run(cli, "convert", src, dst, "--error-policy", "quarantine")
+    assert proc.returncode == 0, proc.stderr
+    quarantine = out_dir / "d.quarantine.csv"
+    errors = out_dir / "d.errors.parquet"
+    assert list_dir(out_dir) == ["d.errors.parquet", "d.parquet", "d.quarantine.csv"]
+    assert "201 rows written (204 read, 3 quarantined, 0 skipped)" in proc.stdout
+    assert "cast_error: 1" in proc.stdout
+    assert "too_few_fields: 1" in proc.stdout
+    assert "too_many_fields: 1" in proc.stdout
+    assert f"quarantined rows: {quarantine}" in proc.stdout
+    assert str(errors) in proc.stdout
+    assert quarantine.read_bytes() == DIRTY_QUARANTINE
+    assert pq.read_table(errors).column("line").to_pylist() == [202, 203, 204]
+    assert pq.read_table(dst).column("id").to_pylist() == [*range(200), 203]
+    assert proc.stderr == ""
+
+
+def test_cli_error_policy_permissive(cli, write_csv, out_dir, list_dir):
+    src = write_csv(DIRTY)
+    dst = out_dir / "d.parquet"
+    proc = run(cli, "convert", src, dst, "--error-policy", "permissive")
+    assert proc.returncode == 0, proc.stderr
+    assert list_dir(out_dir) == ["d.parquet"]
+    assert "201 rows written (204 read, 0 quarantined, 3 skipped)" in proc.stdout
+    assert "cast_error: 1" in proc.stdout
+    assert "quarantined rows:" not in proc.stdout
+    assert pq.read_table(dst).column("id").to_pylist() == [*range(200), 203]
+
+
+def test_cli_on_cast_error_null_and_threads(write_csv, out_dir, list_dir):
+    src = write_csv(DIRTY)
+    dst = out_dir / "d.parquet"
+    proc = run(
+        MODULE,
+        "convert",
+        src,
+        dst,
+        "--error-policy",
+        "quarantine",
+        "--on-cast-error",
+        "null",
+        "--threads",
+        "1",
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "202 rows written (204 read, 2 quarantined, 0 skipped)" in proc.stdout
+    assert "bad rows by reason: too_few_fields: 1, too_many_fields: 1\n" in proc.stdout
+    assert (out_dir / "d.quarantine.csv").read_bytes() == b"id,qty\n200,1,extra\n201\n"
+    table = pq.read_table(dst)
+    assert table.column("qty").to_pylist()[-2:] == [None, 203]
+
+
+def test_cli_default_policy_is_strict(write_csv, out_dir, list_dir):
+    src = write_csv(DIRTY)
+    line = assert_one_error_line(run(MODULE, "convert", src, out_dir / "d.parquet"))
+    assert "line 202" in line
+    assert list_dir(out_dir) == []
+
+
+def test_cli_error_policy_bad_choice_exits_2(write_csv, out_dir):
+    src = write_csv(DIRTY)
+    for option, value in (("--error-policy", "lenient"), ("--on-cast-error", "skip")):
+        proc = run(MODULE, "convert", src, out_dir / "d.parquet", option, value)
+        assert proc.returncode == 2, (option, proc.stderr)
+        assert "Traceback" not in proc.stderr
+        assert value in proc.stderr
+
+
 # -------------------------------------------------------------------------------- errors
 
 

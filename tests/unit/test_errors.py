@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import pickle
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -20,33 +24,43 @@ from logflow.errors import (
     NotAFileError,
     StorageError,
     UnsupportedFormatError,
+    WriteError,
 )
 
+if TYPE_CHECKING:
+    from conftest import LateBad
+
 GOOD = "a,b\n1,x\n2,y\n"
-# 100 good integer rows (the inference sample with batch_size=10 sees only the first 10),
-# then a value that does not parse as int64 on line 102.
+# 100 good integer rows, then a value that does not parse as int64 on line 102. Type
+# inference reads the whole first 4 MiB chunk, so this value is *in* the sample: the column
+# is text. Late bad values (past the sample) come from the session fixture `late_bad_csv`.
 LATE_BAD = "a,b\n" + "".join(f"{i},x\n" for i in range(100)) + "oops,y\n"
 
+# case -> kind of `late_bad_csv`
+LATE_CASES = {
+    "late_bad_int": "int",
+    "late_bad_float": "float",
+    "late_bad_bool": "bool",
+    "late_null_word": "null_word",
+}
 
-def _make_input(in_dir: Path, case: str) -> tuple[Path, dict]:
-    """Create the input for ``case`` in ``in_dir``; returns (path, convert kwargs)."""
+
+def _make_input(
+    in_dir: Path, case: str, late: Callable[[str], LateBad] | None = None
+) -> tuple[Path, dict]:
+    """Create the input for ``case`` in ``in_dir``; returns (path, convert kwargs).
+
+    The late cases need ``late`` (the ``late_bad_csv`` fixture): a >4 MiB file of good rows
+    then one bad value, shared by the session (not copied into ``in_dir``)."""
+    if case in LATE_CASES:
+        assert late is not None, f"{case} needs the late_bad_csv fixture"
+        return late(LATE_CASES[case]).path, {}
     files: dict[str, tuple[str, bytes, dict]] = {
         "ragged": ("ragged.csv", b"a,b,c\n1,2,3\n4,5\n6,7,8\n", {}),
         "too_many_fields": ("many.csv", b"a,b\n1,2\n3,4,5\n", {}),
         "invalid_utf8": ("utf8.csv", b"a,b\n1,x\n2,\xff\xfe\n", {}),
         "empty": ("empty.csv", b"", {}),
         "whitespace_only": ("blank.csv", b"   \n\n \t \n", {}),
-        "late_bad_int": ("late.csv", LATE_BAD.encode(), {"batch_size": 10}),
-        "late_bad_float": (
-            "latef.csv",
-            ("a\n" + "".join(f"{i}.5\n" for i in range(50)) + "1.5.5\n").encode(),
-            {"batch_size": 10},
-        ),
-        "late_bad_bool": (
-            "lateb.csv",
-            ("a\n" + "true\nfalse\n" * 20 + "maybe\n").encode(),
-            {"batch_size": 10},
-        ),
         "unterminated_quote": ("quote.csv", b'a,b\n1,2\n3,"never closed\n', {}),
         "unterminated_quote_no_newline": ("quote2.csv", b'a,b\n1,2\n3,"never closed', {}),
         "unknown_compression": ("good.csv", GOOD.encode(), {"compression": "brotli"}),
@@ -79,6 +93,7 @@ CASES: list[tuple[str, tuple[type[BaseException], ...]]] = [
     ("late_bad_int", (DecodeError,)),
     ("late_bad_float", (DecodeError,)),
     ("late_bad_bool", (DecodeError,)),
+    ("late_null_word", (DecodeError,)),
     ("unterminated_quote", (DecodeError,)),
     ("unterminated_quote_no_newline", (DecodeError,)),
     ("unknown_compression", (ConfigError, ValueError)),
@@ -91,8 +106,10 @@ CASES: list[tuple[str, tuple[type[BaseException], ...]]] = [
 
 
 @pytest.mark.parametrize(("case", "classes"), CASES, ids=[c for c, _ in CASES])
-def test_convert_bad_input_typed_error_and_no_output(in_dir, out_dir, list_dir, case, classes):
-    src, kwargs = _make_input(in_dir, case)
+def test_convert_bad_input_typed_error_and_no_output(
+    in_dir, out_dir, list_dir, late_bad_csv, case, classes
+):
+    src, kwargs = _make_input(in_dir, case, late_bad_csv)
     with pytest.raises(LogflowError) as info:
         logflow.convert(src, out_dir / "out.parquet", **kwargs)
     for cls in classes:
@@ -104,7 +121,7 @@ def test_convert_bad_input_typed_error_and_no_output(in_dir, out_dir, list_dir, 
 READ_CASES = [
     c
     for c in CASES
-    if c[0] not in ("unknown_compression", "late_bad_int", "late_bad_float", "late_bad_bool")
+    if c[0] != "unknown_compression" and c[0] not in LATE_CASES  # late ones: test_read.py
 ]
 
 
@@ -147,35 +164,86 @@ def test_convert_invalid_utf8_names_column(in_dir, out_dir):
     assert "UTF-8" in str(e)
 
 
-def test_convert_late_bad_value_position(in_dir, out_dir, list_dir):
-    src, kwargs = _make_input(in_dir, "late_bad_int")
+@pytest.mark.parametrize("kind", ["int", "float", "bool", "null_word"])
+def test_convert_late_bad_value_position(late_bad_csv, out_dir, list_dir, kind):
+    late = late_bad_csv(kind)
     with pytest.raises(DecodeError) as info:
-        logflow.convert(src, out_dir / "out.parquet", **kwargs)
+        logflow.convert(late.path, out_dir / "out.parquet")
     e = info.value
-    assert e.column == "a"
-    assert e.line == 102
-    assert e.record == 101
-    assert e.offset == len(LATE_BAD.encode()) - len(b"oops,y\n")
-    assert "oops" in str(e)
+    assert e.path == str(late.path)
+    assert e.column == late.column == "a"
+    assert e.line == late.line
+    assert e.record == late.record
+    assert e.offset == late.offset
+    assert late.path.read_bytes()[e.offset :].startswith(late.value.encode())
+    assert f'"{late.value}"' in str(e)
+    assert f"line {late.line}" in str(e)
     assert list_dir(out_dir) == []
 
 
-def test_convert_late_bad_value_after_first_row_group(in_dir, out_dir, list_dir):
+def test_convert_late_bad_value_after_first_row_group(late_bad_csv, out_dir, list_dir):
     # Row groups were already flushed when the bad value turns up: still no partial file.
-    src = in_dir / "late.csv"
-    src.write_text("a\n" + "".join(f"{i}\n" for i in range(5_000)) + "x\n")
+    late = late_bad_csv("int")
+    assert late.good_rows > 5 * 100_000
     with pytest.raises(DecodeError) as info:
-        logflow.convert(src, out_dir / "out.parquet", batch_size=100, row_group_size=1_000)
-    assert info.value.line == 5_002
+        logflow.convert(late.path, out_dir / "out.parquet", row_group_size=100_000)
+    assert info.value.line == late.line
     assert list_dir(out_dir) == []
 
 
-def test_convert_same_type_in_sample_converts(in_dir, out_dir):
+def test_convert_bad_row_early_in_large_file_raises_promptly(csv_50mb, in_dir, out_dir, list_dir):
+    # Regression: a bad record about 5 MB into a 50 MB file, with the reader and decode
+    # workers busy on later chunks when the error reaches the writer, used to hang strict
+    # convert() for ever (reader blocked on the full work queue). Run in a subprocess so a
+    # hang fails this test instead of freezing the session.
+    data = csv_50mb.read_bytes()
+    cut = data.index(b"\n", 5_000_000) + 1
+    src = in_dir / "bad_early.csv"
+    src.write_bytes(data[:cut] + b"1,2,3\n" + data[cut:])
+    line = data[:cut].count(b"\n") + 1
+    code = (
+        "import sys, logflow\n"
+        "try:\n"
+        "    logflow.convert(sys.argv[1], sys.argv[2])\n"
+        "except logflow.errors.DecodeError as e:\n"
+        "    print(e.line, e.offset)\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, str(src), str(out_dir / "out.parquet")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        stdout, stderr = proc.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        pytest.fail("convert() did not return within 10 s (a healthy run takes about 1 s)")
+    assert proc.returncode == 0, stderr
+    assert stdout.split() == [str(line), str(cut)]
+    assert list_dir(out_dir) == []
+
+
+def test_convert_same_type_in_sample_converts(late_bad_csv, out_dir):
     # Control for the late-value cases: without the bad row the same file converts.
-    src = in_dir / "ok.csv"
-    src.write_text(LATE_BAD.replace("oops", "100"))
+    late = late_bad_csv("int_good")
+    r = logflow.convert(late.path, out_dir / "out.parquet")
+    assert r.rows_written == late.good_rows + 1
+    assert r.schema.field("a").type == pa.int64()
+
+
+def test_convert_inference_sees_whole_first_chunk_not_first_batch(in_dir, out_dir):
+    # The old premise of the late cases: with batch_size=10 the bad value on line 102 was
+    # outside the sample. Inference now reads the whole first 4 MiB chunk, whatever the
+    # batch size, so it sees "oops": the column is text and the file converts (strict).
+    src = in_dir / "late.csv"
+    src.write_text(LATE_BAD)
     r = logflow.convert(src, out_dir / "out.parquet", batch_size=10)
     assert r.rows_written == 101
+    assert r.schema.field("a").type == pa.string()
+    column = pq.read_table(out_dir / "out.parquet").column("a").to_pylist()
+    assert column == [str(i) for i in range(100)] + ["oops"]
 
 
 def test_convert_unterminated_quote_position(in_dir, out_dir):
@@ -189,11 +257,6 @@ def test_convert_unterminated_quote_position(in_dir, out_dir):
     assert str(src) in str(e)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: for an unterminated quote DecodeError.record is one less than the "
-    "1-based data record number (0 for the first data record); ragged rows get it right",
-)
 @pytest.mark.parametrize(
     ("content", "record"),
     [
@@ -311,22 +374,27 @@ def test_convert_output_is_directory_fails_cleanly(sample_csv, out_dir, list_dir
 
 def test_convert_output_dir_missing_fails_cleanly(sample_csv, out_dir, list_dir):
     dst = out_dir / "no" / "such" / "dir.parquet"
-    with pytest.raises(FileNotFoundError) as info:
+    with pytest.raises(WriteError) as info:
         logflow.convert(sample_csv, dst)
     assert isinstance(info.value, StorageError)
+    assert isinstance(info.value, OSError)
+    assert info.value.path == str(dst)
     assert str(dst) in str(info.value)
     assert list_dir(out_dir) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: a missing output directory raises InputNotFoundError (documented as "
-    "'the input path does not exist'), so `except InputNotFoundError` also catches it",
-)
 def test_convert_output_dir_missing_is_not_input_not_found(sample_csv, out_dir):
     with pytest.raises(StorageError) as info:
         logflow.convert(sample_csv, out_dir / "no" / "dir.parquet")
     assert not isinstance(info.value, InputNotFoundError)
+    assert not isinstance(info.value, FileNotFoundError)  # the input is there
+    assert isinstance(info.value, WriteError)
+
+
+def test_write_error_is_storage_error():
+    assert issubclass(WriteError, StorageError)
+    assert issubclass(WriteError, OSError)
+    assert not issubclass(WriteError, InputNotFoundError)
 
 
 def test_convert_existing_output_replaced_on_success(sample_csv, out_dir, list_dir):
@@ -339,11 +407,13 @@ def test_convert_existing_output_replaced_on_success(sample_csv, out_dir, list_d
 
 
 @pytest.mark.parametrize("case", ["ragged", "late_bad_int", "empty", "unknown_compression"])
-def test_convert_existing_output_untouched_on_failure(in_dir, out_dir, list_dir, case):
+def test_convert_existing_output_untouched_on_failure(
+    in_dir, out_dir, list_dir, late_bad_csv, case
+):
     dst = out_dir / "out.parquet"
     old = b"old contents, not parquet"
     dst.write_bytes(old)
-    src, kwargs = _make_input(in_dir, case)
+    src, kwargs = _make_input(in_dir, case, late_bad_csv)
     with pytest.raises(LogflowError):
         logflow.convert(src, dst, **kwargs)
     assert dst.read_bytes() == old
