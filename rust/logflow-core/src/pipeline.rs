@@ -172,12 +172,7 @@ impl Writer<'_> {
     }
 
     fn finish(self) -> Result<ConvertStats> {
-        let Writer {
-            sink,
-            quarantine,
-            mut stats,
-            ..
-        } = self;
+        let Writer { dst, policy, sink, quarantine, quarantine_ext, mut stats, ctl, .. } = self;
         stats.rows_written = sink.rows();
         let accounted = stats.rows_written + stats.rows_quarantined + stats.rows_skipped;
         if accounted != stats.rows_read {
@@ -192,7 +187,15 @@ impl Writer<'_> {
             Some(q) => q.close()?,
             None => Vec::new(),
         };
+        ctl.check()?;
         stats.bytes_written = data.size;
+        if extra.is_empty() && policy == ErrorPolicy::Quarantine {
+            // No bad rows this time: quarantine files left by an earlier run at these paths
+            // would be taken for this output's, so they go.
+            let (raw, errors) = quarantine::paths_for(dst, &quarantine_ext);
+            let _ = std::fs::remove_file(raw);
+            let _ = std::fs::remove_file(errors);
+        }
         for c in extra {
             c.commit()?;
         }

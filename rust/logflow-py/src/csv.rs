@@ -12,7 +12,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 
 use crate::error::PyLogflowResult;
-use crate::run::run_detached;
+use crate::run::{run_detached, run_detached_undo};
 use crate::stream::{PyBatchStream, PySchema};
 
 fn one_byte(what: &str, s: Option<&str>) -> Result<Option<u8>, Error> {
@@ -115,9 +115,18 @@ pub fn convert_csv<'py>(
         threads: threads.unwrap_or(0),
     };
     let ctl = Control::default();
-    let stats = run_detached(py, &ctl, progress.as_ref(), |ctl| {
-        pipeline::convert_csv_to_parquet(&src, &dst, &opts, ctl)
-    })?;
+    let stats = run_detached_undo(
+        py,
+        &ctl,
+        progress.as_ref(),
+        |ctl| pipeline::convert_csv_to_parquet(&src, &dst, &opts, ctl),
+        |done| {
+            // Interrupted after the output was in place: take it back.
+            for f in done.files.iter().chain(&done.quarantine_files) {
+                let _ = std::fs::remove_file(f);
+            }
+        },
+    )?;
     let paths = |v: &[PathBuf]| {
         v.iter()
             .map(|p| p.to_string_lossy().into_owned())

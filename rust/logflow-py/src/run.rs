@@ -30,6 +30,24 @@ where
     T: Send,
     F: FnOnce(&Control) -> Result<T> + Send,
 {
+    run_detached_undo(py, ctl, progress, job, drop)
+}
+
+/// As [`run_detached`]; when an interrupt arrives so late that the job still succeeds, its
+/// result is handed to `undo` (e.g. to remove the files it wrote) before the interrupt is
+/// re-raised, so an interrupted call never leaves its effects behind.
+pub fn run_detached_undo<T, F, U>(
+    py: Python<'_>,
+    ctl: &Control,
+    progress: Option<&Bound<'_, PyAny>>,
+    job: F,
+    undo: U,
+) -> PyLogflowResult<T>
+where
+    T: Send,
+    F: FnOnce(&Control) -> Result<T> + Send,
+    U: FnOnce(T),
+{
     std::thread::scope(|s| {
         let (tx, rx) = channel();
         // `detach` needs a `Sync` closure; the receiver alone is only `Send`.
@@ -68,7 +86,9 @@ where
             if let Err(e) = interrupted {
                 ctl.cancel();
                 // Wait for the job to unwind (it removes its partial output), then re-raise.
-                let _ = py.detach(|| recv(None));
+                if let Ok(Ok(done)) = py.detach(|| recv(None)) {
+                    undo(done);
+                }
                 return Err(e.into());
             }
         }

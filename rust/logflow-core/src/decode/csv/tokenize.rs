@@ -305,13 +305,17 @@ impl<'a> ChunkTokenizer<'a> {
             nends += nend;
             match res {
                 ReadRecordResult::InputEmpty => {}
+                // Grow by what this record has used so far (not by the whole block, which
+                // would make long records quadratic).
+                // Grow by what this record has used so far, not by the whole block (which
+                // made records spanning lines quadratic).
                 ReadRecordResult::OutputFull => {
-                    let n = block.data.len();
-                    block.data.resize(n * 2, 0);
+                    let grow = (out - data_start).max(256);
+                    block.data.resize(block.data.len() + grow, 0);
                 }
                 ReadRecordResult::OutputEndsFull => {
-                    let n = block.ends.len();
-                    block.ends.resize(n * 2, 0);
+                    let grow = (nends - first_field).max(64);
+                    block.ends.resize(block.ends.len() + grow, 0);
                 }
                 ReadRecordResult::Record => {
                     // csv-core ends a CRLF record at the CR; the LF belongs to it too.
