@@ -424,12 +424,6 @@ def test_convert_progress_exception_propagates_and_cleans_up(csv_50mb, out_dir, 
     assert list_dir(out_dir) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: a progress exception (or Ctrl-C) that lands after the job committed "
-    "its output makes convert raise but leaves the output in place (run_detached discards "
-    "the finished job's result); docs: 'a failed or interrupted run leaves no file behind'",
-)
 def test_convert_progress_exception_at_commit_leaves_no_output(csv_30mb, out_dir, list_dir):
     # Deterministic form of a race: the callback raises only once the job has finished and
     # put its output in place (a tick that lands at the very end of a run).
