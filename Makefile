@@ -8,7 +8,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PROFILE ?= fast
 WHEELS := target/wheels
-DEV_DEPS := maturin>=1.9.4,<2 pytest>=8 pytest-benchmark>=4 hypothesis>=6 pyarrow>=14 polars>=1 duckdb>=1.1 numpy ruff
+DEV_DEPS := "maturin>=1.9.4,<2" "pytest>=8" "pytest-benchmark>=4" "hypothesis>=6" "pyarrow>=14" "polars>=1" "duckdb>=1.1" numpy ruff
 
 .PHONY: help venv build demo test test-rust test-python lint format bench yardstick fuzz-seed fuzz-smoke fuzz clean
 
