@@ -1,0 +1,11 @@
+//! Arbitrary bytes through `CsvReader` under option variations picked by the first byte:
+//! any `Result` is fine, a panic is a bug. The body lives in
+//! `rust/logflow-core/tests/support/fuzz_checks.rs`, shared with the regression test.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+#[path = "../../rust/logflow-core/tests/support/fuzz_checks.rs"]
+mod fuzz_checks;
+
+fuzz_target!(|data: &[u8]| fuzz_checks::decode_csv(data));

@@ -1,0 +1,3 @@
+//! Code shared by integration tests (and, for `fuzz_checks`, by the fuzz targets).
+
+pub mod fuzz_checks;
