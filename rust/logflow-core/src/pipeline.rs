@@ -172,7 +172,16 @@ impl Writer<'_> {
     }
 
     fn finish(self) -> Result<ConvertStats> {
-        let Writer { dst, policy, sink, quarantine, quarantine_ext, mut stats, ctl, .. } = self;
+        let Writer {
+            dst,
+            policy,
+            sink,
+            quarantine,
+            quarantine_ext,
+            mut stats,
+            ctl,
+            ..
+        } = self;
         stats.rows_written = sink.rows();
         let accounted = stats.rows_written + stats.rows_quarantined + stats.rows_skipped;
         if accounted != stats.rows_read {

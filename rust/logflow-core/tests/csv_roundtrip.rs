@@ -254,7 +254,6 @@ fn check_text(t: &Table, k: usize, chunk_bytes: usize) -> Result<(), TestCaseErr
 proptest! {
     /// (a) Every cell reads back exactly; empty cells read back as null.
     #[test]
-    #[ignore = "core bug (since fa0d665): a last record with a quoted line feed and no final newline fails as an unterminated quote; see quoted_line_feed_in_last_record_without_final_newline"]
     fn text_tables_round_trip(t in table()) {
         check_text(&t, 64 * 1024, ONE_CHUNK)?;
     }
@@ -262,7 +261,6 @@ proptest! {
     /// (b) With `batch_rows = k` the batches hold at most k rows and concatenate to the
     /// one-batch decode; the same from small chunks (cut mid-record, mid-quote, mid-CRLF).
     #[test]
-    #[ignore = "core bug (since fa0d665): a last record with a quoted line feed and no final newline fails as an unterminated quote; see quoted_line_feed_in_last_record_without_final_newline"]
     fn text_tables_chunked_equal_whole(
         t in table(),
         k in 1usize..10,
@@ -293,7 +291,6 @@ proptest! {
 /// 8192 field bytes without a final newline failed); fa0d665 sizes the room to the first
 /// line only, so any multi-line last record can hit it.
 #[test]
-#[ignore = "core bug (since fa0d665): a last record with a quoted line feed and no final newline fails as an unterminated quote"]
 fn quoted_line_feed_in_last_record_without_final_newline() {
     let long = format!("c0,c1\nx,{}", "y".repeat(4094));
     for csv in [

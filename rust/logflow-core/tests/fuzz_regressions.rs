@@ -183,7 +183,6 @@ fn max_record_bytes_does_not_depend_on_chunking() {
 /// sequence from index 1", with no position or column, and under the permissive policy too,
 /// where the row should be rejected as invalid UTF-8 and the read go on.
 #[test]
-#[ignore = "core bug: invalid UTF-8 split by a delimiter fails as an Arrow error, not a decode error/reject"]
 fn invalid_utf8_split_by_a_delimiter_is_a_decode_error() {
     let input = b"a,b\nx\xca,\xa4\n1,2\n";
     let strict = CsvOptions {

@@ -213,9 +213,16 @@ impl ChunkDecoder {
     }
 
     /// Shape and encoding checks; returns the rows to build and the problems found.
-    fn screen(&self, block: &RowBlock, out: &mut ChunkOutput) -> (Vec<usize>, Vec<Problem>) {
+    fn screen(
+        &self,
+        block: &RowBlock,
+        raw: &[u8],
+        out: &mut ChunkOutput,
+    ) -> (Vec<usize>, Vec<Problem>) {
         let ncols = self.types.len();
-        let utf8_ok = std::str::from_utf8(&block.data).is_ok();
+        // Valid raw input means valid fields (they are cut at ASCII bytes); the joined field
+        // bytes are not enough: a delimiter can split an invalid sequence into a valid one.
+        let utf8_ok = std::str::from_utf8(raw).is_ok();
         let mut keep = Vec::with_capacity(block.len());
         let mut problems = Vec::new();
         for (i, row) in block.rows().iter().enumerate() {
@@ -241,12 +248,17 @@ impl ChunkDecoder {
                 });
                 continue;
             }
-            if !utf8_ok && std::str::from_utf8(block.row_data(row)).is_err() {
-                let col =
-                    (0..ncols).find(|&c| std::str::from_utf8(block.row_field(row, c)).is_err());
+            // Field by field: bytes that are valid only when joined (a character split by a
+            // delimiter) are still invalid.
+            let bad_col = if utf8_ok {
+                None
+            } else {
+                (0..ncols).find(|&c| std::str::from_utf8(block.row_field(row, c)).is_err())
+            };
+            if bad_col.is_some() {
                 problems.push(Problem {
                     row: i,
-                    column: col,
+                    column: bad_col,
                     reason: RejectReason::InvalidUtf8,
                     detail: "invalid UTF-8".into(),
                 });
@@ -272,7 +284,11 @@ impl ChunkDecoder {
         chunk: &Chunk,
         out: &mut ChunkOutput,
     ) -> Result<(), Error> {
-        let (mut keep, problems) = self.screen(block, out);
+        let (mut keep, problems) = self.screen(
+            block,
+            chunk.bytes.get(chunk.start..).unwrap_or_default(),
+            out,
+        );
         let strict = self.policy == ErrorPolicy::Strict;
         if strict {
             // Only rows before the first shape problem can hold an earlier error.

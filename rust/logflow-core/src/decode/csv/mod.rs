@@ -100,8 +100,11 @@ impl CsvOptions {
 
 /// The dialect to read with: what the caller gave, the rest detected from `sample`.
 fn detect_dialect(sample: &[u8], opts: &CsvOptions) -> crate::detect::Dialect {
-    let all_given =
-        opts.delimiter.is_some() && opts.quote.is_some() && opts.escape.is_some() && opts.header.is_some() && opts.skip_lines.is_some();
+    let all_given = opts.delimiter.is_some()
+        && opts.quote.is_some()
+        && opts.escape.is_some()
+        && opts.header.is_some()
+        && opts.skip_lines.is_some();
     let mut d = if all_given {
         crate::detect::Dialect::default()
     } else {
@@ -172,7 +175,11 @@ pub fn start<R: Read>(
     }
     let sample = body.get(..body.len().min(64 << 10)).unwrap_or_default();
     let detected = detect_dialect(sample, opts);
-    let dialect = Dialect { delimiter: detected.delimiter, quote: detected.quote, escape: detected.escape };
+    let dialect = Dialect {
+        delimiter: detected.delimiter,
+        quote: detected.quote,
+        escape: detected.escape,
+    };
     chunker.set_quote(dialect.quote);
     // Preamble: skip whole lines before the table.
     for _ in 0..detected.skip_lines {

@@ -265,7 +265,10 @@ fn chunked_decoding_matches_whole_decoding_even_with_quoted_newlines() {
 #[test]
 fn repeated_header_is_skipped() {
     // A header repeated in the data looks like data to detection: say there is one.
-    let opts = CsvOptions { header: Some(true), ..CsvOptions::default() };
+    let opts = CsvOptions {
+        header: Some(true),
+        ..CsvOptions::default()
+    };
     let mut r = CsvReader::new(&b"a,b\n1,2\na,b\n3,4\n"[..], &opts).unwrap();
     let batches: Vec<RecordBatch> = r.by_ref().collect::<Result<_>>().unwrap();
     let n: usize = batches.iter().map(RecordBatch::num_rows).sum();
@@ -285,4 +288,3 @@ fn cast_errors_can_become_nulls() {
     assert_eq!(b[0].num_rows(), 3);
     assert!(b[0].column(0).is_null(1));
 }
-

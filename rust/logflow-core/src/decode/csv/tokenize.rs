@@ -300,6 +300,9 @@ impl<'a> ChunkTokenizer<'a> {
             let (res, nin, nout, nend) = self.core.read_record(feed, output, ends);
             if !synthetic {
                 self.pos += nin;
+            } else if nin == 0 {
+                // The probe was not taken (no output room yet): offer it again.
+                probed_eof = false;
             }
             out += nout;
             nends += nend;
