@@ -53,7 +53,11 @@ fn format_name(f: Format) -> &'static str {
     }
 }
 
-fn finding<'py, T>(py: Python<'py>, f: &Finding<T>, value: impl IntoPyObject<'py>) -> PyResult<Bound<'py, PyDict>> {
+fn finding<'py, T>(
+    py: Python<'py>,
+    f: &Finding<T>,
+    value: impl IntoPyObject<'py>,
+) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
     d.set_item("value", value)?;
     d.set_item("confidence", f.confidence)?;
@@ -72,11 +76,17 @@ pub fn detect<'py>(py: Python<'py>, src: PathBuf) -> PyLogflowResult<Bound<'py, 
     let (found, start) = run_detached(py, &ctl, None, |_| {
         let (mut file, _) = pipeline::open_input(&src)?;
         let mut sample = Vec::with_capacity(SAMPLE);
-        (&mut file).take(SAMPLE as u64).read_to_end(&mut sample).map_err(|e| Error::from(e).with_path(&src))?;
+        (&mut file)
+            .take(SAMPLE as u64)
+            .read_to_end(&mut sample)
+            .map_err(|e| Error::from(e).with_path(&src))?;
         let found = logflow_core::detect::detect(&sample);
         let plain_utf8 = matches!(found.encoding.value, Encoding::Utf8 { .. });
         // Columns come from the decoder's own start-up, so they are what convert() will use.
-        let start = if found.format.value == Format::Csv && found.compression.value == Compression::None && plain_utf8 {
+        let start = if found.format.value == Format::Csv
+            && found.compression.value == Compression::None
+            && plain_utf8
+        {
             let (file, _) = pipeline::open_input(&src)?;
             Some(csv::start(file, &CsvOptions::default(), None).map_err(|e| e.with_path(&src))?)
         } else {
@@ -86,9 +96,18 @@ pub fn detect<'py>(py: Python<'py>, src: PathBuf) -> PyLogflowResult<Bound<'py, 
     })?;
     let d = PyDict::new(py);
     d.set_item("path", src.to_string_lossy().into_owned())?;
-    d.set_item("compression", finding(py, &found.compression, found.compression.value.name())?)?;
-    d.set_item("encoding", finding(py, &found.encoding, encoding_name(&found.encoding.value))?)?;
-    d.set_item("format", finding(py, &found.format, format_name(found.format.value))?)?;
+    d.set_item(
+        "compression",
+        finding(py, &found.compression, found.compression.value.name())?,
+    )?;
+    d.set_item(
+        "encoding",
+        finding(py, &found.encoding, encoding_name(&found.encoding.value))?,
+    )?;
+    d.set_item(
+        "format",
+        finding(py, &found.format, format_name(found.format.value))?,
+    )?;
     match &found.dialect {
         Some(f) => {
             let v = &f.value;
@@ -113,7 +132,10 @@ pub fn detect<'py>(py: Python<'py>, src: PathBuf) -> PyLogflowResult<Bound<'py, 
         Some(s) => {
             let nulls = PyList::empty(py);
             for n in s.decoder.null_tokens() {
-                let words: Vec<String> = n.tokens().map(|t| String::from_utf8_lossy(t).into_owned()).collect();
+                let words: Vec<String> = n
+                    .tokens()
+                    .map(|t| String::from_utf8_lossy(t).into_owned())
+                    .collect();
                 nulls.append(words)?;
             }
             d.set_item("schema", PySchema::new(s.decoder.schema()))?;
