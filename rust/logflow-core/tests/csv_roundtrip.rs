@@ -280,16 +280,11 @@ proptest! {
 }
 
 /// The shrunk failure of (a) and (b): the last record holds a quoted field with a line feed
-/// and is not followed by a line feed. Decoding fails with "unterminated quote: the quote is
-/// never closed before the end of input (csv, line 2, byte 6)".
-///
-/// Cause, as far as we can see from outside: `ChunkTokenizer::slow_record` feeds csv-core a
-/// synthetic line feed at the end of input and sets `probed_eof`; when the output room is
-/// exactly full at that point csv-core answers `OutputFull` without consuming it, the room
-/// grows, and the next pass takes `probed_eof` as "already probed" and reports an
-/// unterminated quote. Latent since 2fb52c7 (4096-byte room: a last line of exactly 4096 or
-/// 8192 field bytes without a final newline failed); fa0d665 sizes the room to the first
-/// line only, so any multi-line last record can hit it.
+/// and is not followed by a line feed. Decoding failed with "unterminated quote: the quote
+/// is never closed before the end of input (csv, line 2, byte 6)": the end-of-input probe
+/// (a synthetic line feed) met a full output buffer, was not consumed, and was not offered
+/// again. Latent since 2fb52c7 (a last line of exactly 4096 field bytes), common after
+/// fa0d665, fixed in 0031292.
 #[test]
 fn quoted_line_feed_in_last_record_without_final_newline() {
     let long = format!("c0,c1\nx,{}", "y".repeat(4094));

@@ -177,11 +177,10 @@ fn max_record_bytes_does_not_depend_on_chunking() {
 }
 
 /// Invalid UTF-8 whose bytes a delimiter splits (`x\xca,\xa4`: a lead byte ends field `a`, its
-/// continuation byte starts field `b`) passes the decoder's UTF-8 check, which looks at the
-/// joined field bytes (`x\xca\xa4` is valid), and then fails building the string column:
-/// "parquet: Invalid argument error: Encountered non UTF-8 data: incomplete utf-8 byte
-/// sequence from index 1", with no position or column, and under the permissive policy too,
-/// where the row should be rejected as invalid UTF-8 and the read go on.
+/// continuation byte starts field `b`) is a decode error with a position (strict) or a
+/// rejected row (permissive). It used to pass the UTF-8 check on the joined field bytes
+/// (`x\xca\xa4` is valid) and fail building the string column as an Arrow error with no
+/// position, under every policy (fixed in 0031292).
 #[test]
 fn invalid_utf8_split_by_a_delimiter_is_a_decode_error() {
     let input = b"a,b\nx\xca,\xa4\n1,2\n";

@@ -185,20 +185,12 @@ pub fn decode_csv(data: &[u8]) {
 ///   parity, so the cut lands inside the record) the table gets zero columns and every row
 ///   is rejected. (With a header row `start` reads on into the next chunk.) Skipped: inputs
 ///   without a header row cut into more than one chunk.
-/// - `known-utf8-split-by-delimiter`: a UTF-8 lead byte cut from its continuation byte by a
-///   delimiter (`x\xca,\xa4`) passes the block-level UTF-8 check (the field bytes join into
-///   valid UTF-8) and then fails building the string column, as an Arrow error without
-///   position, also under the permissive policy, where the row should be rejected. Skipped:
-///   inputs with a UTF-8 lead byte followed by an ASCII byte.
 pub fn decode_csv_chunked(data: &[u8]) {
     let (input, opts, k, chunk_bytes) = chunked_case(data);
     let body = input.strip_prefix(b"\xef\xbb\xbf").unwrap_or(input);
     let blank_first_line = matches!(body.first(), Some(b'\n' | b'\r'));
-    let lead_byte_before_ascii = input
-        .windows(2)
-        .any(|w| matches!(w, [lead, next] if *lead >= 0xc0 && *next < 0x80));
     let headerless_chunked = opts.header == Some(false) && chunk_bytes <= input.len();
-    if blank_first_line || lead_byte_before_ascii || headerless_chunked {
+    if blank_first_line || headerless_chunked {
         return;
     }
     check_chunked(input, &opts, k, chunk_bytes);
