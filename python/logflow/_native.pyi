@@ -41,7 +41,9 @@ class Batch:
 
     @property
     def num_rows(self) -> int: ...
-    def __arrow_c_array__(self, requested_schema: object | None = None) -> tuple[object, object]: ...
+    def __arrow_c_array__(
+        self, requested_schema: object | None = None
+    ) -> tuple[object, object]: ...
 
 class BatchStream:
     """A one-shot stream of record batches."""

@@ -1,5 +1,8 @@
-"""What a file is: :func:`detect` reports compression, encoding, format, CSV dialect and
-columns, each with a confidence and the evidence behind it."""
+"""What a file is.
+
+:func:`detect` reports compression, encoding, format, CSV dialect and columns, each with a
+confidence and the evidence behind it.
+"""
 
 from __future__ import annotations
 

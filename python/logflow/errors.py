@@ -57,7 +57,7 @@ class LogflowError(Exception):
         offset: int | None = None,
         record: int | None = None,
         column: str | None = None,
-        format: str | None = None,  # noqa: A002 - the name users see
+        format: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -75,7 +75,15 @@ class LogflowError(Exception):
         # Keep every field across pickling (e.g. between scheduler processes).
         return (
             type(self),
-            (self.message, self.path, self.line, self.offset, self.record, self.column, self.format),
+            (
+                self.message,
+                self.path,
+                self.line,
+                self.offset,
+                self.record,
+                self.column,
+                self.format,
+            ),
         )
 
 
@@ -84,8 +92,11 @@ class ConfigError(LogflowError, ValueError):
 
 
 class DecodeError(LogflowError, ValueError):
-    """The input could not be decoded: a ragged row, invalid UTF-8, a value that does not
-    parse as its column's type, an unterminated quote, ..."""
+    """The input could not be decoded.
+
+    A ragged row, invalid UTF-8, a value that does not parse as its column's type, an
+    unterminated quote, ...
+    """
 
 
 class EmptyInputError(DecodeError):
@@ -121,8 +132,10 @@ class NotAFileError(StorageError):
 
 
 class WriteError(StorageError):
-    """The output could not be created or written (a missing output folder, a full disk,
-    no permission, ...)."""
+    """The output could not be created or written.
+
+    A missing output folder, a full disk, no permission, ...
+    """
 
 
 class CancelledError(LogflowError):

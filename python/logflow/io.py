@@ -167,7 +167,7 @@ def convert(
     threads: int | None = None,
     progress: ProgressCallback | None = None,
 ) -> ConvertResult:
-    """Convert a delimited text file (CSV, TSV, ...) to one Parquet file.
+    r"""Convert a delimited text file (CSV, TSV, ...) to one Parquet file.
 
     Decoding and writing run in Rust on separate threads with the GIL released; memory stays
     bounded whatever the input size. The output is written under a temporary name and moved
@@ -182,7 +182,7 @@ def convert(
         delimiter: Field delimiter; ``None`` detects it (``.tsv`` files default to tab).
         quote: Quote character, ``None`` to turn quoting off, or ``"auto"`` (default) to
             detect it.
-        escape: Escape character inside quotes (e.g. ``"\\\\"``), ``None`` for quotes
+        escape: Escape character inside quotes (e.g. ``"\\"``), ``None`` for quotes
             escaped by doubling them, or ``"auto"`` (default) to detect it.
         header: Whether the first record of the table names the columns; ``None`` detects
             it.

@@ -44,7 +44,9 @@ def _parser() -> argparse.ArgumentParser:
         help="Parquet codec (default: zstd)",
     )
     c.add_argument("--compression-level", type=int, default=None, help="codec level")
-    c.add_argument("--delimiter", type=_one_char, default=None, help="field delimiter (default: sniffed)")
+    c.add_argument(
+        "--delimiter", type=_one_char, default=None, help="field delimiter (default: detected)"
+    )
     c.add_argument("--no-header", action="store_true", help="the first line is data, not names")
     c.add_argument("--row-group-size", type=int, default=None, help="most rows per row group")
     c.add_argument(
@@ -80,7 +82,7 @@ def _detect(args: argparse.Namespace) -> int:
         "dialect": dataclasses.asdict(det.dialect) if det.dialect else None,
         "columns": [
             {"name": f.name, "type": str(f.type), "null_tokens": list(nulls)}
-            for f, nulls in zip(det.schema or [], det.null_tokens)
+            for f, nulls in zip(det.schema or [], det.null_tokens, strict=False)
         ],
     }
     if args.json:
@@ -97,7 +99,7 @@ def _detect(args: argparse.Namespace) -> int:
             f"escape={dl.escape!r} header={dl.header} skip_lines={dl.skip_lines} "
             f"({dl.confidence:.0%}: {dl.evidence})"
         )
-    for f, nulls in zip(det.schema or [], det.null_tokens):
+    for f, nulls in zip(det.schema or [], det.null_tokens, strict=False):
         extra = f"  nulls: {', '.join(nulls)}" if nulls else ""
         print(f"  {'column':<12} {f.name}: {f.type}{extra}")
     return 0

@@ -22,6 +22,7 @@ class ProgressBar:
         self._shown = False
 
     def __call__(self, bytes_read: int, bytes_total: int, rows: int) -> None:
+        """Redraw the bar (the ``progress=`` signature of :func:`logflow.convert`)."""
         elapsed = time.monotonic() - self._start
         if not self._enabled or elapsed < self._delay:
             return
