@@ -373,13 +373,29 @@ fn score(text: &[u8], parsed: &Parsed, sp: Split, floor: f64) -> Option<Scored> 
     let mut cells = 0usize;
     let mut whole_typed = 0usize;
     let mut split_rows = 0usize;
+    let mut quote_rows = 0usize;
+    let mut torn_rows = 0usize;
     for r in block.iter().take(MAX_TYPED_RECORDS) {
+        let mut quotes = false;
+        let mut opens = false;
+        let mut closes = false;
         for f in parsed.fields_of(r) {
             cells += 1;
-            let ok = !f.anomaly
-                && (f.quoted || classify(text.get(f.start..f.end).unwrap_or_default()).known());
+            let cell = text.get(f.start..f.end).unwrap_or_default();
+            let ok = !f.anomaly && (f.quoted || classify(cell).known());
             known += usize::from(ok);
+            if sp.quote.is_none() {
+                let first = cell.first().copied();
+                let last = cell.last().copied();
+                let is_q = |b: Option<u8>| matches!(b, Some(b'"' | b'\''));
+                quotes |= is_q(first) || is_q(last);
+                opens |= is_q(first) && (cell.len() == 1 || last != first);
+                closes |= is_q(last) && (cell.len() == 1 || first != last);
+            }
         }
+        quote_rows += usize::from(quotes);
+        // A field opening a quote and a later one closing it: a quoted value torn apart.
+        torn_rows += usize::from(opens && closes);
         if r.len > 1 {
             split_rows += 1;
             // A whole line that is one number or date/time should not be split.
@@ -402,8 +418,17 @@ fn score(text: &[u8], parsed: &Parsed, sp: Split, floor: f64) -> Option<Scored> 
     if whole_penalty < 0.5 {
         return None;
     }
-    let score = pattern * typed.max(1e-3) * whole_penalty;
-    let _ = sp;
+    // Reading without quotes while most quoted-looking rows would be torn apart: the quote
+    // character is real, and a quote-aware reading (perhaps of one column) is right.
+    if torn_rows > 0 && torn_rows * 2 >= quote_rows {
+        return None;
+    }
+    let mut score = pattern * typed.max(1e-3) * whole_penalty;
+    // Spaces also separate words inside text values, so a space split must explain the
+    // values' types fully to win over a delimiter that keeps the text together.
+    if sp.delimiter == b' ' {
+        score *= typed;
+    }
     #[allow(clippy::cast_precision_loss)]
     let consistency = modal_n as f64 / block.len().max(1) as f64;
     Some(Scored {
@@ -483,6 +508,17 @@ mod tests {
             case(
                 "quoted newlines",
                 "id,note\n1,\"line one\nline two\"\n2,\"single\"\n3,\"a\nb\nc\"\n",
+                b',',
+            )
+            .header(true),
+            case(
+                "one quoted column with commas inside",
+                "\"#,#00\"\n\"12,34\"\n\"1,000\"\n\"5,5\"\n",
+                b',',
+            ),
+            case(
+                "spaces inside text, comma between",
+                "id,text\n1,seoul gangnam teheran 1\n2,seoul gangnam teheran 2\n3,seoul gangnam teheran 3\n4,seoul gangnam teheran 4\n",
                 b',',
             )
             .header(true),
