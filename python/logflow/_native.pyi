@@ -30,6 +30,8 @@ class _ConvertStats(TypedDict):
     schema: Schema
     errors_by_reason: dict[str, int]
     error_samples: list[_ErrorSample]
+    input_compression: str
+    input_encoding: str
 
 class Schema:
     """A schema exported through ``__arrow_c_schema__``."""
@@ -67,6 +69,7 @@ def convert_csv(
     batch_size: int | None = None,
     error_policy: str = "strict",
     on_cast_error: str = "reject",
+    encoding: str | None = None,
     threads: int | None = None,
     progress: Callable[[int, int, int], Any] | None = None,
 ) -> _ConvertStats: ...
@@ -82,4 +85,5 @@ def read_csv(
     batch_size: int | None = None,
     error_policy: str = "strict",
     on_cast_error: str = "reject",
+    encoding: str | None = None,
 ) -> BatchStream: ...

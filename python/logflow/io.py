@@ -36,17 +36,22 @@ _NOT_YET = {
     ".feather": "Arrow IPC",
     ".xlsx": "Excel",
     ".xls": "Excel",
-    ".gz": "gzip-compressed",
-    ".zst": "zstd-compressed",
-    ".bz2": "bzip2-compressed",
-    ".xz": "xz-compressed",
-    ".zip": "zip-compressed",
 }
 _TAB_SUFFIXES = {".tsv", ".tab"}
+# Compression is detected from the bytes; these suffixes only hide the inner one.
+_COMPRESSED_SUFFIXES = {".gz", ".gzip", ".zst", ".zstd", ".bz2", ".xz", ".zip"}
+
+
+def _inner_suffix(src: str) -> str:
+    """The suffix naming the data format: ``.csv`` for ``x.csv.gz``."""
+    stem, suffix = os.path.splitext(src)
+    if suffix.lower() in _COMPRESSED_SUFFIXES:
+        suffix = os.path.splitext(stem)[1]
+    return suffix.lower()
 
 
 def _delimited_only(src: str) -> None:
-    suffix = os.path.splitext(src)[1].lower()
+    suffix = _inner_suffix(src)
     if suffix in _NOT_YET:
         raise UnsupportedFormatError(
             f"{src}: {_NOT_YET[suffix]} input is not supported yet; "
@@ -56,7 +61,7 @@ def _delimited_only(src: str) -> None:
 
 
 def _default_delimiter(src: str, delimiter: str | None) -> str | None:
-    if delimiter is None and os.path.splitext(src)[1].lower() in _TAB_SUFFIXES:
+    if delimiter is None and _inner_suffix(src) in _TAB_SUFFIXES:
         return "\t"
     return delimiter
 
@@ -125,6 +130,12 @@ class ConvertResult:
     errors_path: str | None = None
     """The Parquet error table beside the quarantine file: line, offset, record, column,
     reason, detail and raw bytes of every quarantined row."""
+    input_compression: str = "none"
+    """Compression of the input as detected: ``"none"``, ``"gzip"``, ``"zstd"``,
+    ``"bzip2"``, ``"xz"`` or ``"zip"``."""
+    input_encoding: str = "utf-8"
+    """Text encoding of the input as detected or given: ``"utf-8"``, ``"utf-8-sig"``,
+    ``"utf-16-le"``, ``"windows-1252"``, ..."""
 
     @property
     def rows_per_s(self) -> float:
@@ -164,10 +175,16 @@ def convert(
     batch_size: int | None = None,
     error_policy: ErrorPolicy = "strict",
     on_cast_error: CastErrorPolicy = "reject",
+    encoding: str | None = None,
     threads: int | None = None,
     progress: ProgressCallback | None = None,
 ) -> ConvertResult:
     r"""Convert a delimited text file (CSV, TSV, ...) to one Parquet file.
+
+    The input may be compressed (gzip, zstd, bzip2, xz, or a zip archive holding one file:
+    detected from its first bytes) and in any common text encoding (detected, or given as
+    ``encoding``); it is decompressed and transcoded to UTF-8 as it streams. Line numbers,
+    byte offsets and the quarantine file then refer to that decompressed UTF-8 text.
 
     Decoding and writing run in Rust on separate threads with the GIL released; memory stays
     bounded whatever the input size. The output is written under a temporary name and moved
@@ -200,6 +217,10 @@ def convert(
             last two, a column stays typed when at most 1% of the sampled values do not fit.
         on_cast_error: ``"reject"`` (default) treats a value that does not parse as its
             column's type as a bad row; ``"null"`` stores null and keeps the row.
+        encoding: Text encoding of the input (``"utf-8"``, ``"utf-16-le"``,
+            ``"windows-1252"``, ``"latin-1"``, ``"shift_jis"``, ``"gb18030"``, ...);
+            ``None`` (default) detects it. Bytes that are invalid in the encoding make their
+            record bad (reason ``invalid_utf8``), never silently replaced.
         threads: Decode workers (default: one per core).
         progress: Called about every 100 ms with ``(bytes_read, bytes_total, rows_read)``.
 
@@ -241,6 +262,7 @@ def convert(
         batch_size=batch_size,
         error_policy=error_policy,
         on_cast_error=on_cast_error,
+        encoding=encoding,
         threads=threads,
         progress=progress,
     )
@@ -260,6 +282,8 @@ def convert(
         values_nulled=stats["values_nulled"],
         quarantine_path=quarantine[0] if quarantine else None,
         errors_path=quarantine[1] if len(quarantine) > 1 else None,
+        input_compression=stats["input_compression"],
+        input_encoding=stats["input_encoding"],
     )
 
 
@@ -327,6 +351,7 @@ def read(
     batch_size: int | None = None,
     error_policy: Literal["strict", "permissive"] = "strict",
     on_cast_error: CastErrorPolicy = "reject",
+    encoding: str | None = None,
 ) -> Stream:
     """Open a delimited text file as a stream of Arrow record batches.
 
@@ -347,6 +372,8 @@ def read(
             ``"permissive"`` drops bad rows. (Quarantine needs an output: use
             :func:`convert`.)
         on_cast_error: ``"reject"`` (default) or ``"null"``, as in :func:`convert`.
+        encoding: Text encoding; ``None`` (default) detects it. Compressed input is
+            decompressed, as in :func:`convert`.
 
     Returns:
         A :class:`Stream`.
@@ -370,5 +397,6 @@ def read(
             batch_size=batch_size,
             error_policy=error_policy,
             on_cast_error=on_cast_error,
+            encoding=encoding,
         )
     )

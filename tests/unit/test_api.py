@@ -146,6 +146,8 @@ def test_api_convert_result_is_frozen_dataclass(sample_csv, out_dir):
         "values_nulled",
         "quarantine_path",
         "errors_path",
+        "input_compression",
+        "input_encoding",
     ]
     assert isinstance(r.files, tuple)
     # a clean input: nothing bad, nothing nulled, no quarantine files
@@ -154,6 +156,7 @@ def test_api_convert_result_is_frozen_dataclass(sample_csv, out_dir):
     assert r.values_nulled == 0
     assert r.quarantine_path is None
     assert r.errors_path is None
+    assert (r.input_compression, r.input_encoding) == ("none", "utf-8")
 
 
 def test_api_error_sample_is_frozen_dataclass():

@@ -68,7 +68,7 @@ def _make_input(
         "batch_size_zero": ("good.csv", GOOD.encode(), {"batch_size": 0}),
         "json_suffix": ("events.json", b'[{"a": 1}]', {}),
         "jsonl_suffix": ("events.jsonl", b'{"a": 1}\n', {}),
-        "gz_suffix": ("events.csv.gz", b"\x1f\x8b", {}),
+        "truncated_gzip": ("events.csv.gz", b"\x1f\x8b", {}),
     }
     if case == "directory":
         d = in_dir / "adir.csv"
@@ -101,7 +101,7 @@ CASES: list[tuple[str, tuple[type[BaseException], ...]]] = [
     ("batch_size_zero", (ConfigError, ValueError)),
     ("json_suffix", (UnsupportedFormatError, ValueError)),
     ("jsonl_suffix", (UnsupportedFormatError,)),
-    ("gz_suffix", (UnsupportedFormatError,)),
+    ("truncated_gzip", (DecodeError,)),
 ]
 
 

@@ -61,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
         choices=["reject", "null"],
         help="a value that does not fit its column: reject the row (default) or store null",
     )
+    c.add_argument(
+        "--encoding", default=None, help="text encoding, e.g. latin-1 (default: detected)"
+    )
     c.add_argument("--threads", type=int, default=None, help="decode workers (default: cores)")
     c.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     c.set_defaults(run=_convert)
@@ -118,6 +121,7 @@ def _convert(args: argparse.Namespace) -> int:
             row_group_size=args.row_group_size,
             error_policy=args.error_policy,
             on_cast_error=args.on_cast_error,
+            encoding=args.encoding,
             threads=args.threads,
             progress=None if args.quiet else bar,
         )

@@ -20,7 +20,11 @@ pub struct Position {
 
 impl fmt::Display for Position {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}, byte {}", self.line, self.byte)
+        if self.line == 0 {
+            write!(f, "byte {}", self.byte)
+        } else {
+            write!(f, "line {}, byte {}", self.line, self.byte)
+        }
     }
 }
 
@@ -64,6 +68,9 @@ pub enum ErrorKind {
     /// The Parquet writer failed.
     #[error("parquet: {0}")]
     Parquet(String),
+    /// The input is in a format (or uses a feature) this version does not read.
+    #[error("{0}")]
+    Unsupported(String),
     /// The work was cancelled (Ctrl-C, a timeout, or the consumer went away).
     #[error("cancelled")]
     Cancelled,
@@ -178,6 +185,28 @@ impl From<ErrorKind> for Error {
 
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
+        // A corrupt compressed stream surfaces through `Read` as an io::Error; it is bad
+        // input, so it becomes a decode error.
+        if e.get_ref()
+            .is_some_and(|r| r.is::<crate::input::CorruptStream>())
+        {
+            if let Some(c) = e
+                .into_inner()
+                .and_then(|r| r.downcast::<crate::input::CorruptStream>().ok())
+            {
+                return Error::decode(
+                    c.format,
+                    Position {
+                        byte: c.offset,
+                        line: 0,
+                        record: 0,
+                    },
+                    None,
+                    format!("corrupt {} data: {}", c.format, c.reason),
+                );
+            }
+            return Error::new(ErrorKind::Unsupported("corrupt compressed data".into()));
+        }
         Error::new(ErrorKind::Io(e))
     }
 }

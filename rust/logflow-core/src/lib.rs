@@ -18,6 +18,7 @@
 pub mod decode;
 pub mod detect;
 pub mod error;
+pub mod input;
 pub mod pipeline;
 pub mod schema;
 pub mod write;

@@ -3,7 +3,6 @@
 //! at most [`in_flight`] chunks exist at once, so memory does not grow with the input.
 
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
@@ -15,6 +14,7 @@ use arrow_schema::SchemaRef;
 use crate::decode::csv::{self, Chunk, ChunkDecoder, ChunkOutput, CsvOptions, Sequencer};
 use crate::decode::{ErrorPolicy, Reject};
 use crate::error::{Error, ErrorKind, Result};
+use crate::input::{self, InputOptions};
 use crate::write::parquet::{Closed, ParquetOptions, ParquetSink};
 use crate::write::quarantine::{self, QuarantineSink};
 
@@ -56,17 +56,7 @@ impl Control {
 }
 
 /// Opens a local input file, refusing directories and other non-files with a clear error.
-pub fn open_input(path: &Path) -> Result<(File, u64)> {
-    let wrap = |e: std::io::Error| Error::from(e).with_path(path);
-    let meta = std::fs::metadata(path).map_err(wrap)?;
-    if meta.is_dir() {
-        return Err(
-            Error::new(ErrorKind::NotAFile("is a directory, not a file".into())).with_path(path),
-        );
-    }
-    let file = File::open(path).map_err(wrap)?;
-    Ok((file, meta.len()))
-}
+pub use crate::input::open_file as open_input;
 
 /// What a conversion did. `rows_read == rows_written + rows_quarantined + rows_skipped`.
 #[derive(Debug, Clone)]
@@ -86,8 +76,12 @@ pub struct ConvertStats {
     pub errors_by_reason: BTreeMap<&'static str, u64>,
     /// The first bad records (raw bytes cut to 1 KiB).
     pub error_samples: Vec<Reject>,
-    /// Input bytes read.
+    /// Input bytes read (on disk, so compressed bytes for a compressed input).
     pub bytes_read: u64,
+    /// Compression of the input (`"none"`, `"gzip"`, ...).
+    pub input_compression: &'static str,
+    /// Text encoding of the input (`"utf-8"`, `"utf-16-le"`, `"windows-1252"`, ...).
+    pub input_encoding: String,
     /// Output bytes written (data files only).
     pub bytes_written: u64,
     /// Data files written.
@@ -107,6 +101,8 @@ pub struct ConvertOptions {
     pub csv: CsvOptions,
     /// How to write the output.
     pub parquet: ParquetOptions,
+    /// Decompression and transcoding of the input.
+    pub input: InputOptions,
     /// Decode workers; 0 means one per available core.
     pub threads: usize,
 }
@@ -222,10 +218,10 @@ pub fn convert_csv_to_parquet(
     ctl: &Control,
 ) -> Result<ConvertStats> {
     let started = Instant::now();
-    let (file, size) = open_input(src)?;
-    ctl.bytes_total.store(size, Ordering::Relaxed);
+    let input = input::open(src, &opts.input, Some(ctl.bytes_read.clone()))?;
+    ctl.bytes_total.store(input.size, Ordering::Relaxed);
     let with_src = |e: Error| e.with_path(src);
-    let start = csv::start(file, &opts.csv, Some(ctl.bytes_read.clone())).map_err(with_src)?;
+    let start = csv::start(input.reader, &opts.csv, None).map_err(with_src)?;
     let decoder = start.decoder;
     let schema = decoder.schema();
     let mut sequencer = Sequencer::new();
@@ -236,9 +232,7 @@ pub fn convert_csv_to_parquet(
     let ready = sequencer.push(decoder.process(first), &decoder);
     let sample = ready.iter().find_map(|o| o.batches.first().cloned());
     let sink = ParquetSink::create(dst, schema.clone(), &opts.parquet, sample.as_ref())?;
-    let ext = src
-        .extension()
-        .map_or_else(|| "csv".to_string(), |e| e.to_string_lossy().into_owned());
+    let ext = quarantine_extension(src, input.compression.value);
     let mut writer = Writer {
         dst,
         policy: opts.csv.error_policy,
@@ -255,6 +249,8 @@ pub fn convert_csv_to_parquet(
             errors_by_reason: BTreeMap::new(),
             error_samples: Vec::new(),
             bytes_read: 0,
+            input_compression: input.compression.value.name(),
+            input_encoding: input.encoding.value.name(),
             bytes_written: 0,
             files: vec![dst.to_path_buf()],
             quarantine_files: Vec::new(),
@@ -285,6 +281,25 @@ pub fn convert_csv_to_parquet(
     stats.bytes_read = ctl.bytes_read.load(Ordering::Relaxed);
     stats.duration_s = started.elapsed().as_secs_f64();
     Ok(stats)
+}
+
+/// The extension of quarantine files: the input's, without a compression suffix (the
+/// quarantine file holds decompressed text): `csv` for `x.csv.gz`, `tsv` for `x.tsv`.
+fn quarantine_extension(src: &Path, compression: crate::detect::Compression) -> String {
+    let ext = |p: &Path| {
+        p.extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase())
+    };
+    let mut e = ext(src);
+    if compression != crate::detect::Compression::None {
+        if let Some(stem) = src.file_stem() {
+            e = ext(Path::new(stem));
+        }
+    }
+    match e {
+        Some(e) if !e.is_empty() && e.len() <= 8 => e,
+        _ => "csv".to_string(),
+    }
 }
 
 fn run_parallel<R: std::io::Read + Send>(

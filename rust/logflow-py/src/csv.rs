@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use logflow_core::decode::csv::{CsvOptions, CsvReader};
 use logflow_core::decode::{CastErrorPolicy, ErrorPolicy};
+use logflow_core::input::{self, InputOptions};
 use logflow_core::pipeline::{self, Control, ConvertOptions};
 use logflow_core::write::parquet::{Compression, ParquetOptions};
 use logflow_core::Error;
@@ -44,6 +45,7 @@ struct ReadArgs<'a> {
     batch_size: Option<usize>,
     error_policy: &'a str,
     on_cast_error: &'a str,
+    encoding: Option<&'a str>,
 }
 
 impl ReadArgs<'_> {
@@ -66,13 +68,23 @@ impl ReadArgs<'_> {
         }
         Ok(o)
     }
+
+    fn input(&self) -> Result<InputOptions, Error> {
+        Ok(InputOptions {
+            encoding: match self.encoding {
+                None | Some("auto") => None,
+                Some(label) => Some(input::parse_encoding(label)?),
+            },
+            ..InputOptions::default()
+        })
+    }
 }
 
 /// Converts a delimited text file to Parquet; returns the counts as a dict.
 #[pyfunction]
 #[pyo3(signature = (src, dst, *, delimiter=None, quote=Some("auto"), escape=Some("auto"), header=None, skip_lines=None,
     compression="zstd", compression_level=None, row_group_size=None, batch_size=None,
-    error_policy="strict", on_cast_error="reject", threads=None, progress=None))]
+    error_policy="strict", on_cast_error="reject", encoding=None, threads=None, progress=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn convert_csv<'py>(
     py: Python<'py>,
@@ -89,6 +101,7 @@ pub fn convert_csv<'py>(
     batch_size: Option<usize>,
     error_policy: &str,
     on_cast_error: &str,
+    encoding: Option<&str>,
     threads: Option<usize>,
     progress: Option<Bound<'py, PyAny>>,
 ) -> PyLogflowResult<Bound<'py, PyDict>> {
@@ -108,9 +121,11 @@ pub fn convert_csv<'py>(
         batch_size,
         error_policy,
         on_cast_error,
+        encoding,
     };
     let opts = ConvertOptions {
         csv: args.options()?,
+        input: args.input()?,
         parquet,
         threads: threads.unwrap_or(0),
     };
@@ -149,6 +164,8 @@ pub fn convert_csv<'py>(
         reasons.set_item(k, v)?;
     }
     d.set_item("errors_by_reason", reasons)?;
+    d.set_item("input_compression", stats.input_compression)?;
+    d.set_item("input_encoding", &stats.input_encoding)?;
     let samples = PyList::empty(py);
     for r in &stats.error_samples {
         let s = PyDict::new(py);
@@ -169,7 +186,7 @@ pub fn convert_csv<'py>(
 /// sample are read now, so a bad file fails here rather than in the consumer.
 #[pyfunction]
 #[pyo3(signature = (src, *, delimiter=None, quote=Some("auto"), escape=Some("auto"), header=None, skip_lines=None, batch_size=None,
-    error_policy="strict", on_cast_error="reject"))]
+    error_policy="strict", on_cast_error="reject", encoding=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn read_csv(
     py: Python<'_>,
@@ -182,8 +199,9 @@ pub fn read_csv(
     batch_size: Option<usize>,
     error_policy: &str,
     on_cast_error: &str,
+    encoding: Option<&str>,
 ) -> PyLogflowResult<PyBatchStream> {
-    let opts = ReadArgs {
+    let args = ReadArgs {
         delimiter,
         quote,
         escape,
@@ -192,8 +210,10 @@ pub fn read_csv(
         batch_size,
         error_policy,
         on_cast_error,
-    }
-    .options()?;
+        encoding,
+    };
+    let input_opts = args.input()?;
+    let opts = args.options()?;
     if opts.error_policy == ErrorPolicy::Quarantine {
         return Err(Error::invalid(
             "error_policy=\"quarantine\" needs an output to put bad records beside; use convert(), \
@@ -203,8 +223,8 @@ pub fn read_csv(
     }
     let ctl = Control::default();
     let reader = run_detached(py, &ctl, None, |_| {
-        let (file, _) = pipeline::open_input(&src)?;
-        CsvReader::new(file, &opts).map_err(|e| e.with_path(&src))
+        let opened = input::open(&src, &input_opts, None)?;
+        CsvReader::new(opened.reader, &opts).map_err(|e| e.with_path(&src))
     })?;
     let reader = reader.with_path(&src);
     Ok(PyBatchStream::new(Box::new(reader.into_arrow())))

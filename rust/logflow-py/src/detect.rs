@@ -4,8 +4,9 @@ use std::io::Read;
 use std::path::PathBuf;
 
 use logflow_core::decode::csv::{self, CsvOptions};
-use logflow_core::detect::{Compression, Encoding, Finding, Format, Terminator};
-use logflow_core::pipeline::{self, Control};
+use logflow_core::detect::{Finding, Format, Terminator};
+use logflow_core::input::{self, InputOptions};
+use logflow_core::pipeline::Control;
 use logflow_core::Error;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -16,42 +17,6 @@ use crate::stream::PySchema;
 
 /// Bytes the detectors look at.
 const SAMPLE: usize = 64 << 10;
-
-fn encoding_name(e: &Encoding) -> String {
-    match e {
-        Encoding::Utf8 { bom: false } => "utf-8".into(),
-        Encoding::Utf8 { bom: true } => "utf-8-sig".into(),
-        Encoding::Utf16Le { .. } => "utf-16-le".into(),
-        Encoding::Utf16Be { .. } => "utf-16-be".into(),
-        Encoding::Utf32Le { .. } => "utf-32-le".into(),
-        Encoding::Utf32Be { .. } => "utf-32-be".into(),
-        Encoding::Legacy(name) => name.to_ascii_lowercase(),
-    }
-}
-
-fn format_name(f: Format) -> &'static str {
-    match f {
-        Format::Csv => "csv",
-        Format::Json => "json",
-        Format::Jsonl => "jsonl",
-        Format::Xml => "xml",
-        Format::Xes => "xes",
-        Format::Parquet => "parquet",
-        Format::Avro => "avro",
-        Format::Orc => "orc",
-        Format::ArrowFile => "arrow",
-        Format::ArrowStream => "arrow-stream",
-        Format::Xlsx => "xlsx",
-        Format::Xls => "xls",
-        Format::Syslog3164 => "syslog-rfc3164",
-        Format::Syslog5424 => "syslog-rfc5424",
-        Format::ApacheCommon => "apache-common",
-        Format::ApacheCombined => "apache-combined",
-        Format::Logfmt => "logfmt",
-        Format::Empty => "empty",
-        _ => "binary",
-    }
-}
 
 fn finding<'py, T>(
     py: Python<'py>,
@@ -74,21 +39,27 @@ fn char_of(b: Option<u8>) -> Option<String> {
 pub fn detect<'py>(py: Python<'py>, src: PathBuf) -> PyLogflowResult<Bound<'py, PyDict>> {
     let ctl = Control::default();
     let (found, start) = run_detached(py, &ctl, None, |_| {
-        let (mut file, _) = pipeline::open_input(&src)?;
+        // Decompressed and transcoded as convert() would read it; binary formats pass.
+        let probe = InputOptions {
+            binary_ok: true,
+            ..InputOptions::default()
+        };
+        let mut opened = input::open(&src, &probe, None)?;
         let mut sample = Vec::with_capacity(SAMPLE);
-        (&mut file)
+        (&mut opened.reader)
             .take(SAMPLE as u64)
             .read_to_end(&mut sample)
             .map_err(|e| Error::from(e).with_path(&src))?;
-        let found = logflow_core::detect::detect(&sample);
-        let plain_utf8 = matches!(found.encoding.value, Encoding::Utf8 { .. });
+        let mut found = logflow_core::detect::detect(&sample);
+        found.compression = opened.compression;
+        found.encoding = opened.encoding;
         // Columns come from the decoder's own start-up, so they are what convert() will use.
-        let start = if found.format.value == Format::Csv
-            && found.compression.value == Compression::None
-            && plain_utf8
-        {
-            let (file, _) = pipeline::open_input(&src)?;
-            Some(csv::start(file, &CsvOptions::default(), None).map_err(|e| e.with_path(&src))?)
+        let start = if found.format.value == Format::Csv {
+            let opened = input::open(&src, &InputOptions::default(), None)?;
+            Some(
+                csv::start(opened.reader, &CsvOptions::default(), None)
+                    .map_err(|e| e.with_path(&src))?,
+            )
         } else {
             None
         };
@@ -102,11 +73,11 @@ pub fn detect<'py>(py: Python<'py>, src: PathBuf) -> PyLogflowResult<Bound<'py, 
     )?;
     d.set_item(
         "encoding",
-        finding(py, &found.encoding, encoding_name(&found.encoding.value))?,
+        finding(py, &found.encoding, found.encoding.value.name())?,
     )?;
     d.set_item(
         "format",
-        finding(py, &found.format, format_name(found.format.value))?,
+        finding(py, &found.format, found.format.value.name())?,
     )?;
     match &found.dialect {
         Some(f) => {

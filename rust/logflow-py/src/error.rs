@@ -58,6 +58,7 @@ fn class_name(e: &Error) -> &'static str {
         ErrorKind::InvalidArgument(_) => "ConfigError",
         ErrorKind::LimitExceeded(_) => "LimitExceededError",
         ErrorKind::Parquet(_) => "WriteError",
+        ErrorKind::Unsupported(_) => "UnsupportedFormatError",
         ErrorKind::Cancelled => "CancelledError",
         _ => "LogflowError",
     }
@@ -77,9 +78,9 @@ pub fn to_pyerr(py: Python<'_>, e: &Error) -> PyErr {
                 column,
                 ..
             } => (
-                Some(position.line),
+                Some(position.line).filter(|&l| l > 0),
                 Some(position.byte),
-                Some(position.record),
+                Some(position.record).filter(|&r| r > 0),
                 column.clone(),
                 Some(*format),
             ),

@@ -39,6 +39,20 @@ pub enum Encoding {
 }
 
 impl Encoding {
+    /// Python-style codec name: `"utf-8"`, `"utf-8-sig"` (with BOM), `"utf-16-le"`,
+    /// `"utf-32-be"`, `"windows-1252"`, `"shift_jis"`, ...
+    pub fn name(&self) -> String {
+        match self {
+            Encoding::Utf8 { bom: false } => "utf-8".into(),
+            Encoding::Utf8 { bom: true } => "utf-8-sig".into(),
+            Encoding::Utf16Le { .. } => "utf-16-le".into(),
+            Encoding::Utf16Be { .. } => "utf-16-be".into(),
+            Encoding::Utf32Le { .. } => "utf-32-le".into(),
+            Encoding::Utf32Be { .. } => "utf-32-be".into(),
+            Encoding::Legacy(name) => name.to_ascii_lowercase(),
+        }
+    }
+
     /// Length of the byte order mark the sample starts with under this encoding (0 if none).
     pub fn bom_len(&self) -> usize {
         match *self {
@@ -106,7 +120,11 @@ pub fn encoding(sample: &[u8]) -> Finding<Encoding> {
                 "valid UTF-8 with multi-byte characters",
             );
         }
-        Utf8Check::Invalid => {}
+        Utf8Check::Invalid => {
+            if let Some(f) = damaged_utf8(sample) {
+                return f;
+            }
+        }
     }
     let mut det = chardetng::EncodingDetector::new();
     // Not `last`: the sample is usually cut from a longer file.
@@ -128,6 +146,42 @@ enum Utf8Check {
     Ascii,
     Valid,
     Invalid,
+}
+
+/// UTF-8 text with a few damaged lines, rather than a legacy charset: valid multi-byte
+/// characters on more lines than invalid bytes, or invalid bytes on one line only or on
+/// fewer than 1% of the lines. Reading such a file as UTF-8 rejects just the damaged records; reading it as a
+/// legacy charset would silently change every non-ASCII character.
+fn damaged_utf8(sample: &[u8]) -> Option<Finding<Encoding>> {
+    let (mut lines, mut invalid, mut multibyte) = (0usize, 0usize, 0usize);
+    let mut rest = sample;
+    while !rest.is_empty() {
+        let (line, next) = match memchr::memchr(b'\n', rest) {
+            Some(i) => (
+                rest.get(..i).unwrap_or_default(),
+                rest.get(i + 1..).unwrap_or_default(),
+            ),
+            None => (rest, &[][..]),
+        };
+        let last = next.is_empty();
+        rest = next;
+        lines += 1;
+        match std::str::from_utf8(line) {
+            Ok(s) if !s.is_ascii() => multibyte += 1,
+            Ok(_) => {}
+            // A character cut by the end of the sample is not damage.
+            Err(e) if last && e.error_len().is_none() => {}
+            Err(_) => invalid += 1,
+        }
+    }
+    if invalid == 0 || (multibyte <= invalid && invalid >= 2 && invalid * 100 >= lines) {
+        return None;
+    }
+    Some(Finding::new(
+        Encoding::Utf8 { bom: false },
+        0.6,
+        format!("UTF-8 with invalid bytes on {invalid} of {lines} lines"),
+    ))
 }
 
 /// Validates UTF-8, allowing one character cut by the end of the sample.

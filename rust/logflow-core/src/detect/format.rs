@@ -46,6 +46,33 @@ pub enum Format {
     Empty,
 }
 
+impl Format {
+    /// Lower-case short name: `"csv"`, `"jsonl"`, `"parquet"`, `"syslog-rfc5424"`, ...
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Json => "json",
+            Format::Jsonl => "jsonl",
+            Format::Xml => "xml",
+            Format::Xes => "xes",
+            Format::Parquet => "parquet",
+            Format::Avro => "avro",
+            Format::Orc => "orc",
+            Format::ArrowFile => "arrow",
+            Format::ArrowStream => "arrow-stream",
+            Format::Xlsx => "xlsx",
+            Format::Xls => "xls",
+            Format::Syslog3164 => "syslog-rfc3164",
+            Format::Syslog5424 => "syslog-rfc5424",
+            Format::ApacheCommon => "apache-common",
+            Format::ApacheCombined => "apache-combined",
+            Format::Logfmt => "logfmt",
+            Format::Binary => "binary",
+            Format::Empty => "empty",
+        }
+    }
+}
+
 /// Formats recognised by magic bytes alone (binary containers).
 pub(crate) fn magic(sample: &[u8]) -> Option<Finding<Format>> {
     let (f, why) = if sample.starts_with(b"PAR1") {

@@ -39,6 +39,7 @@ mod proptests;
 pub use compression::{compression, Compression};
 pub use dialect::{dialect, Dialect, Terminator, DELIMITER_CANDIDATES};
 pub use encoding::{encoding, Encoding};
+pub(crate) use format::magic;
 pub use format::{format, Format};
 pub use header::header;
 

@@ -1,0 +1,374 @@
+//! Opening an input for a text decoder: the local file, then decompression (gzip, zstd,
+//! bzip2, xz, a single-member zip) and transcoding to UTF-8, each detected from the first
+//! bytes unless the caller names it.
+//!
+//! Decoders downstream see plain UTF-8 bytes, so byte offsets and line numbers in their
+//! errors and quarantine files count in the decompressed, transcoded stream. A UTF-8 byte
+//! order mark is passed through (the CSV chunker skips it); other byte order marks are
+//! consumed by the transcoder.
+//!
+//! ```
+//! use std::io::Read;
+//! use logflow_core::input::{self, InputOptions};
+//!
+//! let dir = std::env::temp_dir().join(format!("logflow-input-doc-{}", std::process::id()));
+//! std::fs::create_dir_all(&dir)?;
+//! let path = dir.join("t.csv");
+//! // "a;b\n1;é\n" in UTF-16LE with a byte order mark.
+//! let mut bytes = vec![0xFF, 0xFE];
+//! bytes.extend("a;b\n1;é\n".encode_utf16().flat_map(u16::to_le_bytes));
+//! std::fs::write(&path, bytes)?;
+//! let mut opened = input::open(&path, &InputOptions::default(), None)?;
+//! let mut text = String::new();
+//! opened.reader.read_to_string(&mut text)?;
+//! assert_eq!(text, "a;b\n1;é\n");
+//! # std::fs::remove_dir_all(&dir)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod transcode;
+mod zip;
+
+use std::fmt;
+use std::fs::File;
+use std::io::{self, Cursor, Read, Seek, SeekFrom};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use crate::detect::{self, Compression, Encoding, Finding, Format};
+use crate::error::{Error, ErrorKind, Result};
+
+pub use transcode::Transcoder;
+
+/// Bytes of the (decompressed) input that encoding detection looks at.
+pub const SAMPLE_BYTES: usize = 64 << 10;
+
+/// How to open an input. `None` fields are detected.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct InputOptions {
+    /// Compression around the data; `None` detects it from magic bytes.
+    pub compression: Option<Compression>,
+    /// Text encoding of the (decompressed) data; `None` detects it.
+    pub encoding: Option<Encoding>,
+    /// Hand binary formats (Parquet, Avro, ...) through untouched instead of refusing them
+    /// (for detection, which reports them).
+    pub binary_ok: bool,
+}
+
+/// An opened input: a reader yielding UTF-8 text, and what was found on the way.
+pub struct Input {
+    /// The decompressed, transcoded bytes.
+    pub reader: Box<dyn Read + Send>,
+    /// Size of the file on disk.
+    pub size: u64,
+    /// The compression, detected or given.
+    pub compression: Finding<Compression>,
+    /// The text encoding, detected or given.
+    pub encoding: Finding<Encoding>,
+    /// For a zip archive, the name of the member read.
+    pub member: Option<String>,
+}
+
+impl fmt::Debug for Input {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Input")
+            .field("size", &self.size)
+            .field("compression", &self.compression)
+            .field("encoding", &self.encoding)
+            .field("member", &self.member)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Opens a local file, refusing directories and other non-files with a clear error. Returns
+/// the file and its size.
+pub fn open_file(path: &Path) -> Result<(File, u64)> {
+    let wrap = |e: io::Error| Error::from(e).with_path(path);
+    let meta = std::fs::metadata(path).map_err(wrap)?;
+    if meta.is_dir() {
+        return Err(
+            Error::new(ErrorKind::NotAFile("is a directory, not a file".into())).with_path(path),
+        );
+    }
+    let file = File::open(path).map_err(wrap)?;
+    Ok((file, meta.len()))
+}
+
+/// Opens `path` for a text decoder: decompresses and transcodes to UTF-8 as detected (or as
+/// `opts` say). `progress`, when given, counts the file bytes read (compressed size).
+///
+/// Errors: the file cannot be opened, a zip archive does not hold exactly one file, the data
+/// is a binary format (Parquet, Avro, ...), or the compressed stream is corrupt (reported
+/// when read, as a decode error naming the compression).
+pub fn open(path: &Path, opts: &InputOptions, progress: Option<Arc<AtomicU64>>) -> Result<Input> {
+    let with_path = |e: Error| e.with_path(path);
+    let (file, size) = open_file(path)?;
+    let mut file = Counting::new(file, progress);
+    let mut head = Vec::with_capacity(SAMPLE_BYTES.min(size as usize + 1));
+    read_up_to(&mut file, &mut head, SAMPLE_BYTES).map_err(|e| with_path(e.into()))?;
+    let compression = match opts.compression {
+        Some(c) => Finding::new(c, 1.0, "given"),
+        None => detect::compression(&head),
+    };
+    let mut member = None;
+    let raw: Box<dyn Read + Send> = Box::new(Cursor::new(head).chain(file.clone_handle()));
+    let decompressed: Box<dyn Read + Send> = match compression.value {
+        Compression::None => raw,
+        Compression::Gzip => corrupt_as_decode(flate2::read::MultiGzDecoder::new(raw), "gzip"),
+        Compression::Zstd => {
+            let dec =
+                zstd::stream::read::Decoder::new(raw).map_err(|e| with_path(Error::from(e)))?;
+            corrupt_as_decode(dec, "zstd")
+        }
+        Compression::Bzip2 => corrupt_as_decode(bzip2::read::MultiBzDecoder::new(raw), "bzip2"),
+        Compression::Xz => {
+            corrupt_as_decode(liblzma::read::XzDecoder::new_multi_decoder(raw), "xz")
+        }
+        Compression::Zip => {
+            drop(raw);
+            file.seek(SeekFrom::Start(0))
+                .map_err(|e| with_path(e.into()))?;
+            let (name, reader) = zip::open_single(file.clone_handle()).map_err(with_path)?;
+            member = Some(name);
+            corrupt_as_decode(reader, "zip")
+        }
+    };
+
+    // Encoding from the first bytes of the decompressed stream.
+    let mut sample = Vec::with_capacity(SAMPLE_BYTES);
+    let mut decompressed = decompressed;
+    read_up_to(&mut decompressed, &mut sample, SAMPLE_BYTES).map_err(|e| with_path(e.into()))?;
+    let binary = binary_format(&sample);
+    if let (Some(f), false) = (binary, opts.binary_ok) {
+        let inner = if compression.value == Compression::None {
+            String::new()
+        } else {
+            format!(" inside {}", compression.value.name())
+        };
+        return Err(with_path(Error::new(ErrorKind::Unsupported(format!(
+            "this is a {}{inner} file, not delimited text",
+            f.name()
+        )))));
+    }
+    let encoding = match (opts.encoding, binary) {
+        (_, Some(_)) => Finding::new(
+            Encoding::Utf8 { bom: false },
+            0.0,
+            "not examined: binary format",
+        ),
+        (Some(e), None) => Finding::new(with_bom(e, &sample), 1.0, "given"),
+        (None, None) => detect::encoding(&sample),
+    };
+    let text: Box<dyn Read + Send> = Box::new(Cursor::new(sample).chain(decompressed));
+    let reader = match encoding.value {
+        Encoding::Utf8 { .. } => text,
+        other => Box::new(Transcoder::new(text, other)?),
+    };
+    Ok(Input {
+        reader,
+        size,
+        compression,
+        encoding,
+        member,
+    })
+}
+
+/// A binary format named by its magic bytes, when the sample is clearly not text (it holds
+/// NUL bytes or is not UTF-8), so a text file starting with e.g. `ORC` is still read.
+fn binary_format(sample: &[u8]) -> Option<Format> {
+    let found = detect::magic(sample)?;
+    let binary = memchr::memchr(0, sample).is_some() || std::str::from_utf8(sample).is_err();
+    (binary && found.value != Format::Csv).then_some(found.value)
+}
+
+/// An encoding the caller named, with its byte order mark noted when the data starts with it.
+fn with_bom(e: Encoding, sample: &[u8]) -> Encoding {
+    match e {
+        Encoding::Utf8 { .. } => Encoding::Utf8 {
+            bom: sample.starts_with(&[0xEF, 0xBB, 0xBF]),
+        },
+        Encoding::Utf16Le { .. } => Encoding::Utf16Le {
+            bom: sample.starts_with(&[0xFF, 0xFE]),
+        },
+        Encoding::Utf16Be { .. } => Encoding::Utf16Be {
+            bom: sample.starts_with(&[0xFE, 0xFF]),
+        },
+        Encoding::Utf32Le { .. } => Encoding::Utf32Le {
+            bom: sample.starts_with(&[0xFF, 0xFE, 0, 0]),
+        },
+        Encoding::Utf32Be { .. } => Encoding::Utf32Be {
+            bom: sample.starts_with(&[0, 0, 0xFE, 0xFF]),
+        },
+        legacy @ Encoding::Legacy(_) => legacy,
+    }
+}
+
+/// Parses an encoding name as users write it: `utf-8`, `utf-16le`, `latin-1`, `cp1252`,
+/// `shift_jis`, ... (WHATWG labels, plus UTF-32).
+pub fn parse_encoding(label: &str) -> Result<Encoding> {
+    let l = label.trim().to_ascii_lowercase().replace('_', "-");
+    let e = match l.as_str() {
+        "utf-8" | "utf8" | "utf-8-sig" => Encoding::Utf8 { bom: false },
+        "utf-16le" | "utf-16" => Encoding::Utf16Le { bom: false },
+        "utf-16be" => Encoding::Utf16Be { bom: false },
+        "utf-32le" | "utf-32" | "utf32" => Encoding::Utf32Le { bom: false },
+        "utf-32be" => Encoding::Utf32Be { bom: false },
+        "latin-1" | "latin1" | "iso-8859-1" | "cp1252" => Encoding::Legacy("windows-1252"),
+        _ => match encoding_rs::Encoding::for_label(l.as_bytes()) {
+            Some(enc) if enc == encoding_rs::UTF_8 => Encoding::Utf8 { bom: false },
+            Some(enc) if enc == encoding_rs::UTF_16LE => Encoding::Utf16Le { bom: false },
+            Some(enc) if enc == encoding_rs::UTF_16BE => Encoding::Utf16Be { bom: false },
+            Some(enc) => Encoding::Legacy(enc.name()),
+            None => {
+                return Err(Error::invalid(format!(
+                    "unknown encoding {label:?} (try utf-8, utf-16le, windows-1252, latin-1, \
+                     shift_jis, gb18030, euc-kr, ...)"
+                )))
+            }
+        },
+    };
+    Ok(e)
+}
+
+/// Parses a compression name: `gzip`/`gz`, `zstd`/`zst`, `bzip2`/`bz2`, `xz`, `zip`, `none`.
+pub fn parse_compression(name: &str) -> Result<Compression> {
+    Ok(match name.trim().to_ascii_lowercase().as_str() {
+        "none" | "" => Compression::None,
+        "gzip" | "gz" => Compression::Gzip,
+        "zstd" | "zst" => Compression::Zstd,
+        "bzip2" | "bz2" => Compression::Bzip2,
+        "xz" => Compression::Xz,
+        "zip" => Compression::Zip,
+        _ => {
+            return Err(Error::invalid(format!(
+                "unknown compression {name:?} (none, gzip, zstd, bzip2, xz or zip)"
+            )))
+        }
+    })
+}
+
+/// Reads until `buf` holds `limit` bytes or the input ends.
+fn read_up_to<R: Read + ?Sized>(src: &mut R, buf: &mut Vec<u8>, limit: usize) -> io::Result<()> {
+    let have = buf.len() as u64;
+    src.take((limit as u64).saturating_sub(have))
+        .read_to_end(buf)
+        .map(|_| ())
+}
+
+/// A corrupt compressed stream, carried through `io::Error` to become a decode error.
+#[derive(Debug)]
+pub(crate) struct CorruptStream {
+    pub(crate) format: &'static str,
+    pub(crate) offset: u64,
+    pub(crate) reason: String,
+}
+
+impl fmt::Display for CorruptStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "corrupt {} data: {}", self.format, self.reason)
+    }
+}
+
+impl std::error::Error for CorruptStream {}
+
+/// Turns read errors of a decompressor into [`CorruptStream`] errors (the decompressed
+/// position is where decoding stopped).
+struct Decompressed<R> {
+    inner: R,
+    format: &'static str,
+    out: u64,
+}
+
+fn corrupt_as_decode<R: Read + Send + 'static>(
+    inner: R,
+    format: &'static str,
+) -> Box<dyn Read + Send> {
+    Box::new(Decompressed {
+        inner,
+        format,
+        out: 0,
+    })
+}
+
+impl<R: Read> Read for Decompressed<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self.inner.read(buf) {
+            Ok(n) => {
+                self.out += n as u64;
+                Ok(n)
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Err(e),
+            Err(e) if e.get_ref().is_some_and(|r| r.is::<CorruptStream>()) => Err(e),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::InvalidData
+                        | io::ErrorKind::InvalidInput
+                        | io::ErrorKind::UnexpectedEof
+                        | io::ErrorKind::Other
+                ) =>
+            {
+                Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    CorruptStream {
+                        format: self.format,
+                        offset: self.out,
+                        reason: if e.kind() == io::ErrorKind::UnexpectedEof {
+                            "the stream ends early (truncated file?)".to_string()
+                        } else {
+                            e.to_string()
+                        },
+                    },
+                ))
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// A file that counts the bytes read from it into a shared counter. Clones share the file
+/// position (they are handles to the same open file).
+struct Counting {
+    file: Arc<File>,
+    counter: Option<Arc<AtomicU64>>,
+    read: u64,
+}
+
+impl Counting {
+    fn new(file: File, counter: Option<Arc<AtomicU64>>) -> Self {
+        Counting {
+            file: Arc::new(file),
+            counter,
+            read: 0,
+        }
+    }
+
+    fn clone_handle(&self) -> Counting {
+        Counting {
+            file: Arc::clone(&self.file),
+            counter: self.counter.clone(),
+            read: self.read,
+        }
+    }
+}
+
+impl Read for Counting {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = (&*self.file).read(buf)?;
+        self.read += n as u64;
+        if let Some(c) = &self.counter {
+            c.fetch_add(n as u64, Ordering::Relaxed);
+        }
+        Ok(n)
+    }
+}
+
+impl Seek for Counting {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        (&*self.file).seek(pos)
+    }
+}
+
+#[cfg(test)]
+mod tests;
