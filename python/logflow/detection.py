@@ -7,7 +7,7 @@ confidence and the evidence behind it.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from logflow import _native
@@ -74,6 +74,10 @@ class Detection:
     will produce."""
     null_tokens: tuple[tuple[str, ...], ...]
     """Per column of ``schema``, the words read as null besides the empty field."""
+    date_formats: dict[str, str] = field(default_factory=dict)
+    """For date and timestamp columns, how their dates are written, in ``strftime``
+    notation: ``{"day": "%d/%m/%Y", "ts": "%Y-%m-%d %H:%M:%S"}``. A column whose dates read
+    both day-first and month-first (every day up to 12) is left as text."""
 
 
 def _finding(d: dict[str, Any]) -> Finding:
@@ -124,4 +128,5 @@ def detect(src: str | os.PathLike[str]) -> Detection:
         dialect=dialect,
         schema=pa.schema(raw["schema"]) if raw["schema"] is not None else None,
         null_tokens=tuple(tuple(t) for t in raw["null_tokens"]),
+        date_formats=dict(raw["date_formats"]),
     )

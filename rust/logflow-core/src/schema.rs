@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 
-use crate::decode::values;
+use crate::decode::values::{self, DateFormat};
 
 /// The types inference can choose for a text column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -134,6 +134,9 @@ pub struct ColumnInference {
     seen: u64,
     tokens: [u64; NULL_TOKENS.len()],
     max_fraction_digits: u8,
+    /// Values that are not a date / a date or timestamp in each of [`DateFormat::OTHERS`].
+    other_date_misfits: [u64; DateFormat::OTHERS.len()],
+    other_ts_misfits: [u64; DateFormat::OTHERS.len()],
 }
 
 const KINDS: [u8; 6] = [BOOL, INT, FLOAT, DATE, TS, TS_UTC];
@@ -172,6 +175,31 @@ impl ColumnInference {
         for (m, kind) in self.misfits.iter_mut().zip(KINDS) {
             *m += u64::from(fits & kind == 0);
         }
+        // Dates and timestamps written another way (`31/12/2024`, `12/31/2024 3:45 PM`).
+        let other = fits & (DATE | TS | TS_UTC) == 0
+            && b.len() >= 6
+            && b.first().is_some_and(u8::is_ascii_digit);
+        for (k, f) in DateFormat::OTHERS.iter().enumerate() {
+            let (date, ts) = if !other {
+                (false, false)
+            } else if f.parse_date(b).is_some() {
+                (true, true)
+            } else {
+                match f.parse_timestamp(b) {
+                    Some(t) if !t.has_offset => {
+                        self.max_fraction_digits = self.max_fraction_digits.max(t.fraction_digits);
+                        (false, true)
+                    }
+                    _ => (false, false),
+                }
+            };
+            if let Some(m) = self.other_date_misfits.get_mut(k) {
+                *m += u64::from(!date);
+            }
+            if let Some(m) = self.other_ts_misfits.get_mut(k) {
+                *m += u64::from(!ts);
+            }
+        }
     }
 
     /// The most specific type that every value fits.
@@ -201,6 +229,14 @@ impl ColumnInference {
 
     /// The type (as [`ColumnInference::resolve_tolerant`]) and the null tokens to read it with.
     pub fn resolve_with_nulls(&self, tolerance: f64) -> (ColumnType, NullTokens) {
+        let (ty, nulls, _) = self.resolve_full(tolerance);
+        (ty, nulls)
+    }
+
+    /// The type, the null tokens and, for date and timestamp columns, how their dates are
+    /// written. A date format is chosen only when exactly one fits: dates that read both as
+    /// day-first and month-first (every day up to 12) stay text rather than be guessed.
+    pub fn resolve_full(&self, tolerance: f64) -> (ColumnType, NullTokens, DateFormat) {
         let nulls = self.null_tokens();
         // Tokens that are not nulls here are values that fit no typed candidate.
         let stray: u64 = self
@@ -212,7 +248,7 @@ impl ColumnInference {
             .sum();
         let non_null = self.non_null + stray;
         if non_null == 0 {
-            return (ColumnType::Utf8, NullTokens::EMPTY_ONLY);
+            return (ColumnType::Utf8, NullTokens::EMPTY_ONLY, DateFormat::ISO);
         }
         // Truncation is intended: the allowance is a whole number of values.
         #[allow(
@@ -227,29 +263,43 @@ impl ColumnInference {
             TimeUnit::Microsecond
         };
         let fits = |i: usize| self.misfits.get(i).is_some_and(|&m| m + stray <= allowed);
-        let ty = if fits(0) {
-            ColumnType::Bool
-        } else if fits(1) {
-            ColumnType::Int64
-        } else if fits(2) {
-            ColumnType::Float64
-        } else if fits(3) {
-            ColumnType::Date
-        } else if fits(4) {
-            ColumnType::Timestamp(unit)
-        } else if fits(5) {
-            ColumnType::TimestampUtc(unit)
-        } else {
-            ColumnType::Utf8
+        let only = |misfits: &[u64]| {
+            let mut fitting = DateFormat::OTHERS
+                .iter()
+                .zip(misfits)
+                .filter(|(_, &m)| m + stray <= allowed)
+                .map(|(f, _)| *f);
+            match (fitting.next(), fitting.next()) {
+                (Some(f), None) => Some(f),
+                _ => None,
+            }
         };
-        (
-            ty,
-            if ty == ColumnType::Utf8 {
-                NullTokens::EMPTY_ONLY
-            } else {
-                nulls
-            },
-        )
+        let iso = DateFormat::ISO;
+        let (ty, format) = if fits(0) {
+            (ColumnType::Bool, iso)
+        } else if fits(1) {
+            (ColumnType::Int64, iso)
+        } else if fits(2) {
+            (ColumnType::Float64, iso)
+        } else if fits(3) {
+            (ColumnType::Date, iso)
+        } else if fits(4) {
+            (ColumnType::Timestamp(unit), iso)
+        } else if fits(5) {
+            (ColumnType::TimestampUtc(unit), iso)
+        } else if let Some(f) = only(&self.other_date_misfits) {
+            (ColumnType::Date, f)
+        } else if let Some(f) = only(&self.other_ts_misfits) {
+            (ColumnType::Timestamp(unit), f)
+        } else {
+            (ColumnType::Utf8, iso)
+        };
+        let nulls = if ty == ColumnType::Utf8 {
+            NullTokens::EMPTY_ONLY
+        } else {
+            nulls
+        };
+        (ty, nulls, format)
     }
 }
 
@@ -323,6 +373,53 @@ mod tests {
         ] {
             assert_eq!(infer(vals), want, "{vals:?}");
         }
+    }
+
+    #[test]
+    fn other_date_formats_when_unambiguous() {
+        use crate::decode::values::DateOrder;
+        let resolve = |vals: &[&str]| {
+            let mut c = ColumnInference::default();
+            for v in vals {
+                c.observe(v.as_bytes());
+            }
+            let (ty, _, f) = c.resolve_full(0.0);
+            (ty, f.strftime(false))
+        };
+        let us = TimeUnit::Microsecond;
+        assert_eq!(
+            resolve(&["31/12/2024", "1/2/2024", ""]),
+            (ColumnType::Date, "%d/%m/%Y".into())
+        );
+        assert_eq!(
+            resolve(&["12/31/2024", "1/2/2024"]),
+            (ColumnType::Date, "%m/%d/%Y".into())
+        );
+        assert_eq!(
+            resolve(&["24.12.2024", "01.02.2024"]),
+            (ColumnType::Date, "%d.%m.%Y".into())
+        );
+        assert_eq!(
+            resolve(&["2024/12/24", "2024/1/2"]),
+            (ColumnType::Date, "%Y/%m/%d".into())
+        );
+        assert_eq!(
+            resolve(&["12/31/2024 3:45 PM", "1/2/2024 10:00:00 AM", "1/3/2024"]),
+            (ColumnType::Timestamp(us), "%m/%d/%Y".into())
+        );
+        // Day-first or month-first cannot be told apart: text, not a guess.
+        assert_eq!(resolve(&["01/02/2024", "03/04/2024"]).0, ColumnType::Utf8);
+        // Mixed with ISO: text.
+        assert_eq!(resolve(&["31/12/2024", "2024-12-31"]).0, ColumnType::Utf8);
+        let mut c = ColumnInference::default();
+        c.observe(b"31.12.2024");
+        assert_eq!(
+            c.resolve_full(0.0).2,
+            DateFormat {
+                order: DateOrder::Dmy,
+                sep: b'.'
+            }
+        );
     }
 
     #[test]

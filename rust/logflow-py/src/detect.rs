@@ -7,6 +7,7 @@ use logflow_core::decode::csv::{self, CsvOptions};
 use logflow_core::detect::{Finding, Format, Terminator};
 use logflow_core::input::{self, InputOptions};
 use logflow_core::pipeline::Control;
+use logflow_core::schema::ColumnType;
 use logflow_core::Error;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -109,12 +110,30 @@ pub fn detect<'py>(py: Python<'py>, src: PathBuf) -> PyLogflowResult<Bound<'py, 
                     .collect();
                 nulls.append(words)?;
             }
-            d.set_item("schema", PySchema::new(s.decoder.schema()))?;
+            let formats = PyDict::new(py);
+            let schema = s.decoder.schema();
+            for ((ty, fmt), field) in s
+                .decoder
+                .types()
+                .iter()
+                .zip(s.decoder.date_formats())
+                .zip(schema.fields())
+            {
+                let with_time = match ty {
+                    ColumnType::Date => false,
+                    ColumnType::Timestamp(_) | ColumnType::TimestampUtc(_) => true,
+                    _ => continue,
+                };
+                formats.set_item(field.name(), fmt.strftime(with_time))?;
+            }
+            d.set_item("schema", PySchema::new(schema))?;
             d.set_item("null_tokens", nulls)?;
+            d.set_item("date_formats", formats)?;
         }
         None => {
             d.set_item("schema", py.None())?;
             d.set_item("null_tokens", PyList::empty(py))?;
+            d.set_item("date_formats", PyDict::new(py))?;
         }
     }
     Ok(d)

@@ -155,12 +155,28 @@ pub fn parse_timestamp(b: &[u8]) -> Option<Timestamp> {
         return None;
     }
     let date = parse_date(b.get(0..10)?)?;
-    if !matches!(b.get(10), Some(b'T' | b't' | b' ')) || b.get(13) != Some(&b':') {
+    if !matches!(b.get(10), Some(b'T' | b't' | b' ')) {
         return None;
     }
-    let hour = digits(b.get(11..13)?)?;
-    let minute = digits(b.get(14..16)?)?;
-    let mut i = 16;
+    time_of_day(b, 11, date, true)
+}
+
+/// The time after a date ending at `i - 1`: `HH:MM[:SS[.f{1,9}]]`, then an optional ` AM` /
+/// ` PM` and `Z` or a numeric offset. `two_digit_hour`: the hour must have two digits (ISO).
+#[inline]
+fn time_of_day(b: &[u8], mut i: usize, date: i32, two_digit_hour: bool) -> Option<Timestamp> {
+    let hour_len = if b.get(i + 1) == Some(&b':') && !two_digit_hour {
+        1
+    } else {
+        2
+    };
+    let mut hour = digits(b.get(i..i + hour_len)?)?;
+    i += hour_len;
+    if b.get(i) != Some(&b':') {
+        return None;
+    }
+    let minute = digits(b.get(i + 1..i + 3)?)?;
+    i += 3;
     let mut second = 0;
     let mut nanos = 0u32;
     let mut fraction_digits = 0u8;
@@ -182,6 +198,17 @@ pub fn parse_timestamp(b: &[u8]) -> Option<Timestamp> {
             }
             nanos = digits(frac)? * 10u32.pow(9 - u32::try_from(frac.len()).ok()?);
             fraction_digits = u8::try_from(frac.len()).ok()?;
+        }
+    }
+    // A 12-hour clock.
+    if let Some(m) = b.get(i..i + 3) {
+        let pm = matches!(m, b" PM" | b" pm");
+        if pm || matches!(m, b" AM" | b" am") {
+            if !(1..=12).contains(&hour) {
+                return None;
+            }
+            hour = hour % 12 + if pm { 12 } else { 0 };
+            i += 3;
         }
     }
     if hour > 23 || minute > 59 || second > 60 {
@@ -221,6 +248,132 @@ pub fn parse_timestamp(b: &[u8]) -> Option<Timestamp> {
         fraction_digits,
         has_offset,
     })
+}
+
+/// Order of year, month and day in a date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DateOrder {
+    /// Year, month, day (`2024-05-31`, `2024/05/31`).
+    Ymd,
+    /// Day, month, year (`31/05/2024`, `31.05.2024`).
+    Dmy,
+    /// Month, day, year (`05/31/2024`).
+    Mdy,
+}
+
+/// How the date part of a date or timestamp column is written: the order of its parts and
+/// the separator between them. Years have four digits; day and month one or two.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DateFormat {
+    /// Order of the parts.
+    pub order: DateOrder,
+    /// Separator: `-`, `/` or `.`.
+    pub sep: u8,
+}
+
+impl Default for DateFormat {
+    fn default() -> Self {
+        DateFormat::ISO
+    }
+}
+
+impl DateFormat {
+    /// ISO 8601, `YYYY-MM-DD` (two-digit month and day).
+    pub const ISO: DateFormat = DateFormat {
+        order: DateOrder::Ymd,
+        sep: b'-',
+    };
+
+    /// The non-ISO formats inference considers.
+    pub const OTHERS: [DateFormat; 7] = [
+        DateFormat::new(DateOrder::Dmy, b'/'),
+        DateFormat::new(DateOrder::Mdy, b'/'),
+        DateFormat::new(DateOrder::Dmy, b'.'),
+        DateFormat::new(DateOrder::Dmy, b'-'),
+        DateFormat::new(DateOrder::Mdy, b'-'),
+        DateFormat::new(DateOrder::Ymd, b'/'),
+        DateFormat::new(DateOrder::Ymd, b'.'),
+    ];
+
+    const fn new(order: DateOrder, sep: u8) -> Self {
+        DateFormat { order, sep }
+    }
+
+    /// The format in `strftime` notation, e.g. `%d/%m/%Y`, or `%d/%m/%Y %H:%M:%S` with a
+    /// time.
+    pub fn strftime(self, with_time: bool) -> String {
+        let s = char::from(self.sep);
+        let mut out = match self.order {
+            DateOrder::Ymd => format!("%Y{s}%m{s}%d"),
+            DateOrder::Dmy => format!("%d{s}%m{s}%Y"),
+            DateOrder::Mdy => format!("%m{s}%d{s}%Y"),
+        };
+        if with_time {
+            out.push_str(" %H:%M:%S");
+        }
+        out
+    }
+
+    /// Parses the date at the start of `b`: days since the epoch and the length of the date.
+    fn date_prefix(self, b: &[u8]) -> Option<(i32, usize)> {
+        if self == DateFormat::ISO {
+            return Some((parse_date(b.get(..10)?)?, 10));
+        }
+        let mut parts = [0u32; 3];
+        let mut lens = [0usize; 3];
+        let mut i = 0;
+        for k in 0..3 {
+            let start = i;
+            while b.get(i).is_some_and(u8::is_ascii_digit) && i - start < 4 {
+                i += 1;
+            }
+            let n = i - start;
+            let v = digits(b.get(start..i)?)?;
+            *parts.get_mut(k)? = v;
+            *lens.get_mut(k)? = n;
+            if k < 2 {
+                if b.get(i) != Some(&self.sep) {
+                    return None;
+                }
+                i += 1;
+            }
+        }
+        let [a, m, c] = parts;
+        let [la, lm, lc] = lens;
+        let short = |l: usize| (1..=2).contains(&l);
+        let (year, month, day) = match self.order {
+            DateOrder::Ymd if la == 4 && short(lm) && short(lc) => (a, m, c),
+            DateOrder::Dmy if short(la) && short(lm) && lc == 4 => (c, m, a),
+            DateOrder::Mdy if short(la) && short(lm) && lc == 4 => (c, a, m),
+            _ => return None,
+        };
+        let days = i32::try_from(days_from_civil(i64::from(year), month, day)?).ok()?;
+        Some((days, i))
+    }
+
+    /// A whole value as a date in this format.
+    pub fn parse_date(self, b: &[u8]) -> Option<i32> {
+        match self.date_prefix(b)? {
+            (d, n) if n == b.len() => Some(d),
+            _ => None,
+        }
+    }
+
+    /// A whole value as a timestamp whose date is in this format (ISO: exactly as
+    /// [`parse_timestamp`]; otherwise the hour may have one digit).
+    pub fn parse_timestamp(self, b: &[u8]) -> Option<Timestamp> {
+        if self == DateFormat::ISO {
+            return parse_timestamp(b);
+        }
+        if b.len() > 48 {
+            return None;
+        }
+        let (date, n) = self.date_prefix(b)?;
+        if !matches!(b.get(n), Some(b'T' | b' ')) {
+            return None;
+        }
+        time_of_day(b, n + 1, date, false)
+    }
 }
 
 #[cfg(test)]
@@ -303,6 +456,48 @@ mod tests {
             "1970-01-01X00:00:00",
         ] {
             assert_eq!(parse_timestamp(bad.as_bytes()), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn other_date_formats() {
+        let dmy = DateFormat::new(DateOrder::Dmy, b'/');
+        let mdy = DateFormat::new(DateOrder::Mdy, b'/');
+        let de = DateFormat::new(DateOrder::Dmy, b'.');
+        assert_eq!(dmy.parse_date(b"31/12/1969"), Some(-1));
+        assert_eq!(dmy.parse_date(b"1/1/1970"), Some(0));
+        assert_eq!(mdy.parse_date(b"12/31/1969"), Some(-1));
+        assert_eq!(mdy.parse_date(b"31/12/1969"), None);
+        assert_eq!(de.parse_date(b"29.02.2024"), Some(19782));
+        assert_eq!(de.parse_date(b"29.02.2023"), None);
+        assert_eq!(dmy.parse_date(b"1/1/70"), None);
+        assert_eq!(dmy.parse_date(b"1/1/1970 "), None);
+        assert_eq!(DateFormat::ISO.parse_date(b"1970-01-01"), Some(0));
+        let t = mdy.parse_timestamp(b"1/1/1970 1:02 PM").unwrap();
+        assert_eq!(t.seconds, 13 * 3600 + 120);
+        let t = mdy.parse_timestamp(b"01/01/1970 12:00:01 AM").unwrap();
+        assert_eq!(t.seconds, 1);
+        let t = dmy.parse_timestamp(b"02/01/1970 00:00:00.25").unwrap();
+        assert_eq!((t.seconds, t.nanos), (86_400, 250_000_000));
+        assert_eq!(dmy.parse_timestamp(b"02/01/1970 13:00 PM"), None);
+        assert_eq!(dmy.parse_timestamp(b"02/01/1970"), None);
+        assert_eq!(dmy.strftime(true), "%d/%m/%Y %H:%M:%S");
+        assert_eq!(de.strftime(false), "%d.%m.%Y");
+        // Never panics on junk.
+        for junk in [
+            "",
+            "/",
+            "1/",
+            "1//",
+            "99999/1/1",
+            "1/1/1/1",
+            "1.1.",
+            "\u{e9}/1/2024",
+        ] {
+            for f in DateFormat::OTHERS {
+                let _ = f.parse_date(junk.as_bytes());
+                let _ = f.parse_timestamp(junk.as_bytes());
+            }
         }
     }
 }

@@ -14,7 +14,8 @@ use arrow_schema::{SchemaRef, TimeUnit};
 
 use super::chunk::Chunk;
 use super::tokenize::{ChunkTokenizer, Dialect, RowBlock, RowMeta, Step};
-use crate::decode::{values, CastErrorPolicy, ErrorPolicy, Reject, RejectReason};
+use crate::decode::values::{self, DateFormat};
+use crate::decode::{CastErrorPolicy, ErrorPolicy, Reject, RejectReason};
 use crate::error::{Error, ErrorKind, Position};
 use crate::schema::{ColumnType, NullTokens};
 
@@ -61,6 +62,8 @@ pub struct ChunkDecoder {
     pub(crate) types: Vec<ColumnType>,
     /// Per column, the words read as null besides the empty field.
     pub(crate) nulls: Vec<NullTokens>,
+    /// Per column, how dates are written (for date and timestamp columns).
+    pub(crate) formats: Vec<DateFormat>,
     pub(crate) dialect: Dialect,
     pub(crate) policy: ErrorPolicy,
     pub(crate) on_cast_error: CastErrorPolicy,
@@ -92,6 +95,11 @@ impl ChunkDecoder {
     /// Per column, the words read as null besides the empty field.
     pub fn null_tokens(&self) -> &[NullTokens] {
         &self.nulls
+    }
+
+    /// Per column, how dates are written (meaningful for date and timestamp columns).
+    pub fn date_formats(&self) -> &[DateFormat] {
+        &self.formats
     }
 
     /// The dialect.
@@ -388,6 +396,7 @@ impl ChunkDecoder {
         let n = rows.len();
         let null_on_error = self.on_cast_error == CastErrorPolicy::Null;
         let nulls = self.nulls.get(c).copied().unwrap_or_default();
+        let fmt = self.formats.get(c).copied().unwrap_or_default();
         macro_rules! typed {
             ($builder:expr, $parse:expr) => {{
                 let mut b = $builder;
@@ -416,15 +425,18 @@ impl ChunkDecoder {
             ColumnType::Bool => typed!(BooleanBuilder::with_capacity(n), values::parse_bool),
             ColumnType::Int64 => typed!(Int64Builder::with_capacity(n), values::parse_i64),
             ColumnType::Float64 => typed!(Float64Builder::with_capacity(n), values::parse_f64),
-            ColumnType::Date => typed!(Date32Builder::with_capacity(n), values::parse_date),
+            ColumnType::Date if fmt == DateFormat::ISO => {
+                typed!(Date32Builder::with_capacity(n), values::parse_date)
+            }
+            ColumnType::Date => typed!(Date32Builder::with_capacity(n), |raw| fmt.parse_date(raw)),
             ColumnType::Timestamp(unit) | ColumnType::TimestampUtc(unit) => {
                 let want_offset = matches!(ty, ColumnType::TimestampUtc(_));
                 let accept = |raw: &[u8]| {
-                    let t = match values::parse_timestamp(raw) {
+                    let t = match fmt.parse_timestamp(raw) {
                         Some(t) => t,
                         // A bare date is midnight of that day.
                         None if !want_offset => values::Timestamp {
-                            seconds: i64::from(values::parse_date(raw)?) * 86_400,
+                            seconds: i64::from(fmt.parse_date(raw)?) * 86_400,
                             nanos: 0,
                             fraction_digits: 0,
                             has_offset: false,

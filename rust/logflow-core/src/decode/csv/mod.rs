@@ -25,6 +25,7 @@ pub use decode::{ChunkDecoder, ChunkOutput};
 pub use sequence::Sequencer;
 pub use tokenize::{ChunkTokenizer, Dialect, RowBlock, Step};
 
+use crate::decode::values::DateFormat;
 use crate::decode::{CastErrorPolicy, ErrorPolicy};
 use crate::error::{Error, ErrorKind, Position, Result};
 use crate::schema::{self, ColumnInference, ColumnType, NullTokens};
@@ -279,45 +280,58 @@ pub fn start<R: Read>(
         schema::unique_names((0..width).map(|_| String::new()))
     };
     let ncols = names.len();
-    let (types, nulls): (Vec<ColumnType>, Vec<NullTokens>) = match &opts.types {
-        Some(types) if types.len() != ncols => {
-            return Err(Error::new(ErrorKind::Schema(format!(
-                "{} column types given for {ncols} columns",
-                types.len()
-            ))))
-        }
-        // Types given by the caller: every usual null word reads as null.
-        Some(types) => (types.clone(), vec![NullTokens::ALL; ncols]),
-        None => {
-            let mut cols = vec![ColumnInference::default(); ncols];
-            let is_header = |row: &tokenize::RowMeta| {
-                header_fields.as_ref().is_some_and(|h| {
-                    (0..ncols).all(|c| {
-                        h.get(c).map(Vec::as_slice) == Some(sample_block.row_field(row, c))
-                    })
-                })
-            };
-            for row in sample_block
-                .rows()
-                .iter()
-                .filter(|r| r.fields == ncols && !is_header(r))
-            {
-                for (c, inf) in cols.iter_mut().enumerate() {
-                    inf.observe(sample_block.row_field(row, c));
-                }
+    let (types, nulls, formats): (Vec<ColumnType>, Vec<NullTokens>, Vec<DateFormat>) =
+        match &opts.types {
+            Some(types) if types.len() != ncols => {
+                return Err(Error::new(ErrorKind::Schema(format!(
+                    "{} column types given for {ncols} columns",
+                    types.len()
+                ))))
             }
-            let tolerance = if opts.error_policy == ErrorPolicy::Strict {
-                0.0
-            } else {
-                INFER_TOLERANCE
-            };
-            cols.iter().map(|c| c.resolve_with_nulls(tolerance)).unzip()
-        }
-    };
+            // Types given by the caller: every usual null word reads as null.
+            Some(types) => (
+                types.clone(),
+                vec![NullTokens::ALL; ncols],
+                vec![DateFormat::ISO; ncols],
+            ),
+            None => {
+                let mut cols = vec![ColumnInference::default(); ncols];
+                let is_header = |row: &tokenize::RowMeta| {
+                    header_fields.as_ref().is_some_and(|h| {
+                        (0..ncols).all(|c| {
+                            h.get(c).map(Vec::as_slice) == Some(sample_block.row_field(row, c))
+                        })
+                    })
+                };
+                for row in sample_block
+                    .rows()
+                    .iter()
+                    .filter(|r| r.fields == ncols && !is_header(r))
+                {
+                    for (c, inf) in cols.iter_mut().enumerate() {
+                        inf.observe(sample_block.row_field(row, c));
+                    }
+                }
+                let tolerance = if opts.error_policy == ErrorPolicy::Strict {
+                    0.0
+                } else {
+                    INFER_TOLERANCE
+                };
+                let mut out = (Vec::new(), Vec::new(), Vec::new());
+                for c in &cols {
+                    let (ty, nulls, format) = c.resolve_full(tolerance);
+                    out.0.push(ty);
+                    out.1.push(nulls);
+                    out.2.push(format);
+                }
+                out
+            }
+        };
     let decoder = ChunkDecoder {
         schema: schema::arrow_schema(&names, &types),
         types,
         nulls,
+        formats,
         dialect,
         policy: opts.error_policy,
         on_cast_error: opts.on_cast_error,

@@ -1,0 +1,73 @@
+"""Dates and timestamps written other than ISO 8601: detected when unambiguous."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import logflow
+
+DAYS = [dt.date(2024, 1, 1) + dt.timedelta(days=7 * i) for i in range(60)]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "strftime"),
+    [
+        ("%d/%m/%Y", "%d/%m/%Y"),
+        ("%m/%d/%Y", "%m/%d/%Y"),
+        ("%d.%m.%Y", "%d.%m.%Y"),
+        ("%Y/%m/%d", "%Y/%m/%d"),
+        ("%d-%m-%Y", "%d-%m-%Y"),
+    ],
+)
+def test_date_formats(tmp_path: Path, fmt: str, strftime: str) -> None:
+    src = tmp_path / "d.csv"
+    src.write_text("id,day\n" + "".join(f"{i},{d.strftime(fmt)}\n" for i, d in enumerate(DAYS)))
+    det = logflow.detect(src)
+    assert det.date_formats == {"day": strftime}
+    logflow.convert(src, tmp_path / "d.parquet")
+    t = pq.read_table(tmp_path / "d.parquet")
+    assert t.schema.field("day").type == pa.date32()
+    assert t.column("day").to_pylist() == DAYS
+
+
+def test_us_timestamps_with_12_hour_clock(tmp_path: Path) -> None:
+    stamps = [dt.datetime(2024, 3, 1 + i % 28, (5 * i) % 24, i % 60, i % 60) for i in range(50)]
+
+    def us(t: dt.datetime) -> str:
+        hour = t.hour % 12 or 12
+        return f"{t.month}/{t.day}/{t.year} {hour}:{t.minute:02}:{t.second:02} " + (
+            "PM" if t.hour >= 12 else "AM"
+        )
+
+    src = tmp_path / "t.csv"
+    src.write_text("id,at\n" + "".join(f"{i},{us(t)}\n" for i, t in enumerate(stamps)))
+    assert logflow.detect(src).date_formats == {"at": "%m/%d/%Y %H:%M:%S"}
+    logflow.convert(src, tmp_path / "t.parquet")
+    t = pq.read_table(tmp_path / "t.parquet")
+    assert t.schema.field("at").type == pa.timestamp("us")
+    assert t.column("at").to_pylist() == stamps
+
+
+def test_ambiguous_day_month_stays_text(tmp_path: Path) -> None:
+    src = tmp_path / "a.csv"
+    src.write_text("id,day\n1,01/02/2024\n2,03/04/2024\n3,05/06/2024\n")
+    logflow.convert(src, tmp_path / "a.parquet")
+    t = pq.read_table(tmp_path / "a.parquet")
+    assert t.schema.field("day").type == pa.string()
+    assert t.column("day").to_pylist() == ["01/02/2024", "03/04/2024", "05/06/2024"]
+
+
+def test_a_date_in_the_other_order_later_is_a_bad_row(tmp_path: Path) -> None:
+    # Day-first is settled by the sample; a later month-first value cannot be read that way.
+    rows = [f"{i},{DAYS[i % 60].strftime('%d/%m/%Y')}" for i in range(300)]
+    rows.append("300,12/31/2024")
+    src = tmp_path / "b.csv"
+    src.write_text("id,day\n" + "\n".join(rows) + "\n")
+    r = logflow.convert(src, tmp_path / "b.parquet", error_policy="permissive")
+    assert r.errors_by_reason == {"cast_error": 1}
+    assert r.rows_written == 300
