@@ -159,6 +159,22 @@ pub fn dialect(sample: &[u8]) -> Finding<Dialect> {
     )
 }
 
+/// The preamble and header of `sample` under the delimiter, quote and escape of `d` (for a
+/// caller who fixes part of the dialect): returns `d` with `skip_lines` and `header` set.
+pub fn layout(sample: &[u8], mut d: Dialect) -> Dialect {
+    let text = sample.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(sample);
+    let mut parsed = Parsed::default();
+    let sp = Split {
+        delimiter: d.delimiter,
+        quote: d.quote,
+        escape: d.escape,
+    };
+    parse(text, sp, MAX_RECORDS, &mut parsed);
+    d.skip_lines = leading_skip(&parsed);
+    d.header = header_in(text, &parsed, &d).value;
+    d
+}
+
 /// The most common line terminator outside any quoting (counted over raw bytes).
 fn terminator(text: &[u8]) -> Terminator {
     let crlf = memchr::memmem::find_iter(text, b"\r\n").count();

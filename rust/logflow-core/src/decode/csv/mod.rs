@@ -99,32 +99,35 @@ impl CsvOptions {
     }
 }
 
-/// The dialect to read with: what the caller gave, the rest detected from `sample`.
+/// The dialect to read with: what the caller gave, the rest detected from `sample`. When
+/// the caller fixes the delimiter, quote or escape to something detection did not pick, the
+/// preamble and header are worked out again under the caller's split.
 fn detect_dialect(sample: &[u8], opts: &CsvOptions) -> crate::detect::Dialect {
     let all_given = opts.delimiter.is_some()
         && opts.quote.is_some()
         && opts.escape.is_some()
         && opts.header.is_some()
         && opts.skip_lines.is_some();
-    let mut d = if all_given {
-        crate::detect::Dialect::default()
-    } else {
-        let found = crate::detect::dialect(sample);
-        let mut d = found.value;
-        // "No quoting" on weak evidence while the sample has double quotes: an unclosed quote
-        // in a small sample looks like that; RFC 4180 quoting is the safer reading.
-        if d.quote.is_none() && found.confidence < 0.8 && memchr::memchr(b'"', sample).is_some() {
-            d.quote = Some(b'"');
-        }
-        d
-    };
+    if all_given {
+        return crate::detect::Dialect {
+            delimiter: opts.delimiter.unwrap_or(b','),
+            quote: opts.quote.unwrap_or(Some(b'"')),
+            escape: opts.escape.unwrap_or(None),
+            header: opts.header.unwrap_or(true),
+            skip_lines: opts.skip_lines.unwrap_or(0),
+            ..crate::detect::Dialect::default()
+        };
+    }
+    let found = crate::detect::dialect(sample);
+    let detected = found.value;
+    let mut d = detected;
+    // "No quoting" on weak evidence while the sample has double quotes: an unclosed quote
+    // in a small sample looks like that; RFC 4180 quoting is the safer reading.
+    if d.quote.is_none() && found.confidence < 0.8 && memchr::memchr(b'"', sample).is_some() {
+        d.quote = Some(b'"');
+    }
     if let Some(delim) = opts.delimiter {
-        if delim != d.delimiter {
-            // The detected header and preamble belong to another delimiter: redo them.
-            d.delimiter = delim;
-            d.skip_lines = 0;
-            d.header = crate::detect::header(sample, &d).value;
-        }
+        d.delimiter = delim;
     }
     if let Some(q) = opts.quote {
         d.quote = q;
@@ -132,11 +135,17 @@ fn detect_dialect(sample: &[u8], opts: &CsvOptions) -> crate::detect::Dialect {
     if let Some(e) = opts.escape {
         d.escape = e;
     }
-    if let Some(h) = opts.header {
-        d.header = h;
+    if (d.delimiter, d.quote, d.escape) != (detected.delimiter, detected.quote, detected.escape) {
+        d = crate::detect::layout(sample, d);
     }
     if let Some(n) = opts.skip_lines {
-        d.skip_lines = n;
+        if n != d.skip_lines {
+            d.skip_lines = n;
+            d.header = crate::detect::header(sample, &d).value;
+        }
+    }
+    if let Some(h) = opts.header {
+        d.header = h;
     }
     d
 }

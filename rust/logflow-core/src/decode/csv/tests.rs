@@ -288,3 +288,27 @@ fn cast_errors_can_become_nulls() {
     assert_eq!(b[0].num_rows(), 3);
     assert!(b[0].column(0).is_null(1));
 }
+
+#[test]
+fn a_given_split_recomputes_the_preamble_under_its_quoting() {
+    // Read without quotes, the first lines look like a preamble; with the quote the caller
+    // gives, they are one quoted field spanning lines, and nothing may be skipped.
+    let text = "c0\n\"a\n,aa\"\"\"\n\"aaa , a\"\n";
+    let opts = CsvOptions {
+        delimiter: Some(b','),
+        quote: Some(Some(b'"')),
+        header: Some(true),
+        ..CsvOptions::default()
+    };
+    let batches = read(text, opts).unwrap();
+    let values: Vec<String> = batches
+        .iter()
+        .flat_map(|b| {
+            let col = b.column(0).as_string::<i32>();
+            col.iter()
+                .map(|v| v.unwrap_or_default().to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(values, vec!["a\n,aa\"".to_string(), "aaa , a".to_string()]);
+}
