@@ -63,6 +63,33 @@ impl ColumnType {
         })
     }
 
+    /// Parses a type name as users write it: `int64`/`int`/`integer`, `float64`/`double`/
+    /// `float`, `bool`/`boolean`, `date`/`date32`, `timestamp`/`timestamp[us]`,
+    /// `timestamp[ns]`, `timestamp[us, tz=UTC]`, `string`/`utf8`/`str`/`text`.
+    pub fn parse(name: &str) -> Option<Self> {
+        let n: String = name
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        Some(match n.as_str() {
+            "bool" | "boolean" => ColumnType::Bool,
+            "int" | "int64" | "integer" | "long" | "bigint" => ColumnType::Int64,
+            "float" | "float64" | "double" => ColumnType::Float64,
+            "date" | "date32" | "date32[day]" => ColumnType::Date,
+            "timestamp" | "timestamp[us]" | "datetime" => {
+                ColumnType::Timestamp(TimeUnit::Microsecond)
+            }
+            "timestamp[ns]" => ColumnType::Timestamp(TimeUnit::Nanosecond),
+            "timestamp[us,tz=utc]" | "timestamptz" => {
+                ColumnType::TimestampUtc(TimeUnit::Microsecond)
+            }
+            "timestamp[ns,tz=utc]" => ColumnType::TimestampUtc(TimeUnit::Nanosecond),
+            "string" | "utf8" | "str" | "text" | "large_string" => ColumnType::Utf8,
+            _ => return None,
+        })
+    }
+
     /// Whether a non-string column treats `NULL`, `NA`, ... as null.
     pub fn is_typed(self) -> bool {
         self != ColumnType::Utf8

@@ -46,6 +46,9 @@ pub struct CsvOptions {
     pub skip_lines: Option<usize>,
     /// Column types to use instead of inferring them (one per column, in order).
     pub types: Option<Vec<ColumnType>>,
+    /// Types for some columns by name; the others are inferred. A name the input does not
+    /// have is a schema error.
+    pub column_types: Vec<(String, ColumnType)>,
     /// Most rows in one record batch.
     pub batch_rows: usize,
     /// Size of the chunks the input is cut into (the unit of parallel work).
@@ -67,6 +70,7 @@ impl Default for CsvOptions {
             header: None,
             skip_lines: None,
             types: None,
+            column_types: Vec::new(),
             batch_rows: 64 * 1024,
             chunk_bytes: 4 << 20,
             max_record_bytes: 64 << 20,
@@ -289,7 +293,7 @@ pub fn start<R: Read>(
         schema::unique_names((0..width).map(|_| String::new()))
     };
     let ncols = names.len();
-    let (types, nulls, formats): (Vec<ColumnType>, Vec<NullTokens>, Vec<DateFormat>) =
+    let (mut types, mut nulls, mut formats): (Vec<ColumnType>, Vec<NullTokens>, Vec<DateFormat>) =
         match &opts.types {
             Some(types) if types.len() != ncols => {
                 return Err(Error::new(ErrorKind::Schema(format!(
@@ -336,6 +340,32 @@ pub fn start<R: Read>(
                 out
             }
         };
+    for (name, ty) in &opts.column_types {
+        let Some(c) = names.iter().position(|n| n == name) else {
+            return Err(Error::new(ErrorKind::Schema(format!(
+                "no column {name:?} to give a type to; the columns are {}",
+                names
+                    .iter()
+                    .map(|n| format!("{n:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))));
+        };
+        if let (Some(t), Some(n), Some(f)) =
+            (types.get_mut(c), nulls.get_mut(c), formats.get_mut(c))
+        {
+            // The inferred date format still applies when the given type is the inferred one.
+            if !(*t == *ty || matches!((*t, *ty), (ColumnType::Date, ColumnType::Timestamp(_)))) {
+                *f = DateFormat::ISO;
+            }
+            *n = if ty.is_typed() {
+                NullTokens::ALL
+            } else {
+                NullTokens::EMPTY_ONLY
+            };
+            *t = *ty;
+        }
+    }
     let decoder = ChunkDecoder {
         schema: schema::arrow_schema(&names, &types),
         types,

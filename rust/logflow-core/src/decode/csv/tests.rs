@@ -312,3 +312,40 @@ fn a_given_split_recomputes_the_preamble_under_its_quoting() {
         .collect();
     assert_eq!(values, vec!["a\n,aa\"".to_string(), "aaa , a".to_string()]);
 }
+
+#[test]
+fn types_given_by_name_override_inference() {
+    let text = "zip,n,day\n01234,1,31/12/2024\n98765,2,01/01/2025\n";
+    let opts = CsvOptions {
+        column_types: vec![
+            ("zip".into(), ColumnType::Utf8),
+            ("n".into(), ColumnType::Float64),
+        ],
+        ..CsvOptions::default()
+    };
+    let batches = read(text, opts).unwrap();
+    let schema = batches[0].schema();
+    let types: Vec<String> = schema
+        .fields()
+        .iter()
+        .map(|f| f.data_type().to_string())
+        .collect();
+    assert_eq!(types, ["Utf8", "Float64", "Date32"]);
+    assert_eq!(batches[0].column(0).as_string::<i32>().value(0), "01234");
+
+    let opts = CsvOptions {
+        column_types: vec![("nope".into(), ColumnType::Int64)],
+        ..CsvOptions::default()
+    };
+    let err = read(text, opts).unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Schema(_)), "{err}");
+    assert!(err.to_string().contains("\"zip\", \"n\", \"day\""), "{err}");
+
+    // A type the data contradicts: a decode error naming the column.
+    let opts = CsvOptions {
+        column_types: vec![("day".into(), ColumnType::Int64)],
+        ..CsvOptions::default()
+    };
+    let err = read(text, opts).unwrap_err();
+    assert!(err.to_string().contains("column \"day\""), "{err}");
+}
