@@ -161,12 +161,12 @@ fn dialect_accuracy_on_conformance_files() {
         pct(format_ok)
     );
     assert!(
-        pct(header_ok) >= 90.0,
+        pct(header_ok) >= 95.0,
         "header accuracy {:.1}%",
         pct(header_ok)
     );
     assert!(
-        pct(skip_ok) >= 92.0,
+        pct(skip_ok) >= 96.0,
         "skip_lines accuracy {:.1}%",
         pct(skip_ok)
     );

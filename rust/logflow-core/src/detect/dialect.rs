@@ -120,6 +120,7 @@ pub fn dialect(sample: &[u8]) -> Finding<Dialect> {
         };
         let h = header_in(text, &parsed, &d);
         d.header = h.value;
+        hash_header(text, &parsed, &mut d, 1);
         return Finding::new(
             d,
             0.2,
@@ -138,6 +139,7 @@ pub fn dialect(sample: &[u8]) -> Finding<Dialect> {
     // Header detection on the winner's split.
     parse(text, sp, MAX_RECORDS, &mut parsed);
     d.header = header_in(text, &parsed, &d).value;
+    hash_header(text, &parsed, &mut d, s.columns);
     let margin = if s.score > 0.0 {
         ((s.score - second) / s.score).clamp(0.0, 1.0)
     } else {
@@ -157,6 +159,29 @@ pub fn dialect(sample: &[u8]) -> Finding<Dialect> {
             margin * 100.0
         ),
     )
+}
+
+/// A header written as a comment (`#id,name,value`, VCF's `#CHROM POS ...`): when the table
+/// has no header of its own and the comment line right above it has as many fields, that
+/// line names the columns.
+fn hash_header(text: &[u8], parsed: &Parsed, d: &mut Dialect, columns: usize) {
+    if d.header || d.skip_lines == 0 {
+        return;
+    }
+    let above = parsed
+        .records
+        .iter()
+        .take_while(|r| r.line < d.skip_lines)
+        .last();
+    let Some(r) = above.filter(|r| r.comment && r.line + 1 == d.skip_lines) else {
+        return;
+    };
+    let line = text.get(r.start..r.end).unwrap_or_default();
+    let fields = memchr::memchr_iter(d.delimiter, line).count() + 1;
+    if fields == columns && line.len() > 1 {
+        d.skip_lines = r.line;
+        d.header = true;
+    }
 }
 
 /// The preamble and header of `sample` under the delimiter, quote and escape of `d` (for a
@@ -538,6 +563,20 @@ mod tests {
                 b',',
             )
             .header(true),
+            case(
+                "header written as a comment",
+                "##fileformat=x\n#chrom\tpos\tid\n1\t100\t7\n1\t200\t8\n2\t300\t9\n",
+                b'\t',
+            )
+            .header(true)
+            .skip(1),
+            case(
+                "a comment above a header stays a comment",
+                "# exported 2024\nid,name\n1,a\n2,b\n3,c\n",
+                b',',
+            )
+            .header(true)
+            .skip(1),
             case(
                 "single quote char",
                 "id,name,note\n1,'Smith, J','a, b'\n2,'Doe, A','c, d'\n3,'Roe, R','e, f'\n",
