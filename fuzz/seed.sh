@@ -46,8 +46,23 @@ for target in decode_csv decode_csv_chunked; do
         done
     done
 done
+# input: an option byte 00 (detect everything), then each file plain, gzip- and
+# xz-compressed, and in UTF-16LE with a byte order mark.
+dir="$here/corpus/input"
+mkdir -p "$dir"
+for src in "${sources[@]}"; do
+    [ -f "$src" ] || continue
+    base="$(basename "$src")"
+    { printf '\x00'; cat "$src"; } > "$dir/seed-plain-$base"
+    { printf '\x00'; gzip -c "$src"; } > "$dir/seed-gzip-$base"
+    if command -v xz > /dev/null; then
+        { printf '\x00'; xz -c "$src"; } > "$dir/seed-xz-$base"
+    fi
+    { printf '\x00\xff\xfe'; iconv -f UTF-8 -t UTF-16LE "$src" 2> /dev/null || true; } > "$dir/seed-utf16-$base"
+    n=$((n + 4))
+done
 # Other targets (e.g. detect) take the files as they are.
-others="$(cd "$here" && cargo fuzz list 2> /dev/null | grep -vx -e decode_csv -e decode_csv_chunked || true)"
+others="$(cd "$here" && cargo fuzz list 2> /dev/null | grep -vx -e decode_csv -e decode_csv_chunked -e input || true)"
 for target in $others; do
     dir="$here/corpus/$target"
     mkdir -p "$dir"

@@ -49,6 +49,7 @@ fn target_fn(name: &str, unfiltered: bool) -> fn(&[u8]) {
         ("decode_csv", _) => fuzz_checks::decode_csv,
         ("decode_csv_chunked", false) => fuzz_checks::decode_csv_chunked,
         ("decode_csv_chunked", true) => fuzz_checks::decode_csv_chunked_unfiltered,
+        ("input", _) => fuzz_checks::input,
         (other, _) => panic!("tests/fuzz_regressions/{other}/ does not name a fuzz target"),
     }
 }
@@ -137,6 +138,54 @@ fn sample_files_under_every_option_byte() {
     }
     run_all(plain, fuzz_checks::decode_csv);
     run_all(chunked, fuzz_checks::decode_csv_chunked);
+}
+
+/// Every sample file through the `input` target under every option byte, raw and inside a
+/// stored zip archive.
+#[test]
+fn sample_files_through_the_input_layer() {
+    let mut cases = Vec::new();
+    for (name, data) in sample_files() {
+        for b in 0..=u8::MAX {
+            let mut input = vec![b];
+            input.extend_from_slice(&data);
+            cases.push((format!("{name} with input option byte {b:#04x}"), input));
+        }
+        let mut zipped = vec![0u8];
+        zipped.extend_from_slice(&stored_zip("t.csv", &data));
+        cases.push((format!("{name} in a zip"), zipped));
+    }
+    run_all(cases, fuzz_checks::input);
+}
+
+/// A zip archive holding `data` stored (uncompressed) as `name`, CRC left 0: the reader
+/// must report the mismatch, not panic.
+fn stored_zip(name: &str, data: &[u8]) -> Vec<u8> {
+    let n = u32::try_from(data.len()).unwrap();
+    let name_len = u16::try_from(name.len()).unwrap();
+    let mut common = Vec::new();
+    common.extend_from_slice(&[20, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    common.extend_from_slice(&0u32.to_le_bytes());
+    common.extend_from_slice(&n.to_le_bytes());
+    common.extend_from_slice(&n.to_le_bytes());
+    common.extend_from_slice(&name_len.to_le_bytes());
+    common.extend_from_slice(&0u16.to_le_bytes());
+    let mut out = b"PK\x03\x04".to_vec();
+    out.extend_from_slice(&common);
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(data);
+    let cd_at = u32::try_from(out.len()).unwrap();
+    let mut cd = b"PK\x01\x02\x14\x00".to_vec();
+    cd.extend_from_slice(&common);
+    cd.extend_from_slice(&[0; 10]);
+    cd.extend_from_slice(&0u32.to_le_bytes());
+    cd.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(&cd);
+    out.extend_from_slice(b"PK\x05\x06\x00\x00\x00\x00\x01\x00\x01\x00");
+    out.extend_from_slice(&u32::try_from(cd.len()).unwrap().to_le_bytes());
+    out.extend_from_slice(&cd_at.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out
 }
 
 /// Every sample file with the default options (everything detected), in batches of 1..=7

@@ -102,43 +102,48 @@ pub fn open_file(path: &Path) -> Result<(File, u64)> {
 /// is a binary format (Parquet, Avro, ...), or the compressed stream is corrupt (reported
 /// when read, as a decode error naming the compression).
 pub fn open(path: &Path, opts: &InputOptions, progress: Option<Arc<AtomicU64>>) -> Result<Input> {
-    let with_path = |e: Error| e.with_path(path);
     let (file, size) = open_file(path)?;
-    let mut file = Counting::new(file, progress);
-    let mut head = Vec::with_capacity(SAMPLE_BYTES.min(size as usize + 1));
-    read_up_to(&mut file, &mut head, SAMPLE_BYTES).map_err(|e| with_path(e.into()))?;
+    let mut input =
+        open_stream(Counting::new(file, progress), opts).map_err(|e| e.with_path(path))?;
+    input.size = size;
+    Ok(input)
+}
+
+/// [`open`] over any seekable byte source (`size` in the result is 0: unknown). The zip
+/// reader seeks; the other layers read the source once, front to back.
+pub fn open_stream<R: Read + Seek + Send + 'static>(
+    mut src: R,
+    opts: &InputOptions,
+) -> Result<Input> {
+    let mut head = Vec::with_capacity(SAMPLE_BYTES);
+    read_up_to(&mut src, &mut head, SAMPLE_BYTES)?;
     let compression = match opts.compression {
         Some(c) => Finding::new(c, 1.0, "given"),
         None => detect::compression(&head),
     };
     let mut member = None;
-    let raw: Box<dyn Read + Send> = Box::new(Cursor::new(head).chain(file.clone_handle()));
-    let decompressed: Box<dyn Read + Send> = match compression.value {
-        Compression::None => raw,
-        Compression::Gzip => corrupt_as_decode(flate2::read::MultiGzDecoder::new(raw), "gzip"),
-        Compression::Zstd => {
-            let dec =
-                zstd::stream::read::Decoder::new(raw).map_err(|e| with_path(Error::from(e)))?;
-            corrupt_as_decode(dec, "zstd")
-        }
-        Compression::Bzip2 => corrupt_as_decode(bzip2::read::MultiBzDecoder::new(raw), "bzip2"),
-        Compression::Xz => {
-            corrupt_as_decode(liblzma::read::XzDecoder::new_multi_decoder(raw), "xz")
-        }
-        Compression::Zip => {
-            drop(raw);
-            file.seek(SeekFrom::Start(0))
-                .map_err(|e| with_path(e.into()))?;
-            let (name, reader) = zip::open_single(file.clone_handle()).map_err(with_path)?;
-            member = Some(name);
-            corrupt_as_decode(reader, "zip")
+    let decompressed: Box<dyn Read + Send> = if compression.value == Compression::Zip {
+        src.seek(SeekFrom::Start(0))?;
+        let (name, reader) = zip::open_single(src)?;
+        member = Some(name);
+        corrupt_as_decode(reader, "zip")
+    } else {
+        let raw: Box<dyn Read + Send> = Box::new(Cursor::new(head).chain(src));
+        match compression.value {
+            Compression::Gzip => corrupt_as_decode(flate2::read::MultiGzDecoder::new(raw), "gzip"),
+            Compression::Zstd => corrupt_as_decode(zstd::stream::read::Decoder::new(raw)?, "zstd"),
+            Compression::Bzip2 => corrupt_as_decode(bzip2::read::MultiBzDecoder::new(raw), "bzip2"),
+            Compression::Xz => {
+                corrupt_as_decode(liblzma::read::XzDecoder::new_multi_decoder(raw), "xz")
+            }
+            Compression::None | Compression::Zip => raw,
         }
     };
 
     // Encoding from the first bytes of the decompressed stream.
     let mut sample = Vec::with_capacity(SAMPLE_BYTES);
     let mut decompressed = decompressed;
-    read_up_to(&mut decompressed, &mut sample, SAMPLE_BYTES).map_err(|e| with_path(e.into()))?;
+    read_up_to(&mut decompressed, &mut sample, SAMPLE_BYTES)?;
     let binary = binary_format(&sample);
     if let (Some(f), false) = (binary, opts.binary_ok) {
         let inner = if compression.value == Compression::None {
@@ -146,10 +151,10 @@ pub fn open(path: &Path, opts: &InputOptions, progress: Option<Arc<AtomicU64>>) 
         } else {
             format!(" inside {}", compression.value.name())
         };
-        return Err(with_path(Error::new(ErrorKind::Unsupported(format!(
+        return Err(Error::new(ErrorKind::Unsupported(format!(
             "this is a {}{inner} file, not delimited text",
             f.name()
-        )))));
+        ))));
     }
     let encoding = match (opts.encoding, binary) {
         (_, Some(_)) => Finding::new(
@@ -167,7 +172,7 @@ pub fn open(path: &Path, opts: &InputOptions, progress: Option<Arc<AtomicU64>>) 
     };
     Ok(Input {
         reader,
-        size,
+        size: 0,
         compression,
         encoding,
         member,
@@ -327,36 +332,21 @@ impl<R: Read> Read for Decompressed<R> {
     }
 }
 
-/// A file that counts the bytes read from it into a shared counter. Clones share the file
-/// position (they are handles to the same open file).
+/// A file that counts the bytes read from it into a shared counter.
 struct Counting {
-    file: Arc<File>,
+    file: File,
     counter: Option<Arc<AtomicU64>>,
-    read: u64,
 }
 
 impl Counting {
     fn new(file: File, counter: Option<Arc<AtomicU64>>) -> Self {
-        Counting {
-            file: Arc::new(file),
-            counter,
-            read: 0,
-        }
-    }
-
-    fn clone_handle(&self) -> Counting {
-        Counting {
-            file: Arc::clone(&self.file),
-            counter: self.counter.clone(),
-            read: self.read,
-        }
+        Counting { file, counter }
     }
 }
 
 impl Read for Counting {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = (&*self.file).read(buf)?;
-        self.read += n as u64;
+        let n = self.file.read(buf)?;
         if let Some(c) = &self.counter {
             c.fetch_add(n as u64, Ordering::Relaxed);
         }
@@ -366,7 +356,7 @@ impl Read for Counting {
 
 impl Seek for Counting {
     fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
-        (&*self.file).seek(pos)
+        self.file.seek(pos)
     }
 }
 

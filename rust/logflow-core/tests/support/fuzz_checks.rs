@@ -296,3 +296,75 @@ fn assert_same_rows(whole: Option<&RecordBatch>, chunks: &[RecordBatch], k: usiz
         offset += chunk.num_rows();
     }
 }
+
+/// Encodings the `input` target's option byte chooses from (`None` detects).
+const ENCODINGS: [Option<logflow_core::detect::Encoding>; 8] = {
+    use logflow_core::detect::Encoding;
+    [
+        None,
+        None,
+        Some(Encoding::Utf16Le { bom: false }),
+        Some(Encoding::Utf16Be { bom: false }),
+        Some(Encoding::Utf32Le { bom: false }),
+        Some(Encoding::Legacy("windows-1252")),
+        Some(Encoding::Legacy("Shift_JIS")),
+        Some(Encoding::Legacy("GB18030")),
+    ]
+};
+
+/// Most decoded bytes read from one input (a tiny compressed input may expand a lot).
+const INPUT_LIMIT: u64 = 32 << 20;
+
+/// The `input` target: one option byte (encoding override in bits 0-2, a compression
+/// override in bits 3-5, 0 = detect), then the bytes of a "file". The bytes go through
+/// decompression and transcoding; the text must be UTF-8 except where a malformed sequence
+/// was marked with `FF`, and then through the CSV decoder. Errors are fine, panics are not.
+pub fn input(data: &[u8]) {
+    use logflow_core::detect::Compression;
+    use logflow_core::input::{open_stream, InputOptions};
+    use std::io::Read;
+
+    let Some((&opt, bytes)) = data.split_first() else {
+        return;
+    };
+    let compression = match (opt >> 3) & 7 {
+        1 => Some(Compression::None),
+        2 => Some(Compression::Gzip),
+        3 => Some(Compression::Zip),
+        4 => Some(Compression::Xz),
+        _ => None,
+    };
+    let opts = InputOptions {
+        encoding: ENCODINGS[usize::from(opt & 7)],
+        compression,
+        binary_ok: opt & 0x40 != 0,
+    };
+    let Ok(opened) = open_stream(std::io::Cursor::new(bytes.to_vec()), &opts) else {
+        return;
+    };
+    let transcoded = !matches!(
+        opened.encoding.value,
+        logflow_core::detect::Encoding::Utf8 { .. }
+    );
+    let mut text = Vec::new();
+    if opened
+        .reader
+        .take(INPUT_LIMIT)
+        .read_to_end(&mut text)
+        .is_err()
+    {
+        return;
+    }
+    if transcoded {
+        // Transcoder output is UTF-8 apart from the FF markers of malformed input.
+        for piece in text.split(|&b| b == 0xFF) {
+            assert!(
+                std::str::from_utf8(piece).is_ok(),
+                "transcoder output is not UTF-8"
+            );
+        }
+    }
+    if text.len() <= 1 << 20 {
+        let _ = decode_all(&text, &CsvOptions::default());
+    }
+}
