@@ -9,9 +9,52 @@
 
 use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::error::Result;
+
+/// Chunk buffers given back once their chunk is decoded, so the next chunks reuse memory
+/// that is already mapped instead of faulting in (and zeroing) fresh pages for every 4 MiB.
+#[derive(Debug)]
+pub struct BufferPool {
+    free: Mutex<Vec<Vec<u8>>>,
+    keep: usize,
+}
+
+impl BufferPool {
+    /// A pool holding at most `keep` idle buffers.
+    pub fn new(keep: usize) -> Self {
+        BufferPool {
+            free: Mutex::new(Vec::new()),
+            keep,
+        }
+    }
+
+    /// An empty buffer with room for at least `capacity` bytes.
+    pub fn get(&self, capacity: usize) -> Vec<u8> {
+        let reused = self.free.lock().ok().and_then(|mut f| f.pop());
+        match reused {
+            Some(mut v) => {
+                v.clear();
+                v.reserve(capacity);
+                v
+            }
+            None => Vec::with_capacity(capacity),
+        }
+    }
+
+    /// Takes a buffer back (dropped when the pool is full).
+    pub fn put(&self, v: Vec<u8>) {
+        if v.capacity() == 0 {
+            return;
+        }
+        if let Ok(mut free) = self.free.lock() {
+            if free.len() < self.keep {
+                free.push(v);
+            }
+        }
+    }
+}
 
 /// A run of input bytes, cut at a line feed (except the last chunk).
 #[derive(Debug, Default)]
@@ -28,6 +71,16 @@ pub struct Chunk {
     pub line: u64,
     /// Whether the input ends with this chunk.
     pub last: bool,
+    /// Where `bytes` goes back when the chunk is dropped.
+    pub pool: Option<Arc<BufferPool>>,
+}
+
+impl Drop for Chunk {
+    fn drop(&mut self) {
+        if let Some(pool) = self.pool.take() {
+            pool.put(std::mem::take(&mut self.bytes));
+        }
+    }
 }
 
 /// Reads chunks of about `chunk_bytes` from a source.
@@ -43,7 +96,11 @@ pub struct Chunker<R> {
     quote: Option<u8>,
     max_line: usize,
     bytes_read: Option<Arc<AtomicU64>>,
+    pool: Arc<BufferPool>,
 }
+
+/// Idle chunk buffers kept for reuse (at most 2 x cores + 2 chunks are in flight).
+const POOLED_BUFFERS: usize = 8;
 
 /// How far back from a chunk's end to look for a line feed outside quotes before settling
 /// for the last line feed.
@@ -65,6 +122,7 @@ impl<R: Read> Chunker<R> {
             quote,
             max_line,
             bytes_read: None,
+            pool: Arc::new(BufferPool::new(POOLED_BUFFERS)),
         }
     }
 
@@ -111,8 +169,9 @@ impl<R: Read> Chunker<R> {
         if self.done {
             return Ok(None);
         }
-        let mut buf = std::mem::take(&mut self.carry);
-        buf.reserve(self.chunk_bytes.saturating_sub(buf.len()) + 1);
+        let mut buf = self.pool.get(self.chunk_bytes.max(self.carry.len()) + 1);
+        buf.extend_from_slice(&self.carry);
+        self.carry.clear();
         let mut want = self.chunk_bytes.max(buf.len() + 1);
         let split = loop {
             self.read_into(&mut buf, want)?;
@@ -134,7 +193,8 @@ impl<R: Read> Chunker<R> {
         }
         // Past the first chunk, an empty input end still yields an (empty) last chunk: it
         // tells the sequencer that an unfinished record before it will get no more bytes.
-        self.carry = buf.get(split..).unwrap_or_default().to_vec();
+        self.carry
+            .extend_from_slice(buf.get(split..).unwrap_or_default());
         buf.truncate(split);
         let last = self.eof && self.carry.is_empty();
         let start = if self.index == 0 && buf.starts_with(b"\xef\xbb\xbf") {
@@ -149,6 +209,7 @@ impl<R: Read> Chunker<R> {
             offset: self.offset,
             line: self.line,
             last,
+            pool: Some(Arc::clone(&self.pool)),
         };
         self.index += 1;
         self.offset += chunk.bytes.len() as u64;

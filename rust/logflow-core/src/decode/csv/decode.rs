@@ -125,7 +125,7 @@ impl ChunkDecoder {
         let line = chunk.line + memchr::memchr_iter(b'\n', head).count() as u64;
         let mut tok =
             ChunkTokenizer::new(&chunk.bytes, chunk.start, line, chunk.last, self.dialect);
-        let mut block = RowBlock::default();
+        let mut block = RowBlock::reused();
         loop {
             match tok.next(&mut block) {
                 Step::Record => {}
@@ -187,6 +187,7 @@ impl ChunkDecoder {
             out.error = Some(e);
             out.batches.clear();
         }
+        block.recycle();
         // Rejects from tokenizing and from decoding interleave: keep input order.
         out.rejects.sort_by_key(|r| r.position.byte);
         out.chunk = chunk;

@@ -49,6 +49,7 @@ impl Sequencer {
                     offset: tail.offset,
                     line: tail.line,
                     last: out.chunk.last,
+                    pool: None,
                 };
                 out = decoder.process(merged);
             }

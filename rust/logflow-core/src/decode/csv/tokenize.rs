@@ -64,7 +64,26 @@ pub struct RowBlock {
     pub(crate) rows: Vec<RowMeta>,
 }
 
+thread_local! {
+    /// One spare block per thread: decode workers reuse its buffers from chunk to chunk
+    /// instead of growing fresh ones (and faulting in new pages) every time.
+    static SPARE: std::cell::RefCell<Option<RowBlock>> = const { std::cell::RefCell::new(None) };
+}
+
 impl RowBlock {
+    /// An empty block, reusing this thread's spare buffers when there are some.
+    pub fn reused() -> Self {
+        SPARE.with(|s| s.borrow_mut().take()).unwrap_or_default()
+    }
+
+    /// Empties the block and keeps it as this thread's spare.
+    pub fn recycle(mut self) {
+        self.data.clear();
+        self.ends.clear();
+        self.rows.clear();
+        SPARE.with(|s| *s.borrow_mut() = Some(self));
+    }
+
     /// Number of records.
     pub fn len(&self) -> usize {
         self.rows.len()
