@@ -264,12 +264,12 @@ impl ChunkDecoder {
             } else {
                 (0..ncols).find(|&c| std::str::from_utf8(block.row_field(row, c)).is_err())
             };
-            if bad_col.is_some() {
+            if let Some(c) = bad_col {
                 problems.push(Problem {
                     row: i,
                     column: bad_col,
                     reason: RejectReason::InvalidUtf8,
-                    detail: "invalid UTF-8".into(),
+                    detail: utf8_detail(block.row_field(row, c)),
                 });
                 continue;
             }
@@ -498,4 +498,27 @@ impl ChunkDecoder {
 struct CastIssues {
     bad: Vec<(usize, usize, String)>,
     nulled: u64,
+}
+
+/// What is wrong with a field that is not UTF-8: the first bad byte, the text before it, and
+/// the hint that the file may be in another encoding.
+fn utf8_detail(field: &[u8]) -> String {
+    let at = match std::str::from_utf8(field) {
+        Ok(_) => return "invalid UTF-8".into(),
+        Err(e) => e.valid_up_to(),
+    };
+    let before = String::from_utf8_lossy(field.get(..at).unwrap_or_default());
+    let tail: String = before
+        .chars()
+        .rev()
+        .take(20)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let byte = field.get(at).copied().unwrap_or(0);
+    format!(
+        "invalid UTF-8: byte 0x{byte:02X} after {tail:?}; if the file is in another \
+         encoding, name it (e.g. encoding=\"windows-1252\")"
+    )
 }
