@@ -103,10 +103,16 @@ impl CsvOptions {
     }
 }
 
+/// Bytes of the first chunk that dialect detection looks at.
+const SAMPLE_BYTES: usize = 64 << 10;
+/// The larger sample used when detection on the usual one is not sure.
+const WIDE_SAMPLE_BYTES: usize = 1 << 20;
+
 /// The dialect to read with: what the caller gave, the rest detected from `sample`. When
 /// the caller fixes the delimiter, quote or escape to something detection did not pick, the
 /// preamble and header are worked out again under the caller's split.
-fn detect_dialect(sample: &[u8], opts: &CsvOptions) -> crate::detect::Dialect {
+fn detect_dialect(body: &[u8], opts: &CsvOptions) -> crate::detect::Dialect {
+    let sample = body.get(..body.len().min(SAMPLE_BYTES)).unwrap_or_default();
     let all_given = opts.delimiter.is_some()
         && opts.quote.is_some()
         && opts.escape.is_some()
@@ -122,7 +128,19 @@ fn detect_dialect(sample: &[u8], opts: &CsvOptions) -> crate::detect::Dialect {
             ..crate::detect::Dialect::default()
         };
     }
-    let found = crate::detect::dialect(sample);
+    let mut found = crate::detect::dialect(sample);
+    let mut sample = sample;
+    // Ambiguous on the usual sample (long records, few of them): look at more of the chunk.
+    if found.confidence < 0.6 && body.len() > sample.len() {
+        let wide = body
+            .get(..body.len().min(WIDE_SAMPLE_BYTES))
+            .unwrap_or_default();
+        let again = crate::detect::dialect(wide);
+        if again.confidence > found.confidence {
+            found = again;
+            sample = wide;
+        }
+    }
     let detected = found.value;
     let mut d = detected;
     // "No quoting" on weak evidence while the sample has double quotes: an unclosed quote
@@ -187,8 +205,7 @@ pub fn start<R: Read>(
     if first.last && body.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::new(ErrorKind::Empty));
     }
-    let sample = body.get(..body.len().min(64 << 10)).unwrap_or_default();
-    let detected = detect_dialect(sample, opts);
+    let detected = detect_dialect(body, opts);
     let dialect = Dialect {
         delimiter: detected.delimiter,
         quote: detected.quote,
