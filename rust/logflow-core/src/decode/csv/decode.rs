@@ -225,9 +225,10 @@ impl ChunkDecoder {
     fn screen(
         &self,
         block: &RowBlock,
-        raw: &[u8],
+        chunk: &Chunk,
         out: &mut ChunkOutput,
     ) -> (Vec<usize>, Vec<Problem>) {
+        let raw = chunk.bytes.get(chunk.start..).unwrap_or_default();
         let ncols = self.types.len();
         // Valid raw input means valid fields (they are cut at ASCII bytes); the joined field
         // bytes are not enough: a delimiter can split an invalid sequence into a valid one.
@@ -259,7 +260,11 @@ impl ChunkDecoder {
             }
             // Field by field: bytes that are valid only when joined (a character split by a
             // delimiter) are still invalid.
-            let bad_col = if utf8_ok {
+            // A row whose raw bytes are valid has valid fields, as above.
+            let row_ok = || {
+                std::str::from_utf8(chunk.bytes.get(row.start..row.end).unwrap_or_default()).is_ok()
+            };
+            let bad_col = if utf8_ok || row_ok() {
                 None
             } else {
                 (0..ncols).find(|&c| std::str::from_utf8(block.row_field(row, c)).is_err())
@@ -293,11 +298,7 @@ impl ChunkDecoder {
         chunk: &Chunk,
         out: &mut ChunkOutput,
     ) -> Result<(), Error> {
-        let (mut keep, problems) = self.screen(
-            block,
-            chunk.bytes.get(chunk.start..).unwrap_or_default(),
-            out,
-        );
+        let (mut keep, problems) = self.screen(block, chunk, out);
         let strict = self.policy == ErrorPolicy::Strict;
         if strict {
             // Only rows before the first shape problem can hold an earlier error.
