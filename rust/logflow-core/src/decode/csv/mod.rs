@@ -44,7 +44,8 @@ pub struct CsvOptions {
     pub header: Option<bool>,
     /// Lines before the table (titles, comments) to skip. `None` detects them.
     pub skip_lines: Option<usize>,
-    /// Column types to use instead of inferring them (one per column, in order).
+    /// Column types to use instead of inferring them (one per column, in order); their
+    /// number is the table's width.
     pub types: Option<Vec<ColumnType>>,
     /// Types for some columns by name; the others are inferred. A name the input does not
     /// have is a schema error.
@@ -100,6 +101,42 @@ impl CsvOptions {
             }
         }
         Ok(())
+    }
+}
+
+/// The width of the table: the field count shared by at least 90% of the sample's records
+/// (and by at least two), when there is one.
+fn table_width(block: &RowBlock) -> Option<usize> {
+    let mut counts: Vec<(usize, usize)> = Vec::new();
+    for r in block.rows() {
+        match counts.iter_mut().find(|(w, _)| *w == r.fields) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((r.fields, 1)),
+        }
+    }
+    let (w, n) = counts.into_iter().max_by_key(|&(_, n)| n)?;
+    (n >= 2 && n * 10 >= block.len() * 9).then_some(w)
+}
+
+/// Makes a header as wide as the table its records agree on: a header with extra empty
+/// cells (`id,,name`) loses them, a short one gets generated names for the missing columns.
+/// A longer header without enough empty cells is left alone (its records will not fit).
+fn fit_header(fields: &mut Vec<Vec<u8>>, width: usize) {
+    if fields.len() > width {
+        let empty = fields.iter().filter(|f| f.is_empty()).count();
+        if fields.len() - empty <= width {
+            let mut extra = fields.len() - width;
+            fields.retain(|f| {
+                if f.is_empty() && extra > 0 {
+                    extra -= 1;
+                    false
+                } else {
+                    true
+                }
+            });
+        }
+    } else {
+        fields.resize(width, Vec::new());
     }
 }
 
@@ -222,8 +259,8 @@ pub fn start<R: Read>(
     }
 
     let mut header_raw = Vec::new();
-    let mut header_fields = None;
-    let names = if detected.header {
+    let mut header_fields: Option<Vec<Vec<u8>>> = None;
+    if detected.header {
         let fields = loop {
             let mut tok =
                 ChunkTokenizer::new(&first.bytes, first.start, first.line, first.last, dialect);
@@ -277,37 +314,47 @@ pub fn start<R: Read>(
                 }
             }
         };
-        let mut names = Vec::with_capacity(fields.len());
-        for (c, f) in fields.iter().enumerate() {
-            let name = std::str::from_utf8(f).map_err(|_| {
-                Error::decode(
-                    "csv",
-                    Position {
-                        byte: 0,
-                        line: 1,
-                        record: 0,
-                    },
-                    Some(format!("#{}", c + 1)),
-                    "header is not valid UTF-8",
-                )
-            })?;
-            names.push(name.to_string());
-        }
         header_fields = Some(fields);
-        schema::unique_names(names)
-    } else {
-        Vec::new()
-    };
+    }
 
     // Inference sample: the first chunk's records.
     let mut sample_block = RowBlock::default();
     let mut tok = ChunkTokenizer::new(&first.bytes, first.start, first.line, first.last, dialect);
     while tok.next(&mut sample_block) == Step::Record {}
-    let names = if header_fields.is_some() {
-        names
-    } else {
-        let width = sample_block.rows().first().map_or(0, |r| r.fields);
-        schema::unique_names((0..width).map(|_| String::new()))
+    // Types given by the caller fix the width; otherwise the sample's records do.
+    let width = match &opts.types {
+        Some(t) => Some(t.len()),
+        None => table_width(&sample_block),
+    };
+    let names = match &mut header_fields {
+        Some(fields) => {
+            if let Some(w) = width {
+                fit_header(fields, w);
+            }
+            let mut names = Vec::with_capacity(fields.len());
+            for (c, f) in fields.iter().enumerate() {
+                let name = std::str::from_utf8(f).map_err(|_| {
+                    Error::decode(
+                        "csv",
+                        Position {
+                            byte: 0,
+                            line: 1,
+                            record: 0,
+                        },
+                        Some(format!("#{}", c + 1)),
+                        "header is not valid UTF-8",
+                    )
+                })?;
+                names.push(name.to_string());
+            }
+            schema::unique_names(names)
+        }
+        None => {
+            let w = width
+                .or_else(|| sample_block.rows().first().map(|r| r.fields))
+                .unwrap_or(0);
+            schema::unique_names((0..w).map(|_| String::new()))
+        }
     };
     let ncols = names.len();
     let (mut types, mut nulls, mut formats): (Vec<ColumnType>, Vec<NullTokens>, Vec<DateFormat>) =

@@ -349,3 +349,34 @@ fn types_given_by_name_override_inference() {
     let err = read(text, opts).unwrap_err();
     assert!(err.to_string().contains("column \"day\""), "{err}");
 }
+
+#[test]
+fn the_header_fits_the_width_the_records_agree_on() {
+    // An extra empty header cell is dropped; a short header gets a generated name.
+    let batch = read_one("id,,name\n1,a\n2,b\n3,c\n");
+    let names: Vec<String> = batch
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    assert_eq!(names, ["id", "name"]);
+    assert_eq!(batch.num_rows(), 3);
+    let opts = CsvOptions {
+        header: Some(true),
+        skip_lines: Some(0),
+        ..CsvOptions::default()
+    };
+    let batch = read("id,name\n1,a,\n2,b,\n3,c,\n", opts).unwrap().remove(0);
+    let names: Vec<String> = batch
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    assert_eq!(names, ["id", "name", "column_3"]);
+    assert_eq!(batch.num_rows(), 3);
+    // Records that disagree among themselves leave the header alone.
+    let err = read("a,b,c\n1,2\n3,4,5\n6,7\n8,9,10\n", CsvOptions::default()).unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Decode { .. }), "{err}");
+}
