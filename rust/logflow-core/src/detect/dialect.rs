@@ -357,11 +357,24 @@ fn modal_len(lens: impl Iterator<Item = usize>) -> usize {
 }
 
 /// Index (into `recs`) of the first record of the table: leading records shorter than the
-/// modal length are a preamble (at most half of the records).
-fn block_start(recs: &[Record]) -> usize {
+/// modal length, or as long but with at most one value, are a preamble (at most half of the
+/// records).
+fn block_start(parsed: &Parsed, recs: &[Record]) -> usize {
     let mode = modal_len(recs.iter().map(|r| r.len));
+    // A title padded with delimiters (`Report 2024,,,,`) is as wide as the table but holds
+    // at most one value.
+    let padded_title = |r: &Record| {
+        mode >= 3
+            && r.len == mode
+            && parsed
+                .fields_of(r)
+                .iter()
+                .filter(|f| f.end > f.start)
+                .count()
+                <= 1
+    };
     let mut s = 0;
-    while s < recs.len() / 2 && recs.get(s).is_some_and(|r| r.len < mode) {
+    while s < recs.len() / 2 && recs.get(s).is_some_and(|r| r.len < mode || padded_title(r)) {
         s += 1;
     }
     s
@@ -370,7 +383,7 @@ fn block_start(recs: &[Record]) -> usize {
 /// Physical lines before the table under a parse.
 fn leading_skip(parsed: &Parsed) -> usize {
     let recs = table_records(parsed);
-    let s = block_start(&recs);
+    let s = block_start(parsed, &recs);
     recs.get(s).map_or(0, |r| r.line)
 }
 
@@ -379,7 +392,7 @@ fn score(text: &[u8], parsed: &Parsed, sp: Split, floor: f64) -> Option<Scored> 
     if recs.is_empty() {
         return None;
     }
-    let s = block_start(&recs);
+    let s = block_start(parsed, &recs);
     let block = recs.get(s..).unwrap_or_default();
     let mut lens: Vec<(usize, usize)> = Vec::new();
     for r in block {
@@ -563,6 +576,13 @@ mod tests {
                 b',',
             )
             .header(true),
+            case(
+                "title and blank line padded with delimiters",
+                "Quarterly report,,,\n,,,\nid,name,qty,price\n1,a,2,3.5\n2,b,4,1.25\n3,c,1,9.0\n4,d,7,2.0\n",
+                b',',
+            )
+            .header(true)
+            .skip(2),
             case(
                 "header written as a comment",
                 "##fileformat=x\n#chrom\tpos\tid\n1\t100\t7\n1\t200\t8\n2\t300\t9\n",
