@@ -140,6 +140,7 @@ pub fn dialect(sample: &[u8]) -> Finding<Dialect> {
     parse(text, sp, MAX_RECORDS, &mut parsed);
     d.header = header_in(text, &parsed, &d).value;
     hash_header(text, &parsed, &mut d, s.columns);
+    short_header(text, &parsed, &mut d, s.columns);
     let margin = if s.score > 0.0 {
         ((s.score - second) / s.score).clamp(0.0, 1.0)
     } else {
@@ -179,6 +180,34 @@ fn hash_header(text: &[u8], parsed: &Parsed, d: &mut Dialect, columns: usize) {
     let line = text.get(r.start..r.end).unwrap_or_default();
     let fields = memchr::memchr_iter(d.delimiter, line).count() + 1;
     if fields == columns && line.len() > 1 {
+        d.skip_lines = r.line;
+        d.header = true;
+    }
+}
+
+/// A header that lost a delimiter (`idname,date,qty` above four columns): when the table has
+/// no header of its own and the line right above it has one field fewer, every one a
+/// non-empty word rather than a value, it is the header (the decoder gives the missing
+/// column a generated name).
+fn short_header(text: &[u8], parsed: &Parsed, d: &mut Dialect, columns: usize) {
+    if d.header || d.skip_lines == 0 || columns < 3 {
+        return;
+    }
+    let above = parsed
+        .records
+        .iter()
+        .take_while(|r| r.line < d.skip_lines)
+        .last();
+    let Some(r) = above.filter(|r| {
+        !r.comment && !r.blank && r.complete && r.line + 1 == d.skip_lines && r.len + 1 == columns
+    }) else {
+        return;
+    };
+    let words = parsed.fields_of(r).iter().all(|f| {
+        let cell = text.get(f.start..f.end).unwrap_or_default();
+        !cell.is_empty() && !classify(cell).typed()
+    });
+    if words {
         d.skip_lines = r.line;
         d.header = true;
     }
@@ -583,6 +612,12 @@ mod tests {
             )
             .header(true)
             .skip(2),
+            case(
+                "header that lost a delimiter",
+                "idname,date,qty,price\n1,a,2024-01-01,2,3.5\n2,b,2024-01-02,4,1.25\n3,c,2024-01-03,1,9.0\n4,d,2024-01-04,7,2.0\n",
+                b',',
+            )
+            .header(true),
             case(
                 "header written as a comment",
                 "##fileformat=x\n#chrom\tpos\tid\n1\t100\t7\n1\t200\t8\n2\t300\t9\n",
