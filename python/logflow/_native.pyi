@@ -72,6 +72,9 @@ def convert_csv(
     encoding: str | None = None,
     threads: int | None = None,
     progress: Callable[[int, int, int], Any] | None = None,
+    max_rows_per_file: int | None = None,
+    target_file_size: int | str | None = None,
+    partition_by: list[str] | None = None,
 ) -> _ConvertStats: ...
 def detect(src: str | PathLike[str]) -> dict[str, Any]: ...
 def read_csv(

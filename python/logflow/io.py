@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from logflow import _native
-from logflow.errors import UnsupportedFormatError
+from logflow.errors import ConfigError, UnsupportedFormatError
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -58,6 +58,16 @@ def _delimited_only(src: str) -> None:
             "this version reads delimited text (CSV, TSV, ...)",
             path=src,
         )
+
+
+def _partition_columns(partition_by: list[str] | str | None) -> list[str] | None:
+    """``partition_by`` as a list of names: one name, or a sequence of them."""
+    if partition_by is None:
+        return None
+    names = [partition_by] if isinstance(partition_by, str) else list(partition_by)
+    if not all(isinstance(n, str) for n in names):
+        raise ConfigError(f"partition_by takes column names, got {partition_by!r}")
+    return names
 
 
 def _default_delimiter(src: str, delimiter: str | None) -> str | None:
@@ -113,11 +123,14 @@ class ConvertResult:
     bytes_written: int
     """Output bytes written, over all files."""
     files: tuple[str, ...]
-    """The files written."""
+    """The data files written, in the order they were started: ``(dst,)``, or with
+    ``max_rows_per_file``, ``target_file_size`` or ``partition_by``, every
+    ``part-NNNNN.parquet`` under ``dst``."""
     duration_s: float
     """Wall time of the conversion, in seconds."""
     schema: pa.Schema
-    """The schema of the output."""
+    """The schema of the rows. With ``partition_by``, the files hold these columns but the
+    partition columns, whose values are in the directory names."""
     errors_by_reason: dict[str, int] = field(default_factory=dict)
     """Bad rows by reason (see :class:`ErrorSample`)."""
     error_samples: tuple[ErrorSample, ...] = ()
@@ -178,8 +191,11 @@ def convert(
     encoding: str | None = None,
     threads: int | None = None,
     progress: ProgressCallback | None = None,
+    max_rows_per_file: int | None = None,
+    target_file_size: int | str | None = None,
+    partition_by: list[str] | str | None = None,
 ) -> ConvertResult:
-    r"""Convert a delimited text file (CSV, TSV, ...) to one Parquet file.
+    r"""Convert a delimited text file (CSV, TSV, ...) to a Parquet file or dataset.
 
     The input may be compressed (gzip, zstd, bzip2, xz, or a zip archive holding one file:
     detected from its first bytes) and in any common text encoding (detected, or given as
@@ -190,9 +206,19 @@ def convert(
     bounded whatever the input size. The output is written under a temporary name and moved
     into place only when complete, so a failed or interrupted run leaves no file behind.
 
+    With ``max_rows_per_file``, ``target_file_size`` or ``partition_by``, ``dst`` is a
+    directory (created if missing) of ``part-00000.parquet``, ``part-00001.parquet``, ...
+    files, which ``pyarrow.dataset``, DuckDB, Polars and Spark read as one dataset. All files
+    are written into a hidden staging directory inside ``dst`` and moved into place together
+    at the end; a failed or interrupted run leaves nothing (and removes ``dst`` if it created
+    it). ``dst`` must be missing, empty, or hold only a dataset logflow wrote before, which is
+    then replaced; anything else there raises :class:`~logflow.errors.ConfigError` rather than
+    mixing datasets.
+
     Args:
         src: Input file.
-        dst: Output Parquet file (replaced if it exists).
+        dst: Output Parquet file (replaced if it exists); a directory with
+            ``max_rows_per_file``, ``target_file_size`` or ``partition_by``.
         compression: Parquet codec: ``"zstd"`` (default), ``"snappy"``, ``"gzip"``,
             ``"lz4"`` or ``"none"``.
         compression_level: Codec level (zstd 1-22, gzip 0-9); ``None`` for the default.
@@ -223,6 +249,31 @@ def convert(
             record bad (reason ``invalid_utf8``), never silently replaced.
         threads: Decode workers (default: one per core).
         progress: Called about every 100 ms with ``(bytes_read, bytes_total, rows_read)``.
+        max_rows_per_file: Start a new file once one holds this many rows (exact).
+        target_file_size: Start a new file once one reaches about this size: bytes, or text
+            such as ``"128MB"`` (powers of 1000), ``"1GiB"`` or ``"512M"`` (powers of 1024).
+            The size is estimated while writing (bytes written plus the expected size of
+            the open row group, its page in progress counted uncompressed), so a file may
+            pass the target by up to 8,192 rows' worth, and with targets of a few MB or
+            less and very compressible data, files come out smaller than the target.
+        partition_by: Column name(s) to partition by, Hive style:
+            ``dst/col=value/part-00000.parquet``, one directory level per column in the order
+            given. The files do not hold the partition columns; readers put them back from
+            the directory names (``pyarrow.dataset.dataset(dst, partitioning="hive")``,
+            DuckDB ``read_parquet("dst/**/*.parquet", hive_partitioning=true)``), typing
+            them as they infer. Values are written as text with ``/``, ``=``, ``%``, ``:``,
+            control characters and the like percent-encoded (``a/b`` -> ``a%2Fb``); null
+            and empty values go to ``col=__HIVE_DEFAULT_PARTITION__``. Memory stays
+            bounded: at most 64 files are open at once, and rows of other partitions wait in
+            memory; when open row groups and waiting rows pass 256 MiB, the largest waiting
+            rows get a file (the least recently written open file is closed for it, and its
+            partition continues in a new file later) or the largest row group is written
+            early. Up to 64 partitions, or input that fits the budget, gives one file per
+            partition (and ``max_rows_per_file`` / ``target_file_size``); input with many
+            more partitions gives fewer, larger files when sorted or grouped by them.
+            Partitioning by a float column works but is a bad idea: every distinct value
+            becomes a directory. A value whose directory name would pass 255 bytes raises
+            :class:`~logflow.errors.LimitExceededError`.
 
     Returns:
         Counts, sizes, the files written and the output schema.
@@ -235,7 +286,9 @@ def convert(
         logflow.errors.InputNotFoundError: ``src`` does not exist.
         logflow.errors.NotAFileError: ``src`` is a directory.
         logflow.errors.UnsupportedFormatError: ``src`` is in a format not supported yet.
-        logflow.errors.ConfigError: An option value is invalid.
+        logflow.errors.ConfigError: An option value is invalid, a ``partition_by`` column does
+            not exist (the message lists the columns), or ``dst`` holds files that are not a
+            logflow dataset.
         KeyboardInterrupt: Ctrl-C; the partial output is removed first.
 
     Example:
@@ -248,6 +301,7 @@ def convert(
 
     src_s, dst_s = os.fspath(src), os.fspath(dst)
     _delimited_only(src_s)
+    partition_cols = _partition_columns(partition_by)
     stats = _native.convert_csv(
         src_s,
         dst_s,
@@ -265,6 +319,9 @@ def convert(
         encoding=encoding,
         threads=threads,
         progress=progress,
+        max_rows_per_file=max_rows_per_file,
+        target_file_size=target_file_size,
+        partition_by=partition_cols,
     )
     quarantine = stats["quarantine_files"]
     return ConvertResult(

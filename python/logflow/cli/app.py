@@ -25,6 +25,25 @@ def _one_char(value: str) -> str:
     return value
 
 
+def _positive_int(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}")
+    return n
+
+
+def _columns(value: str) -> list[str]:
+    names = [v.strip() for v in value.split(",")]
+    if not all(names):
+        raise argparse.ArgumentTypeError(
+            f"expected column names separated by commas, got {value!r}"
+        )
+    return names
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="logflow",
@@ -36,7 +55,11 @@ def _parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("convert", help="convert a CSV/TSV file to Parquet")
     c.add_argument("src", help="input file")
-    c.add_argument("dst", help="output Parquet file")
+    c.add_argument(
+        "dst",
+        help="output Parquet file; a directory with --max-rows-per-file, --target-file-size "
+        "or --partition-by",
+    )
     c.add_argument(
         "--compression",
         default="zstd",
@@ -65,6 +88,26 @@ def _parser() -> argparse.ArgumentParser:
         "--encoding", default=None, help="text encoding, e.g. latin-1 (default: detected)"
     )
     c.add_argument("--threads", type=int, default=None, help="decode workers (default: cores)")
+    c.add_argument(
+        "--max-rows-per-file",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="write DST as a directory of files of at most N rows each",
+    )
+    c.add_argument(
+        "--target-file-size",
+        default=None,
+        metavar="SIZE",
+        help="write DST as a directory of files of about SIZE each (bytes, 128MB, 1GiB, ...)",
+    )
+    c.add_argument(
+        "--partition-by",
+        type=_columns,
+        default=None,
+        metavar="COL[,COL]",
+        help="write DST as a Hive-partitioned directory: DST/COL=value/part-00000.parquet",
+    )
     c.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     c.set_defaults(run=_convert)
 
@@ -124,11 +167,17 @@ def _convert(args: argparse.Namespace) -> int:
             encoding=args.encoding,
             threads=args.threads,
             progress=None if args.quiet else bar,
+            max_rows_per_file=args.max_rows_per_file,
+            target_file_size=args.target_file_size,
+            partition_by=args.partition_by,
         )
     finally:
         bar.close()
     if not args.quiet:
-        print(f"{args.src} -> {', '.join(result.files)}")
+        if len(result.files) > 3:
+            print(f"{args.src} -> {args.dst} ({len(result.files):,} files)")
+        else:
+            print(f"{args.src} -> {', '.join(result.files)}")
         print(result.summary())
     return 0
 

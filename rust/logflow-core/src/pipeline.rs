@@ -15,6 +15,7 @@ use crate::decode::csv::{self, Chunk, ChunkDecoder, ChunkOutput, CsvOptions, Seq
 use crate::decode::{ErrorPolicy, Reject};
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::{self, InputOptions};
+use crate::write::dataset::{ClosedDataset, DatasetOptions, DatasetSink};
 use crate::write::parquet::{Closed, ParquetOptions, ParquetSink};
 use crate::write::quarantine::{self, QuarantineSink};
 
@@ -84,8 +85,11 @@ pub struct ConvertStats {
     pub input_encoding: String,
     /// Output bytes written (data files only).
     pub bytes_written: u64,
-    /// Data files written.
+    /// Data files written, in the order they were started.
     pub files: Vec<PathBuf>,
+    /// Directories the run created for a dataset output (parents first); see
+    /// [`remove_output`].
+    pub created_dirs: Vec<PathBuf>,
     /// The quarantine file and the error table, when any record was quarantined.
     pub quarantine_files: Vec<PathBuf>,
     /// Output schema.
@@ -103,6 +107,9 @@ pub struct ConvertOptions {
     pub parquet: ParquetOptions,
     /// Decompression and transcoding of the input.
     pub input: InputOptions,
+    /// Several output files (by size, by rows, by partition) in the directory `dst`;
+    /// `None`: `dst` is one file.
+    pub dataset: Option<DatasetOptions>,
     /// Decode workers; 0 means one per available core.
     pub threads: usize,
 }
@@ -112,11 +119,82 @@ pub fn in_flight(workers: usize) -> usize {
     2 * workers + 2
 }
 
+/// Removes what a finished conversion wrote: its data and quarantine files, and the
+/// directories it created if they are empty. For a run interrupted after its output was in
+/// place (a dataset it replaced is not brought back).
+pub fn remove_output(stats: &ConvertStats) {
+    for f in stats.files.iter().chain(&stats.quarantine_files) {
+        let _ = std::fs::remove_file(f);
+    }
+    for d in stats.created_dirs.iter().rev() {
+        let _ = std::fs::remove_dir(d);
+    }
+}
+
+/// The data output: one file, or a directory of files.
+enum Output {
+    File(Box<ParquetSink>),
+    Dataset(Box<DatasetSink>),
+}
+
+impl Output {
+    fn write(&mut self, batch: &arrow_array::RecordBatch) -> Result<()> {
+        match self {
+            Output::File(s) => s.write(batch),
+            Output::Dataset(s) => s.write(batch),
+        }
+    }
+
+    fn rows(&self) -> u64 {
+        match self {
+            Output::File(s) => s.rows(),
+            Output::Dataset(s) => s.rows(),
+        }
+    }
+
+    fn close(self) -> Result<ClosedOutput> {
+        Ok(match self {
+            Output::File(s) => ClosedOutput::File(s.close()?),
+            Output::Dataset(s) => ClosedOutput::Dataset(s.finish()?),
+        })
+    }
+}
+
+/// Complete data files not yet in place.
+enum ClosedOutput {
+    File(Closed),
+    Dataset(ClosedDataset),
+}
+
+impl ClosedOutput {
+    fn files(&self) -> Vec<PathBuf> {
+        match self {
+            ClosedOutput::File(c) => vec![c.path().to_path_buf()],
+            ClosedOutput::Dataset(d) => d.paths(),
+        }
+    }
+
+    fn size(&self) -> u64 {
+        match self {
+            ClosedOutput::File(c) => c.size,
+            ClosedOutput::Dataset(d) => d.size(),
+        }
+    }
+
+    /// Moves the files into place; returns the directories created for them.
+    fn commit(self) -> Result<Vec<PathBuf>> {
+        match self {
+            ClosedOutput::File(c) => c.commit().map(|()| Vec::new()),
+            ClosedOutput::Dataset(d) => d.commit(),
+        }
+    }
+}
+
 /// Where finished chunk outputs go: the data sink, the quarantine sink, and the counters.
 struct Writer<'a> {
     dst: &'a Path,
     policy: ErrorPolicy,
-    sink: ParquetSink,
+    sink: Output,
     quarantine: Option<QuarantineSink>,
     quarantine_ext: String,
     header_raw: Vec<u8>,
@@ -193,7 +271,8 @@ impl Writer<'_> {
             None => Vec::new(),
         };
         ctl.check()?;
-        stats.bytes_written = data.size;
+        stats.bytes_written = data.size();
+        stats.files = data.files();
         if extra.is_empty() && policy == ErrorPolicy::Quarantine {
             // No bad rows this time: quarantine files left by an earlier run at these paths
             // would be taken for this output's, so they go.
@@ -204,13 +283,14 @@ impl Writer<'_> {
         for c in extra {
             c.commit()?;
         }
-        data.commit()?;
+        stats.created_dirs = data.commit()?;
         Ok(stats)
     }
 }
 
-/// Converts a CSV/TSV file to one Parquet file. On any error (or cancellation) no output
-/// file is left behind.
+/// Converts a CSV/TSV file to one Parquet file, or to a directory of them when
+/// [`ConvertOptions::dataset`] is set. On any error (or cancellation) no output file is left
+/// behind.
 pub fn convert_csv_to_parquet(
     src: &Path,
     dst: &Path,
@@ -231,7 +311,21 @@ pub fn convert_csv_to_parquet(
     first.index = 0;
     let ready = sequencer.push(decoder.process(first), &decoder);
     let sample = ready.iter().find_map(|o| o.batches.first().cloned());
-    let sink = ParquetSink::create(dst, schema.clone(), &opts.parquet, sample.as_ref())?;
+    let sink = match &opts.dataset {
+        None => Output::File(Box::new(ParquetSink::create(
+            dst,
+            schema.clone(),
+            &opts.parquet,
+            sample.as_ref(),
+        )?)),
+        Some(d) => Output::Dataset(Box::new(DatasetSink::create(
+            dst,
+            schema.clone(),
+            &opts.parquet,
+            d,
+            sample.as_ref(),
+        )?)),
+    };
     let ext = quarantine_extension(src, input.compression.value);
     let mut writer = Writer {
         dst,
@@ -252,7 +346,8 @@ pub fn convert_csv_to_parquet(
             input_compression: input.compression.value.name(),
             input_encoding: input.encoding.value.name(),
             bytes_written: 0,
-            files: vec![dst.to_path_buf()],
+            files: Vec::new(),
+            created_dirs: Vec::new(),
             quarantine_files: Vec::new(),
             schema,
             duration_s: 0.0,
@@ -570,6 +665,127 @@ mod tests {
                 .unwrap_err();
         assert!(matches!(err.kind(), ErrorKind::Cancelled));
         assert_eq!(std::fs::read_dir(&d).unwrap().count(), 1);
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    fn partitioned(policy: ErrorPolicy) -> ConvertOptions {
+        let mut opts = small_chunks(policy);
+        opts.dataset = Some(DatasetOptions {
+            partition_by: vec!["kind".into()],
+            max_rows_per_file: Some(700),
+            ..DatasetOptions::default()
+        });
+        opts
+    }
+
+    #[test]
+    fn dataset_output_counts_every_file() {
+        let d = tmpdir("dataset");
+        let src = d.join("in.csv");
+        let mut text = String::from("id,kind\n");
+        for i in 0..5000 {
+            text.push_str(&format!("{i},k{}\n", i % 3));
+        }
+        std::fs::write(&src, &text).unwrap();
+        let dst = d.join("out");
+        let stats = convert_csv_to_parquet(
+            &src,
+            &dst,
+            &partitioned(ErrorPolicy::Strict),
+            &Control::default(),
+        )
+        .unwrap();
+        assert_eq!((stats.rows_read, stats.rows_written), (5000, 5000));
+        // 1667 + 1667 + 1666 rows, 700 a file: 3 files per partition
+        assert_eq!(stats.files.len(), 9);
+        assert!(stats
+            .files
+            .iter()
+            .all(|f| f.starts_with(&dst) && f.is_file()));
+        let total: u64 = stats
+            .files
+            .iter()
+            .map(|f| f.metadata().unwrap().len())
+            .sum();
+        assert_eq!(stats.bytes_written, total);
+        assert_eq!(stats.created_dirs.first(), Some(&dst));
+        remove_output(&stats);
+        assert!(!dst.exists());
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn late_error_leaves_no_dataset() {
+        let d = tmpdir("dataset-bad");
+        let src = d.join("in.csv");
+        let mut text = String::from("id,kind\n");
+        for i in 0..3000 {
+            text.push_str(&format!("{i},k{}\n", i % 5));
+        }
+        text.push_str("oops,k1\n");
+        std::fs::write(&src, &text).unwrap();
+        let err = convert_csv_to_parquet(
+            &src,
+            &d.join("out"),
+            &partitioned(ErrorPolicy::Strict),
+            &Control::default(),
+        )
+        .unwrap_err();
+        assert_eq!(err.position().map(|p| p.line), Some(3002));
+        assert_eq!(
+            std::fs::read_dir(&d).unwrap().count(),
+            1,
+            "only the input is left"
+        );
+        // an existing (empty) directory is kept, and left empty
+        std::fs::create_dir(d.join("kept")).unwrap();
+        convert_csv_to_parquet(
+            &src,
+            &d.join("kept"),
+            &partitioned(ErrorPolicy::Strict),
+            &Control::default(),
+        )
+        .unwrap_err();
+        assert_eq!(std::fs::read_dir(d.join("kept")).unwrap().count(), 0);
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn quarantine_beside_a_partitioned_dataset() {
+        let d = tmpdir("dataset-quarantine");
+        let src = d.join("in.csv");
+        let mut text = String::from("id,kind\n");
+        for i in 0..3000 {
+            text.push_str(&format!("{i},k{}\n", i % 2));
+            if i % 1000 == 500 {
+                text.push_str("1,2,3\n");
+            }
+        }
+        std::fs::write(&src, &text).unwrap();
+        let dst = d.join("out");
+        let stats = convert_csv_to_parquet(
+            &src,
+            &dst,
+            &partitioned(ErrorPolicy::Quarantine),
+            &Control::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            (stats.rows_read, stats.rows_written, stats.rows_quarantined),
+            (3003, 3000, 3)
+        );
+        assert_eq!(
+            stats.quarantine_files,
+            vec![d.join("out.quarantine.csv"), d.join("out.errors.parquet")]
+        );
+        let q = std::fs::read_to_string(&stats.quarantine_files[0]).unwrap();
+        assert_eq!(q, "id,kind\n1,2,3\n1,2,3\n1,2,3\n");
+        let mut dirs: Vec<String> = std::fs::read_dir(&dst)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        dirs.sort();
+        assert_eq!(dirs, vec!["kind=k0", "kind=k1"]);
         std::fs::remove_dir_all(&d).unwrap();
     }
 

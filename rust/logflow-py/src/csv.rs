@@ -7,10 +7,11 @@ use logflow_core::decode::csv::{CsvOptions, CsvReader};
 use logflow_core::decode::{CastErrorPolicy, ErrorPolicy};
 use logflow_core::input::{self, InputOptions};
 use logflow_core::pipeline::{self, Control, ConvertOptions};
+use logflow_core::write::dataset::{self, DatasetOptions};
 use logflow_core::write::parquet::{Compression, ParquetOptions};
 use logflow_core::Error;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyInt, PyList, PyString};
 
 use crate::error::PyLogflowResult;
 use crate::run::{run_detached, run_detached_undo};
@@ -33,6 +34,59 @@ fn auto_byte(what: &str, s: Option<&str>) -> Result<Option<Option<u8>>, Error> {
         Some("auto") => Ok(None),
         other => one_byte(what, other).map(Some),
     }
+}
+
+/// A size in bytes given as an int or as text like `"128MB"`.
+fn size_arg(what: &str, v: &Bound<'_, PyAny>) -> Result<u64, Error> {
+    if v.is_instance_of::<PyInt>() && !v.is_instance_of::<PyBool>() {
+        return match v.extract::<i64>() {
+            Ok(n) if n > 0 => Ok(n.unsigned_abs()),
+            _ => Err(Error::invalid(format!(
+                "{what} must be a positive number of bytes, got {v}"
+            ))),
+        };
+    }
+    if v.is_instance_of::<PyString>() {
+        let text: String = v
+            .extract()
+            .map_err(|_| Error::invalid(format!("{what} is not valid text")))?;
+        return dataset::parse_size(&text)
+            .map_err(|e| Error::invalid(format!("{what}: {}", e.kind())));
+    }
+    Err(Error::invalid(format!(
+        "{what} must be bytes (an int) or text like \"128MB\", got {}",
+        v.get_type()
+            .name()
+            .map_or_else(|_| "?".to_string(), |n| n.to_string())
+    )))
+}
+
+/// The dataset options, when any is given: `dst` is then a directory.
+fn dataset_options(
+    max_rows_per_file: Option<i64>,
+    target_file_size: Option<&Bound<'_, PyAny>>,
+    partition_by: Option<Vec<String>>,
+) -> Result<Option<DatasetOptions>, Error> {
+    if max_rows_per_file.is_none() && target_file_size.is_none() && partition_by.is_none() {
+        return Ok(None);
+    }
+    let max_rows_per_file = match max_rows_per_file {
+        None => None,
+        Some(n) if n > 0 => Some(n.unsigned_abs()),
+        Some(n) => {
+            return Err(Error::invalid(format!(
+                "max_rows_per_file must be positive, got {n}"
+            )))
+        }
+    };
+    Ok(Some(DatasetOptions {
+        max_rows_per_file,
+        target_file_size: target_file_size
+            .map(|v| size_arg("target_file_size", v))
+            .transpose()?,
+        partition_by: partition_by.unwrap_or_default(),
+        ..DatasetOptions::default()
+    }))
 }
 
 /// The reading options shared by `convert_csv` and `read_csv`.
@@ -84,7 +138,8 @@ impl ReadArgs<'_> {
 #[pyfunction]
 #[pyo3(signature = (src, dst, *, delimiter=None, quote=Some("auto"), escape=Some("auto"), header=None, skip_lines=None,
     compression="zstd", compression_level=None, row_group_size=None, batch_size=None,
-    error_policy="strict", on_cast_error="reject", encoding=None, threads=None, progress=None))]
+    error_policy="strict", on_cast_error="reject", encoding=None, threads=None, progress=None,
+    max_rows_per_file=None, target_file_size=None, partition_by=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn convert_csv<'py>(
     py: Python<'py>,
@@ -104,6 +159,9 @@ pub fn convert_csv<'py>(
     encoding: Option<&str>,
     threads: Option<usize>,
     progress: Option<Bound<'py, PyAny>>,
+    max_rows_per_file: Option<i64>,
+    target_file_size: Option<Bound<'py, PyAny>>,
+    partition_by: Option<Vec<String>>,
 ) -> PyLogflowResult<Bound<'py, PyDict>> {
     let mut parquet = ParquetOptions {
         compression: Compression::parse(compression, compression_level)?,
@@ -128,6 +186,7 @@ pub fn convert_csv<'py>(
         input: args.input()?,
         parquet,
         threads: threads.unwrap_or(0),
+        dataset: dataset_options(max_rows_per_file, target_file_size.as_ref(), partition_by)?,
     };
     let ctl = Control::default();
     let stats = run_detached_undo(
@@ -135,12 +194,8 @@ pub fn convert_csv<'py>(
         &ctl,
         progress.as_ref(),
         |ctl| pipeline::convert_csv_to_parquet(&src, &dst, &opts, ctl),
-        |done| {
-            // Interrupted after the output was in place: take it back.
-            for f in done.files.iter().chain(&done.quarantine_files) {
-                let _ = std::fs::remove_file(f);
-            }
-        },
+        // Interrupted after the output was in place: take it back.
+        |done| pipeline::remove_output(&done),
     )?;
     let paths = |v: &[PathBuf]| {
         v.iter()

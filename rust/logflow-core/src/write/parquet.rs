@@ -1,5 +1,6 @@
 //! Parquet output: one file, written under a temporary name and renamed into place only when
-//! complete, so a failed or cancelled run leaves nothing behind.
+//! complete, so a failed or cancelled run leaves nothing behind. Datasets of several files
+//! ([`crate::write::dataset`]) are made of these sinks.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -105,7 +106,9 @@ impl Default for ParquetOptions {
 }
 
 impl ParquetOptions {
-    fn properties(&self, sample: Option<&RecordBatch>) -> Result<WriterProperties> {
+    /// The writer properties: codec, row group size, statistics, and each column's encoding
+    /// chosen from `sample`.
+    pub(crate) fn properties(&self, sample: Option<&RecordBatch>) -> Result<WriterProperties> {
         if self.row_group_rows == 0 {
             return Err(Error::invalid("row_group_size must be positive"));
         }
@@ -245,6 +248,20 @@ impl AtomicFile {
         ))
     }
 
+    /// Creates `tmp`, which [`AtomicFile::commit`] will move to `dst`. The directories of
+    /// both must exist by then; `tmp`'s must exist now.
+    pub(crate) fn create_at(tmp: PathBuf, dst: PathBuf) -> Result<(Self, File)> {
+        let file = File::create(&tmp).map_err(|e| Error::output(e).with_path(&dst))?;
+        Ok((
+            AtomicFile {
+                tmp,
+                dst,
+                done: false,
+            },
+            file,
+        ))
+    }
+
     /// Moves the finished file into place.
     pub fn commit(mut self) -> Result<()> {
         std::fs::rename(&self.tmp, &self.dst).map_err(|e| Error::output(e).with_path(&self.dst))?;
@@ -261,6 +278,29 @@ impl Drop for AtomicFile {
     }
 }
 
+/// Batches smaller than this (in Arrow memory) are encoded on the calling thread: splitting
+/// them over threads costs more than it saves (many small slices come from partitioning).
+const PARALLEL_MIN_BYTES: usize = 256 << 10;
+
+/// How much a sink may hold in memory.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SinkLimits {
+    /// Capacity of the file's write buffer.
+    pub buffer: usize,
+    /// Close the row group early once its encoders hold this many bytes (`None`: only
+    /// [`ParquetOptions::row_group_rows`] closes it).
+    pub group_bytes: Option<usize>,
+}
+
+impl Default for SinkLimits {
+    fn default() -> Self {
+        SinkLimits {
+            buffer: 1 << 20,
+            group_bytes: None,
+        }
+    }
+}
+
 /// Writes record batches to one Parquet file, encoding the columns of each batch on several
 /// threads (arrow-rs's column-writer API), so writing keeps up with parallel decoding.
 pub struct ParquetSink {
@@ -271,6 +311,7 @@ pub struct ParquetSink {
     group_rows: usize,
     group_index: usize,
     row_group_rows: usize,
+    group_bytes: Option<usize>,
     threads: usize,
     file: AtomicFile,
     rows: u64,
@@ -290,26 +331,50 @@ impl ParquetSink {
     ) -> Result<Self> {
         let props = opts.properties(sample)?;
         let (file, handle) = AtomicFile::create(dst)?;
-        let wrap = |e: parquet::errors::ParquetError| Error::from(e).with_path(dst);
+        Self::start(
+            file,
+            handle,
+            schema,
+            props,
+            opts.row_group_rows,
+            SinkLimits::default(),
+        )
+    }
+
+    /// Starts a sink on a file already created, with properties already worked out (a
+    /// dataset reuses them for every file).
+    pub(crate) fn start(
+        file: AtomicFile,
+        handle: File,
+        schema: SchemaRef,
+        props: WriterProperties,
+        row_group_rows: usize,
+        limits: SinkLimits,
+    ) -> Result<Self> {
+        if row_group_rows == 0 {
+            return Err(Error::invalid("row_group_size must be positive"));
+        }
+        let dst = file.dst.clone();
+        let wrap = |e: parquet::errors::ParquetError| Error::from(e).with_path(&dst);
         // ArrowWriter sets up the file (schema conversion, embedded Arrow schema); its
         // low-level parts then let us encode columns in parallel.
         let arrow = ArrowWriter::try_new(
-            BufWriter::with_capacity(1 << 20, handle),
+            BufWriter::with_capacity(limits.buffer, handle),
             schema.clone(),
             Some(props),
         )
         .map_err(wrap)?;
         let (writer, factory) = arrow.into_serialized_writer().map_err(wrap)?;
-        let columns = factory.create_column_writers(0).map_err(wrap)?;
         let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
         Ok(ParquetSink {
             writer,
             factory,
             schema,
-            columns,
+            columns: Vec::new(),
             group_rows: 0,
             group_index: 0,
-            row_group_rows: opts.row_group_rows,
+            row_group_rows,
+            group_bytes: limits.group_bytes,
             threads,
             file,
             rows: 0,
@@ -329,7 +394,11 @@ impl ParquetSink {
             self.encode(&batch.slice(offset, take))?;
             self.group_rows += take;
             offset += take;
-            if self.group_rows >= self.row_group_rows {
+            let full = self.group_rows >= self.row_group_rows
+                || self
+                    .group_bytes
+                    .is_some_and(|cap| self.memory_size() >= cap);
+            if full {
                 self.flush_group()?;
             }
         }
@@ -338,6 +407,14 @@ impl ParquetSink {
     }
 
     fn encode(&mut self, batch: &RecordBatch) -> Result<()> {
+        if self.columns.is_empty() {
+            // Made when a row group gets its first rows, not when the last one closes: a
+            // file that ends there (many do, in a dataset) never pays for an unused set.
+            self.columns = self
+                .factory
+                .create_column_writers(self.group_index)
+                .map_err(|e| self.wrap(e))?;
+        }
         let mut leaves = Vec::with_capacity(self.columns.len());
         for (field, array) in self.schema.fields().iter().zip(batch.columns()) {
             leaves.extend(compute_leaves(field, array).map_err(|e| self.wrap(e))?);
@@ -347,6 +424,11 @@ impl ParquetSink {
             .iter()
             .map(|a| a.get_array_memory_size())
             .collect();
+        let threads = if costs.iter().sum::<usize>() < PARALLEL_MIN_BYTES {
+            1
+        } else {
+            self.threads
+        };
         let jobs: Vec<(usize, &mut ArrowColumnWriter, ArrowLeafColumn)> = self
             .columns
             .iter_mut()
@@ -356,7 +438,7 @@ impl ParquetSink {
             .collect();
         let done = run_balanced(
             jobs,
-            self.threads,
+            threads,
             |(w, leaf): (&mut ArrowColumnWriter, ArrowLeafColumn)| w.write(&leaf),
         );
         done.map(drop)
@@ -364,17 +446,18 @@ impl ParquetSink {
     }
 
     fn flush_group(&mut self) -> Result<()> {
-        let next = self
-            .factory
-            .create_column_writers(self.group_index + 1)
-            .map_err(|e| self.wrap(e))?;
-        let writers = std::mem::replace(&mut self.columns, next);
+        let writers = std::mem::take(&mut self.columns);
         let jobs: Vec<(usize, usize, ArrowColumnWriter)> = writers
             .into_iter()
             .enumerate()
             .map(|(i, w)| (w.memory_size(), i, w))
             .collect();
-        let mut chunks = run_balanced(jobs, self.threads, |(i, w): (usize, ArrowColumnWriter)| {
+        let threads = if jobs.iter().map(|j| j.0).sum::<usize>() < PARALLEL_MIN_BYTES {
+            1
+        } else {
+            self.threads
+        };
+        let mut chunks = run_balanced(jobs, threads, |(i, w): (usize, ArrowColumnWriter)| {
             w.close().map(|c| (i, c))
         })
         .map_err(|e| self.wrap(e))?;
@@ -394,6 +477,33 @@ impl ParquetSink {
     /// Rows written so far.
     pub fn rows(&self) -> u64 {
         self.rows
+    }
+
+    /// Writes out the open row group now, if it has rows.
+    pub(crate) fn flush(&mut self) -> Result<()> {
+        if self.group_rows > 0 {
+            self.flush_group()?;
+        }
+        Ok(())
+    }
+
+    /// Bytes the encoders of the open row group hold.
+    pub fn memory_size(&self) -> usize {
+        self.columns
+            .iter()
+            .map(ArrowColumnWriter::memory_size)
+            .sum()
+    }
+
+    /// The file's size if it were closed now, estimated: bytes written so far plus the
+    /// encoded size the open row group is expected to take (the footer is not counted).
+    pub fn estimated_size(&self) -> u64 {
+        let open: usize = self
+            .columns
+            .iter()
+            .map(ArrowColumnWriter::get_estimated_total_bytes)
+            .sum();
+        (self.writer.bytes_written() + open) as u64
     }
 
     /// Writes the footer, syncs, and moves the file into place. Returns its size in bytes.
