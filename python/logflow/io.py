@@ -247,7 +247,8 @@ def convert(
             ``"windows-1252"``, ``"latin-1"``, ``"shift_jis"``, ``"gb18030"``, ...);
             ``None`` (default) detects it. Bytes that are invalid in the encoding make their
             record bad (reason ``invalid_utf8``), never silently replaced.
-        threads: Decode workers (default: one per core).
+        threads: Threads decoding and encoding Parquet (default: one per core; 1 runs the
+            whole job on one core besides a reader thread).
         progress: Called about every 100 ms with ``(bytes_read, bytes_total, rows_read)``.
         max_rows_per_file: Start a new file once one holds this many rows (exact).
         target_file_size: Start a new file once one reaches about this size: bytes, or text

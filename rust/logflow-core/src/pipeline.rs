@@ -311,17 +311,22 @@ pub fn convert_csv_to_parquet(
     first.index = 0;
     let ready = sequencer.push(decoder.process(first), &decoder);
     let sample = ready.iter().find_map(|o| o.batches.first().cloned());
+    // `threads` bounds the whole job: decode workers and column encoding alike.
+    let parquet = ParquetOptions {
+        threads: opts.threads,
+        ..opts.parquet.clone()
+    };
     let sink = match &opts.dataset {
         None => Output::File(Box::new(ParquetSink::create(
             dst,
             schema.clone(),
-            &opts.parquet,
+            &parquet,
             sample.as_ref(),
         )?)),
         Some(d) => Output::Dataset(Box::new(DatasetSink::create(
             dst,
             schema.clone(),
-            &opts.parquet,
+            &parquet,
             d,
             sample.as_ref(),
         )?)),
@@ -363,14 +368,18 @@ pub fn convert_csv_to_parquet(
     } else {
         opts.threads
     };
-    run_parallel(
-        start.chunker,
-        &decoder,
-        sequencer,
-        &mut writer,
-        workers,
-        ctl,
-    )
+    if workers == 1 {
+        run_sequential(start.chunker, &decoder, sequencer, &mut writer, ctl)
+    } else {
+        run_parallel(
+            start.chunker,
+            &decoder,
+            sequencer,
+            &mut writer,
+            workers,
+            ctl,
+        )
+    }
     .map_err(with_src)?;
     let mut stats = writer.finish()?;
     stats.bytes_read = ctl.bytes_read.load(Ordering::Relaxed);
@@ -493,12 +502,42 @@ fn write_in_order(
         }
     }
     ctl.check()?;
+    drained(sequencer)
+}
+
+/// Every chunk written and no unfinished record left: anything else is a bug.
+fn drained(sequencer: &Sequencer) -> Result<()> {
     if sequencer.waiting() > 0 || sequencer.has_tail() {
         return Err(Error::invalid(
             "internal error: the input ended with chunks out of order",
         ));
     }
     Ok(())
+}
+
+/// `threads = 1`: one thread reads, decodes and writes each chunk in turn (no reader or
+/// worker threads), so it is the same code as the parallel path on one core.
+fn run_sequential<R: std::io::Read>(
+    mut chunker: csv::Chunker<R>,
+    decoder: &ChunkDecoder,
+    mut sequencer: Sequencer,
+    writer: &mut Writer<'_>,
+    ctl: &Control,
+) -> Result<()> {
+    let mut index = 1u64;
+    loop {
+        ctl.check()?;
+        let Some(mut chunk) = chunker.next_chunk()? else {
+            break;
+        };
+        chunk.index = index;
+        index += 1;
+        for ready in sequencer.push(decoder.process(chunk), decoder) {
+            writer.take(ready)?;
+        }
+    }
+    ctl.check()?;
+    drained(&sequencer)
 }
 
 #[cfg(test)]

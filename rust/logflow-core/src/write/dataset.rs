@@ -364,9 +364,17 @@ impl DatasetSink {
                 SinkLimits {
                     buffer: PARTITION_BUFFER,
                     group_bytes: None,
+                    threads: parquet.threads,
                 },
             ),
-            None => (schema, sample.cloned(), SinkLimits::default()),
+            None => (
+                schema,
+                sample.cloned(),
+                SinkLimits {
+                    threads: parquet.threads,
+                    ..SinkLimits::default()
+                },
+            ),
         };
         if let Some(target) = opts.target_file_size {
             // Row groups of at most an eighth of the target: the bytes already written are

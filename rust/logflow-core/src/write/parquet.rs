@@ -94,6 +94,8 @@ pub struct ParquetOptions {
     pub compression: Compression,
     /// Most rows in one row group.
     pub row_group_rows: usize,
+    /// Threads encoding a batch's columns; 0 means one per available core.
+    pub threads: usize,
 }
 
 impl Default for ParquetOptions {
@@ -101,6 +103,7 @@ impl Default for ParquetOptions {
         ParquetOptions {
             compression: Compression::Zstd(None),
             row_group_rows: 512 * 1024,
+            threads: 0,
         }
     }
 }
@@ -290,6 +293,8 @@ pub(crate) struct SinkLimits {
     /// Close the row group early once its encoders hold this many bytes (`None`: only
     /// [`ParquetOptions::row_group_rows`] closes it).
     pub group_bytes: Option<usize>,
+    /// Threads encoding columns (0: one per available core).
+    pub threads: usize,
 }
 
 impl Default for SinkLimits {
@@ -297,6 +302,7 @@ impl Default for SinkLimits {
         SinkLimits {
             buffer: 1 << 20,
             group_bytes: None,
+            threads: 0,
         }
     }
 }
@@ -337,7 +343,10 @@ impl ParquetSink {
             schema,
             props,
             opts.row_group_rows,
-            SinkLimits::default(),
+            SinkLimits {
+                threads: opts.threads,
+                ..SinkLimits::default()
+            },
         )
     }
 
@@ -365,7 +374,10 @@ impl ParquetSink {
         )
         .map_err(wrap)?;
         let (writer, factory) = arrow.into_serialized_writer().map_err(wrap)?;
-        let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        let threads = match limits.threads {
+            0 => std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+            n => n,
+        };
         Ok(ParquetSink {
             writer,
             factory,
