@@ -53,6 +53,12 @@ class BatchStream:
     def __arrow_c_stream__(self, requested_schema: object | None = None) -> object: ...
     def __arrow_c_schema__(self) -> object: ...
     def next_batch(self) -> Batch | None: ...
+    @property
+    def rows_read(self) -> int: ...
+    @property
+    def rows_rejected(self) -> int: ...
+    @property
+    def rows_skipped(self) -> int: ...
 
 def convert_csv(
     src: str | PathLike[str],
@@ -70,6 +76,7 @@ def convert_csv(
     error_policy: str = "strict",
     on_cast_error: str = "reject",
     encoding: str | None = None,
+    schema: list[tuple[str, str]] | None = None,
     threads: int | None = None,
     progress: Callable[[int, int, int], Any] | None = None,
     max_rows_per_file: int | None = None,
@@ -89,4 +96,5 @@ def read_csv(
     error_policy: str = "strict",
     on_cast_error: str = "reject",
     encoding: str | None = None,
+    schema: list[tuple[str, str]] | None = None,
 ) -> BatchStream: ...

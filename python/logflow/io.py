@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Union
 
 from logflow import _native
 from logflow.errors import ConfigError, UnsupportedFormatError
@@ -68,6 +68,20 @@ def _partition_columns(partition_by: list[str] | str | None) -> list[str] | None
     if not all(isinstance(n, str) for n in names):
         raise ConfigError(f"partition_by takes column names, got {partition_by!r}")
     return names
+
+
+SchemaLike = Union["pa.Schema", Mapping[str, Union[str, "pa.DataType"]]]
+"""Types for some or all columns: a :class:`pyarrow.Schema`, or ``{name: type}`` with a
+pyarrow type or its name (``"int64"``, ``"float64"``, ``"string"``, ``"bool"``,
+``"date32"``, ``"timestamp[us]"``, ``"timestamp[ns]"``, ``"timestamp[us, tz=UTC]"``)."""
+
+
+def _schema_pairs(schema: SchemaLike | None) -> list[tuple[str, str]] | None:
+    if schema is None:
+        return None
+    if isinstance(schema, Mapping):
+        return [(str(name), str(ty)) for name, ty in schema.items()]
+    return [(field.name, str(field.type)) for field in schema]
 
 
 def _default_delimiter(src: str, delimiter: str | None) -> str | None:
@@ -189,6 +203,7 @@ def convert(
     error_policy: ErrorPolicy = "strict",
     on_cast_error: CastErrorPolicy = "reject",
     encoding: str | None = None,
+    schema: SchemaLike | None = None,
     threads: int | None = None,
     progress: ProgressCallback | None = None,
     max_rows_per_file: int | None = None,
@@ -247,8 +262,12 @@ def convert(
             ``"windows-1252"``, ``"latin-1"``, ``"shift_jis"``, ``"gb18030"``, ...);
             ``None`` (default) detects it. Bytes that are invalid in the encoding make their
             record bad (reason ``invalid_utf8``), never silently replaced.
+        schema: Types for some or all columns, by name (a :class:`pyarrow.Schema` or
+            ``{"zip": "string", "amount": "float64"}``); the other columns are inferred. A
+            name the input does not have raises :class:`~logflow.errors.SchemaError`; values
+            that do not fit the given type are bad rows under the error policy.
         threads: Threads decoding and encoding Parquet (default: one per core; 1 runs the
-            whole job on one core besides a reader thread).
+            whole job on one thread).
         progress: Called about every 100 ms with ``(bytes_read, bytes_total, rows_read)``.
         max_rows_per_file: Start a new file once one holds this many rows (exact).
         target_file_size: Start a new file once one reaches about this size: bytes, or text
@@ -318,6 +337,7 @@ def convert(
         error_policy=error_policy,
         on_cast_error=on_cast_error,
         encoding=encoding,
+        schema=_schema_pairs(schema),
         threads=threads,
         progress=progress,
         max_rows_per_file=max_rows_per_file,
@@ -386,6 +406,25 @@ class Stream:
         while (batch := self._inner.next_batch()) is not None:
             yield pa.record_batch(batch)
 
+    @property
+    def rows_read(self) -> int:
+        """Data records read so far (the header is not counted)."""
+        return self._inner.rows_read
+
+    @property
+    def rows_rejected(self) -> int:
+        """Bad records dropped so far under ``error_policy="permissive"``."""
+        return self._inner.rows_rejected
+
+    @property
+    def rows_skipped(self) -> int:
+        """Headers repeated mid-file, dropped so far.
+
+        Once the stream is consumed, ``rows_read`` equals the rows returned plus
+        ``rows_rejected`` plus ``rows_skipped``.
+        """
+        return self._inner.rows_skipped
+
     def read_all(self) -> pa.Table:
         """Decode everything left into one :class:`pyarrow.Table`.
 
@@ -407,15 +446,22 @@ def read(
     header: bool | None = None,
     skip_lines: int | None = None,
     batch_size: int | None = None,
-    error_policy: Literal["strict", "permissive"] = "strict",
+    error_policy: Literal["strict", "permissive"] = "permissive",
     on_cast_error: CastErrorPolicy = "reject",
     encoding: str | None = None,
+    schema: SchemaLike | None = None,
 ) -> Stream:
     """Open a delimited text file as a stream of Arrow record batches.
 
     The header and the first batch (the type-inference sample) are read at once, so a
     missing, empty or unreadable file fails here; later batches are decoded as the consumer
     pulls them.
+
+    Reading is for loading what a file holds, so by default a bad row (wrong field count,
+    invalid encoding, a value that does not fit its column) is dropped and counted in
+    :attr:`Stream.rows_rejected` rather than failing the load; pass
+    ``error_policy="strict"`` to fail on the first one, or use :func:`convert` with
+    ``error_policy="quarantine"`` to keep every bad row.
 
     Args:
         src: Input file.
@@ -426,12 +472,13 @@ def read(
         header: Whether the first record of the table names the columns; ``None`` detects it.
         skip_lines: Lines before the table to skip; ``None`` detects them.
         batch_size: Most rows per batch (default 65,536).
-        error_policy: ``"strict"`` (default) raises on the first bad row;
-            ``"permissive"`` drops bad rows. (Quarantine needs an output: use
-            :func:`convert`.)
+        error_policy: ``"permissive"`` (default) drops bad rows and counts them;
+            ``"strict"`` raises :class:`~logflow.errors.DecodeError` on the first one.
+            (Quarantine needs an output: use :func:`convert`.)
         on_cast_error: ``"reject"`` (default) or ``"null"``, as in :func:`convert`.
         encoding: Text encoding; ``None`` (default) detects it. Compressed input is
             decompressed, as in :func:`convert`.
+        schema: Types for some or all columns, as in :func:`convert`.
 
     Returns:
         A :class:`Stream`.
@@ -456,5 +503,6 @@ def read(
             error_policy=error_policy,
             on_cast_error=on_cast_error,
             encoding=encoding,
+            schema=_schema_pairs(schema),
         )
     )

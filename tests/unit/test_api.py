@@ -172,7 +172,7 @@ def test_api_error_policy_options():
     assert convert["on_cast_error"].default == "reject"
     assert convert["threads"].default is None
     read = inspect.signature(logflow.read).parameters
-    assert read["error_policy"].default == "strict"
+    assert read["error_policy"].default == "permissive"
     assert read["on_cast_error"].default == "reject"
 
 

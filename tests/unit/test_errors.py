@@ -129,7 +129,7 @@ READ_CASES = [
 def test_read_bad_input_typed_error(in_dir, case, classes):
     src, kwargs = _make_input(in_dir, case)
     with pytest.raises(LogflowError) as info:
-        logflow.read(src, **kwargs).read_all()
+        logflow.read(src, error_policy="strict", **kwargs).read_all()
     for cls in classes:
         assert isinstance(info.value, cls), (case, type(info.value).__mro__)
 

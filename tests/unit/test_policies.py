@@ -571,7 +571,7 @@ def test_read_strict_raises_at_first_bad_row(in_dir):
     d = dirty_file()
     src = d.write(in_dir / "dirty.csv")
     with pytest.raises(DecodeError) as info:
-        logflow.read(src).read_all()
+        logflow.read(src, error_policy="strict").read_all()
     assert (info.value.line, info.value.record) == (d.bad[0].line, d.bad[0].record)
 
 

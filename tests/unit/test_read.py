@@ -172,7 +172,7 @@ def test_read_opens_lazily_past_the_sample(late_bad_csv):
 
 def test_read_read_all_late_bad_value_typed(late_bad_csv):
     late = late_bad_csv("int")
-    s = logflow.read(late.path)
+    s = logflow.read(late.path, error_policy="strict")
     with pytest.raises(DecodeError) as info:
         s.read_all()
     e = info.value
@@ -190,7 +190,7 @@ def test_read_iter_late_bad_value_typed_after_good_batches(late_bad_csv):
     # record fails as a whole, so how many of its good rows come first is not fixed; at
     # least the whole first chunk does.
     late = late_bad_csv("int")
-    s = logflow.read(late.path, batch_size=65_536)
+    s = logflow.read(late.path, batch_size=65_536, error_policy="strict")
     got: list[int] = []
     with pytest.raises(DecodeError) as info:
         for batch in s:
@@ -203,7 +203,7 @@ def test_read_iter_late_bad_value_typed_after_good_batches(late_bad_csv):
 
 def test_read_capsule_late_bad_value_raises(late_bad_csv):
     late = late_bad_csv("int")
-    s = logflow.read(late.path)
+    s = logflow.read(late.path, error_policy="strict")
     # Through the C stream interface the consumer decides the exception type (documented).
     with pytest.raises(pa.ArrowInvalid, match=f"line {late.line}"):
         pa.table(s)

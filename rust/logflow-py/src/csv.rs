@@ -7,6 +7,7 @@ use logflow_core::decode::csv::{CsvOptions, CsvReader};
 use logflow_core::decode::{CastErrorPolicy, ErrorPolicy};
 use logflow_core::input::{self, InputOptions};
 use logflow_core::pipeline::{self, Control, ConvertOptions};
+use logflow_core::schema::ColumnType;
 use logflow_core::write::dataset::{self, DatasetOptions};
 use logflow_core::write::parquet::{Compression, ParquetOptions};
 use logflow_core::Error;
@@ -100,6 +101,7 @@ struct ReadArgs<'a> {
     error_policy: &'a str,
     on_cast_error: &'a str,
     encoding: Option<&'a str>,
+    schema: Option<Vec<(String, String)>>,
 }
 
 impl ReadArgs<'_> {
@@ -120,6 +122,16 @@ impl ReadArgs<'_> {
             }
             o.batch_rows = n;
         }
+        for (name, ty) in self.schema.iter().flatten() {
+            let t = ColumnType::parse(ty).ok_or_else(|| {
+                Error::invalid(format!(
+                    "schema: column {name:?} has type {ty:?}; logflow reads int64, float64, \
+                     bool, string, date32, timestamp[us], timestamp[ns], \
+                     timestamp[us, tz=UTC]"
+                ))
+            })?;
+            o.column_types.push((name.clone(), t));
+        }
         Ok(o)
     }
 
@@ -138,7 +150,7 @@ impl ReadArgs<'_> {
 #[pyfunction]
 #[pyo3(signature = (src, dst, *, delimiter=None, quote=Some("auto"), escape=Some("auto"), header=None, skip_lines=None,
     compression="zstd", compression_level=None, row_group_size=None, batch_size=None,
-    error_policy="strict", on_cast_error="reject", encoding=None, threads=None, progress=None,
+    error_policy="strict", on_cast_error="reject", encoding=None, schema=None, threads=None, progress=None,
     max_rows_per_file=None, target_file_size=None, partition_by=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn convert_csv<'py>(
@@ -157,6 +169,7 @@ pub fn convert_csv<'py>(
     error_policy: &str,
     on_cast_error: &str,
     encoding: Option<&str>,
+    schema: Option<Vec<(String, String)>>,
     threads: Option<usize>,
     progress: Option<Bound<'py, PyAny>>,
     max_rows_per_file: Option<i64>,
@@ -180,6 +193,7 @@ pub fn convert_csv<'py>(
         error_policy,
         on_cast_error,
         encoding,
+        schema,
     };
     let opts = ConvertOptions {
         csv: args.options()?,
@@ -241,7 +255,7 @@ pub fn convert_csv<'py>(
 /// sample are read now, so a bad file fails here rather than in the consumer.
 #[pyfunction]
 #[pyo3(signature = (src, *, delimiter=None, quote=Some("auto"), escape=Some("auto"), header=None, skip_lines=None, batch_size=None,
-    error_policy="strict", on_cast_error="reject", encoding=None))]
+    error_policy="strict", on_cast_error="reject", encoding=None, schema=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn read_csv(
     py: Python<'_>,
@@ -255,6 +269,7 @@ pub fn read_csv(
     error_policy: &str,
     on_cast_error: &str,
     encoding: Option<&str>,
+    schema: Option<Vec<(String, String)>>,
 ) -> PyLogflowResult<PyBatchStream> {
     let args = ReadArgs {
         delimiter,
@@ -266,6 +281,7 @@ pub fn read_csv(
         error_policy,
         on_cast_error,
         encoding,
+        schema,
     };
     let input_opts = args.input()?;
     let opts = args.options()?;
@@ -282,5 +298,9 @@ pub fn read_csv(
         CsvReader::new(opened.reader, &opts).map_err(|e| e.with_path(&src))
     })?;
     let reader = reader.with_path(&src);
-    Ok(PyBatchStream::new(Box::new(reader.into_arrow())))
+    let counts = reader.counts();
+    Ok(PyBatchStream::with_counts(
+        Box::new(reader.into_arrow()),
+        counts,
+    ))
 }

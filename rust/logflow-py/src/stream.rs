@@ -1,11 +1,13 @@
 //! Arrow streams handed to Python through the Arrow PyCapsule interface.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use arrow_array::ffi::{FFI_ArrowArray, FFI_ArrowSchema};
 use arrow_array::ffi_stream::FFI_ArrowArrayStream;
 use arrow_array::{Array, RecordBatch, RecordBatchReader, StructArray};
 use arrow_schema::SchemaRef;
+use logflow_core::decode::csv::ReadCounts;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyTuple};
@@ -20,6 +22,7 @@ pub type BoxedReader = Box<dyn RecordBatchReader + Send>;
 pub struct PyBatchStream {
     schema: SchemaRef,
     reader: Mutex<Option<BoxedReader>>,
+    counts: Option<Arc<ReadCounts>>,
 }
 
 impl PyBatchStream {
@@ -28,7 +31,22 @@ impl PyBatchStream {
         PyBatchStream {
             schema: reader.schema(),
             reader: Mutex::new(Some(reader)),
+            counts: None,
         }
+    }
+
+    /// Wraps a reader whose counters the stream reports.
+    pub fn with_counts(reader: BoxedReader, counts: Arc<ReadCounts>) -> Self {
+        PyBatchStream {
+            counts: Some(counts),
+            ..PyBatchStream::new(reader)
+        }
+    }
+
+    fn count(&self, f: impl Fn(&ReadCounts) -> &AtomicU64) -> u64 {
+        self.counts
+            .as_ref()
+            .map_or(0, |c| f(c).load(Ordering::Relaxed))
     }
 
     fn take(&self) -> PyResult<BoxedReader> {
@@ -67,6 +85,24 @@ impl PyBatchStream {
     /// Exports the schema as an `ArrowSchema` capsule.
     fn __arrow_c_schema__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyCapsule>> {
         schema_capsule(py, &self.schema)
+    }
+
+    /// Data records read so far.
+    #[getter]
+    fn rows_read(&self) -> u64 {
+        self.count(|c| &c.rows_read)
+    }
+
+    /// Bad records dropped so far (permissive policy).
+    #[getter]
+    fn rows_rejected(&self) -> u64 {
+        self.count(|c| &c.rows_rejected)
+    }
+
+    /// Headers repeated mid-file, dropped so far.
+    #[getter]
+    fn rows_skipped(&self) -> u64 {
+        self.count(|c| &c.rows_skipped)
     }
 
     /// Decodes the next batch with the GIL released; `None` at the end.

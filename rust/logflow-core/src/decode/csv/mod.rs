@@ -14,7 +14,7 @@ pub mod tokenize;
 use std::collections::VecDeque;
 use std::io::Read;
 use std::path::PathBuf;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use arrow_array::RecordBatch;
@@ -450,6 +450,19 @@ pub fn start<R: Read>(
     })
 }
 
+/// What a [`CsvReader`] has read so far, shared so that whoever holds the reader's consumer
+/// can still see it. `rows_read == rows returned + rows_rejected + rows_skipped` once the
+/// reader is exhausted.
+#[derive(Debug, Default)]
+pub struct ReadCounts {
+    /// Data records read.
+    pub rows_read: AtomicU64,
+    /// Bad records dropped (permissive policy).
+    pub rows_rejected: AtomicU64,
+    /// Headers repeated mid-file, dropped.
+    pub rows_skipped: AtomicU64,
+}
+
 /// Streams record batches from CSV bytes on the calling thread.
 ///
 /// Under the permissive and quarantine policies bad records are dropped here (counted in
@@ -462,6 +475,7 @@ pub struct CsvReader<R> {
     chunks: u64,
     ready: VecDeque<RecordBatch>,
     rows_rejected: u64,
+    counts: Arc<ReadCounts>,
     path: Option<PathBuf>,
     failed: bool,
 }
@@ -478,6 +492,7 @@ impl<R: Read> CsvReader<R> {
             chunks: 0,
             ready: VecDeque::new(),
             rows_rejected: 0,
+            counts: Arc::new(ReadCounts::default()),
             path: None,
             failed: false,
         })
@@ -505,6 +520,11 @@ impl<R: Read> CsvReader<R> {
         self.rows_rejected
     }
 
+    /// The counters, updated as batches are produced.
+    pub fn counts(&self) -> Arc<ReadCounts> {
+        Arc::clone(&self.counts)
+    }
+
     fn next_batch(&mut self) -> Result<Option<RecordBatch>> {
         loop {
             if let Some(b) = self.ready.pop_front() {
@@ -524,12 +544,22 @@ impl<R: Read> CsvReader<R> {
             chunk.index = self.chunks;
             self.chunks += 1;
             let out = self.decoder.process(chunk);
-            for mut out in self.sequencer.push(out, &self.decoder) {
+            let ready = self.sequencer.push(out, &self.decoder);
+            self.counts
+                .rows_read
+                .store(self.sequencer.records(), Ordering::Relaxed);
+            for mut out in ready {
                 if let Some(e) = out.error.take() {
                     self.failed = true;
                     return Err(e);
                 }
                 self.rows_rejected += out.rejects.len() as u64;
+                self.counts
+                    .rows_rejected
+                    .fetch_add(out.rejects.len() as u64, Ordering::Relaxed);
+                self.counts
+                    .rows_skipped
+                    .fetch_add(out.rows_skipped, Ordering::Relaxed);
                 self.ready.extend(out.batches);
             }
         }

@@ -1,0 +1,70 @@
+"""Types given by the caller, and what read() does with bad rows by default."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import logflow
+from logflow.errors import ConfigError, DecodeError, SchemaError
+
+TEXT = "zip,n,day\n01234,1,2024-05-01\n98765,2,2024-05-02\n00042,3,2024-05-03\n"
+
+
+@pytest.fixture
+def src(tmp_path: Path) -> Path:
+    p = tmp_path / "t.csv"
+    p.write_text(TEXT)
+    return p
+
+
+def test_schema_mapping_overrides_some_columns(src: Path, tmp_path: Path) -> None:
+    r = logflow.convert(src, tmp_path / "o.parquet", schema={"zip": "string", "n": pa.float64()})
+    assert r.schema.types == [pa.string(), pa.float64(), pa.date32()]
+    t = pq.read_table(tmp_path / "o.parquet")
+    assert t.column("zip").to_pylist() == ["01234", "98765", "00042"]
+    assert t.column("n").to_pylist() == [1.0, 2.0, 3.0]
+
+
+def test_schema_as_pyarrow_schema_on_read(src: Path) -> None:
+    want = pa.schema([("zip", pa.string()), ("day", pa.timestamp("us"))])
+    t = logflow.read(src, schema=want).read_all()
+    assert t.schema.field("zip").type == pa.string()
+    assert t.schema.field("day").type == pa.timestamp("us")
+    assert t.schema.field("n").type == pa.int64()
+
+
+def test_schema_unknown_column_names_the_columns(src: Path, tmp_path: Path) -> None:
+    with pytest.raises(SchemaError, match=r'"zip", "n", "day"'):
+        logflow.convert(src, tmp_path / "o.parquet", schema={"zipcode": "string"})
+    assert not (tmp_path / "o.parquet").exists()
+
+
+def test_schema_unknown_type_is_a_config_error(src: Path, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="decimal"):
+        logflow.convert(src, tmp_path / "o.parquet", schema={"n": "decimal(10,2)"})
+
+
+def test_schema_the_data_contradicts_is_a_decode_error(src: Path, tmp_path: Path) -> None:
+    with pytest.raises(DecodeError) as info:
+        logflow.convert(src, tmp_path / "o.parquet", schema={"day": "int64"})
+    assert info.value.column == "day"
+    r = logflow.convert(
+        src, tmp_path / "o.parquet", schema={"day": "int64"}, error_policy="permissive"
+    )
+    assert r.rows_written == 0 and r.errors_by_reason == {"cast_error": 3}
+
+
+def test_read_drops_bad_rows_by_default_and_counts_them(tmp_path: Path) -> None:
+    p = tmp_path / "bad.csv"
+    p.write_text("a,b\n1,2\n3,4,5\n6,7\n8\n9,10\n")
+    s = logflow.read(p)
+    t = s.read_all()
+    assert t.column("a").to_pylist() == [1, 6, 9]
+    assert (s.rows_read, s.rows_rejected, s.rows_skipped) == (5, 2, 0)
+    assert s.rows_read == t.num_rows + s.rows_rejected + s.rows_skipped
+    with pytest.raises(DecodeError):
+        logflow.read(p, error_policy="strict").read_all()
