@@ -262,3 +262,18 @@ def test_cli_sigint_exits_promptly_and_cleans_up(csv_150mb, out_dir, list_dir):
     assert proc.returncode in (130, -signal.SIGINT), (proc.returncode, stderr)
     assert "Traceback" not in stderr
     assert list_dir(out_dir) == [], "output or temporary file left after SIGINT"
+
+
+def test_cli_output_cut_short_by_the_reader_is_not_an_error(sample_csv):
+    # `logflow detect FILE | head -0`: the reader is gone before anything is written.
+    with subprocess.Popen(
+        [*MODULE, "detect", str(sample_csv), "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()
+        err = proc.stderr.read().decode()
+        code = proc.wait(timeout=60)
+    assert code == 0, err
+    assert err == ""

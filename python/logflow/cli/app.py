@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 from collections.abc import Sequence
 
@@ -12,6 +13,7 @@ import logflow
 from logflow.cli.output import ProgressBar
 from logflow.errors import LogflowError
 
+EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -190,6 +192,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LogflowError as e:
         print(f"logflow: error: {e}", file=sys.stderr)
         return EXIT_ERROR
+    except BrokenPipeError:
+        # The reader went away (`logflow detect FILE | head`): not an error of ours. Point
+        # stdout at /dev/null so the interpreter's final flush does not complain either.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
     except OSError as e:
         print(f"logflow: error: {e}", file=sys.stderr)
         return EXIT_ERROR
