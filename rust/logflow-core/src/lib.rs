@@ -23,4 +23,7 @@ pub mod pipeline;
 pub mod schema;
 pub mod write;
 
+#[cfg(test)]
+mod testutil;
+
 pub use error::{Error, ErrorKind, Position, Result};

@@ -162,19 +162,25 @@ pub fn dialect(sample: &[u8]) -> Finding<Dialect> {
     )
 }
 
+/// The record on the line right above a header-less table that has a preamble: the one
+/// line that might be its header after all.
+fn line_above_table<'p>(parsed: &'p Parsed, d: &Dialect) -> Option<&'p Record> {
+    if d.header || d.skip_lines == 0 {
+        return None;
+    }
+    parsed
+        .records
+        .iter()
+        .take_while(|r| r.line < d.skip_lines)
+        .last()
+        .filter(|r| r.line + 1 == d.skip_lines)
+}
+
 /// A header written as a comment (`#id,name,value`, VCF's `#CHROM POS ...`): when the table
 /// has no header of its own and the comment line right above it has as many fields, that
 /// line names the columns.
 fn hash_header(text: &[u8], parsed: &Parsed, d: &mut Dialect, columns: usize) {
-    if d.header || d.skip_lines == 0 {
-        return;
-    }
-    let above = parsed
-        .records
-        .iter()
-        .take_while(|r| r.line < d.skip_lines)
-        .last();
-    let Some(r) = above.filter(|r| r.comment && r.line + 1 == d.skip_lines) else {
+    let Some(r) = line_above_table(parsed, d).filter(|r| r.comment) else {
         return;
     };
     let line = text.get(r.start..r.end).unwrap_or_default();
@@ -190,17 +196,12 @@ fn hash_header(text: &[u8], parsed: &Parsed, d: &mut Dialect, columns: usize) {
 /// non-empty word rather than a value, it is the header (the decoder gives the missing
 /// column a generated name).
 fn short_header(text: &[u8], parsed: &Parsed, d: &mut Dialect, columns: usize) {
-    if d.header || d.skip_lines == 0 || columns < 3 {
+    if columns < 3 {
         return;
     }
-    let above = parsed
-        .records
-        .iter()
-        .take_while(|r| r.line < d.skip_lines)
-        .last();
-    let Some(r) = above.filter(|r| {
-        !r.comment && !r.blank && r.complete && r.line + 1 == d.skip_lines && r.len + 1 == columns
-    }) else {
+    let Some(r) = line_above_table(parsed, d)
+        .filter(|r| !r.comment && !r.blank && r.complete && r.len + 1 == columns)
+    else {
         return;
     };
     let words = parsed.fields_of(r).iter().all(|f| {

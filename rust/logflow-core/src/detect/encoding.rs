@@ -301,6 +301,7 @@ pub(crate) fn to_utf8<'a>(sample: &'a [u8], enc: &Encoding) -> Cow<'a, [u8]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testutil::{utf16, utf32};
 
     const LATIN: &str = "Größe,Preis,Straße\nÄpfel,1.50 €,Königstraße\nNaïve café,2.00 €,Rue de la Paix\nCrème brûlée,3.20 €,Façade\nØre,4 €,Ålesund\n";
     const JAPANESE: &str = "名前,年齢,住所\n山田太郎,30,東京都千代田区\n鈴木花子,25,大阪府大阪市北区\n佐藤次郎,40,北海道札幌市中央区\n日本語のテキストです。これはテストです。\n";
@@ -315,33 +316,6 @@ mod tests {
         assert!(!unmappable, "{label} cannot encode the test text");
         // Repeat so chardetng has enough evidence, as a real 64 KiB sample would.
         bytes.repeat(4)
-    }
-
-    fn utf16(text: &str, le: bool, bom: bool) -> Vec<u8> {
-        let mut out = Vec::new();
-        if bom {
-            out.extend_from_slice(if le { &[0xFF, 0xFE] } else { &[0xFE, 0xFF] });
-        }
-        for u in text.encode_utf16() {
-            out.extend_from_slice(&if le { u.to_le_bytes() } else { u.to_be_bytes() });
-        }
-        out
-    }
-
-    fn utf32(text: &str, le: bool, bom: bool) -> Vec<u8> {
-        let mut out = Vec::new();
-        if bom {
-            out.extend_from_slice(if le {
-                &[0xFF, 0xFE, 0, 0]
-            } else {
-                &[0, 0, 0xFE, 0xFF]
-            });
-        }
-        for c in text.chars() {
-            let u = u32::from(c);
-            out.extend_from_slice(&if le { u.to_le_bytes() } else { u.to_be_bytes() });
-        }
-        out
     }
 
     #[test]

@@ -2,6 +2,7 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 
 use super::*;
+use crate::testutil::{utf16, utf32};
 
 struct TempDir(PathBuf);
 
@@ -219,30 +220,6 @@ fn corrupt_and_unsupported_inputs_are_clear_errors() {
 
     let err = open(&dir.0, &InputOptions::default(), None).unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::NotAFile(_)));
-}
-
-fn utf16(text: &str, le: bool, bom: bool) -> Vec<u8> {
-    let mut out = Vec::new();
-    if bom {
-        out.extend_from_slice(if le { &[0xFF, 0xFE] } else { &[0xFE, 0xFF] });
-    }
-    for u in text.encode_utf16() {
-        out.extend_from_slice(&if le { u.to_le_bytes() } else { u.to_be_bytes() });
-    }
-    out
-}
-
-fn utf32(text: &str, le: bool, bom: bool) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut push =
-        |c: u32| out.extend_from_slice(&if le { c.to_le_bytes() } else { c.to_be_bytes() });
-    if bom {
-        push(0xFEFF);
-    }
-    for c in text.chars() {
-        push(u32::from(c));
-    }
-    out
 }
 
 #[test]

@@ -1,0 +1,30 @@
+//! Helpers shared by unit tests of several modules.
+
+/// `text` in UTF-16, little or big endian, with or without a byte order mark.
+pub(crate) fn utf16(text: &str, le: bool, bom: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    if bom {
+        out.extend_from_slice(if le { &[0xFF, 0xFE] } else { &[0xFE, 0xFF] });
+    }
+    for u in text.encode_utf16() {
+        out.extend_from_slice(&if le { u.to_le_bytes() } else { u.to_be_bytes() });
+    }
+    out
+}
+
+/// `text` in UTF-32, little or big endian, with or without a byte order mark.
+pub(crate) fn utf32(text: &str, le: bool, bom: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    if bom {
+        out.extend_from_slice(if le {
+            &[0xFF, 0xFE, 0, 0]
+        } else {
+            &[0, 0, 0xFE, 0xFF]
+        });
+    }
+    for c in text.chars() {
+        let u = u32::from(c);
+        out.extend_from_slice(&if le { u.to_le_bytes() } else { u.to_be_bytes() });
+    }
+    out
+}
