@@ -13,6 +13,8 @@ from logflow.errors import ConfigError, UnsupportedFormatError
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from logflow.detection import Dialect
+
 __all__ = ["ConvertResult", "ErrorSample", "Stream", "convert", "read"]
 
 Compression = Literal["zstd", "snappy", "gzip", "lz4", "none"]
@@ -82,6 +84,49 @@ def _schema_pairs(schema: SchemaLike | None) -> list[tuple[str, str]] | None:
     if isinstance(schema, Mapping):
         return [(str(name), str(ty)) for name, ty in schema.items()]
     return [(field.name, str(field.type)) for field in schema]
+
+
+# The reading options a dialect sets, with the values that mean "not given, detect".
+_DIALECT_DEFAULTS: dict[str, Any] = {
+    "delimiter": None,
+    "quote": "auto",
+    "escape": "auto",
+    "header": None,
+    "skip_lines": None,
+}
+_DIALECT_INFO = {"terminator", "ragged", "confidence", "evidence"}
+
+
+def _apply_dialect(
+    dialect: Dialect | Mapping[str, Any] | None, given: dict[str, Any]
+) -> dict[str, Any]:
+    """Reading options from ``dialect`` merged with those passed one by one.
+
+    ``dialect`` is a detected :class:`~logflow.detection.Dialect` or a mapping with some of
+    its keys; an option passed one by one that names another value is a
+    :class:`~logflow.errors.ConfigError`.
+    """
+    out = dict(given)
+    if dialect is None:
+        return out
+    if isinstance(dialect, Mapping):
+        d = dict(dialect)
+    else:
+        d = {k: getattr(dialect, k) for k in _DIALECT_DEFAULTS}
+    unknown = set(d) - set(_DIALECT_DEFAULTS) - _DIALECT_INFO
+    if unknown:
+        raise ConfigError(
+            f"dialect: unknown keys {sorted(unknown)}; it takes {list(_DIALECT_DEFAULTS)}"
+        )
+    for key, unset in _DIALECT_DEFAULTS.items():
+        if key not in d:
+            continue
+        if given[key] != unset and given[key] != d[key]:
+            raise ConfigError(
+                f"{key}={given[key]!r} contradicts the dialect's {key}={d[key]!r}; give one of them"
+            )
+        out[key] = d[key]
+    return out
 
 
 def _default_delimiter(src: str, delimiter: str | None) -> str | None:
@@ -204,6 +249,7 @@ def convert(
     on_cast_error: CastErrorPolicy = "reject",
     encoding: str | None = None,
     schema: SchemaLike | None = None,
+    dialect: Dialect | Mapping[str, Any] | None = None,
     threads: int | None = None,
     progress: ProgressCallback | None = None,
     max_rows_per_file: int | None = None,
@@ -266,6 +312,10 @@ def convert(
             ``{"zip": "string", "amount": "float64"}``); the other columns are inferred. A
             name the input does not have raises :class:`~logflow.errors.SchemaError`; values
             that do not fit the given type are bad rows under the error policy.
+        dialect: A whole dialect at once: ``logflow.detect(src).dialect`` (e.g. detected
+            on a clean sample and reused) or a mapping with some of ``delimiter``,
+            ``quote``, ``escape``, ``header``, ``skip_lines``. An option also passed on its
+            own must agree with it (:class:`~logflow.errors.ConfigError` otherwise).
         threads: Threads decoding and encoding Parquet (default: one per core; 1 runs the
             whole job on one thread).
         progress: Called about every 100 ms with ``(bytes_read, bytes_total, rows_read)``.
@@ -322,14 +372,24 @@ def convert(
     src_s, dst_s = os.fspath(src), os.fspath(dst)
     _delimited_only(src_s)
     partition_cols = _partition_columns(partition_by)
+    opts = _apply_dialect(
+        dialect,
+        {
+            "delimiter": delimiter,
+            "quote": quote,
+            "escape": escape,
+            "header": header,
+            "skip_lines": skip_lines,
+        },
+    )
     stats = _native.convert_csv(
         src_s,
         dst_s,
-        delimiter=_default_delimiter(src_s, delimiter),
-        quote=quote,
-        escape=escape,
-        header=header,
-        skip_lines=skip_lines,
+        delimiter=_default_delimiter(src_s, opts["delimiter"]),
+        quote=opts["quote"],
+        escape=opts["escape"],
+        header=opts["header"],
+        skip_lines=opts["skip_lines"],
         compression=compression,
         compression_level=compression_level,
         row_group_size=row_group_size,
@@ -450,6 +510,7 @@ def read(
     on_cast_error: CastErrorPolicy = "reject",
     encoding: str | None = None,
     schema: SchemaLike | None = None,
+    dialect: Dialect | Mapping[str, Any] | None = None,
 ) -> Stream:
     """Open a delimited text file as a stream of Arrow record batches.
 
@@ -479,6 +540,7 @@ def read(
         encoding: Text encoding; ``None`` (default) detects it. Compressed input is
             decompressed, as in :func:`convert`.
         schema: Types for some or all columns, as in :func:`convert`.
+        dialect: A whole dialect at once, as in :func:`convert`.
 
     Returns:
         A :class:`Stream`.
@@ -491,14 +553,24 @@ def read(
     """
     src_s = os.fspath(src)
     _delimited_only(src_s)
+    opts = _apply_dialect(
+        dialect,
+        {
+            "delimiter": delimiter,
+            "quote": quote,
+            "escape": escape,
+            "header": header,
+            "skip_lines": skip_lines,
+        },
+    )
     return Stream(
         _native.read_csv(
             src_s,
-            delimiter=_default_delimiter(src_s, delimiter),
-            quote=quote,
-            escape=escape,
-            header=header,
-            skip_lines=skip_lines,
+            delimiter=_default_delimiter(src_s, opts["delimiter"]),
+            quote=opts["quote"],
+            escape=opts["escape"],
+            header=opts["header"],
+            skip_lines=opts["skip_lines"],
             batch_size=batch_size,
             error_policy=error_policy,
             on_cast_error=on_cast_error,

@@ -68,3 +68,26 @@ def test_read_drops_bad_rows_by_default_and_counts_them(tmp_path: Path) -> None:
     assert s.rows_read == t.num_rows + s.rows_rejected + s.rows_skipped
     with pytest.raises(DecodeError):
         logflow.read(p, error_policy="strict").read_all()
+
+
+def test_dialect_from_detect_is_reused(tmp_path: Path) -> None:
+    p = tmp_path / "semi.csv"
+    p.write_text("Report\n\na;b\n1;x\n2;y\n3;z\n")
+    d = logflow.detect(p).dialect
+    assert d is not None and (d.delimiter, d.skip_lines) == (";", 2)
+    t = logflow.read(p, dialect=d, error_policy="strict").read_all()
+    assert t.column_names == ["a", "b"] and t.num_rows == 3
+    r = logflow.convert(p, tmp_path / "o.parquet", dialect={"delimiter": ";", "skip_lines": 2})
+    assert r.rows_written == 3
+
+
+def test_dialect_contradicted_by_an_option_is_a_config_error(tmp_path: Path) -> None:
+    p = tmp_path / "semi.csv"
+    p.write_text("a;b\n1;x\n")
+    with pytest.raises(ConfigError, match="contradicts"):
+        logflow.convert(p, tmp_path / "o.parquet", delimiter=",", dialect={"delimiter": ";"})
+    with pytest.raises(ConfigError, match="unknown keys"):
+        logflow.read(p, dialect={"sep": ";"})
+    # The same value twice is fine.
+    t = logflow.read(p, delimiter=";", dialect={"delimiter": ";"}).read_all()
+    assert t.num_rows == 1
