@@ -4,7 +4,7 @@ use std::io::Read;
 use std::path::PathBuf;
 
 use logflow_core::decode::csv::{self, CsvOptions};
-use logflow_core::detect::{Finding, Format, Terminator};
+use logflow_core::detect::{Detection, Finding, Format, Terminator};
 use logflow_core::input::{self, InputOptions};
 use logflow_core::pipeline::Control;
 use logflow_core::schema::ColumnType;
@@ -51,11 +51,10 @@ pub fn detect<'py>(py: Python<'py>, src: PathBuf) -> PyLogflowResult<Bound<'py, 
             .take(SAMPLE as u64)
             .read_to_end(&mut sample)
             .map_err(|e| Error::from(e).with_path(&src))?;
-        let mut found = logflow_core::detect::detect(&sample);
-        found.compression = opened.compression;
-        found.encoding = opened.encoding;
-        // Columns come from the decoder's own start-up, so they are what convert() will use.
-        let start = if found.format.value == Format::Csv {
+        let format = logflow_core::detect::format(&sample);
+        // Dialect and columns come from the decoder's own start-up, so they are what
+        // convert() will use.
+        let start = if format.value == Format::Csv {
             let opened = input::open(&src, &InputOptions::default(), None)?;
             Some(
                 csv::start(opened.reader, &CsvOptions::default(), None)
@@ -63,6 +62,12 @@ pub fn detect<'py>(py: Python<'py>, src: PathBuf) -> PyLogflowResult<Bound<'py, 
             )
         } else {
             None
+        };
+        let found = Detection {
+            compression: opened.compression,
+            encoding: opened.encoding,
+            format,
+            dialect: start.as_ref().map(|s| s.dialect.clone()),
         };
         Ok((found, start))
     })?;

@@ -27,6 +27,7 @@ pub use tokenize::{ChunkTokenizer, Dialect, RowBlock, Step};
 
 use crate::decode::values::DateFormat;
 use crate::decode::{CastErrorPolicy, ErrorPolicy};
+use crate::detect::Finding;
 use crate::error::{Error, ErrorKind, Position, Result};
 use crate::schema::{self, ColumnInference, ColumnType, NullTokens};
 
@@ -148,7 +149,7 @@ const WIDE_SAMPLE_BYTES: usize = 1 << 20;
 /// The dialect to read with: what the caller gave, the rest detected from `sample`. When
 /// the caller fixes the delimiter, quote or escape to something detection did not pick, the
 /// preamble and header are worked out again under the caller's split.
-fn detect_dialect(body: &[u8], opts: &CsvOptions) -> crate::detect::Dialect {
+fn detect_dialect(body: &[u8], opts: &CsvOptions) -> Finding<crate::detect::Dialect> {
     let sample = body.get(..body.len().min(SAMPLE_BYTES)).unwrap_or_default();
     let all_given = opts.delimiter.is_some()
         && opts.quote.is_some()
@@ -156,7 +157,7 @@ fn detect_dialect(body: &[u8], opts: &CsvOptions) -> crate::detect::Dialect {
         && opts.header.is_some()
         && opts.skip_lines.is_some();
     if all_given {
-        return crate::detect::Dialect {
+        let given = crate::detect::Dialect {
             delimiter: opts.delimiter.unwrap_or(b','),
             quote: opts.quote.unwrap_or(Some(b'"')),
             escape: opts.escape.unwrap_or(None),
@@ -164,6 +165,7 @@ fn detect_dialect(body: &[u8], opts: &CsvOptions) -> crate::detect::Dialect {
             skip_lines: opts.skip_lines.unwrap_or(0),
             ..crate::detect::Dialect::default()
         };
+        return Finding::new(given, 1.0, "given");
     }
     let mut found = crate::detect::dialect(sample);
     let mut sample = sample;
@@ -206,7 +208,15 @@ fn detect_dialect(body: &[u8], opts: &CsvOptions) -> crate::detect::Dialect {
     if let Some(h) = opts.header {
         d.header = h;
     }
-    d
+    if d == detected {
+        found
+    } else {
+        Finding::new(
+            d,
+            found.confidence,
+            format!("{}; adjusted to the options given", found.evidence),
+        )
+    }
 }
 
 /// Where decoding starts: the chunker after the first chunk, the decoder with the schema,
@@ -220,6 +230,8 @@ pub struct CsvStart<R> {
     pub first: Chunk,
     /// The header record exactly as in the input (empty without a header).
     pub header_raw: Vec<u8>,
+    /// The dialect read with (detected, or given), with how sure detection was.
+    pub dialect: Finding<crate::detect::Dialect>,
 }
 
 /// Reads the first chunk of `src`, settles dialect, header and types, and returns the pieces
@@ -242,7 +254,8 @@ pub fn start<R: Read>(
     if first.last && body.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::new(ErrorKind::Empty));
     }
-    let detected = detect_dialect(body, opts);
+    let found = detect_dialect(body, opts);
+    let detected = found.value;
     let dialect = Dialect {
         delimiter: detected.delimiter,
         quote: detected.quote,
@@ -447,6 +460,7 @@ pub fn start<R: Read>(
         decoder,
         first,
         header_raw,
+        dialect: found,
     })
 }
 
