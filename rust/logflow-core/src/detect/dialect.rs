@@ -71,6 +71,10 @@ impl Default for Dialect {
 /// delimiter is one byte.)
 pub const DELIMITER_CANDIDATES: [u8; 9] = [b',', b'\t', b';', b'|', b':', b' ', b'^', b'~', b'#'];
 
+/// Apostrophes are common in text (O'Brien, don't) and rare as quotes: quoting with them
+/// must score clearly better than the alternatives to be chosen.
+const APOSTROPHE_PRIOR: f64 = 0.9;
+
 /// Most records looked at per candidate.
 pub(crate) const MAX_RECORDS: usize = 400;
 /// Most records whose cells are classified per candidate.
@@ -89,9 +93,12 @@ pub fn dialect(sample: &[u8]) -> Finding<Dialect> {
     for sp in candidates {
         parse(text, sp, MAX_RECORDS, &mut parsed);
         let floor = best.as_ref().map_or(0.0, |b| b.0.score);
-        let Some(s) = score(text, &parsed, sp, floor.min(second)) else {
+        let Some(mut s) = score(text, &parsed, sp, floor.min(second)) else {
             continue;
         };
+        if sp.quote == Some(b'\'') {
+            s.score *= APOSTROPHE_PRIOR;
+        }
         match &best {
             Some((b, _)) if s.score <= b.score * (1.0 + 1e-9) => {
                 second = second.max(s.score);
@@ -603,6 +610,12 @@ mod tests {
             case(
                 "spaces inside text, comma between",
                 "id,text\n1,seoul gangnam teheran 1\n2,seoul gangnam teheran 2\n3,seoul gangnam teheran 3\n4,seoul gangnam teheran 4\n",
+                b',',
+            )
+            .header(true),
+            case(
+                "an empty string in apostrophes is no evidence for quoting with them",
+                "c0,c1\nsentinel,sentinel\n,''\n",
                 b',',
             )
             .header(true),

@@ -52,7 +52,9 @@ fn trim(b: &[u8]) -> &[u8] {
 /// Classifies a cell (raw bytes of an unquoted field, or the inside of a quoted one).
 pub(crate) fn classify(cell: &[u8]) -> CellKind {
     let c = trim(cell);
-    if c.is_empty() {
+    // Nothing, or an empty string written in quotes that this reading does not strip: a
+    // lone '' must not be the only evidence for quoting with apostrophes.
+    if c.is_empty() || c == b"''" || c == b"\"\"" {
         return CellKind::Empty;
     }
     if is_null_word(c) {
