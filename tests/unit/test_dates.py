@@ -71,3 +71,24 @@ def test_a_date_in_the_other_order_later_is_a_bad_row(tmp_path: Path) -> None:
     r = logflow.convert(src, tmp_path / "b.parquet", error_policy="permissive")
     assert r.errors_by_reason == {"cast_error": 1}
     assert r.rows_written == 300
+
+
+def test_times_of_day(tmp_path: Path) -> None:
+    times = [dt.time(h, m, s) for h, m, s in [(0, 0, 0), (9, 5, 1), (13, 15, 0), (23, 59, 59)]]
+    src = tmp_path / "t.csv"
+    src.write_text(
+        "id,at,clock\n"
+        + "".join(
+            f"{i},{t.strftime('%H:%M:%S')},{t.strftime('%I:%M %p').lstrip('0')}\n"
+            for i, t in enumerate(times)
+        )
+    )
+    logflow.convert(src, tmp_path / "t.parquet")
+    t = pq.read_table(tmp_path / "t.parquet")
+    assert t.schema.field("at").type == pa.time64("us")
+    assert t.column("at").to_pylist() == times
+    assert t.schema.field("clock").type == pa.time64("us")
+    assert t.column("clock").to_pylist() == [x.replace(second=0) for x in times]
+    # Given by name too.
+    r = logflow.convert(src, tmp_path / "s.parquet", schema={"at": "string"})
+    assert r.schema.field("at").type == pa.string()

@@ -25,6 +25,8 @@ pub enum ColumnType {
     Timestamp(TimeUnit),
     /// ISO-8601 timestamps with `Z` or an offset, normalised to UTC, in the given unit.
     TimestampUtc(TimeUnit),
+    /// Times of day (`10:30`, `10:30:15.25`, `1:15 PM`), in microseconds.
+    Time,
     /// Anything else: UTF-8 text.
     Utf8,
 }
@@ -39,6 +41,7 @@ impl ColumnType {
             ColumnType::Date => DataType::Date32,
             ColumnType::Timestamp(u) => DataType::Timestamp(u, None),
             ColumnType::TimestampUtc(u) => DataType::Timestamp(u, Some("UTC".into())),
+            ColumnType::Time => DataType::Time64(TimeUnit::Microsecond),
             ColumnType::Utf8 => DataType::Utf8,
         }
     }
@@ -58,6 +61,7 @@ impl ColumnType {
             {
                 ColumnType::TimestampUtc(*u)
             }
+            DataType::Time64(TimeUnit::Microsecond) => ColumnType::Time,
             DataType::Utf8 => ColumnType::Utf8,
             _ => return None,
         })
@@ -85,6 +89,7 @@ impl ColumnType {
                 ColumnType::TimestampUtc(TimeUnit::Microsecond)
             }
             "timestamp[ns,tz=utc]" => ColumnType::TimestampUtc(TimeUnit::Nanosecond),
+            "time" | "time64[us]" => ColumnType::Time,
             "string" | "utf8" | "str" | "text" | "large_string" => ColumnType::Utf8,
             _ => return None,
         })
@@ -151,12 +156,13 @@ const FLOAT: u8 = 4;
 const DATE: u8 = 8;
 const TS: u8 = 16;
 const TS_UTC: u8 = 32;
+const TIME: u8 = 64;
 
 /// Accumulates evidence for one column: for each candidate type, how many values did not
 /// fit it.
 #[derive(Debug, Clone, Default)]
 pub struct ColumnInference {
-    misfits: [u64; 6],
+    misfits: [u64; 7],
     non_null: u64,
     seen: u64,
     tokens: [u64; NULL_TOKENS.len()],
@@ -166,7 +172,7 @@ pub struct ColumnInference {
     other_ts_misfits: [u64; DateFormat::OTHERS.len()],
 }
 
-const KINDS: [u8; 6] = [BOOL, INT, FLOAT, DATE, TS, TS_UTC];
+const KINDS: [u8; 7] = [BOOL, INT, FLOAT, DATE, TS, TS_UTC, TIME];
 
 impl ColumnInference {
     /// Counts one field value.
@@ -197,6 +203,11 @@ impl ColumnInference {
             } else if let Some(t) = values::parse_timestamp(b) {
                 fits |= if t.has_offset { TS_UTC } else { TS };
                 self.max_fraction_digits = self.max_fraction_digits.max(t.fraction_digits);
+            }
+        }
+        if b.len() <= 24 && b.get(1..3).is_some_and(|s| s.contains(&b':')) {
+            if values::parse_time(b).is_some() {
+                fits |= TIME;
             }
         }
         for (m, kind) in self.misfits.iter_mut().zip(KINDS) {
@@ -314,6 +325,8 @@ impl ColumnInference {
             (ColumnType::Timestamp(unit), iso)
         } else if fits(5) {
             (ColumnType::TimestampUtc(unit), iso)
+        } else if fits(6) {
+            (ColumnType::Time, iso)
         } else if let Some(f) = only(&self.other_date_misfits) {
             (ColumnType::Date, f)
         } else if let Some(f) = only(&self.other_ts_misfits) {
@@ -397,6 +410,9 @@ mod tests {
             (&["NA", "x"], Utf8),
             (&["1e400"], Float64),
             (&["abc", "1"], Utf8),
+            (&["10:30", "9:05:01", "23:59:59.5", ""], Time),
+            (&["10:30", "1:15 PM"], Time),
+            (&["10:30", "2024-01-01"], Utf8),
         ] {
             assert_eq!(infer(vals), want, "{vals:?}");
         }

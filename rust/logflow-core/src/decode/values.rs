@@ -250,6 +250,22 @@ fn time_of_day(b: &[u8], mut i: usize, date: i32, two_digit_hour: bool) -> Optio
     })
 }
 
+/// A time of day, `H[H]:MM[:SS[.f{1,9}]]` with an optional ` AM` / ` PM`, as microseconds
+/// since midnight (finer digits are cut).
+pub fn parse_time(b: &[u8]) -> Option<i64> {
+    if b.len() < 4 || b.len() > 24 || !b.first()?.is_ascii_digit() {
+        return None;
+    }
+    // The clock reading of `time_of_day` on day 0, without a zone.
+    let t = time_of_day(b, 0, 0, false)?;
+    if t.has_offset || t.seconds >= 86_400 {
+        return None;
+    }
+    t.seconds
+        .checked_mul(1_000_000)?
+        .checked_add(i64::from(t.nanos / 1000))
+}
+
 /// Order of year, month and day in a date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DateOrder {
@@ -498,6 +514,29 @@ mod tests {
                 let _ = f.parse_date(junk.as_bytes());
                 let _ = f.parse_timestamp(junk.as_bytes());
             }
+        }
+    }
+
+    #[test]
+    fn times_of_day() {
+        assert_eq!(parse_time(b"00:00"), Some(0));
+        assert_eq!(parse_time(b"10:30"), Some(37_800_000_000));
+        assert_eq!(parse_time(b"9:05:01"), Some(32_701_000_000));
+        assert_eq!(parse_time(b"23:59:59.999999"), Some(86_399_999_999));
+        assert_eq!(parse_time(b"12:00 AM"), Some(0));
+        assert_eq!(parse_time(b"1:15 PM"), Some(47_700_000_000));
+        for bad in [
+            "24:00",
+            "10:60",
+            "10",
+            "10:3",
+            "10:30Z",
+            "10:30+01:00",
+            "13:00 PM",
+            "a:bc",
+            "",
+        ] {
+            assert_eq!(parse_time(bad.as_bytes()), None, "{bad}");
         }
     }
 }

@@ -71,10 +71,6 @@ impl Default for Dialect {
 /// delimiter is one byte.)
 pub const DELIMITER_CANDIDATES: [u8; 9] = [b',', b'\t', b';', b'|', b':', b' ', b'^', b'~', b'#'];
 
-/// Apostrophes are common in text (O'Brien, don't) and rare as quotes: quoting with them
-/// must score clearly better than the alternatives to be chosen.
-const APOSTROPHE_PRIOR: f64 = 0.9;
-
 /// Most records looked at per candidate.
 pub(crate) const MAX_RECORDS: usize = 400;
 /// Most records whose cells are classified per candidate.
@@ -93,12 +89,9 @@ pub fn dialect(sample: &[u8]) -> Finding<Dialect> {
     for sp in candidates {
         parse(text, sp, MAX_RECORDS, &mut parsed);
         let floor = best.as_ref().map_or(0.0, |b| b.0.score);
-        let Some(mut s) = score(text, &parsed, sp, floor.min(second)) else {
+        let Some(s) = score(text, &parsed, sp, floor.min(second)) else {
             continue;
         };
-        if sp.quote == Some(b'\'') {
-            s.score *= APOSTROPHE_PRIOR;
-        }
         match &best {
             Some((b, _)) if s.score <= b.score * (1.0 + 1e-9) => {
                 second = second.max(s.score);

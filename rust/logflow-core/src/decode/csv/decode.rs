@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use arrow_array::builder::{
     BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, PrimitiveBuilder,
+    Time64MicrosecondBuilder,
 };
 use arrow_array::types::{TimestampMicrosecondType, TimestampNanosecondType};
 use arrow_array::{ArrayRef, BooleanArray, RecordBatch, RecordBatchOptions, StringArray};
@@ -458,6 +459,10 @@ impl ChunkDecoder {
                         .and_then(|t| t.micros()))
                 }
             }
+            ColumnType::Time => typed!(
+                Time64MicrosecondBuilder::with_capacity(n),
+                values::parse_time
+            ),
             ColumnType::Utf8 => self.decode_strings(block, rows, c),
         }
     }
