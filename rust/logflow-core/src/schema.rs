@@ -205,10 +205,11 @@ impl ColumnInference {
                 self.max_fraction_digits = self.max_fraction_digits.max(t.fraction_digits);
             }
         }
-        if b.len() <= 24 && b.get(1..3).is_some_and(|s| s.contains(&b':')) {
-            if values::parse_time(b).is_some() {
-                fits |= TIME;
-            }
+        if b.len() <= 24
+            && b.get(1..3).is_some_and(|s| s.contains(&b':'))
+            && values::parse_time(b).is_some()
+        {
+            fits |= TIME;
         }
         for (m, kind) in self.misfits.iter_mut().zip(KINDS) {
             *m += u64::from(fits & kind == 0);
