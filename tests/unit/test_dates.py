@@ -92,3 +92,24 @@ def test_times_of_day(tmp_path: Path) -> None:
     # Given by name too.
     r = logflow.convert(src, tmp_path / "s.parquet", schema={"at": "string"})
     assert r.schema.field("at").type == pa.string()
+
+
+def test_epoch_seconds_and_millis_in_time_named_columns(tmp_path: Path) -> None:
+    base = dt.datetime(2024, 6, 1, 10, 0, 0)
+    stamps = [base + dt.timedelta(minutes=7 * i, milliseconds=250 * i) for i in range(20)]
+    epoch = dt.datetime(1970, 1, 1)
+    src = tmp_path / "e.csv"
+    src.write_text(
+        "id,created_at,ts_ms\n"
+        + "".join(
+            f"{i},{int((t - epoch).total_seconds())},{round((t - epoch).total_seconds() * 1000)}\n"
+            for i, t in enumerate(stamps)
+        )
+    )
+    assert logflow.detect(src).date_formats == {"created_at": "%s", "ts_ms": "epoch milliseconds"}
+    logflow.convert(src, tmp_path / "e.parquet")
+    t = pq.read_table(tmp_path / "e.parquet")
+    assert t.schema.field("id").type == pa.int64()
+    assert t.schema.field("created_at").type == pa.timestamp("us")
+    assert t.column("created_at").to_pylist() == [s.replace(microsecond=0) for s in stamps]
+    assert t.column("ts_ms").to_pylist() == stamps

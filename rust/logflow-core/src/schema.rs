@@ -170,6 +170,8 @@ pub struct ColumnInference {
     /// Values that are not a date / a date or timestamp in each of [`DateFormat::OTHERS`].
     other_date_misfits: [u64; DateFormat::OTHERS.len()],
     other_ts_misfits: [u64; DateFormat::OTHERS.len()],
+    /// Smallest and largest integer seen.
+    int_range: Option<(i64, i64)>,
 }
 
 const KINDS: [u8; 7] = [BOOL, INT, FLOAT, DATE, TS, TS_UTC, TIME];
@@ -192,8 +194,12 @@ impl ColumnInference {
         if values::parse_bool(b).is_some() {
             fits |= BOOL;
         }
-        if values::parse_i64(b).is_some() {
+        if let Some(v) = values::parse_i64(b) {
             fits |= INT | FLOAT;
+            self.int_range = Some(match self.int_range {
+                Some((lo, hi)) => (lo.min(v), hi.max(v)),
+                None => (v, v),
+            });
         } else if values::parse_f64(b).is_some() {
             fits |= FLOAT;
         }
@@ -344,6 +350,61 @@ impl ColumnInference {
     }
 }
 
+/// Epoch seconds between 2000-01-01 and 2100-01-01 UTC.
+const EPOCH_SECONDS: std::ops::RangeInclusive<i64> = 946_684_800..=4_102_444_800;
+
+impl ColumnInference {
+    /// For an integer column whose name says it holds times (`ts`, `timestamp`,
+    /// `created_at`, `eventTime`, ...), the epoch unit its values fit: seconds or
+    /// milliseconds between 2000 and 2100. Other integer columns, ids and counts included,
+    /// stay integers.
+    pub fn epoch_format(&self, name: &str) -> Option<DateFormat> {
+        let (lo, hi) = self.int_range?;
+        if !names_a_time(name) {
+            return None;
+        }
+        let within = |k: i64| {
+            EPOCH_SECONDS.contains(&lo.div_euclid(k)) && EPOCH_SECONDS.contains(&hi.div_euclid(k))
+        };
+        if lo >= 1_000_000_000_000 && within(1000) {
+            Some(DateFormat::EPOCH_MILLIS)
+        } else if hi < 1_000_000_000_000 && within(1) {
+            Some(DateFormat::EPOCH_SECONDS)
+        } else {
+            None
+        }
+    }
+}
+
+/// Whether a column name says it holds points in time: a word `time`, `timestamp`, `ts`,
+/// `epoch`, `datetime` or `date`, or an `_at` / `At` suffix (`created_at`, `updatedAt`).
+fn names_a_time(name: &str) -> bool {
+    if name.ends_with("_at") || name.ends_with("At") {
+        return true;
+    }
+    // Words split at non-alphanumerics and at lower-to-upper case changes.
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut prev_lower = false;
+    for ch in name.chars() {
+        let boundary = !ch.is_alphanumeric() || (ch.is_uppercase() && prev_lower);
+        if boundary && !word.is_empty() {
+            words.push(std::mem::take(&mut word));
+        }
+        if ch.is_alphanumeric() {
+            word.extend(ch.to_lowercase());
+        }
+        prev_lower = ch.is_lowercase();
+    }
+    words.push(word);
+    words.iter().any(|w| {
+        matches!(
+            w.as_str(),
+            "time" | "timestamp" | "ts" | "epoch" | "datetime" | "date" | "unixtime"
+        )
+    })
+}
+
 /// Makes column names usable: blanks become `column_N` (1-based), duplicates get `_2`, `_3`...
 pub fn unique_names(raw: impl IntoIterator<Item = String>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
@@ -464,6 +525,41 @@ mod tests {
                 sep: b'.'
             }
         );
+    }
+
+    #[test]
+    fn epoch_columns_need_a_time_name_and_plausible_values() {
+        let col = |vals: &[&str]| {
+            let mut c = ColumnInference::default();
+            for v in vals {
+                c.observe(v.as_bytes());
+            }
+            c
+        };
+        let secs = col(&["1717236000", "1717239600", ""]);
+        let millis = col(&["1717236000000", "1717236000500"]);
+        assert_eq!(secs.epoch_format("ts"), Some(DateFormat::EPOCH_SECONDS));
+        assert_eq!(
+            secs.epoch_format("created_at"),
+            Some(DateFormat::EPOCH_SECONDS)
+        );
+        assert_eq!(
+            secs.epoch_format("eventTime"),
+            Some(DateFormat::EPOCH_SECONDS)
+        );
+        assert_eq!(
+            millis.epoch_format("timestamp_ms"),
+            Some(DateFormat::EPOCH_MILLIS)
+        );
+        // Not a time name, or not plausible seconds/milliseconds: stays an integer.
+        assert_eq!(secs.epoch_format("id"), None);
+        assert_eq!(secs.epoch_format("counts"), None);
+        assert_eq!(col(&["1", "2"]).epoch_format("ts"), None);
+        assert_eq!(
+            col(&["1717236000", "17172360000000"]).epoch_format("ts"),
+            None
+        );
+        assert_eq!(col(&["abc"]).epoch_format("ts"), None);
     }
 
     #[test]

@@ -275,6 +275,10 @@ pub enum DateOrder {
     Dmy,
     /// Month, day, year (`05/31/2024`).
     Mdy,
+    /// Not a date but a count since 1970-01-01 UTC: seconds (`1717236000`).
+    EpochSeconds,
+    /// Milliseconds since 1970-01-01 UTC (`1717236000000`).
+    EpochMillis,
 }
 
 /// How the date part of a date or timestamp column is written: the order of its parts and
@@ -300,6 +304,11 @@ impl DateFormat {
         sep: b'-',
     };
 
+    /// Seconds since the epoch.
+    pub const EPOCH_SECONDS: DateFormat = DateFormat::new(DateOrder::EpochSeconds, b' ');
+    /// Milliseconds since the epoch.
+    pub const EPOCH_MILLIS: DateFormat = DateFormat::new(DateOrder::EpochMillis, b' ');
+
     /// The non-ISO formats inference considers.
     pub const OTHERS: [DateFormat; 7] = [
         DateFormat::new(DateOrder::Dmy, b'/'),
@@ -323,6 +332,9 @@ impl DateFormat {
             DateOrder::Ymd => format!("%Y{s}%m{s}%d"),
             DateOrder::Dmy => format!("%d{s}%m{s}%Y"),
             DateOrder::Mdy => format!("%m{s}%d{s}%Y"),
+            // strftime's own notation for epoch seconds; milliseconds have none.
+            DateOrder::EpochSeconds => return "%s".into(),
+            DateOrder::EpochMillis => return "epoch milliseconds".into(),
         };
         if with_time {
             out.push_str(" %H:%M:%S");
@@ -380,6 +392,21 @@ impl DateFormat {
     pub fn parse_timestamp(self, b: &[u8]) -> Option<Timestamp> {
         if self == DateFormat::ISO {
             return parse_timestamp(b);
+        }
+        let per_second: i64 = match self.order {
+            DateOrder::EpochSeconds => 1,
+            DateOrder::EpochMillis => 1000,
+            _ => 0,
+        };
+        if per_second > 0 {
+            let n = parse_i64(b)?;
+            return Some(Timestamp {
+                seconds: n.div_euclid(per_second),
+                nanos: u32::try_from(n.rem_euclid(per_second) * (1_000_000_000 / per_second))
+                    .ok()?,
+                fraction_digits: if per_second > 1 { 3 } else { 0 },
+                has_offset: false,
+            });
         }
         if b.len() > 48 {
             return None;
@@ -538,5 +565,20 @@ mod tests {
         ] {
             assert_eq!(parse_time(bad.as_bytes()), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn epochs() {
+        let t = DateFormat::EPOCH_SECONDS.parse_timestamp(b"86401").unwrap();
+        assert_eq!((t.seconds, t.nanos), (86_401, 0));
+        let t = DateFormat::EPOCH_MILLIS.parse_timestamp(b"-1500").unwrap();
+        assert_eq!((t.seconds, t.nanos), (-2, 500_000_000));
+        assert_eq!(t.micros(), Some(-1_500_000));
+        assert_eq!(DateFormat::EPOCH_SECONDS.parse_timestamp(b"1.5"), None);
+        assert_eq!(DateFormat::EPOCH_SECONDS.parse_date(b"86401"), None);
+        assert_eq!(
+            DateFormat::EPOCH_MILLIS.strftime(true),
+            "epoch milliseconds"
+        );
     }
 }

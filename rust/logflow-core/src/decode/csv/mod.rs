@@ -408,8 +408,14 @@ pub fn start<R: Read>(
                     INFER_TOLERANCE
                 };
                 let mut out = (Vec::new(), Vec::new(), Vec::new());
-                for c in &cols {
-                    let (ty, nulls, format) = c.resolve_full(tolerance);
+                for (c, name) in cols.iter().zip(&names) {
+                    let (mut ty, nulls, mut format) = c.resolve_full(tolerance);
+                    if ty == ColumnType::Int64 {
+                        if let Some(f) = c.epoch_format(name) {
+                            ty = ColumnType::Timestamp(arrow_schema::TimeUnit::Microsecond);
+                            format = f;
+                        }
+                    }
                     out.0.push(ty);
                     out.1.push(nulls);
                     out.2.push(format);
