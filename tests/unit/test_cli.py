@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
@@ -18,7 +20,9 @@ MODULE = [sys.executable, "-m", "logflow.cli"]
 
 
 def _script() -> list[str]:
-    path = shutil.which("logflow")
+    # The console script of the interpreter running the tests (its venv's bin), else PATH.
+    beside = Path(sys.executable).parent / "logflow"
+    path = str(beside) if beside.is_file() else shutil.which("logflow")
     if path is None:
         pytest.skip("the `logflow` console script is not on PATH (wheel not installed?)")
     return [path]
@@ -277,3 +281,14 @@ def test_cli_output_cut_short_by_the_reader_is_not_an_error(sample_csv):
         code = proc.wait(timeout=60)
     assert code == 0, err
     assert err == ""
+
+
+def test_cli_detect_shows_date_formats(cli, tmp_path):
+    src = tmp_path / "d.csv"
+    src.write_text("id,day\n1,31/12/2024\n2,15/01/2025\n3,01/02/2025\n")
+    proc = run(cli, "detect", src)
+    assert proc.returncode == 0, proc.stderr
+    assert "day: date32[day]  format: %d/%m/%Y" in proc.stdout
+    proc = run(cli, "detect", src, "--json")
+    cols = {c["name"]: c for c in json.loads(proc.stdout)["columns"]}
+    assert cols["day"]["format"] == "%d/%m/%Y" and cols["id"]["format"] is None

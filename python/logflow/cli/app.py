@@ -129,7 +129,12 @@ def _detect(args: argparse.Namespace) -> int:
         "encoding": dataclasses.asdict(det.encoding),
         "dialect": dataclasses.asdict(det.dialect) if det.dialect else None,
         "columns": [
-            {"name": f.name, "type": str(f.type), "null_tokens": list(nulls)}
+            {
+                "name": f.name,
+                "type": str(f.type),
+                "null_tokens": list(nulls),
+                "format": det.date_formats.get(f.name),
+            }
             for f, nulls in zip(det.schema or [], det.null_tokens, strict=False)
         ],
     }
@@ -148,7 +153,8 @@ def _detect(args: argparse.Namespace) -> int:
             f"({dl.confidence:.0%}: {dl.evidence})"
         )
     for f, nulls in zip(det.schema or [], det.null_tokens, strict=False):
-        extra = f"  nulls: {', '.join(nulls)}" if nulls else ""
+        extra = f"  format: {det.date_formats[f.name]}" if f.name in det.date_formats else ""
+        extra += f"  nulls: {', '.join(nulls)}" if nulls else ""
         print(f"  {'column':<12} {f.name}: {f.type}{extra}")
     return 0
 
