@@ -405,6 +405,15 @@ fn names_a_time(name: &str) -> bool {
     })
 }
 
+/// Column names for a message: `"a", "b", "c"`.
+pub fn quoted_names<S: AsRef<str>>(names: &[S]) -> String {
+    names
+        .iter()
+        .map(|n| format!("{:?}", n.as_ref()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Makes column names usable: blanks become `column_N` (1-based), duplicates get `_2`, `_3`...
 pub fn unique_names(raw: impl IntoIterator<Item = String>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();

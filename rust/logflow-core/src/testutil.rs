@@ -28,3 +28,13 @@ pub(crate) fn utf32(text: &str, le: bool, bom: bool) -> Vec<u8> {
     }
     out
 }
+
+/// A zip local file header naming `name` (no data): enough for the magic-byte checks.
+pub(crate) fn zip_local_header(name: &str) -> Vec<u8> {
+    let mut out = b"PK\x03\x04".to_vec();
+    out.extend_from_slice(&[0u8; 22]);
+    out.extend_from_slice(&u16::try_from(name.len()).unwrap_or(0).to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out.extend_from_slice(name.as_bytes());
+    out
+}

@@ -69,11 +69,7 @@ mod tests {
 
     #[test]
     fn magic_bytes() {
-        let mut xlsx = b"PK\x03\x04".to_vec();
-        xlsx.extend_from_slice(&[0u8; 22]);
-        xlsx.extend_from_slice(&19u16.to_le_bytes());
-        xlsx.extend_from_slice(&0u16.to_le_bytes());
-        xlsx.extend_from_slice(b"xl/worksheets/s.xml");
+        let xlsx = crate::testutil::zip_local_header("xl/worksheets/s.xml");
         let xlsx = xlsx.as_slice();
         for (sample, want) in [
             (&b"\x1f\x8b\x08\x00"[..], Compression::Gzip),

@@ -577,14 +577,8 @@ mod tests {
 
     #[test]
     fn magic_bytes() {
-        let mut xlsx = b"PK\x03\x04".to_vec();
-        xlsx.extend_from_slice(&[0u8; 22]);
-        xlsx.extend_from_slice(&15u16.to_le_bytes());
-        xlsx.extend_from_slice(&0u16.to_le_bytes());
-        xlsx.extend_from_slice(b"xl/workbook.xml");
-        let mut zip = xlsx.clone();
-        zip.truncate(30);
-        zip.extend_from_slice(b"data/rows.csv.x");
+        let xlsx = crate::testutil::zip_local_header("xl/workbook.xml");
+        let zip = crate::testutil::zip_local_header("data/rows.csv.x");
         for (sample, want) in [
             (&b"PAR1\x15\x04\x15"[..], Format::Parquet),
             (b"Obj\x01\x04\x14avro.schema", Format::Avro),

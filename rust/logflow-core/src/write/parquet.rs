@@ -153,6 +153,25 @@ enum ColumnEncoding {
 /// Rows of the sample looked at; enough to tell "mostly distinct" from "few values".
 const SAMPLE_ROWS: usize = 8192;
 
+/// The raw `i64` values of a timestamp column, whatever its unit.
+pub(crate) fn timestamp_values(col: &dyn Array) -> Option<&[i64]> {
+    Some(match col.data_type() {
+        DataType::Timestamp(TimeUnit::Second, _) => {
+            col.as_primitive::<TimestampSecondType>().values()
+        }
+        DataType::Timestamp(TimeUnit::Millisecond, _) => {
+            col.as_primitive::<TimestampMillisecondType>().values()
+        }
+        DataType::Timestamp(TimeUnit::Microsecond, _) => {
+            col.as_primitive::<TimestampMicrosecondType>().values()
+        }
+        DataType::Timestamp(TimeUnit::Nanosecond, _) => {
+            col.as_primitive::<TimestampNanosecondType>().values()
+        }
+        _ => return None,
+    })
+}
+
 fn encoding_for(col: &dyn Array) -> ColumnEncoding {
     let n = col.len().min(SAMPLE_ROWS);
     if n < 64 {
@@ -172,19 +191,10 @@ fn encoding_for(col: &dyn Array) -> ColumnEncoding {
         DataType::Int64 | DataType::Timestamp(_, _) => {
             let values: &[i64] = match col.data_type() {
                 DataType::Int64 => col.as_primitive::<Int64Type>().values(),
-                DataType::Timestamp(TimeUnit::Second, _) => {
-                    col.as_primitive::<TimestampSecondType>().values()
-                }
-                DataType::Timestamp(TimeUnit::Millisecond, _) => {
-                    col.as_primitive::<TimestampMillisecondType>().values()
-                }
-                DataType::Timestamp(TimeUnit::Microsecond, _) => {
-                    col.as_primitive::<TimestampMicrosecondType>().values()
-                }
-                DataType::Timestamp(TimeUnit::Nanosecond, _) => {
-                    col.as_primitive::<TimestampNanosecondType>().values()
-                }
-                _ => return ColumnEncoding::Dictionary,
+                _ => match timestamp_values(col) {
+                    Some(v) => v,
+                    None => return ColumnEncoding::Dictionary,
+                },
             };
             let head = values.get(..n).unwrap_or_default();
             if col.null_count() > 0 {

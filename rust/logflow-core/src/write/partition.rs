@@ -22,6 +22,7 @@ use arrow_array::{Array, RecordBatch, UInt32Array};
 use arrow_schema::{DataType, Schema, SchemaRef, TimeUnit};
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::write::parquet::timestamp_values;
 
 /// The directory value of null (and empty) partition values.
 pub const DEFAULT_PARTITION: &str = "__HIVE_DEFAULT_PARTITION__";
@@ -139,24 +140,6 @@ fn value_text(col: &dyn Array, row: usize) -> Option<String> {
     })
 }
 
-fn timestamp_values(col: &dyn Array) -> Option<&[i64]> {
-    Some(match col.data_type() {
-        DataType::Timestamp(TimeUnit::Second, _) => {
-            col.as_primitive::<TimestampSecondType>().values()
-        }
-        DataType::Timestamp(TimeUnit::Millisecond, _) => {
-            col.as_primitive::<TimestampMillisecondType>().values()
-        }
-        DataType::Timestamp(TimeUnit::Microsecond, _) => {
-            col.as_primitive::<TimestampMicrosecondType>().values()
-        }
-        DataType::Timestamp(TimeUnit::Nanosecond, _) => {
-            col.as_primitive::<TimestampNanosecondType>().values()
-        }
-        _ => return None,
-    })
-}
-
 /// Numbers the distinct keys in order of first appearance: per row its key's number, and
 /// per number the first row holding it.
 fn intern<K: Hash + Eq>(keys: impl Iterator<Item = K>) -> (Vec<u32>, Vec<usize>) {
@@ -243,11 +226,7 @@ impl Partitioner {
             let Some(i) = names.iter().position(|n| n == name) else {
                 return Err(Error::invalid(format!(
                     "partition_by: no column {name:?}; the columns are {}",
-                    names
-                        .iter()
-                        .map(|n| format!("{n:?}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    crate::schema::quoted_names(&names)
                 )));
             };
             if cols.iter().any(|(j, _)| *j == i) {

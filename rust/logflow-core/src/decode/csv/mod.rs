@@ -427,11 +427,7 @@ pub fn start<R: Read>(
         let Some(c) = names.iter().position(|n| n == name) else {
             return Err(Error::new(ErrorKind::Schema(format!(
                 "no column {name:?} to give a type to; the columns are {}",
-                names
-                    .iter()
-                    .map(|n| format!("{n:?}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                schema::quoted_names(&names)
             ))));
         };
         if let (Some(t), Some(n), Some(f)) =
