@@ -97,42 +97,40 @@ _DIALECT_DEFAULTS: dict[str, Any] = {
 _DIALECT_INFO = {"terminator", "ragged", "confidence", "evidence"}
 
 
-def _apply_dialect(
-    dialect: Dialect | Mapping[str, Any] | None, given: dict[str, Any]
+def _reading_options(
+    src: str,
+    dialect: Dialect | Mapping[str, Any] | None,
+    **given: str | bool | int | None,
 ) -> dict[str, Any]:
-    """Reading options from ``dialect`` merged with those passed one by one.
+    """The dialect options for the decoder: ``dialect`` merged with those passed one by one.
 
     ``dialect`` is a detected :class:`~logflow.detection.Dialect` or a mapping with some of
     its keys; an option passed one by one that names another value is a
-    :class:`~logflow.errors.ConfigError`.
+    :class:`~logflow.errors.ConfigError`. ``.tsv`` files default to a tab delimiter.
     """
     out = dict(given)
-    if dialect is None:
-        return out
-    if isinstance(dialect, Mapping):
-        d = dict(dialect)
-    else:
-        d = {k: getattr(dialect, k) for k in _DIALECT_DEFAULTS}
-    unknown = set(d) - set(_DIALECT_DEFAULTS) - _DIALECT_INFO
-    if unknown:
-        raise ConfigError(
-            f"dialect: unknown keys {sorted(unknown)}; it takes {list(_DIALECT_DEFAULTS)}"
-        )
-    for key, unset in _DIALECT_DEFAULTS.items():
-        if key not in d:
-            continue
-        if given[key] != unset and given[key] != d[key]:
+    if dialect is not None:
+        if isinstance(dialect, Mapping):
+            d = dict(dialect)
+        else:
+            d = {k: getattr(dialect, k) for k in _DIALECT_DEFAULTS}
+        unknown = set(d) - set(_DIALECT_DEFAULTS) - _DIALECT_INFO
+        if unknown:
             raise ConfigError(
-                f"{key}={given[key]!r} contradicts the dialect's {key}={d[key]!r}; give one of them"
+                f"dialect: unknown keys {sorted(unknown)}; it takes {list(_DIALECT_DEFAULTS)}"
             )
-        out[key] = d[key]
+        for key, unset in _DIALECT_DEFAULTS.items():
+            if key not in d:
+                continue
+            if given[key] != unset and given[key] != d[key]:
+                raise ConfigError(
+                    f"{key}={given[key]!r} contradicts the dialect's {key}={d[key]!r}; "
+                    "give one of them"
+                )
+            out[key] = d[key]
+    if out["delimiter"] is None and _inner_suffix(src) in _TAB_SUFFIXES:
+        out["delimiter"] = "\t"
     return out
-
-
-def _default_delimiter(src: str, delimiter: str | None) -> str | None:
-    if delimiter is None and _inner_suffix(src) in _TAB_SUFFIXES:
-        return "\t"
-    return delimiter
 
 
 @dataclass(frozen=True)
@@ -372,24 +370,19 @@ def convert(
     src_s, dst_s = os.fspath(src), os.fspath(dst)
     _delimited_only(src_s)
     partition_cols = _partition_columns(partition_by)
-    opts = _apply_dialect(
+    opts = _reading_options(
+        src_s,
         dialect,
-        {
-            "delimiter": delimiter,
-            "quote": quote,
-            "escape": escape,
-            "header": header,
-            "skip_lines": skip_lines,
-        },
+        delimiter=delimiter,
+        quote=quote,
+        escape=escape,
+        header=header,
+        skip_lines=skip_lines,
     )
     stats = _native.convert_csv(
         src_s,
         dst_s,
-        delimiter=_default_delimiter(src_s, opts["delimiter"]),
-        quote=opts["quote"],
-        escape=opts["escape"],
-        header=opts["header"],
-        skip_lines=opts["skip_lines"],
+        **opts,
         compression=compression,
         compression_level=compression_level,
         row_group_size=row_group_size,
@@ -553,24 +546,19 @@ def read(
     """
     src_s = os.fspath(src)
     _delimited_only(src_s)
-    opts = _apply_dialect(
+    opts = _reading_options(
+        src_s,
         dialect,
-        {
-            "delimiter": delimiter,
-            "quote": quote,
-            "escape": escape,
-            "header": header,
-            "skip_lines": skip_lines,
-        },
+        delimiter=delimiter,
+        quote=quote,
+        escape=escape,
+        header=header,
+        skip_lines=skip_lines,
     )
     return Stream(
         _native.read_csv(
             src_s,
-            delimiter=_default_delimiter(src_s, opts["delimiter"]),
-            quote=opts["quote"],
-            escape=opts["escape"],
-            header=opts["header"],
-            skip_lines=opts["skip_lines"],
+            **opts,
             batch_size=batch_size,
             error_policy=error_policy,
             on_cast_error=on_cast_error,
