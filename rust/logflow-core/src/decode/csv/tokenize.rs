@@ -64,6 +64,9 @@ pub struct RowBlock {
     pub(crate) rows: Vec<RowMeta>,
 }
 
+/// Most field bytes a spare row block keeps room for (four default chunks).
+const SPARE_BYTES: usize = 16 << 20;
+
 thread_local! {
     /// One spare block per thread: decode workers reuse its buffers from chunk to chunk
     /// instead of growing fresh ones (and faulting in new pages) every time.
@@ -76,8 +79,13 @@ impl RowBlock {
         SPARE.with(|s| s.borrow_mut().take()).unwrap_or_default()
     }
 
-    /// Empties the block and keeps it as this thread's spare.
+    /// Empties the block and keeps it as this thread's spare, unless a huge record grew it
+    /// past [`SPARE_BYTES`]: a thread that lives on (the caller of a `read()` stream) must
+    /// not hold such a buffer after it is done.
     pub fn recycle(mut self) {
+        if self.data.capacity() > SPARE_BYTES {
+            return;
+        }
         self.data.clear();
         self.ends.clear();
         self.rows.clear();
