@@ -141,6 +141,10 @@ impl NullTokens {
 }
 
 fn token_index(b: &[u8]) -> Option<usize> {
+    // Every token starts with one of these bytes and is at most 4 long.
+    if !matches!(b.first(), Some(b'N' | b'n' | b'-')) || b.len() > 4 {
+        return None;
+    }
     NULL_TOKENS.iter().position(|t| *t == b)
 }
 
@@ -172,11 +176,32 @@ pub struct ColumnInference {
     other_ts_misfits: [u64; DateFormat::OTHERS.len()],
     /// Smallest and largest integer seen.
     int_range: Option<(i64, i64)>,
+    /// A candidate with more misfits than this cannot win (see
+    /// [`ColumnInference::with_misfit_limit`]), so its parser is no longer run.
+    limit: Option<u64>,
 }
 
 const KINDS: [u8; 7] = [BOOL, INT, FLOAT, DATE, TS, TS_UTC, TIME];
 
 impl ColumnInference {
+    /// An inference that stops trying a type once more than `limit` values did not fit it.
+    /// With `limit` at least the allowance the column will be resolved with (the tolerance
+    /// times the values to be observed), the result is the same, only reached sooner.
+    pub fn with_misfit_limit(limit: u64) -> Self {
+        ColumnInference {
+            limit: Some(limit),
+            ..Self::default()
+        }
+    }
+
+    fn alive(&self, misfits: u64) -> bool {
+        self.limit.is_none_or(|l| misfits <= l)
+    }
+
+    fn kind_alive(&self, i: usize) -> bool {
+        self.misfits.get(i).is_some_and(|&m| self.alive(m))
+    }
+
     /// Counts one field value.
     pub fn observe(&mut self, b: &[u8]) {
         self.seen += 1;
@@ -191,19 +216,23 @@ impl ColumnInference {
         }
         self.non_null += 1;
         let mut fits = 0;
-        if values::parse_bool(b).is_some() {
+        if self.kind_alive(0) && values::parse_bool(b).is_some() {
             fits |= BOOL;
         }
-        if let Some(v) = values::parse_i64(b) {
-            fits |= INT | FLOAT;
-            self.int_range = Some(match self.int_range {
-                Some((lo, hi)) => (lo.min(v), hi.max(v)),
-                None => (v, v),
-            });
-        } else if values::parse_f64(b).is_some() {
-            fits |= FLOAT;
+        let int_alive = self.kind_alive(1);
+        if int_alive || self.kind_alive(2) {
+            if let Some(v) = values::parse_i64(b) {
+                fits |= INT | FLOAT;
+                self.int_range = Some(match self.int_range {
+                    Some((lo, hi)) => (lo.min(v), hi.max(v)),
+                    None => (v, v),
+                });
+            } else if values::parse_f64(b).is_some() {
+                fits |= FLOAT;
+            }
         }
-        if b.first().is_some_and(u8::is_ascii_digit) && b.len() >= 10 {
+        let dates_alive = (3..=5).any(|i| self.kind_alive(i));
+        if dates_alive && b.first().is_some_and(u8::is_ascii_digit) && b.len() >= 10 {
             if values::parse_date(b).is_some() {
                 fits |= DATE | TS;
             } else if let Some(t) = values::parse_timestamp(b) {
@@ -211,7 +240,8 @@ impl ColumnInference {
                 self.max_fraction_digits = self.max_fraction_digits.max(t.fraction_digits);
             }
         }
-        if b.len() <= 24
+        if self.kind_alive(6)
+            && b.len() <= 24
             && b.get(1..3).is_some_and(|s| s.contains(&b':'))
             && values::parse_time(b).is_some()
         {
@@ -225,6 +255,9 @@ impl ColumnInference {
             && b.len() >= 6
             && b.first().is_some_and(u8::is_ascii_digit);
         for (k, f) in DateFormat::OTHERS.iter().enumerate() {
+            let alive =
+                |m: &[u64; DateFormat::OTHERS.len()]| m.get(k).is_some_and(|&m| self.alive(m));
+            let other = other && (alive(&self.other_date_misfits) || alive(&self.other_ts_misfits));
             let (date, ts) = if !other {
                 (false, false)
             } else if f.parse_date(b).is_some() {
@@ -612,5 +645,34 @@ mod tests {
     fn names_are_made_unique() {
         let got = unique_names(["a", "", "a", " b ", "a"].map(String::from));
         assert_eq!(got, ["a", "column_2", "a_2", "b", "a_3"]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_misfit_limit_never_changes_the_result(
+            picks in proptest::collection::vec(0usize..16, 1..300),
+            strict in proptest::bool::ANY,
+        ) {
+            const VALUES: [&str; 16] = [
+                "1", "-42", "3.5", "true", "no", "2024-02-29", "2024-02-29T10:00:00",
+                "2024-02-29T10:00:00+02:00", "10:30", "31/12/2024", "12/31/2024 3:45 PM",
+                "NA", "", "abc", "1700000000", "-",
+            ];
+            let tolerance = if strict { 0.0 } else { 0.01 };
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+            let limit = (picks.len() as f64 * tolerance).floor() as u64;
+            let mut full = ColumnInference::default();
+            let mut limited = ColumnInference::with_misfit_limit(limit);
+            for &p in &picks {
+                full.observe(VALUES[p].as_bytes());
+                limited.observe(VALUES[p].as_bytes());
+            }
+            let resolved = full.resolve_full(tolerance);
+            proptest::prop_assert_eq!(resolved, limited.resolve_full(tolerance));
+            // The integer range only matters (for epoch times) in an integer column.
+            if resolved.0 == ColumnType::Int64 {
+                proptest::prop_assert_eq!(full.epoch_format("ts"), limited.epoch_format("ts"));
+            }
+        }
     }
 }

@@ -385,7 +385,20 @@ pub fn start<R: Read>(
                 vec![DateFormat::ISO; ncols],
             ),
             None => {
-                let mut cols = vec![ColumnInference::default(); ncols];
+                let tolerance = if opts.error_policy == ErrorPolicy::Strict {
+                    0.0
+                } else {
+                    INFER_TOLERANCE
+                };
+                // No column can fit a type with more misfits than the tolerance allows of
+                // every sample row, so such a type is not tried further.
+                #[allow(
+                    clippy::cast_possible_truncation,
+                    clippy::cast_sign_loss,
+                    clippy::cast_precision_loss
+                )]
+                let limit = (sample_block.rows().len() as f64 * tolerance).floor() as u64;
+                let mut cols = vec![ColumnInference::with_misfit_limit(limit); ncols];
                 let is_header = |row: &tokenize::RowMeta| {
                     header_fields.as_ref().is_some_and(|h| {
                         (0..ncols).all(|c| {
@@ -402,11 +415,6 @@ pub fn start<R: Read>(
                         inf.observe(sample_block.row_field(row, c));
                     }
                 }
-                let tolerance = if opts.error_policy == ErrorPolicy::Strict {
-                    0.0
-                } else {
-                    INFER_TOLERANCE
-                };
                 let mut out = (Vec::new(), Vec::new(), Vec::new());
                 for (c, name) in cols.iter().zip(&names) {
                     let (mut ty, nulls, mut format) = c.resolve_full(tolerance);
