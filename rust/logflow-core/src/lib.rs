@@ -21,6 +21,7 @@ pub mod error;
 pub mod input;
 pub mod pipeline;
 pub mod schema;
+pub mod work;
 pub mod write;
 
 #[cfg(test)]

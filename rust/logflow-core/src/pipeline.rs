@@ -1,20 +1,23 @@
-//! The conversion pipeline: one reader cutting chunks, one decode worker per core, and the
-//! calling thread putting results back in order and writing them. Channels are bounded and
-//! at most [`in_flight`] chunks exist at once, so memory does not grow with the input.
+//! The conversion pipeline: one reader cutting chunks, one worker per core decoding them and
+//! encoding the output's columns (a [`Pool`]), and the calling thread putting results back in
+//! order and writing them. Channels are bounded and at most [`in_flight`] chunks exist at
+//! once, so memory does not grow with the input.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
+use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 
 use crate::decode::csv::{self, Chunk, ChunkDecoder, ChunkOutput, CsvOptions, Sequencer};
 use crate::decode::{ErrorPolicy, Reject};
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::{self, InputOptions};
+use crate::work::{Job, Pool};
 use crate::write::dataset::{ClosedDataset, DatasetOptions, DatasetSink};
 use crate::write::parquet::{Closed, ParquetOptions, ParquetSink};
 use crate::write::quarantine::{self, QuarantineSink};
@@ -190,11 +193,50 @@ impl ClosedOutput {
     }
 }
 
+/// What the data sink will be; it is made when the first rows arrive, which are the sample
+/// its column encodings are chosen from.
+struct SinkSpec<'a> {
+    schema: SchemaRef,
+    parquet: ParquetOptions,
+    dataset: Option<&'a DatasetOptions>,
+    /// Shared with the decode workers, which then encode columns too.
+    pool: Option<Arc<Pool>>,
+}
+
+impl SinkSpec<'_> {
+    fn create(&self, dst: &Path, sample: Option<&RecordBatch>) -> Result<Output> {
+        let schema = self.schema.clone();
+        let mut out = match self.dataset {
+            None => Output::File(Box::new(ParquetSink::create(
+                dst,
+                schema,
+                &self.parquet,
+                sample,
+            )?)),
+            Some(d) => Output::Dataset(Box::new(DatasetSink::create(
+                dst,
+                schema,
+                &self.parquet,
+                d,
+                sample,
+            )?)),
+        };
+        if let Some(pool) = &self.pool {
+            match &mut out {
+                Output::File(s) => s.set_pool(Arc::clone(pool)),
+                Output::Dataset(s) => s.set_pool(Arc::clone(pool)),
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// Where finished chunk outputs go: the data sink, the quarantine sink, and the counters.
 struct Writer<'a> {
     dst: &'a Path,
     policy: ErrorPolicy,
-    sink: Output,
+    spec: SinkSpec<'a>,
+    sink: Option<Output>,
     quarantine: Option<QuarantineSink>,
     quarantine_ext: String,
     header_raw: Vec<u8>,
@@ -203,12 +245,21 @@ struct Writer<'a> {
 }
 
 impl Writer<'_> {
+    /// The data sink, made now if this is the first batch.
+    fn sink(&mut self, sample: Option<&RecordBatch>) -> Result<&mut Output> {
+        let sink = match self.sink.take() {
+            Some(sink) => sink,
+            None => self.spec.create(self.dst, sample)?,
+        };
+        Ok(self.sink.insert(sink))
+    }
+
     fn take(&mut self, mut out: ChunkOutput) -> Result<()> {
         if let Some(e) = out.error.take() {
             return Err(e);
         }
         for b in &out.batches {
-            self.sink.write(b)?;
+            self.sink(Some(b))?.write(b)?;
         }
         self.stats.rows_read += out.rows_read;
         self.stats.rows_skipped += out.rows_skipped;
@@ -245,7 +296,9 @@ impl Writer<'_> {
         Ok(())
     }
 
-    fn finish(self) -> Result<ConvertStats> {
+    fn finish(mut self) -> Result<ConvertStats> {
+        // No rows at all still makes a (valid, empty) output.
+        self.sink(None)?;
         let Writer {
             dst,
             policy,
@@ -256,6 +309,7 @@ impl Writer<'_> {
             ctl,
             ..
         } = self;
+        let sink = sink.ok_or_else(|| Error::invalid("internal error: no output was made"))?;
         stats.rows_written = sink.rows();
         let accounted = stats.rows_written + stats.rows_quarantined + stats.rows_skipped;
         if accounted != stats.rows_read {
@@ -302,40 +356,30 @@ pub fn convert_csv_to_parquet(
     ctl.bytes_total.store(input.size, Ordering::Relaxed);
     let with_src = |e: Error| e.with_path(src);
     let start = csv::start(input.reader, &opts.csv, None).map_err(with_src)?;
-    let decoder = start.decoder;
+    let decoder = Arc::new(start.decoder);
     let schema = decoder.schema();
-    let mut sequencer = Sequencer::new();
-
-    // The first chunk is decoded here: its first batch is the sample the sink tunes on.
-    let mut first = start.first;
-    first.index = 0;
-    let ready = sequencer.push(decoder.process(first), &decoder);
-    let sample = ready.iter().find_map(|o| o.batches.first().cloned());
     // `threads` bounds the whole job: decode workers and column encoding alike.
-    let parquet = ParquetOptions {
-        threads: opts.threads,
-        ..opts.parquet.clone()
+    let workers = if opts.threads == 0 {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    } else {
+        opts.threads
     };
-    let sink = match &opts.dataset {
-        None => Output::File(Box::new(ParquetSink::create(
-            dst,
-            schema.clone(),
-            &parquet,
-            sample.as_ref(),
-        )?)),
-        Some(d) => Output::Dataset(Box::new(DatasetSink::create(
-            dst,
-            schema.clone(),
-            &parquet,
-            d,
-            sample.as_ref(),
-        )?)),
+    let pool = (workers > 1).then(|| Arc::new(Pool::default()));
+    let spec = SinkSpec {
+        schema: schema.clone(),
+        parquet: ParquetOptions {
+            threads: opts.threads,
+            ..opts.parquet.clone()
+        },
+        dataset: opts.dataset.as_ref(),
+        pool: pool.clone(),
     };
     let ext = quarantine_extension(src, input.compression.value);
-    let mut writer = Writer {
+    let writer = Writer {
         dst,
         policy: opts.csv.error_policy,
-        sink,
+        spec,
+        sink: None,
         quarantine: None,
         quarantine_ext: ext,
         header_raw: start.header_raw,
@@ -359,29 +403,21 @@ pub fn convert_csv_to_parquet(
         },
         ctl,
     };
-    for out in ready {
-        writer.take(out).map_err(with_src)?;
-    }
-
-    let workers = if opts.threads == 0 {
-        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-    } else {
-        opts.threads
-    };
-    if workers == 1 {
-        run_sequential(start.chunker, &decoder, sequencer, &mut writer, ctl)
-    } else {
-        run_parallel(
+    let mut first = start.first;
+    first.index = 0;
+    let mut stats = match pool {
+        None => run_sequential(first, start.chunker, &decoder, writer, src, ctl),
+        Some(pool) => run_parallel(
+            first,
             start.chunker,
             &decoder,
-            sequencer,
-            &mut writer,
+            writer,
+            &pool,
             workers,
+            src,
             ctl,
-        )
-    }
-    .map_err(with_src)?;
-    let mut stats = writer.finish()?;
+        ),
+    }?;
     stats.bytes_read = ctl.bytes_read.load(Ordering::Relaxed);
     stats.duration_s = started.elapsed().as_secs_f64();
     Ok(stats)
@@ -406,25 +442,34 @@ fn quarantine_extension(src: &Path, compression: crate::detect::Compression) -> 
     }
 }
 
+/// Chunks are decoded as jobs on `pool`, by `workers` threads that also encode the output's
+/// columns; a reader thread cuts chunks, and this thread writes results in order.
+#[allow(clippy::too_many_arguments)]
 fn run_parallel<R: std::io::Read + Send>(
+    first: Chunk,
     mut chunker: csv::Chunker<R>,
-    decoder: &ChunkDecoder,
-    mut sequencer: Sequencer,
-    writer: &mut Writer<'_>,
+    decoder: &Arc<ChunkDecoder>,
+    mut writer: Writer<'_>,
+    pool: &Pool,
     workers: usize,
+    src: &Path,
     ctl: &Control,
-) -> Result<()> {
+) -> Result<ConvertStats> {
     let limit = in_flight(workers);
     let (token_tx, token_rx) = sync_channel::<()>(limit);
-    for _ in 0..limit {
+    // One token is the first chunk's.
+    for _ in 1..limit {
         let _ = token_tx.send(());
     }
-    let (work_tx, work_rx) = sync_channel::<Chunk>(workers);
-    // Owned by the workers only: when the last one exits the receiver goes, and a reader
-    // blocked on a full work queue wakes up with an error instead of waiting forever.
-    let work_rx = Arc::new(Mutex::new(work_rx));
     let (done_tx, done_rx) = sync_channel::<ChunkOutput>(limit);
-    let stop = AtomicBool::new(false);
+    let decode = |chunk: Chunk, done: SyncSender<ChunkOutput>| -> Job {
+        let decoder = Arc::clone(decoder);
+        Box::new(move || {
+            let _ = done.send(decoder.process(chunk));
+        })
+    };
+    pool.submit(decode(first, done_tx.clone()));
+    let mut sequencer = Sequencer::new();
     std::thread::scope(|s| {
         let reader = s.spawn(move || -> Result<()> {
             let mut index = 1u64;
@@ -438,52 +483,39 @@ fn run_parallel<R: std::io::Read + Send>(
                 };
                 chunk.index = index;
                 index += 1;
-                if work_tx.send(chunk).is_err() {
-                    return Ok(());
-                }
+                pool.submit(decode(chunk, done_tx.clone()));
             }
         });
         for _ in 0..workers {
-            let done_tx = done_tx.clone();
-            let work_rx = Arc::clone(&work_rx);
-            let stop = &stop;
-            s.spawn(move || decode_worker(&work_rx, &done_tx, decoder, ctl, stop));
+            s.spawn(|| pool.work());
         }
-        drop(work_rx);
-        drop(done_tx);
-        let written = write_in_order(&done_rx, &token_tx, &mut sequencer, decoder, writer, ctl);
-        // Unblock everyone before joining: workers stop taking chunks, no more results are
-        // taken, no more tokens are handed out.
-        stop.store(true, Ordering::Relaxed);
+        let written = write_in_order(
+            &done_rx,
+            &token_tx,
+            &mut sequencer,
+            decoder,
+            &mut writer,
+            ctl,
+        );
+        // Unblock everyone before joining: no more results are taken, no more tokens are
+        // handed out, and after an error queued chunks go and workers stop after the job in
+        // hand.
         drop(done_rx);
         drop(token_tx);
+        if written.is_err() {
+            pool.close();
+        }
         let read = reader
             .join()
             .unwrap_or_else(|_| Err(Error::invalid("internal error: the reader panicked")));
-        written.and(read)
+        // A failed read ends the input early, which the writer may report as a cut record:
+        // the read error is the cause.
+        let done = read.and(written).map_err(|e| e.with_path(src));
+        // The workers are still there to encode the last row group's columns.
+        let stats = done.and_then(|()| writer.finish());
+        pool.close();
+        stats
     })
-}
-
-fn decode_worker(
-    work: &Mutex<Receiver<Chunk>>,
-    done: &SyncSender<ChunkOutput>,
-    decoder: &ChunkDecoder,
-    ctl: &Control,
-    stop: &AtomicBool,
-) {
-    loop {
-        let next = match work.lock() {
-            Ok(rx) => rx.recv(),
-            Err(_) => return,
-        };
-        let Ok(chunk) = next else { return };
-        if ctl.is_cancelled() || stop.load(Ordering::Relaxed) {
-            return;
-        }
-        if done.send(decoder.process(chunk)).is_err() {
-            return;
-        }
-    }
 }
 
 fn write_in_order(
@@ -518,23 +550,37 @@ fn drained(sequencer: &Sequencer) -> Result<()> {
 /// `threads = 1`: one thread reads, decodes and writes each chunk in turn (no reader or
 /// worker threads), so it is the same code as the parallel path on one core.
 fn run_sequential<R: std::io::Read>(
+    first: Chunk,
+    chunker: csv::Chunker<R>,
+    decoder: &ChunkDecoder,
+    mut writer: Writer<'_>,
+    src: &Path,
+    ctl: &Control,
+) -> Result<ConvertStats> {
+    sequential_loop(first, chunker, decoder, &mut writer, ctl).map_err(|e| e.with_path(src))?;
+    writer.finish()
+}
+
+fn sequential_loop<R: std::io::Read>(
+    first: Chunk,
     mut chunker: csv::Chunker<R>,
     decoder: &ChunkDecoder,
-    mut sequencer: Sequencer,
     writer: &mut Writer<'_>,
     ctl: &Control,
 ) -> Result<()> {
+    let mut sequencer = Sequencer::new();
+    let mut next = Some(first);
     let mut index = 1u64;
-    loop {
+    while let Some(chunk) = next {
         ctl.check()?;
-        let Some(mut chunk) = chunker.next_chunk()? else {
-            break;
-        };
-        chunk.index = index;
-        index += 1;
         for ready in sequencer.push(decoder.process(chunk), decoder) {
             writer.take(ready)?;
         }
+        next = chunker.next_chunk()?.map(|mut c| {
+            c.index = index;
+            index += 1;
+            c
+        });
     }
     ctl.check()?;
     drained(&sequencer)
@@ -582,6 +628,56 @@ mod tests {
         assert_eq!((stats.rows_read, stats.rows_written), (5000, 5000));
         assert_eq!(stats.bytes_read, text.len() as u64);
         assert!(stats.bytes_written > 0);
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    fn read_parquet(path: &Path) -> Vec<arrow_array::RecordBatch> {
+        let file = std::fs::File::open(path).unwrap();
+        parquet::arrow::arrow_reader::ParquetRecordBatchReader::try_new(file, 1 << 20)
+            .unwrap()
+            .collect::<std::result::Result<_, _>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn columns_encoded_on_the_pool_give_the_same_file_as_one_thread() {
+        // Batches well over the size that is encoded in parallel, and several row groups,
+        // so column jobs and row-group closes run on the pool's workers.
+        let d = tmpdir("pool");
+        let src = d.join("in.csv");
+        let mut text = String::from("id,word,amount,note\n");
+        for i in 0..120_000u64 {
+            let note = if i % 3 == 0 {
+                format!("\"n,{i}\"")
+            } else {
+                format!("n{}", i * 7919 % 1000)
+            };
+            text.push_str(&format!("{i},w{},{}.5,{note}\n", i % 17, i % 1000));
+        }
+        std::fs::write(&src, &text).unwrap();
+        let mut outputs = Vec::new();
+        for threads in [1, 2, 3] {
+            let opts = ConvertOptions {
+                csv: CsvOptions {
+                    chunk_bytes: 1 << 20,
+                    ..CsvOptions::default()
+                },
+                parquet: ParquetOptions {
+                    row_group_rows: 25_000,
+                    ..ParquetOptions::default()
+                },
+                threads,
+                ..ConvertOptions::default()
+            };
+            let dst = d.join(format!("out{threads}.parquet"));
+            let stats = convert_csv_to_parquet(&src, &dst, &opts, &Control::default()).unwrap();
+            assert_eq!(stats.rows_written, 120_000);
+            let batches = read_parquet(&dst);
+            let schema = batches[0].schema();
+            outputs.push(arrow_select::concat::concat_batches(&schema, &batches).unwrap());
+        }
+        assert_eq!(outputs[0], outputs[1]);
+        assert_eq!(outputs[0], outputs[2]);
         std::fs::remove_dir_all(&d).unwrap();
     }
 

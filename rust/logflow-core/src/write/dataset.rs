@@ -16,12 +16,14 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 use parquet::file::properties::WriterProperties;
 
 use crate::error::{Error, Result};
+use crate::work::Pool;
 use crate::write::parquet::{AtomicFile, Closed, ParquetOptions, ParquetSink, SinkLimits};
 use crate::write::partition::Partitioner;
 
@@ -307,6 +309,8 @@ pub struct DatasetSink {
     props: WriterProperties,
     row_group_rows: usize,
     limits: SinkLimits,
+    /// Where the files' columns are encoded (see [`ParquetSink::set_pool`]).
+    pool: Option<Arc<Pool>>,
     /// Partitions in order of first appearance, and their index by directory.
     parts: Vec<Partition>,
     index: HashMap<String, usize>,
@@ -398,6 +402,7 @@ impl DatasetSink {
             props,
             row_group_rows: parquet.row_group_rows,
             limits,
+            pool: None,
             parts: Vec::new(),
             index: HashMap::new(),
             lru: BTreeMap::new(),
@@ -411,6 +416,14 @@ impl DatasetSink {
             previous,
             staging,
         })
+    }
+
+    /// Encodes every file's columns on `pool` (see [`ParquetSink::set_pool`]).
+    pub fn set_pool(&mut self, pool: Arc<Pool>) {
+        for open in self.parts.iter_mut().filter_map(|p| p.open.as_mut()) {
+            open.sink.set_pool(Arc::clone(&pool));
+        }
+        self.pool = Some(pool);
     }
 
     /// Rows written so far.
@@ -605,7 +618,7 @@ impl DatasetSink {
                 std::fs::create_dir_all(parent).map_err(|e| Error::output(e).with_path(parent))?;
             }
             let (file, handle) = AtomicFile::create_at(tmp, self.root.join(&rel))?;
-            let sink = ParquetSink::start(
+            let mut sink = ParquetSink::start(
                 file,
                 handle,
                 self.schema.clone(),
@@ -613,6 +626,9 @@ impl DatasetSink {
                 self.row_group_rows,
                 self.limits,
             )?;
+            if let Some(pool) = &self.pool {
+                sink.set_pool(Arc::clone(pool));
+            }
             partition.open = Some(OpenFile {
                 sink,
                 rows: 0,

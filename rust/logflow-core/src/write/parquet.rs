@@ -6,6 +6,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use std::collections::HashSet;
 
@@ -26,6 +27,7 @@ use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::ColumnPath;
 
 use crate::error::{Error, Result};
+use crate::work::Pool;
 
 /// Parquet compression codec.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -329,6 +331,7 @@ pub struct ParquetSink {
     row_group_rows: usize,
     group_bytes: Option<usize>,
     threads: usize,
+    pool: Option<Arc<Pool>>,
     file: AtomicFile,
     rows: u64,
 }
@@ -398,6 +401,7 @@ impl ParquetSink {
             row_group_rows,
             group_bytes: limits.group_bytes,
             threads,
+            pool: None,
             file,
             rows: 0,
         })
@@ -446,54 +450,100 @@ impl ParquetSink {
             .iter()
             .map(|a| a.get_array_memory_size())
             .collect();
-        let threads = if costs.iter().sum::<usize>() < PARALLEL_MIN_BYTES {
-            1
-        } else {
-            self.threads
-        };
-        let jobs: Vec<(usize, &mut ArrowColumnWriter, ArrowLeafColumn)> = self
-            .columns
-            .iter_mut()
-            .zip(leaves)
+        let parallel = costs.iter().sum::<usize>() >= PARALLEL_MIN_BYTES;
+        let jobs: Vec<(usize, (ArrowColumnWriter, ArrowLeafColumn))> =
+            std::mem::take(&mut self.columns)
+                .into_iter()
+                .zip(leaves)
+                .enumerate()
+                .map(|(i, job)| (costs.get(i).copied().unwrap_or(1), job))
+                .collect();
+        let results = self.run_jobs(jobs, parallel, |(mut w, leaf)| {
+            let done = w.write(&leaf);
+            (w, done)
+        })?;
+        let mut first_error = None;
+        for (w, done) in results {
+            self.columns.push(w);
+            if let Err(e) = done {
+                first_error.get_or_insert(e);
+            }
+        }
+        match first_error {
+            Some(e) => Err(self.wrap(e)),
+            None => Ok(()),
+        }
+    }
+
+    /// Runs `work` on every `(cost, job)`: on the shared pool when there is one, else on up
+    /// to [`SinkLimits::threads`] threads of its own (or just here, when `parallel` is
+    /// false). Results come back in the order of `jobs`.
+    fn run_jobs<J, T>(
+        &self,
+        jobs: Vec<(usize, J)>,
+        parallel: bool,
+        work: fn(J) -> T,
+    ) -> Result<Vec<T>>
+    where
+        J: Send + 'static,
+        T: Send + 'static,
+    {
+        let mut jobs: Vec<(usize, usize, J)> = jobs
+            .into_iter()
             .enumerate()
-            .map(|(i, (w, leaf))| (costs.get(i).copied().unwrap_or(1), w, leaf))
+            .map(|(i, (cost, job))| (cost, i, job))
             .collect();
-        let done = run_balanced(
-            jobs,
-            threads,
-            |(w, leaf): (&mut ArrowColumnWriter, ArrowLeafColumn)| w.write(&leaf),
-        );
-        done.map(drop)
-            .map_err(|e| Error::from(e).with_path(&self.file.dst))
+        match &self.pool {
+            Some(pool) if parallel => {
+                // Longest first, so the longest column is not the last one started.
+                jobs.sort_by_key(|j| std::cmp::Reverse(j.0));
+                let tasks: Vec<_> = jobs
+                    .into_iter()
+                    .map(|(_, i, job)| move || (i, work(job)))
+                    .collect();
+                let mut out = pool.run_all(tasks).ok_or_else(|| {
+                    Error::invalid("internal error: a column encoder panicked")
+                        .with_path(&self.file.dst)
+                })?;
+                out.sort_by_key(|r| r.0);
+                Ok(out.into_iter().map(|r| r.1).collect())
+            }
+            _ => {
+                let threads = if parallel { self.threads } else { 1 };
+                let mut out = run_balanced(jobs, threads, |(i, job)| Ok((i, work(job))))
+                    .map_err(|e| self.wrap(e))?;
+                out.sort_by_key(|r| r.0);
+                Ok(out.into_iter().map(|r| r.1).collect())
+            }
+        }
     }
 
     fn flush_group(&mut self) -> Result<()> {
-        let writers = std::mem::take(&mut self.columns);
-        let jobs: Vec<(usize, usize, ArrowColumnWriter)> = writers
+        let jobs: Vec<(usize, ArrowColumnWriter)> = std::mem::take(&mut self.columns)
             .into_iter()
-            .enumerate()
-            .map(|(i, w)| (w.memory_size(), i, w))
+            .map(|w| (w.memory_size(), w))
             .collect();
-        let threads = if jobs.iter().map(|j| j.0).sum::<usize>() < PARALLEL_MIN_BYTES {
-            1
-        } else {
-            self.threads
-        };
-        let mut chunks = run_balanced(jobs, threads, |(i, w): (usize, ArrowColumnWriter)| {
-            w.close().map(|c| (i, c))
-        })
-        .map_err(|e| self.wrap(e))?;
-        chunks.sort_by_key(|(i, _)| *i);
+        let parallel = jobs.iter().map(|j| j.0).sum::<usize>() >= PARALLEL_MIN_BYTES;
+        let chunks = self.run_jobs(jobs, parallel, ArrowColumnWriter::close)?;
         let dst = self.file.dst.clone();
         let wrap = |e: parquet::errors::ParquetError| Error::from(e).with_path(&dst);
         let mut group = self.writer.next_row_group().map_err(wrap)?;
-        for (_, chunk) in chunks {
-            chunk.append_to_row_group(&mut group).map_err(wrap)?;
+        for chunk in chunks {
+            chunk
+                .map_err(wrap)?
+                .append_to_row_group(&mut group)
+                .map_err(wrap)?;
         }
         group.close().map_err(wrap)?;
         self.group_index += 1;
         self.group_rows = 0;
         Ok(())
+    }
+
+    /// Encodes columns on `pool`'s workers (and the calling thread) instead of threads of
+    /// the sink's own.
+    pub fn set_pool(&mut self, pool: Arc<Pool>) {
+        self.pool = Some(pool);
     }
 
     /// Rows written so far.
