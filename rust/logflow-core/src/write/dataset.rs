@@ -1201,7 +1201,7 @@ mod tests {
             max_rows_per_file: Some(10),
             ..DatasetOptions::default()
         };
-        let paths = write_all(&d.join("flat"), &flat, &[b.clone()]);
+        let paths = write_all(&d.join("flat"), &flat, std::slice::from_ref(&b));
         assert_eq!(paths.len(), 1);
         let by_kind = DatasetOptions {
             partition_by: vec!["kind".into()],

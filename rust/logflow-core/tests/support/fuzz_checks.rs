@@ -335,7 +335,7 @@ pub fn input(data: &[u8]) {
         _ => None,
     };
     let opts = InputOptions {
-        encoding: ENCODINGS[usize::from(opt & 7)],
+        encoding: ENCODINGS.get(usize::from(opt & 7)).copied().flatten(),
         compression,
         binary_ok: opt & 0x40 != 0,
     };
