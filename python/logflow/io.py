@@ -154,6 +154,32 @@ class ErrorSample:
     """The record's bytes as in the input (cut to 1 KiB)."""
 
 
+class _ArrowSchemaField:
+    """A dataclass field whose schema becomes a :class:`pyarrow.Schema` on first access.
+
+    The native module exports the schema; a conversion itself does not need pyarrow, whose
+    import (a fifth of a second, and numpy's thread pool) would otherwise be part of every
+    ``convert`` call.
+    """
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._slot = f"_{name}_value"
+
+    def __get__(self, obj: object, objtype: type | None = None) -> pa.Schema:
+        if obj is None:
+            raise AttributeError(self._slot)
+        value = obj.__dict__[self._slot]
+        import pyarrow as pa
+
+        if not isinstance(value, pa.Schema):
+            value = pa.schema(value)
+            obj.__dict__[self._slot] = value
+        return value
+
+    def __set__(self, obj: object, value: object) -> None:
+        obj.__dict__[self._slot] = value
+
+
 @dataclass(frozen=True)
 class ConvertResult:
     """What :func:`convert` did.
@@ -185,7 +211,7 @@ class ConvertResult:
     ``part-NNNNN.parquet`` under ``dst``."""
     duration_s: float
     """Wall time of the conversion, in seconds."""
-    schema: pa.Schema
+    schema: pa.Schema = field(default=_ArrowSchemaField(), repr=False)  # type: ignore[assignment]
     """The schema of the rows. With ``partition_by``, the files hold these columns but the
     partition columns, whose values are in the directory names."""
     errors_by_reason: dict[str, int] = field(default_factory=dict)
@@ -206,6 +232,11 @@ class ConvertResult:
     input_encoding: str = "utf-8"
     """Text encoding of the input as detected or given: ``"utf-8"``, ``"utf-8-sig"``,
     ``"utf-16-le"``, ``"windows-1252"``, ..."""
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickled (e.g. back from a worker process) as a pyarrow schema, which pickles.
+        _ = self.schema
+        return dict(self.__dict__)
 
     @property
     def rows_per_s(self) -> float:
@@ -365,8 +396,6 @@ def convert(
         >>> r.rows_read == r.rows_written + r.rows_quarantined + r.rows_skipped
         True
     """
-    import pyarrow as pa
-
     src_s, dst_s = os.fspath(src), os.fspath(dst)
     _delimited_only(src_s)
     partition_cols = _partition_columns(partition_by)
@@ -407,7 +436,7 @@ def convert(
         bytes_written=stats["bytes_written"],
         files=tuple(stats["files"]),
         duration_s=stats["duration_s"],
-        schema=pa.schema(stats["schema"]),
+        schema=stats["schema"],
         errors_by_reason=dict(stats["errors_by_reason"]),
         error_samples=tuple(ErrorSample(**sample) for sample in stats["error_samples"]),
         values_nulled=stats["values_nulled"],

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import pickle
 import re
+import subprocess
+import sys
 import types
 
 import pytest
@@ -157,6 +160,27 @@ def test_api_convert_result_is_frozen_dataclass(sample_csv, out_dir):
     assert r.quarantine_path is None
     assert r.errors_path is None
     assert (r.input_compression, r.input_encoding) == ("none", "utf-8")
+
+
+def test_api_convert_does_not_import_pyarrow_until_the_schema_is_read(sample_csv, out_dir):
+    # pyarrow's import takes a fifth of a second and starts numpy's thread pool: a
+    # conversion must not pay for it. The schema is still a pyarrow.Schema when read.
+    code = (
+        "import sys, logflow\n"
+        f"r = logflow.convert({str(sample_csv)!r}, {str(out_dir / 'lazy.parquet')!r})\n"
+        "r.summary(); repr(r)\n"
+        "assert 'pyarrow' not in sys.modules, 'convert imported pyarrow'\n"
+        "import pyarrow as pa\n"
+        "assert isinstance(r.schema, pa.Schema) and r.schema.names[0] == 'event_id'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_api_convert_result_pickles_with_its_schema(sample_csv, out_dir):
+    r = logflow.convert(sample_csv, out_dir / "p.parquet")
+    back = pickle.loads(pickle.dumps(r))
+    assert back == r
+    assert back.schema.equals(r.schema)
 
 
 def test_api_error_sample_is_frozen_dataclass():
