@@ -146,8 +146,9 @@ class ErrorSample:
     column: str | None
     """The column concerned, for cast and encoding errors."""
     reason: str
-    """``too_many_fields``, ``too_few_fields``, ``invalid_utf8``, ``cast_error`` or
-    ``unterminated_quote``."""
+    """``too_many_fields``, ``too_few_fields``, ``invalid_utf8``, ``cast_error``,
+    ``unterminated_quote`` (a quote opened on this line and never closed) or
+    ``swallowed_by_quote`` (a line inside such a quote, from an earlier line)."""
     detail: str
     """What is wrong, in words."""
     raw: bytes

@@ -27,6 +27,7 @@ REASONS = {
     "invalid_utf8",
     "cast_error",
     "unterminated_quote",
+    "swallowed_by_quote",
 }
 ERRORS_SCHEMA = pa.schema(
     [
@@ -95,6 +96,15 @@ class Dirty:
             self.good.append(good)
         elif skip:
             self.skipped += 1
+        elif reason == "unterminated_quote" and b"\n" in text:
+            # A multi-line record with the wrong field count: a quote never closed swallowed
+            # the lines after it. Each line is a bad row of its own (and a row read).
+            offset, line = len(self.data), self.line
+            for i, part in enumerate(raw.splitlines(keepends=True)):
+                why = "unterminated_quote" if i == 0 else "swallowed_by_quote"
+                self.records += i > 0
+                self.bad.append(Bad(line + i, offset, self.records, None, why, part))
+                offset += len(part)
         else:
             assert reason in REASONS
             self.bad.append(Bad(self.line, len(self.data), self.records, column, reason, raw))
@@ -139,7 +149,8 @@ def dirty_file(nl: bytes = b"\n") -> Dirty:
     d.add(b"1004,x,many", reason="cast_error", column="qty")
     # a null word used once is a bad value, not a null
     d.add(b"1005,x,N/A", reason="cast_error", column="qty")
-    # a quoted field spanning lines in a record with the wrong field count: one bad record
+    # a quoted field spanning lines in a record with the wrong field count: one bad row per
+    # line (the first unterminated_quote, the second swallowed_by_quote)
     d.add(b'1006,"two\nlines",6,extra', reason="unterminated_quote")
     d.add(b'151,"good\nmulti-line",1510', good=151)
     d.add(b"id,name,qty", skip=True)  # the header repeated mid-file
@@ -198,9 +209,9 @@ def test_quarantine_counts_output_and_files(in_dir, out_dir, list_dir, nl):
     src = d.write(in_dir / "dirty.csv")
     r = convert(src, out_dir, error_policy="quarantine")
 
-    assert r.rows_read == len(d.good) + len(d.bad) + d.skipped == 310
+    assert r.rows_read == len(d.good) + len(d.bad) + d.skipped == 311
     assert r.rows_written == len(d.good) == 301
-    assert r.rows_quarantined == len(d.bad) == 8
+    assert r.rows_quarantined == len(d.bad) == 9
     assert r.rows_skipped == d.skipped == 1
     assert_invariant(r)
     assert r.values_nulled == 0
@@ -213,6 +224,7 @@ def test_quarantine_counts_output_and_files(in_dir, out_dir, list_dir, nl):
             "invalid_utf8": 1,
             "cast_error": 2,
             "unterminated_quote": 2,
+            "swallowed_by_quote": 1,
         }
     )
     check_output_rows(table_of(out_dir / "out.parquet"), d)
@@ -317,11 +329,11 @@ def test_quarantine_nothing_left_on_failure(csv_30mb, in_dir, out_dir, list_dir)
 def test_permissive_drops_bad_rows_and_writes_no_quarantine(in_dir, out_dir, list_dir, nl):
     d = dirty_file(nl)
     r = convert(d.write(in_dir / "dirty.csv"), out_dir, error_policy="permissive")
-    assert r.rows_read == 310
+    assert r.rows_read == 311
     assert r.rows_written == len(d.good)
     assert r.rows_quarantined == 0
     # dropped bad rows and the repeated header are both "skipped"
-    assert r.rows_skipped == len(d.bad) + d.skipped == 9
+    assert r.rows_skipped == len(d.bad) + d.skipped == 10
     assert_invariant(r)
     assert r.errors_by_reason == d.by_reason
     assert without_detail(r.error_samples) == expected_samples(d)
@@ -388,7 +400,9 @@ def test_strict_each_reason_position(in_dir, out_dir, list_dir, reason):
     src = d.write(in_dir / "one.csv")
     with pytest.raises(DecodeError) as info:
         convert(src, out_dir, error_policy="strict")
-    (bad,) = d.bad
+    # a multi-line record is one record to the strict policy, one bad row per line to others
+    bad = d.bad[0]
+    assert len(d.bad) == (2 if reason == "multi_line" else 1)
     e = info.value
     assert (e.line, e.offset, e.record, e.column) == (bad.line, bad.offset, bad.record, bad.column)
     assert list_dir(out_dir) == []
@@ -396,7 +410,7 @@ def test_strict_each_reason_position(in_dir, out_dir, list_dir, reason):
     for policy in ("permissive", "quarantine"):
         r = convert(src, out_dir, error_policy=policy)
         assert r.rows_written == len(d.good)
-        assert r.errors_by_reason == {bad.reason: 1}
+        assert r.errors_by_reason == d.by_reason
         assert without_detail(r.error_samples) == expected_samples(d)
         assert_invariant(r)
 

@@ -745,6 +745,58 @@ mod tests {
     }
 
     #[test]
+    fn lines_swallowed_by_an_unclosed_quote_are_quarantined_line_by_line() {
+        let d = tmpdir("swallowed");
+        let src = d.join("in.csv");
+        let mut text = String::from("id,name,note\n");
+        for i in 0..3000 {
+            let line = match i {
+                1000 => format!("{i},a,\"opens here\n"),
+                1001..=1003 => format!("{i},b,swallowed\n"),
+                1004 => format!("{i},c,\"closes, here\"\n"),
+                2000 => format!("{i},d\n"),
+                _ => format!("{i},n{i},ok\n"),
+            };
+            text.push_str(&line);
+        }
+        std::fs::write(&src, &text).unwrap();
+        for chunk_bytes in [512, 1 << 20] {
+            let dst = d.join(format!("out{chunk_bytes}.parquet"));
+            let mut opts = small_chunks(ErrorPolicy::Quarantine);
+            opts.csv.chunk_bytes = chunk_bytes;
+            let stats = convert_csv_to_parquet(&src, &dst, &opts, &Control::default()).unwrap();
+            // Every input line is a row read: 5 from the runaway quote, 1 short row.
+            assert_eq!(stats.rows_read, 3000);
+            assert_eq!((stats.rows_quarantined, stats.rows_written), (6, 2994));
+            assert_eq!(stats.errors_by_reason.get("unterminated_quote"), Some(&1));
+            assert_eq!(stats.errors_by_reason.get("swallowed_by_quote"), Some(&4));
+            assert_eq!(stats.errors_by_reason.get("too_few_fields"), Some(&1));
+            let lines: Vec<&str> = text.split_inclusive('\n').collect();
+            let q = std::fs::read_to_string(&stats.quarantine_files[0]).unwrap();
+            let bad = [1001, 1002, 1003, 1004, 1005, 2001]
+                .map(|l| lines[l])
+                .concat();
+            assert_eq!(q, format!("id,name,note\n{bad}"));
+            let table = read_parquet(&stats.quarantine_files[1]);
+            let table = arrow_select::concat::concat_batches(&table[0].schema(), &table).unwrap();
+            let ints = |name: &str| -> Vec<i64> {
+                let col = table.column_by_name(name).unwrap();
+                col.as_any()
+                    .downcast_ref::<arrow_array::Int64Array>()
+                    .unwrap()
+                    .values()
+                    .to_vec()
+            };
+            // Lines and records count input lines; later records are numbered to match.
+            assert_eq!(ints("line"), [1002, 1003, 1004, 1005, 1006, 2002]);
+            assert_eq!(ints("record"), [1001, 1002, 1003, 1004, 1005, 2001]);
+            let offset = |l: usize| lines[..l].iter().map(|s| s.len() as i64).sum::<i64>();
+            assert_eq!(ints("offset")[1], offset(1002));
+        }
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
     fn permissive_counts_dropped_rows_as_skipped() {
         let d = tmpdir("permissive");
         let src = d.join("in.csv");

@@ -66,9 +66,14 @@ pub enum RejectReason {
     InvalidUtf8,
     /// A value that does not parse as its column's type.
     CastError,
-    /// A quote that is never closed (the record runs to the end of input or past the size
-    /// limit); only its first line is rejected and decoding resumes on the next line.
+    /// A quote that is never closed: the record runs to the end of input or past the size
+    /// limit (only its first line is rejected and decoding resumes on the next line), or a
+    /// record spanning several lines has the wrong field count (its first line; the others
+    /// are [`RejectReason::SwallowedByQuote`]).
     UnterminatedQuote,
+    /// A line inside the quote of an [`RejectReason::UnterminatedQuote`] record on an
+    /// earlier line: part of that record as parsed, kept (and counted) line by line.
+    SwallowedByQuote,
 }
 
 impl RejectReason {
@@ -80,6 +85,7 @@ impl RejectReason {
             RejectReason::InvalidUtf8 => "invalid_utf8",
             RejectReason::CastError => "cast_error",
             RejectReason::UnterminatedQuote => "unterminated_quote",
+            RejectReason::SwallowedByQuote => "swallowed_by_quote",
         }
     }
 }

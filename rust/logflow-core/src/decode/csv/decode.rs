@@ -191,6 +191,7 @@ impl ChunkDecoder {
         block.recycle();
         // Rejects from tokenizing and from decoding interleave: keep input order.
         out.rejects.sort_by_key(|r| r.position.byte);
+        split_swallowed_lines(&mut out);
         out.chunk = chunk;
         out
     }
@@ -248,7 +249,8 @@ impl ChunkDecoder {
                 let mut detail = format!("expected {ncols} fields, found {}", row.fields);
                 if row.multiline {
                     detail.push_str(
-                        " in a record spanning several lines (a quote opened but not closed?)",
+                        " in a record spanning several lines: a quote opened on this line is \
+                         probably never closed",
                     );
                 }
                 problems.push(Problem {
@@ -527,4 +529,62 @@ fn utf8_detail(field: &[u8]) -> String {
         "invalid UTF-8: byte 0x{byte:02X} after {tail:?}; if the file is in another \
          encoding, name it (e.g. encoding=\"windows-1252\")"
     )
+}
+
+/// A record spanning several lines whose field count is wrong is, most likely, a quote that
+/// was never closed swallowing the lines after it. Each of its lines becomes a reject of its
+/// own (the first `unterminated_quote`, the others `swallowed_by_quote`), so the quarantine
+/// counts and numbers input lines, as a person fixing the file sees them; the bytes are the
+/// same. Later records in the chunk are renumbered to match.
+fn split_swallowed_lines(out: &mut ChunkOutput) {
+    let multi_line = |r: &Reject| {
+        r.reason == RejectReason::UnterminatedQuote
+            && memchr::memchr(b'\n', r.raw.strip_suffix(b"\n").unwrap_or(&r.raw)).is_some()
+    };
+    if !out.rejects.iter().any(multi_line) {
+        return;
+    }
+    let mut split = Vec::with_capacity(out.rejects.len());
+    let mut extra = 0u64;
+    for mut r in std::mem::take(&mut out.rejects) {
+        r.position.record += extra;
+        if !multi_line(&r) {
+            split.push(r);
+            continue;
+        }
+        let first = r.position;
+        let mut byte = first.byte;
+        for (i, line) in r.raw.split_inclusive(|&b| b == b'\n').enumerate() {
+            let i = i as u64;
+            let position = crate::error::Position {
+                byte,
+                line: first.line + i,
+                record: first.record + i,
+            };
+            byte += line.len() as u64;
+            split.push(if i == 0 {
+                Reject {
+                    position,
+                    column: None,
+                    reason: RejectReason::UnterminatedQuote,
+                    detail: r.detail.clone(),
+                    raw: line.to_vec(),
+                }
+            } else {
+                extra += 1;
+                Reject {
+                    position,
+                    column: None,
+                    reason: RejectReason::SwallowedByQuote,
+                    detail: format!(
+                        "inside the quote opened on line {} and not closed there",
+                        first.line
+                    ),
+                    raw: line.to_vec(),
+                }
+            });
+        }
+    }
+    out.rows_read += extra;
+    out.rejects = split;
 }
