@@ -348,7 +348,9 @@ def convert(
             own must agree with it (:class:`~logflow.errors.ConfigError` otherwise).
         threads: Threads decoding and encoding Parquet (default: one per core; 1 runs the
             whole job on one thread).
-        progress: Called about every 100 ms with ``(bytes_read, bytes_total, rows_read)``.
+        progress: Called about every 100 ms with ``(bytes_read, bytes_total, rows_read)``,
+            and once more with the final counts when the conversion is done. If it raises,
+            the conversion stops (or is undone) and the exception propagates.
         max_rows_per_file: Start a new file once one holds this many rows (exact).
         target_file_size: Start a new file once one reaches about this size: bytes, or text
             such as ``"128MB"`` (powers of 1000), ``"1GiB"`` or ``"512M"`` (powers of 1024).

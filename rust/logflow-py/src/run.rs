@@ -65,22 +65,34 @@ where
             });
             let _ = tx.send(out);
         });
+        let report = |cb: &Bound<'_, PyAny>| {
+            cb.call1((
+                ctl.bytes_read.load(Ordering::Relaxed),
+                ctl.bytes_total.load(Ordering::Relaxed),
+                ctl.rows_read.load(Ordering::Relaxed),
+            ))
+            .map(drop)
+        };
         loop {
             match py.detach(|| recv(Some(SLICE))) {
-                Ok(out) => return out.map_err(PyLogflowError::from),
+                Ok(out) => {
+                    let done = out.map_err(PyLogflowError::from)?;
+                    // A last report with the final counts, so a progress display ends at
+                    // 100% even for a job shorter than one reporting interval. If it raises,
+                    // the call fails like an interrupt and the job's effects are undone.
+                    if let Some(Err(e)) = progress.map(report) {
+                        undo(done);
+                        return Err(e.into());
+                    }
+                    return Ok(done);
+                }
                 Err(RecvTimeoutError::Disconnected) => {
                     return Err(Error::invalid("internal error: a logflow worker vanished").into())
                 }
                 Err(RecvTimeoutError::Timeout) => {}
             }
             let interrupted = py.check_signals().and_then(|()| match progress {
-                Some(cb) => cb
-                    .call1((
-                        ctl.bytes_read.load(Ordering::Relaxed),
-                        ctl.bytes_total.load(Ordering::Relaxed),
-                        ctl.rows_read.load(Ordering::Relaxed),
-                    ))
-                    .map(drop),
+                Some(cb) => report(cb),
                 None => Ok(()),
             });
             if let Err(e) = interrupted {
