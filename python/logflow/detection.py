@@ -40,6 +40,8 @@ class Dialect:
     """Quote character, or ``None`` when fields are not quoted."""
     escape: str | None
     """Escape character inside quotes, or ``None`` when quotes are doubled."""
+    skip_initial_space: bool
+    """Whether the spaces after a delimiter are padding, not data (``a, "b, c", d``)."""
     terminator: str
     """Line terminator: ``"\\n"``, ``"\\r\\n"`` or ``"\\r"``."""
     header: bool
@@ -113,6 +115,7 @@ def detect(src: str | os.PathLike[str]) -> Detection:
             delimiter=d["delimiter"],
             quote=d["quote"],
             escape=d["escape"],
+            skip_initial_space=d["skip_initial_space"],
             terminator=d["terminator"],
             header=d["header"],
             skip_lines=d["skip_lines"],

@@ -95,6 +95,8 @@ _DIALECT_DEFAULTS: dict[str, Any] = {
     "skip_lines": None,
 }
 _DIALECT_INFO = {"terminator", "ragged", "confidence", "evidence"}
+# Dialect keys with no option of their own: ``None`` detects them.
+_DIALECT_ONLY = ("skip_initial_space",)
 
 
 def _reading_options(
@@ -108,17 +110,21 @@ def _reading_options(
     its keys; an option passed one by one that names another value is a
     :class:`~logflow.errors.ConfigError`. ``.tsv`` files default to a tab delimiter.
     """
-    out = dict(given)
+    out: dict[str, Any] = dict(given)
+    out.update(dict.fromkeys(_DIALECT_ONLY))
     if dialect is not None:
         if isinstance(dialect, Mapping):
             d = dict(dialect)
         else:
-            d = {k: getattr(dialect, k) for k in _DIALECT_DEFAULTS}
-        unknown = set(d) - set(_DIALECT_DEFAULTS) - _DIALECT_INFO
+            d = {k: getattr(dialect, k) for k in (*_DIALECT_DEFAULTS, *_DIALECT_ONLY)}
+        unknown = set(d) - set(_DIALECT_DEFAULTS) - set(_DIALECT_ONLY) - _DIALECT_INFO
         if unknown:
             raise ConfigError(
-                f"dialect: unknown keys {sorted(unknown)}; it takes {list(_DIALECT_DEFAULTS)}"
+                f"dialect: unknown keys {sorted(unknown)}; it takes "
+                f"{[*_DIALECT_DEFAULTS, *_DIALECT_ONLY]}"
             )
+        for key in _DIALECT_ONLY:
+            out[key] = d.get(key)
         for key, unset in _DIALECT_DEFAULTS.items():
             if key not in d:
                 continue
@@ -344,8 +350,9 @@ def convert(
             that do not fit the given type are bad rows under the error policy.
         dialect: A whole dialect at once: ``logflow.detect(src).dialect`` (e.g. detected
             on a clean sample and reused) or a mapping with some of ``delimiter``,
-            ``quote``, ``escape``, ``header``, ``skip_lines``. An option also passed on its
-            own must agree with it (:class:`~logflow.errors.ConfigError` otherwise).
+            ``quote``, ``escape``, ``skip_initial_space`` (spaces after a delimiter are
+            padding: ``a, "b, c"``), ``header``, ``skip_lines``. An option also passed on
+            its own must agree with it (:class:`~logflow.errors.ConfigError` otherwise).
         threads: Threads decoding and encoding Parquet (default: one per core; 1 runs the
             whole job on one thread).
         progress: Called about every 100 ms with ``(bytes_read, bytes_total, rows_read)``,

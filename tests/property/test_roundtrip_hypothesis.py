@@ -89,6 +89,24 @@ def test_roundtrip_text_quote_all(work, rows, lineterminator):
     check_text(work, rows)
 
 
+@given(rows=text_tables(), lineterminator=st.sampled_from(["\r\n", "\n"]))
+@example(rows=[[SENTINEL, SENTINEL], ["a, b", '  "x" '], ["", " "]], lineterminator="\n")
+def test_roundtrip_text_padded_after_delimiters(work, rows, lineterminator):
+    # `a, "b, c"`: every field quoted, fields joined by ", "; Python's csv reads it back with
+    # skipinitialspace=True, logflow with the dialect's skip_initial_space.
+    def line(cells: list[str]) -> str:
+        return ", ".join('"' + c.replace('"', '""') + '"' for c in cells) + lineterminator
+
+    header = [f"c{i}" for i in range(len(rows[0]))]
+    text = line(header) + "".join(line(r) for r in rows)
+    (work / "in.csv").write_bytes(text.encode("utf-8"))
+    back = list(csv.reader(io.StringIO(text, newline=""), skipinitialspace=True))
+    assert back == [header, *rows]
+    table = convert_and_read(work, dialect={"delimiter": ",", "skip_initial_space": True})
+    got = [list(d.values()) for d in table.to_pylist()]
+    assert got == [[None if v == "" else v for v in row] for row in rows]
+
+
 INT64 = st.integers(-(2**63), 2**63 - 1)
 FLOAT64 = st.floats(allow_nan=False, allow_infinity=False)
 

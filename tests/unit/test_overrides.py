@@ -91,3 +91,34 @@ def test_dialect_contradicted_by_an_option_is_a_config_error(tmp_path: Path) -> 
     # The same value twice is fine.
     t = logflow.read(p, delimiter=";", dialect={"delimiter": ";"}).read_all()
     assert t.num_rows == 1
+
+
+def test_spaces_after_delimiters_are_detected_as_padding(tmp_path: Path) -> None:
+    p = tmp_path / "padded.csv"
+    rows = [
+        '28/01/2018, 00:00, MG-8769, 74.69, "Boots, waterproof"',
+        "29/01/2018, 00:15, RI-3895, 29.81, Light jacket",
+        '30/01/2018, 00:30, RI-8070, 80.08, "Shoes, ""ventilated"""',
+        "31/01/2018, 00:45, RI-9546, 25.55, Rods",
+    ]
+    p.write_text("DATE, TIME, PRODUCTID, Price, Description\n" + "\n".join(rows) + "\n")
+    d = logflow.detect(p).dialect
+    assert d is not None and (d.delimiter, d.skip_initial_space) == (",", True)
+    t = logflow.read(p, error_policy="strict").read_all()
+    assert t.column_names == ["DATE", "TIME", "PRODUCTID", "Price", "Description"]
+    assert t.column("Description").to_pylist() == [
+        "Boots, waterproof",
+        "Light jacket",
+        'Shoes, "ventilated"',
+        "Rods",
+    ]
+    assert t.column("Price").type == pa.float64()
+    # Given as false, the spaces are data: the quoted commas then split fields.
+    kept = logflow.read(p, dialect={"skip_initial_space": False}).read_all()
+    assert kept.num_rows == 2  # the rows whose quoted value holds a comma are bad rows
+    assert kept.column("PRODUCTID").to_pylist() == [" RI-3895", " RI-9546"]
+    # A file without padding is not read as padded.
+    plain = tmp_path / "plain.csv"
+    plain.write_text("a,b\n1, x\n2,y\n3,z\n4,w\n5,v\n6,u\n7,t\n8,s\n9,r\n")
+    assert logflow.detect(plain).dialect.skip_initial_space is False
+    assert logflow.read(plain).read_all().column("b").to_pylist()[0] == " x"

@@ -150,7 +150,8 @@ def _detect(args: argparse.Namespace) -> int:
         print(
             f"  {'dialect':<12} delimiter={dl.delimiter!r} quote={dl.quote!r} "
             f"escape={dl.escape!r} header={dl.header} skip_lines={dl.skip_lines} "
-            f"({dl.confidence:.0%}: {dl.evidence})"
+            + ("skip_initial_space=True " if dl.skip_initial_space else "")
+            + f"({dl.confidence:.0%}: {dl.evidence})"
         )
     for f, nulls in zip(det.schema or [], det.null_tokens, strict=False):
         extra = f"  format: {det.date_formats[f.name]}" if f.name in det.date_formats else ""

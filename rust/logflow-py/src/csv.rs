@@ -95,6 +95,7 @@ struct ReadArgs<'a> {
     delimiter: Option<&'a str>,
     quote: Option<&'a str>,
     escape: Option<&'a str>,
+    skip_initial_space: Option<bool>,
     header: Option<bool>,
     skip_lines: Option<usize>,
     batch_size: Option<usize>,
@@ -110,6 +111,7 @@ impl ReadArgs<'_> {
             delimiter: one_byte("delimiter", self.delimiter)?,
             quote: auto_byte("quote", self.quote)?,
             escape: auto_byte("escape", self.escape)?,
+            skip_initial_space: self.skip_initial_space,
             header: self.header,
             skip_lines: self.skip_lines,
             error_policy: ErrorPolicy::parse(self.error_policy)?,
@@ -148,7 +150,7 @@ impl ReadArgs<'_> {
 
 /// Converts a delimited text file to Parquet; returns the counts as a dict.
 #[pyfunction]
-#[pyo3(signature = (src, dst, *, delimiter=None, quote=Some("auto"), escape=Some("auto"), header=None, skip_lines=None,
+#[pyo3(signature = (src, dst, *, delimiter=None, quote=Some("auto"), escape=Some("auto"), skip_initial_space=None, header=None, skip_lines=None,
     compression="zstd", compression_level=None, row_group_size=None, batch_size=None,
     error_policy="strict", on_cast_error="reject", encoding=None, schema=None, threads=None, progress=None,
     max_rows_per_file=None, target_file_size=None, partition_by=None))]
@@ -160,6 +162,7 @@ pub fn convert_csv<'py>(
     delimiter: Option<&str>,
     quote: Option<&str>,
     escape: Option<&str>,
+    skip_initial_space: Option<bool>,
     header: Option<bool>,
     skip_lines: Option<usize>,
     compression: &str,
@@ -187,6 +190,7 @@ pub fn convert_csv<'py>(
         delimiter,
         quote,
         escape,
+        skip_initial_space,
         header,
         skip_lines,
         batch_size,
@@ -254,7 +258,7 @@ pub fn convert_csv<'py>(
 /// Opens a delimited text file as a one-shot Arrow stream. The header and the type-inference
 /// sample are read now, so a bad file fails here rather than in the consumer.
 #[pyfunction]
-#[pyo3(signature = (src, *, delimiter=None, quote=Some("auto"), escape=Some("auto"), header=None, skip_lines=None, batch_size=None,
+#[pyo3(signature = (src, *, delimiter=None, quote=Some("auto"), escape=Some("auto"), skip_initial_space=None, header=None, skip_lines=None, batch_size=None,
     error_policy="strict", on_cast_error="reject", encoding=None, schema=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn read_csv(
@@ -263,6 +267,7 @@ pub fn read_csv(
     delimiter: Option<&str>,
     quote: Option<&str>,
     escape: Option<&str>,
+    skip_initial_space: Option<bool>,
     header: Option<bool>,
     skip_lines: Option<usize>,
     batch_size: Option<usize>,
@@ -275,6 +280,7 @@ pub fn read_csv(
         delimiter,
         quote,
         escape,
+        skip_initial_space,
         header,
         skip_lines,
         batch_size,

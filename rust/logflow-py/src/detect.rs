@@ -92,6 +92,7 @@ pub fn detect<'py>(py: Python<'py>, src: PathBuf) -> PyLogflowResult<Bound<'py, 
             dd.set_item("delimiter", char_of(Some(v.delimiter)))?;
             dd.set_item("quote", char_of(v.quote))?;
             dd.set_item("escape", char_of(v.escape))?;
+            dd.set_item("skip_initial_space", v.skip_initial_space)?;
             let term = match v.terminator {
                 Terminator::CrLf => "\r\n",
                 Terminator::Cr => "\r",

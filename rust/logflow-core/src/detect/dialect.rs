@@ -49,6 +49,8 @@ pub struct Dialect {
     pub skip_lines: usize,
     /// Whether records of the table have different numbers of fields.
     pub ragged: bool,
+    /// Whether the spaces after a delimiter are padding, not data (`a, "b, c", d`).
+    pub skip_initial_space: bool,
 }
 
 impl Default for Dialect {
@@ -62,6 +64,7 @@ impl Default for Dialect {
             header: true,
             skip_lines: 0,
             ragged: false,
+            skip_initial_space: false,
         }
     }
 }
@@ -135,9 +138,11 @@ pub fn dialect(sample: &[u8]) -> Finding<Dialect> {
         header: true,
         skip_lines: s.skip_lines,
         ragged: s.ragged,
+        skip_initial_space: false,
     };
     // Header detection on the winner's split.
     parse(text, sp, MAX_RECORDS, &mut parsed);
+    d.skip_initial_space = padded_after_delimiters(text, &parsed, d.delimiter, d.skip_lines);
     d.header = header_in(text, &parsed, &d).value;
     hash_header(text, &parsed, &mut d, s.columns);
     short_header(text, &parsed, &mut d, s.columns);
@@ -160,6 +165,33 @@ pub fn dialect(sample: &[u8]) -> Finding<Dialect> {
             margin * 100.0
         ),
     )
+}
+
+/// Whether the table's fields after the first start with a space (before any quote) in at
+/// least 90% of the cases, over at least 8 such fields: `a, b, "c, d"` is written with
+/// `", "` between fields, and the space belongs to no value.
+fn padded_after_delimiters(text: &[u8], parsed: &Parsed, delimiter: u8, skip_lines: usize) -> bool {
+    if delimiter == b' ' {
+        return false;
+    }
+    let (mut padded, mut total) = (0usize, 0usize);
+    for r in parsed
+        .records
+        .iter()
+        .filter(|r| r.line >= skip_lines && !r.blank && !r.comment)
+    {
+        for f in parsed.fields_of(r).iter().skip(1) {
+            // A quoted field's content starts after its quote, itself after any spaces.
+            let at = if f.quoted {
+                f.start.checked_sub(2)
+            } else {
+                Some(f.start)
+            };
+            total += 1;
+            padded += usize::from(at.and_then(|i| text.get(i)) == Some(&b' '));
+        }
+    }
+    total >= 8 && padded * 10 >= total * 9
 }
 
 /// The record on the line right above a header-less table that has a preamble: the one
@@ -227,6 +259,7 @@ pub fn layout(sample: &[u8], mut d: Dialect) -> Dialect {
     parse(text, sp, MAX_RECORDS, &mut parsed);
     d.skip_lines = leading_skip(&parsed);
     d.header = header_in(text, &parsed, &d).value;
+    d.skip_initial_space = padded_after_delimiters(text, &parsed, d.delimiter, d.skip_lines);
     d
 }
 

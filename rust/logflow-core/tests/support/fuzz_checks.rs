@@ -40,7 +40,7 @@ pub const CHUNK_BYTES: [usize; 8] = [1, 2, 3, 5, 8, 16, 64, 4096];
 /// doubled quotes; off; `"` with `\` escapes); bit 5: no header row (else detect it); the
 /// preamble (`skip_lines`) is always detected; bits 6-7: a profile:
 /// - 0: strict, 1-row batches, 1-byte chunks;
-/// - 1: permissive, 2-row batches, 7-byte chunks;
+/// - 1: permissive, 2-row batches, 7-byte chunks, spaces after delimiters skipped;
 /// - 2: permissive with unparsable values as nulls, 7-row batches, 64-byte chunks, records of
 ///   at most 32 bytes;
 /// - 3: the defaults (strict, 64 Ki-row batches, 4 MiB chunks).
@@ -72,6 +72,8 @@ pub fn split_options(data: &[u8]) -> (CsvOptions, &[u8]) {
             opts.batch_rows = 2;
             opts.chunk_bytes = 7;
             opts.error_policy = ErrorPolicy::Permissive;
+            // Spaces after delimiters as padding (the tokenizer's own state machine).
+            opts.skip_initial_space = Some(true);
         }
         2 => {
             opts.batch_rows = 7;

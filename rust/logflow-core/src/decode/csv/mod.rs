@@ -41,6 +41,8 @@ pub struct CsvOptions {
     /// Escape character inside quotes (`Some(Some(b'\\'))`), or `Some(None)` for doubled
     /// quotes; `None` detects it.
     pub escape: Option<Option<u8>>,
+    /// Whether spaces after a delimiter are padding to skip (`a, "b, c"`). `None` detects it.
+    pub skip_initial_space: Option<bool>,
     /// Whether the first record of the table names the columns. `None` detects it.
     pub header: Option<bool>,
     /// Lines before the table (titles, comments) to skip. `None` detects them.
@@ -69,6 +71,7 @@ impl Default for CsvOptions {
             delimiter: None,
             quote: None,
             escape: None,
+            skip_initial_space: None,
             header: None,
             skip_lines: None,
             types: None,
@@ -163,6 +166,7 @@ fn detect_dialect(body: &[u8], opts: &CsvOptions) -> Finding<crate::detect::Dial
             escape: opts.escape.unwrap_or(None),
             header: opts.header.unwrap_or(true),
             skip_lines: opts.skip_lines.unwrap_or(0),
+            skip_initial_space: opts.skip_initial_space.unwrap_or(false),
             ..crate::detect::Dialect::default()
         };
         return Finding::new(given, 1.0, "given");
@@ -198,6 +202,9 @@ fn detect_dialect(body: &[u8], opts: &CsvOptions) -> Finding<crate::detect::Dial
     }
     if (d.delimiter, d.quote, d.escape) != (detected.delimiter, detected.quote, detected.escape) {
         d = crate::detect::layout(sample, d);
+    }
+    if let Some(skip) = opts.skip_initial_space {
+        d.skip_initial_space = skip;
     }
     if let Some(n) = opts.skip_lines {
         if n != d.skip_lines {
@@ -260,6 +267,7 @@ pub fn start<R: Read>(
         delimiter: detected.delimiter,
         quote: detected.quote,
         escape: detected.escape,
+        skip_initial_space: detected.skip_initial_space,
     };
     chunker.set_quote(dialect.quote);
     // Preamble: skip whole lines before the table.

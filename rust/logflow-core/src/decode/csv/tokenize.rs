@@ -12,6 +12,9 @@ pub struct Dialect {
     pub quote: Option<u8>,
     /// Escape character inside quotes; `None` means doubled quotes.
     pub escape: Option<u8>,
+    /// Spaces right after a delimiter are not part of the next field (`a, "b, c", d`), as
+    /// Python's `skipinitialspace`.
+    pub skip_initial_space: bool,
 }
 
 impl Dialect {
@@ -35,6 +38,15 @@ impl Dialect {
 /// BOM), so feed the reader one blank line first: it is skipped and the check is spent.
 fn arm(r: &mut csv_core::Reader) {
     let _ = r.read_record(b"\n", &mut [0u8; 1], &mut [0usize; 1]);
+}
+
+/// The number of spaces at `line[at..]`.
+fn spaces_at(line: &[u8], at: usize) -> usize {
+    line.get(at..)
+        .unwrap_or_default()
+        .iter()
+        .take_while(|&&b| b == b' ')
+        .count()
 }
 
 /// One tokenized record.
@@ -234,7 +246,111 @@ impl<'a> ChunkTokenizer<'a> {
         if self.fast_record(block) {
             return Step::Record;
         }
+        if self.dialect.skip_initial_space {
+            return self.own_record(block);
+        }
         self.slow_record(block)
+    }
+
+    /// A record in a dialect csv-core cannot read (spaces skipped after delimiters),
+    /// tokenized here with csv-core's rules otherwise: a quote opens a quoted field only at
+    /// its start, a quote inside an unquoted field is data, text after a closing quote is
+    /// appended, and CR, LF or CRLF ends a record outside quotes.
+    fn own_record(&mut self, block: &mut RowBlock) -> Step {
+        #[derive(Clone, Copy, PartialEq, Eq)]
+        enum State {
+            FieldStart,
+            Unquoted,
+            Quoted,
+            Escaped,
+            QuoteInQuoted,
+        }
+        let Dialect {
+            delimiter,
+            quote,
+            escape,
+            skip_initial_space,
+        } = self.dialect;
+        let start = self.pos;
+        let first_field = block.ends.len();
+        let data_start = block.data.len();
+        let input = self.input.get(start..).unwrap_or_default();
+        let mut state = State::FieldStart;
+        let mut after_delimiter = false;
+        let mut i = 0;
+        let mut end = None;
+        while let Some(&b) = input.get(i) {
+            i += 1;
+            match state {
+                State::FieldStart if b == b' ' && after_delimiter && skip_initial_space => {}
+                State::FieldStart if Some(b) == quote => state = State::Quoted,
+                State::FieldStart | State::Unquoted | State::QuoteInQuoted if b == delimiter => {
+                    block.ends.push(block.data.len());
+                    state = State::FieldStart;
+                    after_delimiter = true;
+                }
+                State::FieldStart | State::Unquoted | State::QuoteInQuoted
+                    if b == b'\n' || b == b'\r' =>
+                {
+                    if b == b'\r' && input.get(i) == Some(&b'\n') {
+                        i += 1;
+                    }
+                    end = Some(i);
+                    break;
+                }
+                State::QuoteInQuoted if escape.is_none() && Some(b) == quote => {
+                    block.data.push(b);
+                    state = State::Quoted;
+                }
+                State::FieldStart | State::Unquoted | State::QuoteInQuoted => {
+                    block.data.push(b);
+                    state = State::Unquoted;
+                }
+                State::Quoted if escape == Some(b) => state = State::Escaped,
+                State::Quoted if Some(b) == quote => state = State::QuoteInQuoted,
+                State::Quoted => block.data.push(b),
+                State::Escaped => {
+                    block.data.push(b);
+                    state = State::Quoted;
+                }
+            }
+        }
+        let end = match end {
+            Some(e) => e,
+            None if !self.last => {
+                block.data.truncate(data_start);
+                block.ends.truncate(first_field);
+                return Step::Incomplete { start };
+            }
+            None if matches!(state, State::Quoted | State::Escaped) => {
+                block.data.truncate(data_start);
+                block.ends.truncate(first_field);
+                return Step::Unterminated { start };
+            }
+            // The input ends the last record.
+            None => input.len(),
+        };
+        block.ends.push(block.data.len());
+        let raw = input.get(..end).unwrap_or_default();
+        let newlines = memchr::memchr_iter(b'\n', raw).count() as u64;
+        let body = raw
+            .strip_suffix(b"\n")
+            .or_else(|| raw.strip_suffix(b"\r"))
+            .unwrap_or(raw);
+        let body = body.strip_suffix(b"\r").unwrap_or(body);
+        block.rows.push(RowMeta {
+            first_field,
+            fields: block.ends.len() - first_field,
+            line: self.line,
+            record: self.record,
+            start,
+            end: start + end,
+            multiline: memchr::memchr2(b'\n', b'\r', body).is_some(),
+        });
+        self.record += 1;
+        self.line += newlines.max(1);
+        self.pos = start + end;
+        Step::Record
     }
 
     /// A whole line with no quote and no carriage return but a final one: splitting at the
@@ -258,12 +374,16 @@ impl<'a> ChunkTokenizer<'a> {
         }
         let first_field = block.ends.len();
         let mut last = 0;
+        let skip = self.dialect.skip_initial_space;
         for d in memchr::memchr_iter(self.dialect.delimiter, line) {
             block
                 .data
                 .extend_from_slice(line.get(last..d).unwrap_or_default());
             block.ends.push(block.data.len());
             last = d + 1;
+            if skip {
+                last += spaces_at(line, last);
+            }
         }
         block
             .data
@@ -394,6 +514,7 @@ mod tests {
         delimiter: b',',
         quote: Some(b'"'),
         escape: None,
+        skip_initial_space: false,
     };
 
     fn all(input: &[u8], last: bool) -> (RowBlock, Vec<Step>) {
@@ -468,5 +589,100 @@ mod tests {
         assert_eq!(t.next(&mut b), Step::Record);
         assert_eq!(fields(&b, 1), ["4", "5"]);
         assert_eq!(b.rows[1].line, 3);
+    }
+
+    const PADDED: Dialect = Dialect {
+        skip_initial_space: true,
+        ..D
+    };
+
+    fn all_in(input: &[u8], last: bool, d: Dialect) -> (RowBlock, Vec<Step>) {
+        let mut t = ChunkTokenizer::new(input, 0, 1, last, d);
+        let mut b = RowBlock::default();
+        let mut steps = Vec::new();
+        loop {
+            let s = t.next(&mut b);
+            steps.push(s);
+            if s != Step::Record {
+                break;
+            }
+        }
+        (b, steps)
+    }
+
+    #[test]
+    fn spaces_after_delimiters_are_skipped_when_the_dialect_says_so() {
+        let input =
+            b"  a,  b, \"c, d\", e\r\nx, \"q\"\"q\", \"two\nlines\"\n1,,  \n\"t\"ail, \"end\"";
+        let (b, steps) = all_in(input, true, PADDED);
+        assert_eq!(steps.last(), Some(&Step::End));
+        // Spaces at the start of a record are data, as in Python's csv.
+        assert_eq!(fields(&b, 0), ["  a", "b", "c, d", "e"]);
+        assert_eq!(fields(&b, 1), ["x", "q\"q", "two\nlines"]);
+        assert_eq!(fields(&b, 2), ["1", "", ""]);
+        // Text after a closing quote is kept, as csv-core does.
+        assert_eq!(fields(&b, 3), ["tail", "end"]);
+        let lines: Vec<u64> = b.rows.iter().map(|r| r.line).collect();
+        assert_eq!(lines, [1, 2, 4, 5]);
+        let raw: Vec<&[u8]> = b.rows.iter().map(|r| &input[r.start..r.end]).collect();
+        assert_eq!(raw[0], b"  a,  b, \"c, d\", e\r\n");
+        assert_eq!(raw[3], b"\"t\"ail, \"end\"");
+        assert!(b.rows[1].multiline && !b.rows[0].multiline);
+        // Without the option the spaces stay.
+        let (b, _) = all_in(b"1, 2\n", true, D);
+        assert_eq!(fields(&b, 0), ["1", " 2"]);
+    }
+
+    #[test]
+    fn padded_dialect_reports_cut_and_unclosed_records() {
+        assert_eq!(
+            all_in(b"1, 2\n3, \"open", false, PADDED).1.last(),
+            Some(&Step::Incomplete { start: 5 })
+        );
+        assert_eq!(
+            all_in(b"1, 2\n3, \"open\n4, 5\n", true, PADDED).1.last(),
+            Some(&Step::Unterminated { start: 5 })
+        );
+        let escaped = Dialect {
+            escape: Some(b'\\'),
+            ..PADDED
+        };
+        let (b, _) = all_in(b"a, \"b\\\"c, d\"\n", true, escaped);
+        assert_eq!(fields(&b, 0), ["a", "b\"c, d"]);
+        let (b, _) = all_in(b"a\r b, c\rd, e", true, PADDED);
+        assert_eq!(fields(&b, 1), [" b", "c"]);
+        assert_eq!(fields(&b, 2), ["d", "e"]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn padded_records_read_back_as_written(
+            rows in proptest::collection::vec(
+                proptest::collection::vec("[a ,\"\n]{0,6}", 1..5),
+                1..6,
+            ),
+        ) {
+            // Each field quoted when it needs to be (or starts with a space, which padding
+            // would eat), fields joined by ", ".
+            let mut text = String::new();
+            for row in &rows {
+                let cells: Vec<String> = row
+                    .iter()
+                    .map(|f| {
+                        if f.contains([',', '"', '\n']) || f.starts_with(' ') || f.is_empty() {
+                            format!("\"{}\"", f.replace('"', "\"\""))
+                        } else {
+                            f.clone()
+                        }
+                    })
+                    .collect();
+                text.push_str(&cells.join(", "));
+                text.push('\n');
+            }
+            let (b, steps) = all_in(text.as_bytes(), true, PADDED);
+            proptest::prop_assert_eq!(steps.last(), Some(&Step::End));
+            let got: Vec<Vec<String>> = (0..b.len()).map(|r| fields(&b, r)).collect();
+            proptest::prop_assert_eq!(got, rows);
+        }
     }
 }
