@@ -319,7 +319,8 @@ def convert(
         compression: Parquet codec: ``"zstd"`` (default), ``"snappy"``, ``"gzip"``,
             ``"lz4"`` or ``"none"``.
         compression_level: Codec level (zstd 1-22, gzip 0-9); ``None`` for the default.
-        delimiter: Field delimiter; ``None`` detects it (``.tsv`` files default to tab).
+        delimiter: Field delimiter: one ASCII character or a two-byte one such as ``"§"``;
+            ``None`` detects it (``.tsv`` files default to tab).
         quote: Quote character, ``None`` to turn quoting off, or ``"auto"`` (default) to
             detect it.
         escape: Escape character inside quotes (e.g. ``"\\"``), ``None`` for quotes
@@ -558,7 +559,8 @@ def read(
 
     Args:
         src: Input file.
-        delimiter: Field delimiter; ``None`` detects it (``.tsv`` files default to tab).
+        delimiter: Field delimiter: one ASCII character or a two-byte one such as ``"§"``;
+            ``None`` detects it (``.tsv`` files default to tab).
         quote: Quote character, ``None`` for no quoting, ``"auto"`` (default) to detect.
         escape: Escape character inside quotes, ``None`` for doubled quotes, ``"auto"``
             (default) to detect.

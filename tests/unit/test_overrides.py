@@ -122,3 +122,20 @@ def test_spaces_after_delimiters_are_detected_as_padding(tmp_path: Path) -> None
     plain.write_text("a,b\n1, x\n2,y\n3,z\n4,w\n5,v\n6,u\n7,t\n8,s\n9,r\n")
     assert logflow.detect(plain).dialect.skip_initial_space is False
     assert logflow.read(plain).read_all().column("b").to_pylist()[0] == " x"
+
+
+def test_section_sign_delimiter_is_detected_and_can_be_given(tmp_path: Path) -> None:
+    # § is two bytes in UTF-8; "ç" shares its second byte and must not split.
+    p = tmp_path / "section.csv"
+    p.write_text('id§name§amount\n1§ça va§1.5\n2§"Bob § Jr"§2.25\n3§Çé§3\n', encoding="utf-8")
+    d = logflow.detect(p).dialect
+    assert d is not None and d.delimiter == "§"
+    t = logflow.read(p, error_policy="strict").read_all()
+    assert t.column("name").to_pylist() == ["ça va", "Bob § Jr", "Çé"]
+    assert t.column("amount").type == pa.float64()
+    r = logflow.convert(p, tmp_path / "o.parquet", dialect=d)
+    assert r.rows_written == 3
+    given = logflow.read(p, delimiter="§", error_policy="strict").read_all()
+    assert given.equals(t)
+    with pytest.raises(ConfigError, match="delimiter"):
+        logflow.read(p, delimiter="§§")

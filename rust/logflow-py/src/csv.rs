@@ -90,6 +90,22 @@ fn dataset_options(
     }))
 }
 
+/// A delimiter: one ASCII character, `\t`, or a character of two bytes in UTF-8 (`§`).
+/// Returns the lead byte (two-byte delimiters only) and the delimiter byte.
+fn delimiter_bytes(s: Option<&str>) -> Result<(Option<u8>, Option<u8>), Error> {
+    match s.map(str::as_bytes) {
+        Some(&[lead, last]) if s.is_some_and(|c| c.chars().count() == 1) => {
+            Ok((Some(lead), Some(last)))
+        }
+        _ => one_byte("delimiter", s).map(|b| (None, b)).map_err(|_| {
+            Error::invalid(format!(
+                "delimiter must be one ASCII character or a two-byte one such as \"§\", got {:?}",
+                s.unwrap_or_default()
+            ))
+        }),
+    }
+}
+
 /// The reading options shared by `convert_csv` and `read_csv`.
 struct ReadArgs<'a> {
     delimiter: Option<&'a str>,
@@ -107,8 +123,10 @@ struct ReadArgs<'a> {
 
 impl ReadArgs<'_> {
     fn options(&self) -> Result<CsvOptions, Error> {
+        let (delimiter_lead, delimiter) = delimiter_bytes(self.delimiter)?;
         let mut o = CsvOptions {
-            delimiter: one_byte("delimiter", self.delimiter)?,
+            delimiter,
+            delimiter_lead,
             quote: auto_byte("quote", self.quote)?,
             escape: auto_byte("escape", self.escape)?,
             skip_initial_space: self.skip_initial_space,

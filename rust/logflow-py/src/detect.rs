@@ -89,7 +89,11 @@ pub fn detect<'py>(py: Python<'py>, src: PathBuf) -> PyLogflowResult<Bound<'py, 
         Some(f) => {
             let v = &f.value;
             let dd = finding(py, f, py.None())?;
-            dd.set_item("delimiter", char_of(Some(v.delimiter)))?;
+            let delimiter = match v.delimiter_lead {
+                Some(lead) => String::from_utf8_lossy(&[lead, v.delimiter]).into_owned(),
+                None => char::from(v.delimiter).to_string(),
+            };
+            dd.set_item("delimiter", delimiter)?;
             dd.set_item("quote", char_of(v.quote))?;
             dd.set_item("escape", char_of(v.escape))?;
             dd.set_item("skip_initial_space", v.skip_initial_space)?;

@@ -35,8 +35,10 @@ pub enum Terminator {
 /// How delimited text is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Dialect {
-    /// Field delimiter.
+    /// Field delimiter (its last byte, for a two-byte delimiter).
     pub delimiter: u8,
+    /// The first byte of a two-byte delimiter (`§` is C2 A7 in UTF-8); `None` for one byte.
+    pub delimiter_lead: Option<u8>,
     /// Quote character; `None`: no quoting.
     pub quote: Option<u8>,
     /// Escape character inside quotes; `None`: quotes are escaped by doubling them.
@@ -58,6 +60,7 @@ impl Default for Dialect {
     fn default() -> Self {
         Dialect {
             delimiter: b',',
+            delimiter_lead: None,
             quote: Some(b'"'),
             escape: None,
             terminator: Terminator::Lf,
@@ -70,9 +73,18 @@ impl Default for Dialect {
 }
 
 /// Delimiters always tried (in tie-break order) when they occur in the sample. Other ASCII
-/// punctuation occurring on most lines is tried too. (`§`, two bytes in UTF-8, is not: the
-/// delimiter is one byte.)
+/// punctuation occurring on most lines is tried too, and the [`TWO_BYTE_CANDIDATES`].
 pub const DELIMITER_CANDIDATES: [u8; 9] = [b',', b'\t', b';', b'|', b':', b' ', b'^', b'~', b'#'];
+
+/// Two-byte delimiters tried, as UTF-8: `§` (whenever it occurs), then `¦`, `¬`, `¤` and `·`
+/// (when on most lines).
+pub const TWO_BYTE_CANDIDATES: [[u8; 2]; 5] = [
+    [0xC2, 0xA7],
+    [0xC2, 0xA6],
+    [0xC2, 0xAC],
+    [0xC2, 0xA4],
+    [0xC2, 0xB7],
+];
 
 /// Most records looked at per candidate.
 pub(crate) const MAX_RECORDS: usize = 400;
@@ -111,6 +123,7 @@ pub fn dialect(sample: &[u8]) -> Finding<Dialect> {
         // One column (or nothing consistent): a comma, and whatever preamble a comma split sees.
         let sp = Split {
             delimiter: b',',
+            lead: None,
             quote: Some(b'"'),
             escape: None,
         };
@@ -132,6 +145,7 @@ pub fn dialect(sample: &[u8]) -> Finding<Dialect> {
     };
     let mut d = Dialect {
         delimiter: sp.delimiter,
+        delimiter_lead: sp.lead,
         quote: sp.quote,
         escape: sp.escape,
         terminator,
@@ -216,7 +230,10 @@ fn hash_header(text: &[u8], parsed: &Parsed, d: &mut Dialect, columns: usize) {
         return;
     };
     let line = text.get(r.start..r.end).unwrap_or_default();
-    let fields = memchr::memchr_iter(d.delimiter, line).count() + 1;
+    let fields = match d.delimiter_lead {
+        None => memchr::memchr_iter(d.delimiter, line).count(),
+        Some(l) => line.windows(2).filter(|w| *w == [l, d.delimiter]).count(),
+    } + 1;
     if fields == columns && line.len() > 1 {
         d.skip_lines = r.line;
         d.header = true;
@@ -253,6 +270,7 @@ pub fn layout(sample: &[u8], mut d: Dialect) -> Dialect {
     let mut parsed = Parsed::default();
     let sp = Split {
         delimiter: d.delimiter,
+        lead: d.delimiter_lead,
         quote: d.quote,
         escape: d.escape,
     };
@@ -320,10 +338,12 @@ fn candidates(text: &[u8]) -> Vec<Split> {
                 && w.get(3).is_some_and(u8::is_ascii_digit)
         })
         .count();
-    let mut delims: Vec<u8> = DELIMITER_CANDIDATES
+    // (lead byte of a two-byte delimiter, delimiter byte)
+    let mut delims: Vec<(Option<u8>, u8)> = DELIMITER_CANDIDATES
         .iter()
         .copied()
         .filter(|&d| has(d) && !(d == b':' && time_colons * 2 >= colons))
+        .map(|d| (None, d))
         .collect();
     for b in 0x21u8..0x7F {
         let excluded = b.is_ascii_alphanumeric()
@@ -334,7 +354,21 @@ fn candidates(text: &[u8]) -> Vec<Split> {
         }
         let n = lines_with.get(usize::from(b)).copied().unwrap_or(0);
         if lines >= 2 && n * 5 >= lines * 3 {
-            delims.push(b);
+            delims.push((None, b));
+        }
+    }
+    // Two-byte (UTF-8) symbols: `§` whenever it occurs, the others on most lines. All of
+    // them start with C2, so most samples skip this at the cost of one scan.
+    let two_byte = memchr::memchr(0xC2, text).is_some();
+    for (k, pair) in TWO_BYTE_CANDIDATES.iter().enumerate().filter(|_| two_byte) {
+        let [lead, last] = *pair;
+        let on_lines = text
+            .split(|&b| b == b'\n')
+            .filter(|l| l.windows(2).any(|w| w == pair))
+            .count();
+        let total = lines as usize;
+        if (k == 0 && on_lines > 0) || (total >= 2 && on_lines * 5 >= total * 3) {
+            delims.push((Some(lead), last));
         }
     }
     let mut quotes: Vec<Option<u8>> = Vec::new();
@@ -347,13 +381,14 @@ fn candidates(text: &[u8]) -> Vec<Split> {
     }
     let backslash_before = |q: u8| text.windows(2).any(|w| w == [b'\\', q]);
     let mut out = Vec::new();
-    for &d in &delims {
+    for &(lead, d) in &delims {
         for &q in &quotes {
             if q == Some(d) {
                 continue;
             }
             out.push(Split {
                 delimiter: d,
+                lead,
                 quote: q,
                 escape: None,
             });
@@ -361,6 +396,7 @@ fn candidates(text: &[u8]) -> Vec<Split> {
                 if d != b'\\' && backslash_before(qc) {
                     out.push(Split {
                         delimiter: d,
+                        lead,
                         quote: q,
                         escape: Some(b'\\'),
                     });
@@ -865,5 +901,25 @@ mod tests {
         assert!(got.confidence < 0.5);
         let got = dialect(b"");
         assert_eq!(got.value.delimiter, b',');
+    }
+
+    #[test]
+    fn two_byte_delimiters_are_candidates() {
+        let text = "id§name§note\n1§Ann§ça va\n2§\"Bob § Jr\"§x\n3§Çé§y\n4§z§w\n";
+        let got = dialect(text.as_bytes()).value;
+        assert_eq!(
+            (got.delimiter_lead, got.delimiter),
+            (Some(0xC2), 0xA7),
+            "{got:?}"
+        );
+        assert!(got.header);
+        // A § inside a pipe-delimited table's text does not win.
+        let text = "id|note\n1|see §2\n2|plain\n3|also §4\n4|x\n";
+        let got = dialect(text.as_bytes()).value;
+        assert_eq!((got.delimiter_lead, got.delimiter), (None, b'|'));
+        // Other two-byte symbols only when on most lines.
+        let text = "a¦b¦c\n1¦2¦3\n4¦5¦6\n7¦8¦9\n";
+        let got = dialect(text.as_bytes()).value;
+        assert_eq!((got.delimiter_lead, got.delimiter), (Some(0xC2), 0xA6));
     }
 }

@@ -26,6 +26,7 @@ pub fn header(sample: &[u8], d: &Dialect) -> Finding<bool> {
         text,
         Split {
             delimiter: d.delimiter,
+            lead: d.delimiter_lead,
             quote: d.quote,
             escape: d.escape,
         },

@@ -61,9 +61,47 @@ impl Parsed {
 /// How to split.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Split {
+    /// The delimiter (its last byte, for a two-byte one).
     pub delimiter: u8,
+    /// The first byte of a two-byte delimiter (`§`: C2 A7).
+    pub lead: Option<u8>,
     pub quote: Option<u8>,
     pub escape: Option<u8>,
+}
+
+impl Split {
+    /// The length of the delimiter at `text[i..]`, if one starts there.
+    fn delimiter_at(&self, text: &[u8], i: usize) -> Option<usize> {
+        match self.lead {
+            None => (text.get(i) == Some(&self.delimiter)).then_some(1),
+            Some(l) => {
+                (text.get(i) == Some(&l) && text.get(i + 1) == Some(&self.delimiter)).then_some(2)
+            }
+        }
+    }
+
+    /// Where the unquoted field starting at `i` ends: the next delimiter or line break.
+    fn field_end(&self, text: &[u8], i: usize) -> usize {
+        let n = text.len();
+        let mut from = i;
+        loop {
+            let rest = text.get(from..).unwrap_or_default();
+            let Some(k) = memchr3(self.delimiter, b'\n', b'\r', rest) else {
+                return n;
+            };
+            let j = from + k;
+            match self.lead {
+                // The second byte of a two-byte delimiter: the field ends at its first.
+                Some(l) if text.get(j) == Some(&self.delimiter) => {
+                    if j > i && text.get(j - 1) == Some(&l) {
+                        return j - 1;
+                    }
+                    from = j + 1;
+                }
+                _ => return j,
+            }
+        }
+    }
 }
 
 fn count_breaks(s: &[u8]) -> usize {
@@ -193,11 +231,11 @@ pub(crate) fn parse(text: &[u8], sp: Split, max_records: usize, out: &mut Parsed
                     }
                     match text.get(i) {
                         None => {}
-                        Some(&c) if c == d || c == b'\n' || c == b'\r' => {}
+                        Some(&c) if c == b'\n' || c == b'\r' => {}
+                        Some(_) if sp.delimiter_at(text, i).is_some() => {}
                         Some(_) => {
                             anomaly = true;
-                            let rest = text.get(i..).unwrap_or_default();
-                            i = memchr3(d, b'\n', b'\r', rest).map_or(n, |k| i + k);
+                            i = sp.field_end(text, i);
                             cend = i;
                         }
                     }
@@ -211,8 +249,7 @@ pub(crate) fn parse(text: &[u8], sp: Split, max_records: usize, out: &mut Parsed
                     anomaly,
                 });
             } else {
-                let rest = text.get(i..).unwrap_or_default();
-                let e = memchr3(d, b'\n', b'\r', rest).map_or(n, |k| i + k);
+                let e = sp.field_end(text, i);
                 out.fields.push(Field {
                     start: i,
                     end: e,
@@ -222,21 +259,22 @@ pub(crate) fn parse(text: &[u8], sp: Split, max_records: usize, out: &mut Parsed
                 i = e;
             }
             end = i;
+            if let Some(len) = sp.delimiter_at(text, i) {
+                i += len;
+                if i >= n {
+                    out.fields.push(Field {
+                        start: n,
+                        end: n,
+                        quoted: false,
+                        anomaly: false,
+                    });
+                    end = n;
+                    break;
+                }
+                continue;
+            }
             match text.get(i) {
                 None => break,
-                Some(&c) if c == d => {
-                    i += 1;
-                    if i >= n {
-                        out.fields.push(Field {
-                            start: n,
-                            end: n,
-                            quoted: false,
-                            anomaly: false,
-                        });
-                        end = n;
-                        break;
-                    }
-                }
                 Some(&c) => {
                     i += 1;
                     if c == b'\r' && text.get(i) == Some(&b'\n') {
@@ -271,6 +309,7 @@ mod tests {
             text.as_bytes(),
             Split {
                 delimiter: d,
+                lead: None,
                 quote: q,
                 escape: e,
             },
@@ -331,6 +370,7 @@ mod tests {
             b"a\rb\r\"c\rd\"\re",
             Split {
                 delimiter: b',',
+                lead: None,
                 quote: Some(b'"'),
                 escape: None,
             },

@@ -28,7 +28,8 @@ const DELIMITERS: [Option<u8>; 8] = [
     Some(b'|'),
     Some(b':'),
     None,
-    Some(b','),
+    // `§` (C2 A7): its last byte here, its lead set below.
+    Some(0xA7),
 ];
 
 /// Chunk sizes the second option byte of `decode_csv_chunked` chooses from.
@@ -36,7 +37,7 @@ pub const CHUNK_BYTES: [usize; 8] = [1, 2, 3, 5, 8, 16, 64, 4096];
 
 /// Splits a fuzz input into reader options (from its first byte) and the rest.
 ///
-/// Bits 0-2: delimiter (or detect it); bits 3-4: quoting (detect quote and escape; `"` with
+/// Bits 0-2: delimiter (or detect it; 7 is the two-byte `§`); bits 3-4: quoting (detect quote and escape; `"` with
 /// doubled quotes; off; `"` with `\` escapes); bit 5: no header row (else detect it); the
 /// preamble (`skip_lines`) is always detected; bits 6-7: a profile:
 /// - 0: strict, 1-row batches, 1-byte chunks;
@@ -50,6 +51,7 @@ pub fn split_options(data: &[u8]) -> (CsvOptions, &[u8]) {
     };
     let mut opts = CsvOptions {
         delimiter: DELIMITERS.get(usize::from(b & 7)).copied().flatten(),
+        delimiter_lead: (b & 7 == 7).then_some(0xC2),
         quote: match (b >> 3) & 3 {
             0 => None,
             2 => Some(None),

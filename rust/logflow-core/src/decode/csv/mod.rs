@@ -34,8 +34,10 @@ use crate::schema::{self, ColumnInference, ColumnType, NullTokens};
 /// How to read delimited text.
 #[derive(Debug, Clone)]
 pub struct CsvOptions {
-    /// Field delimiter. `None` detects it.
+    /// Field delimiter (its last byte, for a two-byte one). `None` detects it.
     pub delimiter: Option<u8>,
+    /// With [`CsvOptions::delimiter`], the first byte of a two-byte delimiter (`§`: C2 A7).
+    pub delimiter_lead: Option<u8>,
     /// Quote character: `Some(None)` turns quoting off; `None` detects it.
     pub quote: Option<Option<u8>>,
     /// Escape character inside quotes (`Some(Some(b'\\'))`), or `Some(None)` for doubled
@@ -69,6 +71,7 @@ impl Default for CsvOptions {
     fn default() -> Self {
         CsvOptions {
             delimiter: None,
+            delimiter_lead: None,
             quote: None,
             escape: None,
             skip_initial_space: None,
@@ -162,6 +165,7 @@ fn detect_dialect(body: &[u8], opts: &CsvOptions) -> Finding<crate::detect::Dial
     if all_given {
         let given = crate::detect::Dialect {
             delimiter: opts.delimiter.unwrap_or(b','),
+            delimiter_lead: opts.delimiter_lead,
             quote: opts.quote.unwrap_or(Some(b'"')),
             escape: opts.escape.unwrap_or(None),
             header: opts.header.unwrap_or(true),
@@ -193,6 +197,7 @@ fn detect_dialect(body: &[u8], opts: &CsvOptions) -> Finding<crate::detect::Dial
     }
     if let Some(delim) = opts.delimiter {
         d.delimiter = delim;
+        d.delimiter_lead = opts.delimiter_lead;
     }
     if let Some(q) = opts.quote {
         d.quote = q;
@@ -200,7 +205,8 @@ fn detect_dialect(body: &[u8], opts: &CsvOptions) -> Finding<crate::detect::Dial
     if let Some(e) = opts.escape {
         d.escape = e;
     }
-    if (d.delimiter, d.quote, d.escape) != (detected.delimiter, detected.quote, detected.escape) {
+    let split = |d: &crate::detect::Dialect| (d.delimiter, d.delimiter_lead, d.quote, d.escape);
+    if split(&d) != split(&detected) {
         d = crate::detect::layout(sample, d);
     }
     if let Some(skip) = opts.skip_initial_space {
@@ -265,6 +271,7 @@ pub fn start<R: Read>(
     let detected = found.value;
     let dialect = Dialect {
         delimiter: detected.delimiter,
+        delimiter_lead: detected.delimiter_lead,
         quote: detected.quote,
         escape: detected.escape,
         skip_initial_space: detected.skip_initial_space,

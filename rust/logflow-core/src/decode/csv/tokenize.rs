@@ -6,8 +6,11 @@ use csv_core::{ReadRecordResult, ReaderBuilder};
 /// The dialect the tokenizer follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Dialect {
-    /// Field delimiter.
+    /// Field delimiter (its last byte, for a two-byte delimiter).
     pub delimiter: u8,
+    /// The first byte of a two-byte delimiter: `§` is C2 A7 in UTF-8, so `Some(0xC2)` with
+    /// `delimiter` A7. `None` for one-byte delimiters.
+    pub delimiter_lead: Option<u8>,
     /// Quote character; `None` turns quoting off.
     pub quote: Option<u8>,
     /// Escape character inside quotes; `None` means doubled quotes.
@@ -246,13 +249,14 @@ impl<'a> ChunkTokenizer<'a> {
         if self.fast_record(block) {
             return Step::Record;
         }
-        if self.dialect.skip_initial_space {
+        if self.dialect.skip_initial_space || self.dialect.delimiter_lead.is_some() {
             return self.own_record(block);
         }
         self.slow_record(block)
     }
 
-    /// A record in a dialect csv-core cannot read (spaces skipped after delimiters),
+    /// A record in a dialect csv-core cannot read (spaces skipped after delimiters, a
+    /// two-byte delimiter),
     /// tokenized here with csv-core's rules otherwise: a quote opens a quoted field only at
     /// its start, a quote inside an unquoted field is data, text after a closing quote is
     /// appended, and CR, LF or CRLF ends a record outside quotes.
@@ -267,6 +271,7 @@ impl<'a> ChunkTokenizer<'a> {
         }
         let Dialect {
             delimiter,
+            delimiter_lead,
             quote,
             escape,
             skip_initial_space,
@@ -281,10 +286,16 @@ impl<'a> ChunkTokenizer<'a> {
         let mut end = None;
         while let Some(&b) = input.get(i) {
             i += 1;
+            // A delimiter here (both bytes of a two-byte one, then `i` is past them).
+            let at_delimiter = match delimiter_lead {
+                None => b == delimiter,
+                Some(lead) => b == lead && input.get(i) == Some(&delimiter),
+            };
             match state {
                 State::FieldStart if b == b' ' && after_delimiter && skip_initial_space => {}
                 State::FieldStart if Some(b) == quote => state = State::Quoted,
-                State::FieldStart | State::Unquoted | State::QuoteInQuoted if b == delimiter => {
+                State::FieldStart | State::Unquoted | State::QuoteInQuoted if at_delimiter => {
+                    i += usize::from(delimiter_lead.is_some());
                     block.ends.push(block.data.len());
                     state = State::FieldStart;
                     after_delimiter = true;
@@ -375,10 +386,18 @@ impl<'a> ChunkTokenizer<'a> {
         let first_field = block.ends.len();
         let mut last = 0;
         let skip = self.dialect.skip_initial_space;
+        let lead = self.dialect.delimiter_lead;
         for d in memchr::memchr_iter(self.dialect.delimiter, line) {
+            // A two-byte delimiter: the byte found is its second; the field ends before the
+            // first, and a lone second byte (part of another character) is data.
+            let field_end = match lead {
+                None => d,
+                Some(l) if d > last && line.get(d - 1) == Some(&l) => d - 1,
+                Some(_) => continue,
+            };
             block
                 .data
-                .extend_from_slice(line.get(last..d).unwrap_or_default());
+                .extend_from_slice(line.get(last..field_end).unwrap_or_default());
             block.ends.push(block.data.len());
             last = d + 1;
             if skip {
@@ -512,6 +531,7 @@ mod tests {
 
     const D: Dialect = Dialect {
         delimiter: b',',
+        delimiter_lead: None,
         quote: Some(b'"'),
         escape: None,
         skip_initial_space: false,
@@ -684,5 +704,28 @@ mod tests {
             let got: Vec<Vec<String>> = (0..b.len()).map(|r| fields(&b, r)).collect();
             proptest::prop_assert_eq!(got, rows);
         }
+    }
+
+    #[test]
+    fn two_byte_delimiters_split_only_at_their_two_bytes() {
+        // `ç` is C3 A7: its second byte is also §'s second byte (C2 A7), and is data.
+        let section = Dialect {
+            delimiter: 0xA7,
+            delimiter_lead: Some(0xC2),
+            ..D
+        };
+        let input = "ça§b§§c\r\n\"x § y\"§\"q\"\"q\"§ç\n§end".as_bytes();
+        let (b, steps) = all_in(input, true, section);
+        assert_eq!(steps.last(), Some(&Step::End));
+        assert_eq!(fields(&b, 0), ["ça", "b", "", "c"]);
+        assert_eq!(fields(&b, 1), ["x § y", "q\"q", "ç"]);
+        assert_eq!(fields(&b, 2), ["", "end"]);
+        // With spaces skipped too.
+        let padded = Dialect {
+            skip_initial_space: true,
+            ..section
+        };
+        let (b, _) = all_in("a§ b§ \"c§d\"\n".as_bytes(), true, padded);
+        assert_eq!(fields(&b, 0), ["a", "b", "c§d"]);
     }
 }
