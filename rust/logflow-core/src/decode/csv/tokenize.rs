@@ -380,8 +380,10 @@ impl<'a> ChunkTokenizer<'a> {
             Some(q) => memchr::memchr2(q, b'\r', line),
             None => memchr::memchr(b'\r', line),
         };
-        if special.is_some() {
-            return false;
+        if let Some(at) = special {
+            let rest = line.get(at..).unwrap_or_default();
+            let quote_only = line.get(at) != Some(&b'\r') && memchr::memchr(b'\r', rest).is_none();
+            return quote_only && self.quoted_line(block, line, nl);
         }
         let first_field = block.ends.len();
         let mut last = 0;
@@ -408,6 +410,83 @@ impl<'a> ChunkTokenizer<'a> {
             .data
             .extend_from_slice(line.get(last..).unwrap_or_default());
         block.ends.push(block.data.len());
+        let end = start + nl + 1;
+        block.rows.push(RowMeta {
+            first_field,
+            fields: block.ends.len() - first_field,
+            line: self.line,
+            record: self.record,
+            start,
+            end,
+            multiline: false,
+        });
+        self.record += 1;
+        self.line += 1;
+        self.pos = end;
+        true
+    }
+
+    /// A whole line whose quoted fields are simple (`"a, b"`: closed on the same line, no
+    /// doubled quote or escape, a delimiter or the line end right after): split here, as
+    /// csv-core would. Anything else (false) goes to csv-core.
+    fn quoted_line(&mut self, block: &mut RowBlock, line: &[u8], nl: usize) -> bool {
+        let Dialect {
+            delimiter: d,
+            delimiter_lead: None,
+            quote: Some(q),
+            escape,
+            skip_initial_space: false,
+        } = self.dialect
+        else {
+            return false;
+        };
+        if escape.is_some_and(|e| memchr::memchr(e, line).is_some()) {
+            return false;
+        }
+        let first_field = block.ends.len();
+        let data_start = block.data.len();
+        let give_up = |block: &mut RowBlock| {
+            block.data.truncate(data_start);
+            block.ends.truncate(first_field);
+            false
+        };
+        let mut i = 0;
+        loop {
+            if line.get(i) == Some(&q) {
+                let inner = line.get(i + 1..).unwrap_or_default();
+                let Some(k) = memchr::memchr(q, inner) else {
+                    return give_up(block); // the quote goes on past this line
+                };
+                let close = i + 1 + k;
+                block
+                    .data
+                    .extend_from_slice(line.get(i + 1..close).unwrap_or_default());
+                block.ends.push(block.data.len());
+                match line.get(close + 1) {
+                    None => break,
+                    Some(&c) if c == d => i = close + 2,
+                    // A doubled quote or text after the closing quote.
+                    Some(_) => return give_up(block),
+                }
+            } else {
+                let rest = line.get(i..).unwrap_or_default();
+                match memchr::memchr(d, rest) {
+                    Some(k) => {
+                        block
+                            .data
+                            .extend_from_slice(rest.get(..k).unwrap_or_default());
+                        block.ends.push(block.data.len());
+                        i += k + 1;
+                    }
+                    None => {
+                        block.data.extend_from_slice(rest);
+                        block.ends.push(block.data.len());
+                        break;
+                    }
+                }
+            }
+        }
+        let start = self.pos;
         let end = start + nl + 1;
         block.rows.push(RowMeta {
             first_field,
@@ -727,5 +806,53 @@ mod tests {
         };
         let (b, _) = all_in("a§ b§ \"c§d\"\n".as_bytes(), true, padded);
         assert_eq!(fields(&b, 0), ["a", "b", "c§d"]);
+    }
+
+    #[test]
+    fn simple_quoted_lines_take_the_fast_path_with_csv_core_results() {
+        let input = b"a,\"b, c\",d\n\"\",x,\"\"\n\"q\"\"q\",1\n\"t\"ail,2\nu\"v,\"w\"\n\"end\",\n";
+        let (b, steps) = all(input, true);
+        assert_eq!(steps.last(), Some(&Step::End));
+        assert_eq!(fields(&b, 0), ["a", "b, c", "d"]);
+        assert_eq!(fields(&b, 1), ["", "x", ""]);
+        assert_eq!(fields(&b, 2), ["q\"q", "1"]); // doubled quote: csv-core
+        assert_eq!(fields(&b, 3), ["tail", "2"]); // text after the closing quote: csv-core
+        assert_eq!(fields(&b, 4), ["u\"v", "w"]); // a quote inside an unquoted field is data
+        assert_eq!(fields(&b, 5), ["end", ""]);
+        let ends: Vec<usize> = b.rows.iter().map(|r| r.end).collect();
+        assert_eq!(ends.last(), Some(&input.len()));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn quoted_fields_read_back_as_written(
+            rows in proptest::collection::vec(
+                proptest::collection::vec(("[a ,\"]{0,5}", proptest::bool::ANY), 1..5),
+                1..6,
+            ),
+            crlf in proptest::bool::ANY,
+        ) {
+            let mut text = String::new();
+            let mut want = Vec::new();
+            for row in &rows {
+                let cells: Vec<String> = row
+                    .iter()
+                    .map(|(f, quote)| {
+                        if *quote || f.contains([',', '"']) || f.is_empty() {
+                            format!("\"{}\"", f.replace('"', "\"\""))
+                        } else {
+                            f.clone()
+                        }
+                    })
+                    .collect();
+                text.push_str(&cells.join(","));
+                text.push_str(if crlf { "\r\n" } else { "\n" });
+                want.push(row.iter().map(|(f, _)| f.clone()).collect::<Vec<_>>());
+            }
+            let (b, steps) = all(text.as_bytes(), true);
+            proptest::prop_assert_eq!(steps.last(), Some(&Step::End));
+            let got: Vec<Vec<String>> = (0..b.len()).map(|r| fields(&b, r)).collect();
+            proptest::prop_assert_eq!(got, want);
+        }
     }
 }
