@@ -489,6 +489,8 @@ fn run_parallel<R: std::io::Read + Send>(
         for _ in 0..workers {
             s.spawn(|| pool.work());
         }
+        // Writes finished row groups back to disk while the work goes on (mostly waiting).
+        s.spawn(|| pool.io_work());
         let written = write_in_order(
             &done_rx,
             &token_tx,

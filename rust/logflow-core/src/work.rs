@@ -18,14 +18,19 @@ struct Queues {
     urgent: VecDeque<Job>,
     /// Everything else (decoding a chunk ahead of the writer).
     normal: VecDeque<Job>,
+    /// Jobs that mostly wait for the disk (writing finished data back), for
+    /// [`Pool::io_work`] only: they would otherwise hold a compute thread.
+    io: VecDeque<Job>,
     closed: bool,
 }
 
-/// A job queue served by [`Pool::work`] on as many threads as the caller starts.
+/// A job queue served by [`Pool::work`] on as many threads as the caller starts (and its
+/// I/O jobs by [`Pool::io_work`]).
 #[derive(Default)]
 pub struct Pool {
     queues: Mutex<Queues>,
     ready: Condvar,
+    io_ready: Condvar,
 }
 
 impl std::fmt::Debug for Pool {
@@ -34,6 +39,7 @@ impl std::fmt::Debug for Pool {
         f.debug_struct("Pool")
             .field("urgent", &q.urgent.len())
             .field("normal", &q.normal.len())
+            .field("io", &q.io.len())
             .field("closed", &q.closed)
             .finish()
     }
@@ -82,6 +88,34 @@ impl Pool {
         }
     }
 
+    /// Queues a job for the I/O thread.
+    pub fn submit_io(&self, job: Job) {
+        self.lock().io.push_back(job);
+        self.io_ready.notify_one();
+    }
+
+    /// Runs I/O jobs until [`Pool::close`]; the loop of the I/O thread.
+    pub fn io_work(&self) {
+        loop {
+            let job = {
+                let mut q = self.lock();
+                loop {
+                    if let Some(job) = q.io.pop_front() {
+                        break job;
+                    }
+                    if q.closed {
+                        return;
+                    }
+                    q = self
+                        .io_ready
+                        .wait(q)
+                        .unwrap_or_else(PoisonError::into_inner);
+                }
+            };
+            run(job);
+        }
+    }
+
     /// Runs one urgent job on this thread; false when there is none.
     pub fn help(&self) -> bool {
         let job = self.lock().urgent.pop_front();
@@ -96,14 +130,19 @@ impl Pool {
 
     /// Stops the workers once they finish the job in hand; queued jobs are dropped.
     pub fn close(&self) {
-        let (urgent, normal) = {
+        let dropped = {
             let mut q = self.lock();
             q.closed = true;
-            (std::mem::take(&mut q.urgent), std::mem::take(&mut q.normal))
+            (
+                std::mem::take(&mut q.urgent),
+                std::mem::take(&mut q.normal),
+                std::mem::take(&mut q.io),
+            )
         };
         // Dropped outside the lock: a job's captures may take time to free.
-        drop((urgent, normal));
+        drop(dropped);
         self.ready.notify_all();
+        self.io_ready.notify_all();
     }
 
     /// Runs every task on the pool's workers and on this thread, and returns the results in
@@ -211,5 +250,24 @@ mod tests {
             pool.close();
         });
         assert_eq!(ran.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn io_jobs_run_on_the_io_thread_only() {
+        let pool = Pool::default();
+        let (tx, rx) = mpsc::channel();
+        pool.submit_io(Box::new(move || {
+            let _ = tx.send(std::thread::current().id());
+        }));
+        assert!(!pool.help(), "helpers do not take I/O jobs");
+        std::thread::scope(|s| {
+            let io = s.spawn(|| {
+                pool.io_work();
+                std::thread::current().id()
+            });
+            let ran_on = rx.recv().unwrap();
+            pool.close();
+            assert_eq!(io.join().unwrap(), ran_on);
+        });
     }
 }

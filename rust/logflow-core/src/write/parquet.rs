@@ -332,6 +332,11 @@ pub struct ParquetSink {
     group_bytes: Option<usize>,
     threads: usize,
     pool: Option<Arc<Pool>>,
+    /// A second handle on the file, to write finished row groups back to disk in the
+    /// background (on the pool's I/O thread), so closing does not wait for all of it.
+    writeback: Option<File>,
+    /// Whether a writeback is queued or running.
+    writeback_busy: Arc<std::sync::atomic::AtomicBool>,
     file: AtomicFile,
     rows: u64,
 }
@@ -378,6 +383,7 @@ impl ParquetSink {
         }
         let dst = file.dst.clone();
         let wrap = |e: parquet::errors::ParquetError| Error::from(e).with_path(&dst);
+        let writeback = handle.try_clone().ok();
         // ArrowWriter sets up the file (schema conversion, embedded Arrow schema); its
         // low-level parts then let us encode columns in parallel.
         let arrow = ArrowWriter::try_new(
@@ -402,6 +408,8 @@ impl ParquetSink {
             group_bytes: limits.group_bytes,
             threads,
             pool: None,
+            writeback,
+            writeback_busy: Arc::default(),
             file,
             rows: 0,
         })
@@ -537,7 +545,28 @@ impl ParquetSink {
         group.close().map_err(wrap)?;
         self.group_index += 1;
         self.group_rows = 0;
+        self.write_back();
         Ok(())
+    }
+
+    /// With a pool, has what the file holds so far written to disk in the background (one
+    /// writeback at a time). Errors are left to the final sync, which reports them.
+    fn write_back(&self) {
+        let (Some(pool), Some(file)) = (&self.pool, &self.writeback) else {
+            return;
+        };
+        if self.writeback_busy.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let Ok(file) = file.try_clone() else {
+            self.writeback_busy.store(false, Ordering::Release);
+            return;
+        };
+        let busy = Arc::clone(&self.writeback_busy);
+        pool.submit_io(Box::new(move || {
+            let _ = file.sync_data();
+            busy.store(false, Ordering::Release);
+        }));
     }
 
     /// Encodes columns on `pool`'s workers (and the calling thread) instead of threads of
