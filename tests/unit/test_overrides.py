@@ -44,8 +44,10 @@ def test_schema_unknown_column_names_the_columns(src: Path, tmp_path: Path) -> N
 
 
 def test_schema_unknown_type_is_a_config_error(src: Path, tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="decimal"):
-        logflow.convert(src, tmp_path / "o.parquet", schema={"n": "decimal(10,2)"})
+    with pytest.raises(ConfigError, match="logflow reads int64"):
+        logflow.convert(src, tmp_path / "o.parquet", schema={"n": "list<item: int64>"})
+    with pytest.raises(ConfigError, match="decimal128"):
+        logflow.convert(src, tmp_path / "o.parquet", schema={"n": "decimal128(2, 5)"})
 
 
 def test_schema_the_data_contradicts_is_a_decode_error(src: Path, tmp_path: Path) -> None:
@@ -139,3 +141,26 @@ def test_section_sign_delimiter_is_detected_and_can_be_given(tmp_path: Path) -> 
     assert given.equals(t)
     with pytest.raises(ConfigError, match="delimiter"):
         logflow.read(p, delimiter="§§")
+
+
+def test_decimals_where_a_float64_would_change_the_numbers(tmp_path: Path) -> None:
+    from decimal import Decimal
+
+    p = tmp_path / "dec.csv"
+    p.write_text(
+        "id,amount,price\n"
+        "12345678901234567890,1234567890123456.25,1.5\n"
+        "7,-0.125,0.30000000000000004\n"
+        ",42,\n"
+    )
+    r = logflow.convert(p, tmp_path / "o.parquet")
+    assert r.schema.types == [pa.decimal128(20, 0), pa.decimal128(19, 3), pa.float64()]
+    t = pq.read_table(tmp_path / "o.parquet")
+    assert t.column("id").to_pylist() == [Decimal("12345678901234567890"), Decimal(7), None]
+    assert t.column("amount").to_pylist()[0] == Decimal("1234567890123456.250")
+    # Given: values with more digits after the point than the scale are bad rows.
+    p.write_text("id,x\n1,1.25\n2,1.255\n")
+    r = logflow.convert(
+        p, tmp_path / "g.parquet", schema={"x": "decimal128(5, 2)"}, error_policy="quarantine"
+    )
+    assert (r.rows_written, r.errors_by_reason) == (1, {"cast_error": 1})

@@ -27,6 +27,10 @@ pub enum ColumnType {
     TimestampUtc(TimeUnit),
     /// Times of day (`10:30`, `10:30:15.25`, `1:15 PM`), in microseconds.
     Time,
+    /// Decimals kept exact: precision (1-38 digits) and scale (digits after the point).
+    /// Inferred for plain numbers that a float64 would change (more than 15 significant
+    /// digits, such as 20-digit ids or long amounts).
+    Decimal(u8, u8),
     /// Anything else: UTF-8 text.
     Utf8,
 }
@@ -42,6 +46,7 @@ impl ColumnType {
             ColumnType::Timestamp(u) => DataType::Timestamp(u, None),
             ColumnType::TimestampUtc(u) => DataType::Timestamp(u, Some("UTC".into())),
             ColumnType::Time => DataType::Time64(TimeUnit::Microsecond),
+            ColumnType::Decimal(p, s) => DataType::Decimal128(p, i8::try_from(s).unwrap_or(0)),
             ColumnType::Utf8 => DataType::Utf8,
         }
     }
@@ -52,6 +57,11 @@ impl ColumnType {
             DataType::Boolean => ColumnType::Bool,
             DataType::Int64 => ColumnType::Int64,
             DataType::Float64 => ColumnType::Float64,
+            DataType::Decimal128(p, s)
+                if (1..=38).contains(p) && (0..=i8::try_from(*p).unwrap_or(38)).contains(s) =>
+            {
+                ColumnType::Decimal(*p, s.unsigned_abs())
+            }
             DataType::Date32 => ColumnType::Date,
             DataType::Timestamp(u @ (TimeUnit::Microsecond | TimeUnit::Nanosecond), None) => {
                 ColumnType::Timestamp(*u)
@@ -91,7 +101,19 @@ impl ColumnType {
             "timestamp[ns,tz=utc]" => ColumnType::TimestampUtc(TimeUnit::Nanosecond),
             "time" | "time64[us]" => ColumnType::Time,
             "string" | "utf8" | "str" | "text" | "large_string" => ColumnType::Utf8,
-            _ => return None,
+            other => {
+                // `decimal128(20, 2)` (as pyarrow writes it) or `decimal(20,2)`.
+                let args = other
+                    .strip_prefix("decimal128(")
+                    .or_else(|| other.strip_prefix("decimal("))?
+                    .strip_suffix(')')?;
+                let (p, s) = args.split_once(',')?;
+                let (p, s) = (p.parse::<u8>().ok()?, s.parse::<u8>().ok()?);
+                if !(1..=38).contains(&p) || s > p {
+                    return None;
+                }
+                ColumnType::Decimal(p, s)
+            }
         })
     }
 
@@ -176,6 +198,14 @@ pub struct ColumnInference {
     other_ts_misfits: [u64; DateFormat::OTHERS.len()],
     /// Smallest and largest integer seen.
     int_range: Option<(i64, i64)>,
+    /// Over the numbers seen: most digits before and after the point, most significant
+    /// digits, and whether every one was a plain decimal (no exponent, `nan`, `inf`).
+    int_digits: u8,
+    frac_digits: u8,
+    significant: u8,
+    not_plain: bool,
+    /// Some number changes when read as a float64 (see [`float_keeps`]).
+    float_changes: bool,
     /// A candidate with more misfits than this cannot win (see
     /// [`ColumnInference::with_misfit_limit`]), so its parser is no longer run.
     limit: Option<u64>,
@@ -227,8 +257,14 @@ impl ColumnInference {
                     Some((lo, hi)) => (lo.min(v), hi.max(v)),
                     None => (v, v),
                 });
+                // Its digits, should the column turn out decimal: at most 19, all significant.
+                let digits = u8::try_from(v.unsigned_abs().checked_ilog10().map_or(1, |l| l + 1))
+                    .unwrap_or(u8::MAX);
+                self.int_digits = self.int_digits.max(digits);
+                self.significant = self.significant.max(digits);
             } else if values::parse_f64(b).is_some() {
                 fits |= FLOAT;
+                self.observe_decimal(b);
             }
         }
         let dates_alive = (3..=5).any(|i| self.kind_alive(i));
@@ -278,6 +314,43 @@ impl ColumnInference {
                 *m += u64::from(!ts);
             }
         }
+    }
+
+    /// Notes the shape of a number that is not an int64 (for [`ColumnType::Decimal`]).
+    fn observe_decimal(&mut self, b: &[u8]) {
+        match values::decimal_shape(b) {
+            Some((int, frac)) => {
+                self.int_digits = self.int_digits.max(int);
+                self.frac_digits = self.frac_digits.max(frac);
+                // Significant digits: leading zeros of a number below 1 do not count.
+                let digits = b.iter().filter(|c| c.is_ascii_digit());
+                let significant = digits.skip_while(|&&c| c == b'0').count();
+                self.significant = self
+                    .significant
+                    .max(u8::try_from(significant).unwrap_or(u8::MAX));
+                // Up to 15 digits always survive a float64; 16 or 17 (as written from
+                // floats) may or may not.
+                if (16..=17).contains(&significant) && !float_keeps(b) {
+                    self.float_changes = true;
+                }
+            }
+            None => self.not_plain = true,
+        }
+    }
+
+    /// For a column of numbers, a decimal type when a float64 would not keep them: some
+    /// value has more than 17 significant digits or does not survive a float64, every number
+    /// is a plain decimal, and all fit 38 digits. Numbers written from float64s (at most 17
+    /// digits, each reading back as itself) stay float64.
+    fn exact_decimal(&self) -> Option<ColumnType> {
+        let precision = u16::from(self.int_digits) + u16::from(self.frac_digits);
+        if self.not_plain || !(self.significant > 17 || self.float_changes) || precision > 38 {
+            return None;
+        }
+        Some(ColumnType::Decimal(
+            u8::try_from(precision.max(1)).ok()?,
+            self.frac_digits,
+        ))
     }
 
     /// The most specific type that every value fits.
@@ -358,7 +431,7 @@ impl ColumnInference {
         } else if fits(1) {
             (ColumnType::Int64, iso)
         } else if fits(2) {
-            (ColumnType::Float64, iso)
+            (self.exact_decimal().unwrap_or(ColumnType::Float64), iso)
         } else if fits(3) {
             (ColumnType::Date, iso)
         } else if fits(4) {
@@ -381,6 +454,22 @@ impl ColumnInference {
         };
         (ty, nulls, format)
     }
+}
+
+/// Whether the plain decimal `b` reads back with the same digits after a trip through a
+/// float64 (its shortest representation).
+fn float_keeps(b: &[u8]) -> bool {
+    let Some(f) = values::parse_f64(b) else {
+        return false;
+    };
+    // Digits without sign, point, or leading and trailing zeros: `0.0250` -> `25`.
+    fn digits(text: &[u8]) -> Vec<u8> {
+        let d: Vec<u8> = text.iter().copied().filter(u8::is_ascii_digit).collect();
+        let start = d.iter().position(|&c| c != b'0').unwrap_or(d.len());
+        let end = d.iter().rposition(|&c| c != b'0').map_or(start, |i| i + 1);
+        d.get(start..end).unwrap_or_default().to_vec()
+    }
+    digits(b) == digits(format!("{f}").as_bytes())
 }
 
 /// Epoch seconds between 2000-01-01 and 2100-01-01 UTC.
@@ -674,5 +763,37 @@ mod tests {
                 proptest::prop_assert_eq!(full.epoch_format("ts"), limited.epoch_format("ts"));
             }
         }
+    }
+
+    #[test]
+    fn decimals_only_where_a_float_would_change_the_value() {
+        // Amounts with few digits stay float64 (exact enough to print back the same).
+        assert_eq!(infer(&["60.88", "1.5", "-3"]), ColumnType::Float64);
+        // Ids beyond int64, and long amounts: exact decimals.
+        assert_eq!(
+            infer(&["12345678901234567890", "7"]),
+            ColumnType::Decimal(20, 0)
+        );
+        assert_eq!(
+            infer(&["1234567890123456.25", "-0.125", "42"]),
+            ColumnType::Decimal(19, 3)
+        );
+        // Floats written in full (17 digits) read back as themselves: still float64.
+        assert_eq!(
+            infer(&["0.30000000000000004", "0.1", "1.7976931348623157"]),
+            ColumnType::Float64
+        );
+        // 17 digits a float64 would round: exact.
+        assert_eq!(
+            infer(&["9007199254740993.5", "1"]),
+            ColumnType::Decimal(17, 1)
+        );
+        // An exponent anywhere keeps the column float64.
+        assert_eq!(infer(&["1234567890123456.25", "1e5"]), ColumnType::Float64);
+        assert_eq!(
+            ColumnType::parse("decimal128(20, 2)"),
+            Some(ColumnType::Decimal(20, 2))
+        );
+        assert_eq!(ColumnType::parse("decimal(5,6)"), None);
     }
 }

@@ -146,8 +146,8 @@ impl ReadArgs<'_> {
             let t = ColumnType::parse(ty).ok_or_else(|| {
                 Error::invalid(format!(
                     "schema: column {name:?} has type {ty:?}; logflow reads int64, float64, \
-                     bool, string, date32, timestamp[us], timestamp[ns], \
-                     timestamp[us, tz=UTC]"
+                     decimal128(precision, scale), bool, string, date32, time64[us], \
+                     timestamp[us], timestamp[ns], timestamp[us, tz=UTC]"
                 ))
             })?;
             o.column_types.push((name.clone(), t));

@@ -66,6 +66,53 @@ pub fn parse_f64(b: &[u8]) -> Option<f64> {
     std::str::from_utf8(b).ok()?.parse::<f64>().ok()
 }
 
+/// The shape of a plain decimal number (`-123.4500`): digits before and after the point
+/// (leading zeros of the integer part not counted). `None` for anything else (exponents,
+/// `nan`, a lone point, more than 38 digits).
+pub fn decimal_shape(b: &[u8]) -> Option<(u8, u8)> {
+    let body = match b.split_first() {
+        Some((b'+' | b'-', r)) => r,
+        _ => b,
+    };
+    let (int, frac) = match memchr::memchr(b'.', body) {
+        Some(i) => (body.get(..i)?, body.get(i + 1..)?),
+        None => (body, &b""[..]),
+    };
+    if (int.is_empty() && frac.is_empty()) || !int.iter().chain(frac).all(u8::is_ascii_digit) {
+        return None;
+    }
+    let int_digits = int.iter().skip_while(|&&c| c == b'0').count();
+    if int_digits + frac.len() > 38 {
+        return None;
+    }
+    Some((
+        u8::try_from(int_digits).ok()?,
+        u8::try_from(frac.len()).ok()?,
+    ))
+}
+
+/// A plain decimal number as an integer scaled by `10^scale`, when it fits `precision`
+/// digits and has at most `scale` digits after the point (so nothing is rounded).
+pub fn parse_decimal(b: &[u8], precision: u8, scale: u8) -> Option<i128> {
+    let (int_digits, frac_digits) = decimal_shape(b)?;
+    if frac_digits > scale || u16::from(int_digits) + u16::from(scale) > u16::from(precision) {
+        return None;
+    }
+    let (negative, body) = match b.split_first() {
+        Some((b'-', r)) => (true, r),
+        Some((b'+', r)) => (false, r),
+        _ => (false, b),
+    };
+    let mut v: i128 = 0;
+    for &c in body.iter().filter(|&&c| c != b'.') {
+        v = v.checked_mul(10)?.checked_add(i128::from(c - b'0'))?;
+    }
+    for _ in frac_digits..scale {
+        v = v.checked_mul(10)?;
+    }
+    Some(if negative { -v } else { v })
+}
+
 /// Days since 1970-01-01 of a proleptic Gregorian date, or `None` when the date is invalid.
 pub fn days_from_civil(year: i64, month: u32, day: u32) -> Option<i64> {
     if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
@@ -421,6 +468,22 @@ impl DateFormat {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn decimals_parse_exactly_or_not_at_all() {
+        assert_eq!(parse_decimal(b"-123.45", 10, 3), Some(-123_450));
+        assert_eq!(parse_decimal(b"+0.5", 3, 1), Some(5));
+        assert_eq!(parse_decimal(b"007", 3, 0), Some(7));
+        assert_eq!(parse_decimal(b"1.234", 10, 2), None); // would round
+        assert_eq!(parse_decimal(b"123456", 5, 0), None); // too many digits
+        assert_eq!(parse_decimal(b"1e5", 10, 0), None);
+        assert_eq!(parse_decimal(b".", 10, 0), None);
+        assert_eq!(
+            parse_decimal(b"99999999999999999999999999999999999999", 38, 0),
+            Some(99_999_999_999_999_999_999_999_999_999_999_999_999)
+        );
+        assert_eq!(decimal_shape(b"-000123.4500"), Some((3, 4)));
+    }
+
     use super::*;
 
     #[test]

@@ -15,8 +15,8 @@ use std::sync::Arc;
 use arrow_array::cast::AsArray;
 use arrow_array::temporal_conversions::{as_date, as_datetime};
 use arrow_array::types::{
-    Date32Type, Float64Type, Int64Type, TimestampMicrosecondType, TimestampMillisecondType,
-    TimestampNanosecondType, TimestampSecondType,
+    Date32Type, Decimal128Type, Float64Type, Int64Type, TimestampMicrosecondType,
+    TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType,
 };
 use arrow_array::{Array, RecordBatch, UInt32Array};
 use arrow_schema::{DataType, Schema, SchemaRef, TimeUnit};
@@ -101,6 +101,7 @@ fn partitionable(t: &DataType) -> bool {
             | DataType::Date32
             | DataType::Utf8
             | DataType::Timestamp(_, _)
+            | DataType::Decimal128(_, _)
     )
 }
 
@@ -136,6 +137,7 @@ fn value_text(col: &dyn Array, row: usize) -> Option<String> {
             }
         }
         DataType::Utf8 => col.as_string::<i32>().value(row).to_string(),
+        DataType::Decimal128(_, _) => col.as_primitive::<Decimal128Type>().value_as_string(row),
         _ => return None,
     })
 }
@@ -191,6 +193,10 @@ fn intern_column(col: &dyn Array) -> (Vec<u32>, Vec<usize>) {
         DataType::Utf8 => {
             let s = col.as_string::<i32>();
             intern(s.iter())
+        }
+        DataType::Decimal128(_, _) => {
+            let v = col.as_primitive::<Decimal128Type>().values();
+            intern(v.iter().enumerate().map(|(r, x)| valid(r).then_some(*x)))
         }
         // Not partitionable (refused by `Partitioner::new`): one key for everything.
         _ => intern((0..n).map(|_| ())),

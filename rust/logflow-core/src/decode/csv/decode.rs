@@ -5,8 +5,8 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use arrow_array::builder::{
-    BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, PrimitiveBuilder,
-    Time64MicrosecondBuilder,
+    BooleanBuilder, Date32Builder, Decimal128Builder, Float64Builder, Int64Builder,
+    PrimitiveBuilder, Time64MicrosecondBuilder,
 };
 use arrow_array::types::{TimestampMicrosecondType, TimestampNanosecondType};
 use arrow_array::{ArrayRef, BooleanArray, RecordBatch, RecordBatchOptions, StringArray};
@@ -430,6 +430,11 @@ impl ChunkDecoder {
             ColumnType::Bool => typed!(BooleanBuilder::with_capacity(n), values::parse_bool),
             ColumnType::Int64 => typed!(Int64Builder::with_capacity(n), values::parse_i64),
             ColumnType::Float64 => typed!(Float64Builder::with_capacity(n), values::parse_f64),
+            ColumnType::Decimal(p, s) => typed!(
+                Decimal128Builder::with_capacity(n)
+                    .with_precision_and_scale(p, i8::try_from(s).unwrap_or(0))?,
+                |raw| values::parse_decimal(raw, p, s)
+            ),
             ColumnType::Date if fmt == DateFormat::ISO => {
                 typed!(Date32Builder::with_capacity(n), values::parse_date)
             }
