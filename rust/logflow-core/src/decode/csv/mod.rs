@@ -554,6 +554,11 @@ impl<R: Read> CsvReader<R> {
         self.sequencer.records()
     }
 
+    /// How each column's dates are written (ISO unless inference found another format).
+    pub fn date_formats(&self) -> &[crate::decode::values::DateFormat] {
+        self.decoder.date_formats()
+    }
+
     /// Bad records dropped so far (permissive and quarantine policies).
     pub fn rows_rejected(&self) -> u64 {
         self.rows_rejected
