@@ -274,6 +274,11 @@ def test_partition_by_typed_columns(write_csv, out_dir, same_data):
     f = logflow.convert(src, out_dir / "f", partition_by="x")
     assert len(f.files) == 40
     assert "x=0.25" in os.listdir(out_dir / "f")
+    # decimals too (20-digit ids), written in full
+    big = write_csv("id,v\n12345678901234567890,1\n12345678901234567890,2\n7,3\n")
+    d = logflow.convert(big, out_dir / "dec", partition_by="id")
+    assert d.schema.field("id").type == pa.decimal128(20, 0)
+    assert sorted(os.listdir(out_dir / "dec")) == ["id=12345678901234567890", "id=7"]
 
 
 def test_unknown_partition_column(sample_csv, out_dir, list_dir):

@@ -232,6 +232,16 @@ fn detect_dialect(body: &[u8], opts: &CsvOptions) -> Finding<crate::detect::Dial
     }
 }
 
+/// Whether a date format inferred for type `inferred` reads type `given`: the same type, or
+/// dates read as timestamps.
+fn same_dates(inferred: ColumnType, given: ColumnType) -> bool {
+    inferred == given
+        || matches!(
+            (inferred, given),
+            (ColumnType::Date, ColumnType::Timestamp(_))
+        )
+}
+
 /// Where decoding starts: the chunker after the first chunk, the decoder with the schema,
 /// and the first chunk (header skipped), not yet decoded.
 pub struct CsvStart<R> {
@@ -385,6 +395,52 @@ pub fn start<R: Read>(
         }
     };
     let ncols = names.len();
+    // What the sample says of each column: type, null words, date format.
+    let infer = || {
+        let tolerance = if opts.error_policy == ErrorPolicy::Strict {
+            0.0
+        } else {
+            INFER_TOLERANCE
+        };
+        // No column can fit a type with more misfits than the tolerance allows of
+        // every sample row, so such a type is not tried further.
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            clippy::cast_precision_loss
+        )]
+        let limit = (sample_block.rows().len() as f64 * tolerance).floor() as u64;
+        let mut cols = vec![ColumnInference::with_misfit_limit(limit); ncols];
+        let is_header = |row: &tokenize::RowMeta| {
+            header_fields.as_ref().is_some_and(|h| {
+                (0..ncols)
+                    .all(|c| h.get(c).map(Vec::as_slice) == Some(sample_block.row_field(row, c)))
+            })
+        };
+        for row in sample_block
+            .rows()
+            .iter()
+            .filter(|r| r.fields == ncols && !is_header(r))
+        {
+            for (c, inf) in cols.iter_mut().enumerate() {
+                inf.observe(sample_block.row_field(row, c));
+            }
+        }
+        let mut out = (Vec::new(), Vec::new(), Vec::new());
+        for (c, name) in cols.iter().zip(&names) {
+            let (mut ty, nulls, mut format) = c.resolve_full(tolerance);
+            if ty == ColumnType::Int64 {
+                if let Some(f) = c.epoch_format(name) {
+                    ty = ColumnType::Timestamp(arrow_schema::TimeUnit::Microsecond);
+                    format = f;
+                }
+            }
+            out.0.push(ty);
+            out.1.push(nulls);
+            out.2.push(format);
+        }
+        out
+    };
     let (mut types, mut nulls, mut formats): (Vec<ColumnType>, Vec<NullTokens>, Vec<DateFormat>) =
         match &opts.types {
             Some(types) if types.len() != ncols => {
@@ -393,58 +449,24 @@ pub fn start<R: Read>(
                     types.len()
                 ))))
             }
-            // Types given by the caller: every usual null word reads as null.
-            Some(types) => (
-                types.clone(),
-                vec![NullTokens::ALL; ncols],
-                vec![DateFormat::ISO; ncols],
-            ),
-            None => {
-                let tolerance = if opts.error_policy == ErrorPolicy::Strict {
-                    0.0
-                } else {
-                    INFER_TOLERANCE
-                };
-                // No column can fit a type with more misfits than the tolerance allows of
-                // every sample row, so such a type is not tried further.
-                #[allow(
-                    clippy::cast_possible_truncation,
-                    clippy::cast_sign_loss,
-                    clippy::cast_precision_loss
-                )]
-                let limit = (sample_block.rows().len() as f64 * tolerance).floor() as u64;
-                let mut cols = vec![ColumnInference::with_misfit_limit(limit); ncols];
-                let is_header = |row: &tokenize::RowMeta| {
-                    header_fields.as_ref().is_some_and(|h| {
-                        (0..ncols).all(|c| {
-                            h.get(c).map(Vec::as_slice) == Some(sample_block.row_field(row, c))
-                        })
-                    })
-                };
-                for row in sample_block
-                    .rows()
+            // Types given by the caller: every usual null word reads as null, and a date
+            // format found in the sample applies where the given type is the inferred one.
+            Some(types) => {
+                let (inferred, _, found) = infer();
+                let formats = types
                     .iter()
-                    .filter(|r| r.fields == ncols && !is_header(r))
-                {
-                    for (c, inf) in cols.iter_mut().enumerate() {
-                        inf.observe(sample_block.row_field(row, c));
-                    }
-                }
-                let mut out = (Vec::new(), Vec::new(), Vec::new());
-                for (c, name) in cols.iter().zip(&names) {
-                    let (mut ty, nulls, mut format) = c.resolve_full(tolerance);
-                    if ty == ColumnType::Int64 {
-                        if let Some(f) = c.epoch_format(name) {
-                            ty = ColumnType::Timestamp(arrow_schema::TimeUnit::Microsecond);
-                            format = f;
+                    .zip(inferred.iter().zip(found))
+                    .map(|(t, (i, f))| {
+                        if same_dates(*i, *t) {
+                            f
+                        } else {
+                            DateFormat::ISO
                         }
-                    }
-                    out.0.push(ty);
-                    out.1.push(nulls);
-                    out.2.push(format);
-                }
-                out
+                    })
+                    .collect();
+                (types.clone(), vec![NullTokens::ALL; ncols], formats)
             }
+            None => infer(),
         };
     for (name, ty) in &opts.column_types {
         let Some(c) = names.iter().position(|n| n == name) else {
@@ -457,7 +479,7 @@ pub fn start<R: Read>(
             (types.get_mut(c), nulls.get_mut(c), formats.get_mut(c))
         {
             // The inferred date format still applies when the given type is the inferred one.
-            if !(*t == *ty || matches!((*t, *ty), (ColumnType::Date, ColumnType::Timestamp(_)))) {
+            if !same_dates(*t, *ty) {
                 *f = DateFormat::ISO;
             }
             *n = if ty.is_typed() {

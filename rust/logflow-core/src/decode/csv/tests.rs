@@ -380,3 +380,16 @@ fn the_header_fits_the_width_the_records_agree_on() {
     let err = read("a,b,c\n1,2\n3,4,5\n6,7\n8,9,10\n", CsvOptions::default()).unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::Decode { .. }), "{err}");
 }
+
+#[test]
+fn types_given_keep_the_date_format_the_sample_shows() {
+    let opts = CsvOptions {
+        types: Some(vec![ColumnType::Int64, ColumnType::Date]),
+        ..CsvOptions::default()
+    };
+    let b = read("id,day\n1,31/12/2024\n2,13/01/2025\n", opts).unwrap();
+    let days = b[0]
+        .column(1)
+        .as_primitive::<arrow_array::types::Date32Type>();
+    assert_eq!(days.values(), &[20088, 20101]);
+}
