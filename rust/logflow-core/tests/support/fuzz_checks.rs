@@ -187,9 +187,6 @@ pub fn decode_csv(data: &[u8]) {
 /// Inputs that hit a known core bug are skipped so the fuzzer can look for others. Each has
 /// a minimal input in `tests/fuzz_regressions/decode_csv_chunked/known-*`, replayed without
 /// the skip by the ignored `known_core_bugs` test; drop the skip once that passes.
-/// - `known-blank-first-chunk`: when the first chunk holds only blank lines (`"\nc"` cut
-///   into 2-byte chunks is `"\n"`, `"c"`), `start` finds no header in it and reports "input
-///   is empty" instead of reading the next chunk. Skipped: inputs starting with a blank line.
 /// - `known-headerless-first-record-past-first-chunk`: without a header row, `start` takes
 ///   the table's width from the first record of the first chunk; when that record does not
 ///   end in the first chunk (`,1","\n\x08"`: the quote in `1"` misleads the chunker's quote
@@ -198,10 +195,8 @@ pub fn decode_csv(data: &[u8]) {
 ///   without a header row cut into more than one chunk.
 pub fn decode_csv_chunked(data: &[u8]) {
     let (input, opts, k, chunk_bytes) = chunked_case(data);
-    let body = input.strip_prefix(b"\xef\xbb\xbf").unwrap_or(input);
-    let blank_first_line = matches!(body.first(), Some(b'\n' | b'\r'));
     let headerless_chunked = opts.header == Some(false) && chunk_bytes <= input.len();
-    if blank_first_line || headerless_chunked {
+    if headerless_chunked {
         return;
     }
     check_chunked(input, &opts, k, chunk_bytes);

@@ -273,6 +273,20 @@ pub fn start<R: Read>(
     let mut first = chunker
         .next_chunk()?
         .ok_or_else(|| Error::new(ErrorKind::Empty))?;
+    // A chunk of nothing but blank lines holds no record: the table starts further on.
+    while !first.last
+        && first
+            .bytes
+            .get(first.start..)
+            .unwrap_or_default()
+            .iter()
+            .all(|&b| b == b'\n' || b == b'\r')
+    {
+        match chunker.next_chunk()? {
+            Some(next) => first = next,
+            None => return Err(Error::new(ErrorKind::Empty)),
+        }
+    }
     let body = first.bytes.get(first.start..).unwrap_or_default();
     if first.last && body.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::new(ErrorKind::Empty));

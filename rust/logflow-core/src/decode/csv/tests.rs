@@ -393,3 +393,22 @@ fn types_given_keep_the_date_format_the_sample_shows() {
         .as_primitive::<arrow_array::types::Date32Type>();
     assert_eq!(days.values(), &[20088, 20101]);
 }
+
+#[test]
+fn blank_lines_filling_the_first_chunks_are_skipped() {
+    let opts = |chunk_bytes| CsvOptions {
+        chunk_bytes,
+        ..CsvOptions::default()
+    };
+    let b = read("\n\r\n\n\na,b\n1,2\n", opts(2)).unwrap();
+    assert_eq!(b.iter().map(RecordBatch::num_rows).sum::<usize>(), 1);
+    assert_eq!(b[0].schema().field(1).name(), "b");
+    // Positions still count the skipped lines.
+    let err = read("\n\n\na,b\n1,2,3\n", opts(2)).unwrap_err();
+    assert_eq!(err.position().map(|p| p.line), Some(5));
+    assert!(matches!(
+        read("\n\n\n\n", opts(2)).unwrap_err().kind(),
+        ErrorKind::Empty
+    ));
+}
+
