@@ -369,10 +369,33 @@ pub fn start<R: Read>(
         header_fields = Some(fields);
     }
 
-    // Inference sample: the first chunk's records.
-    let mut sample_block = RowBlock::default();
-    let mut tok = ChunkTokenizer::new(&first.bytes, first.start, first.line, first.last, dialect);
-    while tok.next(&mut sample_block) == Step::Record {}
+    // Inference sample: the first chunk's records. A first record longer than the chunk
+    // (or cut inside by a misleading quote) takes the next chunks too, as the header does.
+    let sample_block = loop {
+        let mut block = RowBlock::default();
+        let mut tok =
+            ChunkTokenizer::new(&first.bytes, first.start, first.line, first.last, dialect);
+        let mut step = tok.next(&mut block);
+        while step == Step::Record {
+            step = tok.next(&mut block);
+        }
+        if !block.is_empty() || first.last || !matches!(step, Step::Incomplete { .. }) {
+            break block;
+        }
+        match chunker.next_chunk()? {
+            Some(next) => {
+                first.bytes.extend_from_slice(&next.bytes);
+                first.last = next.last;
+            }
+            None => first.last = true,
+        }
+        if first.bytes.len() > opts.max_record_bytes {
+            return Err(Error::new(ErrorKind::LimitExceeded(format!(
+                "the first record is longer than {} bytes",
+                opts.max_record_bytes
+            ))));
+        }
+    };
     // Types given by the caller fix the width; otherwise the sample's records do.
     let width = match &opts.types {
         Some(t) => Some(t.len()),
