@@ -501,7 +501,7 @@ impl ParquetSink {
             .enumerate()
             .map(|(i, (cost, job))| (cost, i, job))
             .collect();
-        match &self.pool {
+        let mut out = match &self.pool {
             Some(pool) if parallel => {
                 // Longest first, so the longest column is not the last one started.
                 jobs.sort_by_key(|j| std::cmp::Reverse(j.0));
@@ -509,21 +509,19 @@ impl ParquetSink {
                     .into_iter()
                     .map(|(_, i, job)| move || (i, work(job)))
                     .collect();
-                let mut out = pool.run_all(tasks).ok_or_else(|| {
+                pool.run_all(tasks).ok_or_else(|| {
                     Error::invalid("internal error: a column encoder panicked")
                         .with_path(&self.file.dst)
-                })?;
-                out.sort_by_key(|r| r.0);
-                Ok(out.into_iter().map(|r| r.1).collect())
+                })?
             }
             _ => {
                 let threads = if parallel { self.threads } else { 1 };
-                let mut out = run_balanced(jobs, threads, |(i, job)| Ok((i, work(job))))
-                    .map_err(|e| self.wrap(e))?;
-                out.sort_by_key(|r| r.0);
-                Ok(out.into_iter().map(|r| r.1).collect())
+                run_balanced(jobs, threads, |(i, job)| Ok((i, work(job))))
+                    .map_err(|e| self.wrap(e))?
             }
-        }
+        };
+        out.sort_by_key(|r| r.0);
+        Ok(out.into_iter().map(|r| r.1).collect())
     }
 
     fn flush_group(&mut self) -> Result<()> {

@@ -232,6 +232,29 @@ fn detect_dialect(body: &[u8], opts: &CsvOptions) -> Finding<crate::detect::Dial
     }
 }
 
+/// Appends the next chunk to `first`, whose first `what` (the header, or the first record)
+/// does not end in it; an error once that passes `max_record_bytes`.
+fn take_next_chunk<R: Read>(
+    chunker: &mut Chunker<R>,
+    first: &mut Chunk,
+    max_record_bytes: usize,
+    what: &str,
+) -> Result<()> {
+    match chunker.next_chunk()? {
+        Some(next) => {
+            first.bytes.extend_from_slice(&next.bytes);
+            first.last = next.last;
+        }
+        None => first.last = true,
+    }
+    if first.bytes.len() > max_record_bytes {
+        return Err(Error::new(ErrorKind::LimitExceeded(format!(
+            "the {what} is longer than {max_record_bytes} bytes"
+        ))));
+    }
+    Ok(())
+}
+
 /// Whether a date format inferred for type `inferred` reads type `given`: the same type, or
 /// dates read as timestamps.
 fn same_dates(inferred: ColumnType, given: ColumnType) -> bool {
@@ -350,19 +373,7 @@ pub fn start<R: Read>(
                 }
                 Step::Incomplete { .. } => {
                     // A header longer than a chunk: take the next chunk too.
-                    match chunker.next_chunk()? {
-                        Some(next) => {
-                            first.bytes.extend_from_slice(&next.bytes);
-                            first.last = next.last;
-                        }
-                        None => first.last = true,
-                    }
-                    if first.bytes.len() > opts.max_record_bytes {
-                        return Err(Error::new(ErrorKind::LimitExceeded(format!(
-                            "the header is longer than {} bytes",
-                            opts.max_record_bytes
-                        ))));
-                    }
+                    take_next_chunk(&mut chunker, &mut first, opts.max_record_bytes, "header")?;
                 }
             }
         };
@@ -382,19 +393,12 @@ pub fn start<R: Read>(
         if !block.is_empty() || first.last || !matches!(step, Step::Incomplete { .. }) {
             break block;
         }
-        match chunker.next_chunk()? {
-            Some(next) => {
-                first.bytes.extend_from_slice(&next.bytes);
-                first.last = next.last;
-            }
-            None => first.last = true,
-        }
-        if first.bytes.len() > opts.max_record_bytes {
-            return Err(Error::new(ErrorKind::LimitExceeded(format!(
-                "the first record is longer than {} bytes",
-                opts.max_record_bytes
-            ))));
-        }
+        take_next_chunk(
+            &mut chunker,
+            &mut first,
+            opts.max_record_bytes,
+            "first record",
+        )?;
     };
     // Types given by the caller fix the width; otherwise the sample's records do.
     let width = match &opts.types {

@@ -410,6 +410,14 @@ impl<'a> ChunkTokenizer<'a> {
             .data
             .extend_from_slice(line.get(last..).unwrap_or_default());
         block.ends.push(block.data.len());
+        self.end_line_record(block, first_field, nl);
+        true
+    }
+
+    /// Records the one-line record at `self.pos` whose fields are in `block` from
+    /// `first_field` on, its line feed at `self.pos + nl`, and moves past it.
+    fn end_line_record(&mut self, block: &mut RowBlock, first_field: usize, nl: usize) {
+        let start = self.pos;
         let end = start + nl + 1;
         block.rows.push(RowMeta {
             first_field,
@@ -423,7 +431,6 @@ impl<'a> ChunkTokenizer<'a> {
         self.record += 1;
         self.line += 1;
         self.pos = end;
-        true
     }
 
     /// A whole line whose quoted fields are simple (`"a, b"`: closed on the same line, no
@@ -486,20 +493,7 @@ impl<'a> ChunkTokenizer<'a> {
                 }
             }
         }
-        let start = self.pos;
-        let end = start + nl + 1;
-        block.rows.push(RowMeta {
-            first_field,
-            fields: block.ends.len() - first_field,
-            line: self.line,
-            record: self.record,
-            start,
-            end,
-            multiline: false,
-        });
-        self.record += 1;
-        self.line += 1;
-        self.pos = end;
+        self.end_line_record(block, first_field, nl);
         true
     }
 
