@@ -75,7 +75,8 @@ def _partition_columns(partition_by: list[str] | str | None) -> list[str] | None
 SchemaLike = Union["pa.Schema", Mapping[str, Union[str, "pa.DataType"]]]
 """Types for some or all columns: a :class:`pyarrow.Schema`, or ``{name: type}`` with a
 pyarrow type or its name (``"int64"``, ``"float64"``, ``"string"``, ``"bool"``,
-``"date32"``, ``"timestamp[us]"``, ``"timestamp[ns]"``, ``"timestamp[us, tz=UTC]"``)."""
+``"date32"``, ``"time64[us]"``, ``"timestamp[us]"``, ``"timestamp[ns]"``,
+``"timestamp[us, tz=UTC]"``, ``"decimal128(20, 2)"``, ``"null"``)."""
 
 
 def _schema_pairs(schema: SchemaLike | None) -> list[tuple[str, str]] | None:

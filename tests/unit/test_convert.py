@@ -377,6 +377,31 @@ def test_convert_header_only_gives_empty_table(write_csv, out_dir):
     t = pq.read_table(dst)
     assert t.num_rows == 0
     assert t.column_names == ["a", "b", "c"]
+    assert t.schema.types == [pa.string()] * 3  # no rows: no evidence for any type
+
+
+def test_convert_column_without_values_is_null_type(write_csv, out_dir):
+    src = write_csv("id,note,flag\n1,,NA\n2,,NA\n3,,\n")
+    dst = out_dir / "n.parquet"
+    r = logflow.convert(src, dst)
+    assert r.rows_written == 3
+    t = pq.read_table(dst)
+    assert t.schema.types == [pa.int64(), pa.null(), pa.null()]
+    assert t.column("note").null_count == 3
+    assert logflow.detect(src).schema.field("note").type == pa.null()
+    duckdb = pytest.importorskip("duckdb")
+    assert duckdb.sql(f"SELECT count(*), count(note) FROM '{dst}'").fetchall() == [(3, 0)]
+
+
+def test_convert_column_empty_only_at_the_start_stays_text(write_csv, out_dir):
+    rows = "".join(f"{i},\n" for i in range(800_000))  # past the first 4 MiB chunk
+    src = write_csv(f"id,note\n{rows}800000,late\n")
+    dst = out_dir / "late.parquet"
+    r = logflow.convert(src, dst)
+    assert r.rows_written == 800_001
+    t = pq.read_table(dst)
+    assert t.schema.field("note").type == pa.string()
+    assert t.column("note").drop_null().to_pylist() == ["late"]
 
 
 # ------------------------------------------------------------------------------- progress

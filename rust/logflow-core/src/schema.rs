@@ -33,6 +33,10 @@ pub enum ColumnType {
     Decimal(u8, u8),
     /// Anything else: UTF-8 text.
     Utf8,
+    /// A column with no values at all, only nulls (Arrow's null type). Inferred only when
+    /// the sample is the whole input: a column empty at the start of a longer file may
+    /// still hold values further on, so it stays text.
+    Null,
 }
 
 impl ColumnType {
@@ -48,6 +52,7 @@ impl ColumnType {
             ColumnType::Time => DataType::Time64(TimeUnit::Microsecond),
             ColumnType::Decimal(p, s) => DataType::Decimal128(p, i8::try_from(s).unwrap_or(0)),
             ColumnType::Utf8 => DataType::Utf8,
+            ColumnType::Null => DataType::Null,
         }
     }
 
@@ -73,13 +78,14 @@ impl ColumnType {
             }
             DataType::Time64(TimeUnit::Microsecond) => ColumnType::Time,
             DataType::Utf8 => ColumnType::Utf8,
+            DataType::Null => ColumnType::Null,
             _ => return None,
         })
     }
 
     /// Parses a type name as users write it: `int64`/`int`/`integer`, `float64`/`double`/
     /// `float`, `bool`/`boolean`, `date`/`date32`, `timestamp`/`timestamp[us]`,
-    /// `timestamp[ns]`, `timestamp[us, tz=UTC]`, `string`/`utf8`/`str`/`text`.
+    /// `timestamp[ns]`, `timestamp[us, tz=UTC]`, `string`/`utf8`/`str`/`text`, `null`.
     pub fn parse(name: &str) -> Option<Self> {
         let n: String = name
             .chars()
@@ -101,6 +107,7 @@ impl ColumnType {
             "timestamp[ns,tz=utc]" => ColumnType::TimestampUtc(TimeUnit::Nanosecond),
             "time" | "time64[us]" => ColumnType::Time,
             "string" | "utf8" | "str" | "text" | "large_string" => ColumnType::Utf8,
+            "null" | "na" => ColumnType::Null,
             other => {
                 // `decimal128(20, 2)` (as pyarrow writes it) or `decimal(20,2)`.
                 let args = other
@@ -378,6 +385,23 @@ impl ColumnInference {
         NullTokens(bits)
     }
 
+    /// Null words seen too rarely to be this column's convention: values that fit no typed
+    /// candidate.
+    fn stray_tokens(&self, nulls: NullTokens) -> u64 {
+        self.tokens
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| nulls.0 & (1 << i) == 0)
+            .map(|(_, &n)| n)
+            .sum()
+    }
+
+    /// Whether values were seen and every one of them is null: empty, or one of the null
+    /// words the column uses.
+    pub fn only_nulls(&self) -> bool {
+        self.seen > 0 && self.non_null + self.stray_tokens(self.null_tokens()) == 0
+    }
+
     /// The type (as [`ColumnInference::resolve_tolerant`]) and the null tokens to read it with.
     pub fn resolve_with_nulls(&self, tolerance: f64) -> (ColumnType, NullTokens) {
         let (ty, nulls, _) = self.resolve_full(tolerance);
@@ -389,14 +413,7 @@ impl ColumnInference {
     /// day-first and month-first (every day up to 12) stay text rather than be guessed.
     pub fn resolve_full(&self, tolerance: f64) -> (ColumnType, NullTokens, DateFormat) {
         let nulls = self.null_tokens();
-        // Tokens that are not nulls here are values that fit no typed candidate.
-        let stray: u64 = self
-            .tokens
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| nulls.0 & (1 << i) == 0)
-            .map(|(_, &n)| n)
-            .sum();
+        let stray = self.stray_tokens(nulls);
         let non_null = self.non_null + stray;
         if non_null == 0 {
             return (ColumnType::Utf8, NullTokens::EMPTY_ONLY, DateFormat::ISO);

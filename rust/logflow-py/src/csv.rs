@@ -147,7 +147,7 @@ impl ReadArgs<'_> {
                 Error::invalid(format!(
                     "schema: column {name:?} has type {ty:?}; logflow reads int64, float64, \
                      decimal128(precision, scale), bool, string, date32, time64[us], \
-                     timestamp[us], timestamp[ns], timestamp[us, tz=UTC]"
+                     timestamp[us], timestamp[ns], timestamp[us, tz=UTC], null"
                 ))
             })?;
             o.column_types.push((name.clone(), t));

@@ -102,6 +102,7 @@ fn partitionable(t: &DataType) -> bool {
             | DataType::Utf8
             | DataType::Timestamp(_, _)
             | DataType::Decimal128(_, _)
+            | DataType::Null
     )
 }
 

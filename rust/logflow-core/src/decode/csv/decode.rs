@@ -9,7 +9,9 @@ use arrow_array::builder::{
     PrimitiveBuilder, Time64MicrosecondBuilder,
 };
 use arrow_array::types::{TimestampMicrosecondType, TimestampNanosecondType};
-use arrow_array::{ArrayRef, BooleanArray, RecordBatch, RecordBatchOptions, StringArray};
+use arrow_array::{
+    ArrayRef, BooleanArray, NullArray, RecordBatch, RecordBatchOptions, StringArray,
+};
 use arrow_buffer::{NullBufferBuilder, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{SchemaRef, TimeUnit};
 
@@ -471,6 +473,21 @@ impl ChunkDecoder {
                 values::parse_time
             ),
             ColumnType::Utf8 => self.decode_strings(block, rows, c),
+            ColumnType::Null => {
+                // Any value at all is one this column cannot hold.
+                for (k, row) in rows.iter().enumerate() {
+                    let raw = block.row_field(row, c);
+                    if nulls.is_null(raw) {
+                        continue;
+                    }
+                    if null_on_error {
+                        cast.nulled += 1;
+                    } else {
+                        cast.bad.push((k, c, Self::cast_detail(raw, ty)));
+                    }
+                }
+                Ok(Arc::new(NullArray::new(n)) as ArrayRef)
+            }
         }
     }
 

@@ -436,6 +436,7 @@ pub fn start<R: Read>(
         }
     };
     let ncols = names.len();
+    let whole_input = first.last;
     // What the sample says of each column: type, null words, date format.
     let infer = || {
         let tolerance = if opts.error_policy == ErrorPolicy::Strict {
@@ -469,8 +470,12 @@ pub fn start<R: Read>(
         }
         let mut out = (Vec::new(), Vec::new(), Vec::new());
         for (c, name) in cols.iter().zip(&names) {
-            let (mut ty, nulls, mut format) = c.resolve_full(tolerance);
-            if ty == ColumnType::Int64 {
+            let (mut ty, mut nulls, mut format) = c.resolve_full(tolerance);
+            if whole_input && c.only_nulls() {
+                // Every row of the input is in the sample, and none has a value here.
+                ty = ColumnType::Null;
+                nulls = c.null_tokens();
+            } else if ty == ColumnType::Int64 {
                 if let Some(f) = c.epoch_format(name) {
                     ty = ColumnType::Timestamp(arrow_schema::TimeUnit::Microsecond);
                     format = f;

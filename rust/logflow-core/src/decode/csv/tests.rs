@@ -436,3 +436,49 @@ fn a_headerless_first_record_cut_by_the_first_chunk_still_sets_the_width() {
     let rows = |b: &[RecordBatch]| b.iter().map(RecordBatch::num_rows).sum::<usize>();
     assert_eq!(rows(&cut), rows(&whole));
 }
+
+#[test]
+fn a_column_without_values_is_null_when_the_sample_is_the_whole_input() {
+    let b = read_one("a,b,c\n1,,NA\n2,,NA\n3,,\n");
+    let types: Vec<_> = b
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.data_type().clone())
+        .collect();
+    assert_eq!(types, [DataType::Int64, DataType::Null, DataType::Null]);
+    assert_eq!(b.num_rows(), 3);
+    assert_eq!(b.column(1).logical_null_count(), 3);
+
+    // A column empty at the start of a longer input may hold values later: it stays text,
+    // and the later values are kept.
+    let mut text = String::from("a,b\n");
+    for i in 0..200 {
+        text.push_str(&format!("{i},\n"));
+    }
+    text.push_str("200,late\n");
+    let opts = CsvOptions {
+        chunk_bytes: 256,
+        ..CsvOptions::default()
+    };
+    let batches = read(&text, opts).unwrap();
+    assert_eq!(batches[0].schema().field(1).data_type(), &DataType::Utf8);
+    let last = batches.last().unwrap();
+    assert_eq!(
+        last.column(1).as_string::<i32>().value(last.num_rows() - 1),
+        "late"
+    );
+}
+
+#[test]
+fn a_value_in_a_null_column_is_a_cast_error() {
+    let opts = CsvOptions {
+        column_types: vec![("b".into(), ColumnType::Null)],
+        error_policy: ErrorPolicy::Permissive,
+        ..CsvOptions::default()
+    };
+    let mut reader = CsvReader::new("a,b\n1,\n2,x\n3,NULL\n".as_bytes(), &opts).unwrap();
+    let rows: usize = reader.by_ref().map(|b| b.unwrap().num_rows()).sum();
+    assert_eq!(rows, 2);
+    assert_eq!(reader.rows_rejected(), 1);
+}
