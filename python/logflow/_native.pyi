@@ -99,4 +99,5 @@ def read_csv(
     on_cast_error: str = "reject",
     encoding: str | None = None,
     schema: list[tuple[str, str]] | None = None,
+    threads: int | None = None,
 ) -> BatchStream: ...

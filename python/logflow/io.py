@@ -545,12 +545,14 @@ def read(
     encoding: str | None = None,
     schema: SchemaLike | None = None,
     dialect: Dialect | Mapping[str, Any] | None = None,
+    threads: int | None = None,
 ) -> Stream:
     """Open a delimited text file as a stream of Arrow record batches.
 
     The header and the first batch (the type-inference sample) are read at once, so a
-    missing, empty or unreadable file fails here; later batches are decoded as the consumer
-    pulls them.
+    missing, empty or unreadable file fails here. Later chunks are decoded on background
+    threads a few chunks ahead of the consumer (at most ``2 * threads + 2`` chunks of 4 MiB
+    in memory), in file order.
 
     Reading is for loading what a file holds, so by default a bad row (wrong field count,
     invalid encoding, a value that does not fit its column) is dropped and counted in
@@ -576,6 +578,8 @@ def read(
             decompressed, as in :func:`convert`.
         schema: Types for some or all columns, as in :func:`convert`.
         dialect: A whole dialect at once, as in :func:`convert`.
+        threads: Threads decoding ahead (default: one per core); 1 decodes each batch on
+            the consumer's thread when it asks for it.
 
     Returns:
         A :class:`Stream`.
@@ -606,5 +610,6 @@ def read(
             on_cast_error=on_cast_error,
             encoding=encoding,
             schema=_schema_pairs(schema),
+            threads=threads,
         )
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import os
 import threading
 import time
 
@@ -170,9 +172,10 @@ def test_read_opens_lazily_past_the_sample(late_bad_csv):
     assert s.schema.field("a").type == pa.int64()
 
 
-def test_read_read_all_late_bad_value_typed(late_bad_csv):
+@pytest.mark.parametrize("threads", [1, 2])
+def test_read_read_all_late_bad_value_typed(late_bad_csv, threads):
     late = late_bad_csv("int")
-    s = logflow.read(late.path, error_policy="strict")
+    s = logflow.read(late.path, error_policy="strict", threads=threads)
     with pytest.raises(DecodeError) as info:
         s.read_all()
     e = info.value
@@ -209,11 +212,14 @@ def test_read_capsule_late_bad_value_raises(late_bad_csv):
         pa.table(s)
 
 
-def test_read_permissive_drops_late_bad_value(late_bad_csv):
+@pytest.mark.parametrize("threads", [1, 2])
+def test_read_permissive_drops_late_bad_value(late_bad_csv, threads):
     late = late_bad_csv("int")
-    table = logflow.read(late.path, error_policy="permissive").read_all()
+    s = logflow.read(late.path, error_policy="permissive", threads=threads)
+    table = s.read_all()
     assert table.schema.field("a").type == pa.int64()
     assert table.column("a").to_pylist() == list(range(late.good_rows))
+    assert (s.rows_read, s.rows_rejected) == (late.good_rows + 1, 1)
 
 
 def test_read_on_cast_error_null_keeps_late_row(late_bad_csv):
@@ -276,3 +282,33 @@ def test_read_iteration_releases_gil(csv_30mb):
     during, elapsed, solo_rate = _spin_during(consume)
     assert elapsed > 0.1
     assert during > 0.05 * solo_rate * elapsed, (during, elapsed, solo_rate)
+
+
+# ------------------------------------------------------------------------------- threads
+
+
+def test_read_threads_give_the_same_batches(csv_30mb):
+    one = logflow.read(csv_30mb, threads=1, batch_size=100_000)
+    two = logflow.read(csv_30mb, threads=2, batch_size=100_000)
+    b1, b2 = list(one), list(two)
+    assert [b.num_rows for b in b1] == [b.num_rows for b in b2]
+    assert pa.Table.from_batches(b1).equals(pa.Table.from_batches(b2))
+    assert one.rows_read == two.rows_read == sum(b.num_rows for b in b1)
+
+
+def _threads_now() -> int:
+    return len(os.listdir("/proc/self/task"))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs /proc")
+def test_read_stopped_early_lets_its_threads_go(csv_30mb):
+    before = _threads_now()
+    s = logflow.read(csv_30mb, threads=2)
+    next(iter(s))
+    assert _threads_now() > before  # decoding ahead
+    del s
+    gc.collect()
+    deadline = time.monotonic() + 5
+    while _threads_now() > before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert _threads_now() == before

@@ -277,7 +277,7 @@ pub fn convert_csv<'py>(
 /// sample are read now, so a bad file fails here rather than in the consumer.
 #[pyfunction]
 #[pyo3(signature = (src, *, delimiter=None, quote=Some("auto"), escape=Some("auto"), skip_initial_space=None, header=None, skip_lines=None, batch_size=None,
-    error_policy="strict", on_cast_error="reject", encoding=None, schema=None))]
+    error_policy="strict", on_cast_error="reject", encoding=None, schema=None, threads=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn read_csv(
     py: Python<'_>,
@@ -293,6 +293,7 @@ pub fn read_csv(
     on_cast_error: &str,
     encoding: Option<&str>,
     schema: Option<Vec<(String, String)>>,
+    threads: Option<usize>,
 ) -> PyLogflowResult<PyBatchStream> {
     let args = ReadArgs {
         delimiter,
@@ -321,7 +322,11 @@ pub fn read_csv(
         let opened = input::open(&src, &input_opts, None)?;
         CsvReader::new(opened.reader, &opts).map_err(|e| e.with_path(&src))
     })?;
-    let reader = reader.with_path(&src);
+    let threads = match threads {
+        Some(n) if n > 0 => n,
+        _ => std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+    };
+    let reader = reader.with_path(&src).with_threads(threads);
     let counts = reader.counts();
     Ok(PyBatchStream::with_counts(
         Box::new(reader.into_arrow()),

@@ -8,6 +8,7 @@
 
 pub mod chunk;
 pub mod decode;
+mod prefetch;
 pub mod sequence;
 pub mod tokenize;
 
@@ -570,12 +571,14 @@ pub struct ReadCounts {
     pub rows_skipped: AtomicU64,
 }
 
-/// Streams record batches from CSV bytes on the calling thread.
+/// Streams record batches from CSV bytes: on the calling thread, or with
+/// [`CsvReader::with_threads`] decoded ahead on background threads.
 ///
 /// Under the permissive and quarantine policies bad records are dropped here (counted in
 /// [`CsvReader::rows_rejected`]); use the pipeline to keep them.
 pub struct CsvReader<R> {
-    chunker: Chunker<R>,
+    /// `None` once handed to the background reader.
+    chunker: Option<Chunker<R>>,
     decoder: Arc<ChunkDecoder>,
     first: Option<Chunk>,
     sequencer: Sequencer,
@@ -585,6 +588,10 @@ pub struct CsvReader<R> {
     counts: Arc<ReadCounts>,
     path: Option<PathBuf>,
     failed: bool,
+    /// An error to raise after the batches before it.
+    pending: Option<Error>,
+    /// Chunks decoded ahead on other threads (which then own the chunker).
+    prefetch: Option<prefetch::Prefetch>,
 }
 
 impl<R: Read> CsvReader<R> {
@@ -592,7 +599,7 @@ impl<R: Read> CsvReader<R> {
     pub fn new(src: R, opts: &CsvOptions) -> Result<Self> {
         let s = start(src, opts, None)?;
         Ok(CsvReader {
-            chunker: s.chunker,
+            chunker: Some(s.chunker),
             decoder: Arc::new(s.decoder),
             first: Some(s.first),
             sequencer: Sequencer::new(),
@@ -602,6 +609,8 @@ impl<R: Read> CsvReader<R> {
             counts: Arc::new(ReadCounts::default()),
             path: None,
             failed: false,
+            pending: None,
+            prefetch: None,
         })
     }
 
@@ -642,28 +651,49 @@ impl<R: Read> CsvReader<R> {
             if let Some(b) = self.ready.pop_front() {
                 return Ok(Some(b));
             }
+            if let Some(e) = self.pending.take() {
+                self.failed = true;
+                return Err(e);
+            }
             if self.failed {
                 return Ok(None);
             }
-            let mut chunk = match self.first.take() {
-                Some(c) => c,
-                None => match self.chunker.next_chunk()? {
-                    Some(c) => c,
-                    None => return Ok(None),
+            let out = match &self.prefetch {
+                Some(p) => match p.recv() {
+                    Some(out) => out,
+                    None => return self.prefetch_ended(),
                 },
+                None => {
+                    let mut chunk = match self.first.take() {
+                        Some(c) => c,
+                        None => match self.chunker.as_mut() {
+                            Some(chunker) => match chunker.next_chunk()? {
+                                Some(c) => c,
+                                None => return Ok(None),
+                            },
+                            None => return Ok(None),
+                        },
+                    };
+                    // Sequence numbers are given here: the header may have merged chunks.
+                    chunk.index = self.chunks;
+                    self.chunks += 1;
+                    self.decoder.process(chunk)
+                }
             };
-            // Sequence numbers are given here: the header may have merged chunks.
-            chunk.index = self.chunks;
-            self.chunks += 1;
-            let out = self.decoder.process(chunk);
             let ready = self.sequencer.push(out, &self.decoder);
             self.counts
                 .rows_read
                 .store(self.sequencer.records(), Ordering::Relaxed);
             for mut out in ready {
+                if let Some(p) = &self.prefetch {
+                    p.release();
+                }
                 if let Some(e) = out.error.take() {
-                    self.failed = true;
-                    return Err(e);
+                    // Raised once the batches of earlier chunks are out; nothing more is
+                    // wanted from the background threads.
+                    self.pending = Some(e);
+                    self.prefetch = None;
+                    break;
                 }
                 self.rows_rejected += out.rejects.len() as u64;
                 self.counts
@@ -675,6 +705,51 @@ impl<R: Read> CsvReader<R> {
                 self.ready.extend(out.batches);
             }
         }
+    }
+}
+
+impl<R: Read> CsvReader<R> {
+    /// Every decoded chunk has come back: the end of the input, or the error that ended it.
+    fn prefetch_ended(&mut self) -> Result<Option<RecordBatch>> {
+        self.failed = true;
+        let error = self.prefetch.take().and_then(|p| p.take_error());
+        if let Some(e) = error {
+            return Err(e);
+        }
+        if self.sequencer.waiting() > 0 || self.sequencer.has_tail() {
+            return Err(Error::invalid(
+                "internal error: the input ended with chunks out of order",
+            ));
+        }
+        Ok(None)
+    }
+}
+
+impl<R: Read + Send + 'static> CsvReader<R> {
+    /// Decodes ahead of the consumer on `threads` background threads (plus one reading the
+    /// input), keeping at most `2 * threads + 2` chunks in memory; `threads <= 1`, or an
+    /// input read whole already, keeps everything on the calling thread. Batches, counts
+    /// and errors are the same either way.
+    #[must_use]
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        if threads <= 1 || self.prefetch.is_some() {
+            return self;
+        }
+        if self.first.as_ref().is_none_or(|f| f.last) {
+            return self;
+        }
+        let (Some(mut first), Some(chunker)) = (self.first.take(), self.chunker.take()) else {
+            return self;
+        };
+        first.index = self.chunks;
+        self.prefetch = Some(prefetch::Prefetch::start(
+            first,
+            chunker,
+            &self.decoder,
+            threads,
+            crate::pipeline::in_flight(threads),
+        ));
+        self
     }
 }
 

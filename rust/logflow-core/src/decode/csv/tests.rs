@@ -482,3 +482,47 @@ fn a_value_in_a_null_column_is_a_cast_error() {
     assert_eq!(rows, 2);
     assert_eq!(reader.rows_rejected(), 1);
 }
+
+#[test]
+fn decoding_ahead_on_threads_gives_the_same_batches_counts_and_errors() {
+    let mut text = String::from("id,note,n\n");
+    for i in 0..3000 {
+        // Quoted line breaks and delimiters make some chunk cuts wrong guesses.
+        text.push_str(&format!("{i},\"a,\nb {i}\",{}\n", i % 7));
+    }
+    text.push_str("3000,x,not a number\n3001,y,1\n");
+    let run = |threads: usize, policy: ErrorPolicy| {
+        let opts = CsvOptions {
+            chunk_bytes: 512,
+            batch_rows: 100,
+            error_policy: policy,
+            ..CsvOptions::default()
+        };
+        let src = std::io::Cursor::new(text.clone().into_bytes());
+        let mut reader = CsvReader::new(src, &opts).unwrap().with_threads(threads);
+        let mut batches = Vec::new();
+        let mut error = None;
+        for b in reader.by_ref() {
+            match b {
+                Ok(b) => batches.push(b),
+                Err(e) => error = Some(e.to_string()),
+            }
+        }
+        (batches, error, reader.rows_read(), reader.rows_rejected())
+    };
+    for policy in [ErrorPolicy::Strict, ErrorPolicy::Permissive] {
+        let one = run(1, policy);
+        let two = run(2, policy);
+        assert_eq!(one.0, two.0, "{policy:?}");
+        assert_eq!((&one.1, one.2, one.3), (&two.1, two.2, two.3), "{policy:?}");
+    }
+    let (batches, error, read, rejected) = run(3, ErrorPolicy::Permissive);
+    assert!(error.is_none());
+    assert_eq!((read, rejected), (3002, 1));
+    assert_eq!(
+        batches.iter().map(RecordBatch::num_rows).sum::<usize>(),
+        3001
+    );
+    let (_, error, _, _) = run(2, ErrorPolicy::Strict);
+    assert!(error.unwrap().contains("not a number"));
+}
