@@ -84,11 +84,21 @@ pub(crate) fn header_in(text: &[u8], parsed: &Parsed, d: &Dialect) -> Finding<bo
     let Some(first) = rows.first() else {
         return Finding::new(true, 0.0, "no records");
     };
-    // The body: complete records (or the last one, when it is as long as the first).
+    // The body: complete records (or the last one, when it is as long as the first), less
+    // copies of the first record (a header repeated mid-file, as in concatenated exports).
+    let raw_fields = |r: &super::parse::Record| -> Vec<&[u8]> {
+        parsed
+            .fields_of(r)
+            .iter()
+            .map(|f| text.get(f.start..f.end).unwrap_or_default())
+            .collect()
+    };
+    let first_raw = raw_fields(first);
     let body: Vec<_> = rows
         .iter()
         .skip(1)
         .filter(|r| r.complete || r.len == first.len)
+        .filter(|r| r.len != first.len || raw_fields(r) != first_raw)
         .take(BODY_RECORDS)
         .collect();
     let head: Vec<(&[u8], CellKind)> = parsed
@@ -302,6 +312,9 @@ mod tests {
             ("name\nAnn\nBob\n", true),
             ("flag,n\ntrue,1\nfalse,2\n", true),
             ("true,1\nfalse,2\ntrue,3\n", false),
+            // A header repeated mid-file (concatenated exports) is not body evidence.
+            ("a,b\n1,2\na,b\n3,4\n", true),
+            ("id,name\n1,Ann\nid,name\n2,Bob\nid,name\n", true),
         ] {
             let got = header(text.as_bytes(), &comma);
             assert_eq!(got.value, want, "{text:?}: {}", got.evidence);
