@@ -242,6 +242,8 @@ impl ColumnInference {
     /// Counts one field value.
     pub fn observe(&mut self, b: &[u8]) {
         self.seen += 1;
+        // Typed readings ignore padding; a field of spaces only is blank.
+        let b = values::trim_padding(b);
         if b.is_empty() {
             return;
         }

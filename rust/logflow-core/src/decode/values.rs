@@ -3,6 +3,21 @@
 //! Each parser accepts exactly one spelling family and returns `None` for anything else, so
 //! inference (`crate::schema`) and decoding agree on what a type accepts.
 
+/// `b` without the spaces and tabs around it: padding (`  12.50`, `1 ,2`), which typed
+/// columns ignore as DuckDB and pandas do. Text columns keep their bytes as they are.
+#[inline]
+pub fn trim_padding(b: &[u8]) -> &[u8] {
+    let pad = |c: &u8| *c == b' ' || *c == b'\t';
+    match (b.first(), b.last()) {
+        (Some(f), Some(l)) if pad(f) || pad(l) => {
+            let start = b.iter().position(|c| !pad(c)).unwrap_or(b.len());
+            let end = b.iter().rposition(|c| !pad(c)).map_or(start, |e| e + 1);
+            b.get(start..end).unwrap_or_default()
+        }
+        _ => b,
+    }
+}
+
 /// `true` / `false` in lower, title or upper case.
 pub fn parse_bool(b: &[u8]) -> Option<bool> {
     match b {
@@ -468,6 +483,16 @@ impl DateFormat {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn padding_is_trimmed_from_both_ends_only() {
+        assert_eq!(trim_padding(b"  12.5\t"), b"12.5");
+        assert_eq!(trim_padding(b"1 2"), b"1 2");
+        assert_eq!(trim_padding(b" \t "), b"");
+        assert_eq!(trim_padding(b""), b"");
+        assert_eq!(trim_padding(b"x"), b"x");
+    }
+
     #[test]
     fn decimals_parse_exactly_or_not_at_all() {
         assert_eq!(parse_decimal(b"-123.45", 10, 3), Some(-123_450));

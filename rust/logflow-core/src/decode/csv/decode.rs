@@ -409,10 +409,11 @@ impl ChunkDecoder {
                 let mut b = $builder;
                 for (k, row) in rows.iter().enumerate() {
                     let raw = block.row_field(row, c);
-                    if nulls.is_null(raw) {
+                    let v = values::trim_padding(raw);
+                    if nulls.is_null(v) {
                         b.append_null();
                     } else {
-                        match $parse(raw) {
+                        match $parse(v) {
                             Some(v) => b.append_value(v),
                             None => {
                                 b.append_null();
@@ -477,7 +478,7 @@ impl ChunkDecoder {
                 // Any value at all is one this column cannot hold.
                 for (k, row) in rows.iter().enumerate() {
                     let raw = block.row_field(row, c);
-                    if nulls.is_null(raw) {
+                    if nulls.is_null(values::trim_padding(raw)) {
                         continue;
                     }
                     if null_on_error {

@@ -4,6 +4,7 @@ use super::*;
 use crate::decode::{CastErrorPolicy, ErrorPolicy};
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, Int64Type};
+use arrow_array::Array;
 use arrow_schema::{DataType, TimeUnit};
 
 fn read(s: &str, opts: CsvOptions) -> Result<Vec<RecordBatch>> {
@@ -525,4 +526,30 @@ fn decoding_ahead_on_threads_gives_the_same_batches_counts_and_errors() {
     );
     let (_, error, _, _) = run(2, ErrorPolicy::Strict);
     assert!(error.unwrap().contains("not a number"));
+}
+
+#[test]
+fn typed_columns_ignore_padding_and_text_columns_keep_it() {
+    let b = read_one("n,x,d,s\n 1 ,2.5 ,\t2024-01-02, a \n3,  ,2024-01-03,b\n  ,\t-1, ,c\n");
+    let types: Vec<_> = b
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.data_type().clone())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            DataType::Int64,
+            DataType::Float64,
+            DataType::Date32,
+            DataType::Utf8
+        ]
+    );
+    let n = b.column(0).as_primitive::<Int64Type>();
+    assert_eq!((n.value(0), n.value(1), n.is_null(2)), (1, 3, true));
+    let x = b.column(1).as_primitive::<Float64Type>();
+    assert_eq!((x.value(0), x.is_null(1), x.value(2)), (2.5, true, -1.0));
+    assert!(b.column(2).is_null(2));
+    assert_eq!(b.column(3).as_string::<i32>().value(0), " a ");
 }
