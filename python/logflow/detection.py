@@ -80,6 +80,9 @@ class Detection:
     """For date and timestamp columns, how their dates are written, in ``strftime``
     notation: ``{"day": "%d/%m/%Y", "ts": "%Y-%m-%d %H:%M:%S"}``. A column whose dates read
     both day-first and month-first (every day up to 12) is left as text."""
+    decimal_comma: tuple[str, ...] = ()
+    """The float64 columns whose numbers are written with a decimal comma (``1.234,56``),
+    which is considered where the delimiter is not a comma."""
 
 
 def _finding(d: dict[str, Any]) -> Finding:
@@ -132,4 +135,5 @@ def detect(src: str | os.PathLike[str]) -> Detection:
         schema=pa.schema(raw["schema"]) if raw["schema"] is not None else None,
         null_tokens=tuple(tuple(t) for t in raw["null_tokens"]),
         date_formats=dict(raw["date_formats"]),
+        decimal_comma=tuple(raw["decimal_comma"]),
     )

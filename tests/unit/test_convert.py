@@ -312,10 +312,10 @@ def test_convert_tsv_suffix_uses_tab(write_csv, out_dir):
 
 
 def test_convert_tab_suffix_uses_tab(write_csv, out_dir):
-    src = write_csv("a\tb\n1,5\t2\n", name="x.TAB")
+    src = write_csv("a\tb\n1,5 x\t2\n", name="x.TAB")
     dst = out_dir / "x.parquet"
     logflow.convert(src, dst)
-    assert pq.read_table(dst).to_pylist() == [{"a": "1,5", "b": 2}]
+    assert pq.read_table(dst).to_pylist() == [{"a": "1,5 x", "b": 2}]
 
 
 def test_convert_header_false(write_csv, out_dir):
@@ -349,9 +349,10 @@ def test_convert_delimiter_semicolon(write_csv, out_dir):
     logflow.convert(src, dst, delimiter=";")
     t = pq.read_table(dst)
     assert t.column_names == ["id", "price", "label"]
+    # With a semicolon delimiter, "2,50" is a number written with a decimal comma.
     assert t.to_pylist() == [
-        {"id": 1, "price": "2,50", "label": "a,b"},
-        {"id": 2, "price": "3,75", "label": "c"},
+        {"id": 1, "price": 2.5, "label": "a,b"},
+        {"id": 2, "price": 3.75, "label": "c"},
     ]
 
 
@@ -402,6 +403,25 @@ def test_convert_column_empty_only_at_the_start_stays_text(write_csv, out_dir):
     t = pq.read_table(dst)
     assert t.schema.field("note").type == pa.string()
     assert t.column("note").drop_null().to_pylist() == ["late"]
+
+
+def test_convert_decimal_comma_numbers(write_csv, out_dir):
+    src = write_csv("id;price;note\n1;1.234,56;a\n2;-0,5;b\n3;7;c\n4;;d\n")
+    dst = out_dir / "eu.parquet"
+    logflow.convert(src, dst)
+    t = pq.read_table(dst)
+    assert t.schema.field("price").type == pa.float64()
+    assert t.column("price").to_pylist() == [1234.56, -0.5, 7.0, None]
+    assert logflow.detect(src).decimal_comma == ("price",)
+
+
+def test_convert_decimal_comma_bad_value_is_quarantined(write_csv, out_dir):
+    rows = "".join(f"{i};{i},25\n" for i in range(200))
+    src = write_csv(f"id;amount\n{rows}200;12.5\n")
+    r = logflow.convert(src, out_dir / "q.parquet", error_policy="quarantine")
+    assert (r.rows_written, r.rows_quarantined) == (200, 1)
+    assert r.errors_by_reason == {"cast_error": 1}
+    assert pq.read_table(out_dir / "q.parquet").column("amount")[3].as_py() == 3.25
 
 
 # ------------------------------------------------------------------------------- progress

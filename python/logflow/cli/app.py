@@ -133,7 +133,8 @@ def _detect(args: argparse.Namespace) -> int:
                 "name": f.name,
                 "type": str(f.type),
                 "null_tokens": list(nulls),
-                "format": det.date_formats.get(f.name),
+                "format": det.date_formats.get(f.name)
+                or ("decimal comma" if f.name in det.decimal_comma else None),
             }
             for f, nulls in zip(det.schema or [], det.null_tokens, strict=False)
         ],
@@ -154,7 +155,10 @@ def _detect(args: argparse.Namespace) -> int:
             + f"({dl.confidence:.0%}: {dl.evidence})"
         )
     for f, nulls in zip(det.schema or [], det.null_tokens, strict=False):
-        extra = f"  format: {det.date_formats[f.name]}" if f.name in det.date_formats else ""
+        fmt = det.date_formats.get(f.name) or (
+            "decimal comma" if f.name in det.decimal_comma else None
+        )
+        extra = f"  format: {fmt}" if fmt else ""
         extra += f"  nulls: {', '.join(nulls)}" if nulls else ""
         print(f"  {'column':<12} {f.name}: {f.type}{extra}")
     return 0

@@ -216,6 +216,12 @@ pub struct ColumnInference {
     /// A candidate with more misfits than this cannot win (see
     /// [`ColumnInference::with_misfit_limit`]), so its parser is no longer run.
     limit: Option<u64>,
+    /// Whether numbers with a decimal comma are a candidate (see
+    /// [`ColumnInference::with_decimal_comma`]); values that are not such a number, and
+    /// whether one had a comma.
+    decimal_comma: bool,
+    comma_misfits: u64,
+    saw_comma: bool,
 }
 
 const KINDS: [u8; 7] = [BOOL, INT, FLOAT, DATE, TS, TS_UTC, TIME];
@@ -229,6 +235,15 @@ impl ColumnInference {
             limit: Some(limit),
             ..Self::default()
         }
+    }
+
+    /// Also considers float64 numbers written with a decimal comma (`1.234,56`): for files
+    /// whose delimiter is not a comma. Chosen only when the usual types do not fit and some
+    /// value has a comma.
+    #[must_use]
+    pub fn with_decimal_comma(mut self, on: bool) -> Self {
+        self.decimal_comma = on;
+        self
     }
 
     fn alive(&self, misfits: u64) -> bool {
@@ -283,6 +298,13 @@ impl ColumnInference {
             } else if let Some(t) = values::parse_timestamp(b) {
                 fits |= if t.has_offset { TS_UTC } else { TS };
                 self.max_fraction_digits = self.max_fraction_digits.max(t.fraction_digits);
+            }
+        }
+        if self.decimal_comma && self.alive(self.comma_misfits) {
+            if values::parse_f64_comma(b).is_some() {
+                self.saw_comma |= b.contains(&b',');
+            } else {
+                self.comma_misfits += 1;
             }
         }
         if self.kind_alive(6)
@@ -463,6 +485,8 @@ impl ColumnInference {
             (ColumnType::Date, f)
         } else if let Some(f) = only(&self.other_ts_misfits) {
             (ColumnType::Timestamp(unit), f)
+        } else if self.decimal_comma && self.saw_comma && self.comma_misfits + stray <= allowed {
+            (ColumnType::Float64, DateFormat::DECIMAL_COMMA)
         } else {
             (ColumnType::Utf8, iso)
         };

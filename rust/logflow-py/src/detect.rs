@@ -4,6 +4,7 @@ use std::io::Read;
 use std::path::PathBuf;
 
 use logflow_core::decode::csv::{self, CsvOptions};
+use logflow_core::decode::values::DateFormat;
 use logflow_core::detect::{Detection, Finding, Format, Terminator};
 use logflow_core::input::{self, InputOptions};
 use logflow_core::pipeline::Control;
@@ -121,6 +122,7 @@ pub fn detect<'py>(py: Python<'py>, src: PathBuf) -> PyLogflowResult<Bound<'py, 
                 nulls.append(words)?;
             }
             let formats = PyDict::new(py);
+            let comma = PyList::empty(py);
             let schema = s.decoder.schema();
             for ((ty, fmt), field) in s
                 .decoder
@@ -132,6 +134,10 @@ pub fn detect<'py>(py: Python<'py>, src: PathBuf) -> PyLogflowResult<Bound<'py, 
                 let with_time = match ty {
                     ColumnType::Date => false,
                     ColumnType::Timestamp(_) | ColumnType::TimestampUtc(_) => true,
+                    ColumnType::Float64 if *fmt == DateFormat::DECIMAL_COMMA => {
+                        comma.append(field.name())?;
+                        continue;
+                    }
                     _ => continue,
                 };
                 formats.set_item(field.name(), fmt.strftime(with_time))?;
@@ -139,11 +145,13 @@ pub fn detect<'py>(py: Python<'py>, src: PathBuf) -> PyLogflowResult<Bound<'py, 
             d.set_item("schema", PySchema::new(schema))?;
             d.set_item("null_tokens", nulls)?;
             d.set_item("date_formats", formats)?;
+            d.set_item("decimal_comma", comma)?;
         }
         None => {
             d.set_item("schema", py.None())?;
             d.set_item("null_tokens", PyList::empty(py))?;
             d.set_item("date_formats", PyDict::new(py))?;
+            d.set_item("decimal_comma", PyList::empty(py))?;
         }
     }
     Ok(d)

@@ -81,6 +81,62 @@ pub fn parse_f64(b: &[u8]) -> Option<f64> {
     std::str::from_utf8(b).ok()?.parse::<f64>().ok()
 }
 
+/// A number written with a decimal comma, as in much of Europe: `-1,5`, `1234,56`,
+/// `1.234,56` (dots group thousands), `1.234.567`, or a plain integer. `None` for anything
+/// else, including `1.234` alone (a thousand or one and a bit: it cannot be told).
+pub fn parse_f64_comma(b: &[u8]) -> Option<f64> {
+    const MAX: usize = 64;
+    if b.is_empty() || b.len() > MAX {
+        return None;
+    }
+    let (negative, body) = match b.split_first() {
+        Some((b'-', r)) => (true, r),
+        Some((b'+', r)) => (false, r),
+        _ => (false, b),
+    };
+    let (int, frac) = match memchr::memchr(b',', body) {
+        Some(i) => (body.get(..i)?, Some(body.get(i + 1..)?)),
+        None => (body, None),
+    };
+    let digits = |p: &[u8]| !p.is_empty() && p.iter().all(u8::is_ascii_digit);
+    if frac.is_some_and(|f| !digits(f)) {
+        return None;
+    }
+    let groups = int.split(|&c| c == b'.').count();
+    if groups == 1 {
+        if !digits(int) {
+            return None;
+        }
+    } else {
+        let mut parts = int.split(|&c| c == b'.');
+        let lead_ok = parts.next().is_some_and(|g| digits(g) && g.len() <= 3);
+        if !lead_ok || !parts.all(|g| g.len() == 3 && digits(g)) {
+            return None;
+        }
+        if frac.is_none() && groups == 2 {
+            return None;
+        }
+    }
+    // Rewritten as `-1234.56` and read by the usual parser.
+    let mut buf = [0u8; MAX + 1];
+    let mut n = 0;
+    let mut push = |c: u8| {
+        if let Some(slot) = buf.get_mut(n) {
+            *slot = c;
+            n += 1;
+        }
+    };
+    if negative {
+        push(b'-');
+    }
+    int.iter().filter(|&&c| c != b'.').for_each(|&c| push(c));
+    if let Some(f) = frac {
+        push(b'.');
+        f.iter().for_each(|&c| push(c));
+    }
+    parse_f64(buf.get(..n)?)
+}
+
 /// The shape of a plain decimal number (`-123.4500`): digits before and after the point
 /// (leading zeros of the integer part not counted). `None` for anything else (exponents,
 /// `nan`, a lone point, more than 38 digits).
@@ -341,10 +397,14 @@ pub enum DateOrder {
     EpochSeconds,
     /// Milliseconds since 1970-01-01 UTC (`1717236000000`).
     EpochMillis,
+    /// Not a date either: a float64 column whose numbers are written with a decimal comma
+    /// (`1.234,56`, read by [`parse_f64_comma`]).
+    DecimalComma,
 }
 
-/// How the date part of a date or timestamp column is written: the order of its parts and
-/// the separator between them. Years have four digits; day and month one or two.
+/// How a column's values are written: for a date or timestamp column, the order of the
+/// date's parts and the separator between them (years have four digits; day and month one
+/// or two), or an epoch unit; for a float64 column, a decimal comma or (ISO) a point.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct DateFormat {
     /// Order of the parts.
@@ -370,6 +430,8 @@ impl DateFormat {
     pub const EPOCH_SECONDS: DateFormat = DateFormat::new(DateOrder::EpochSeconds, b' ');
     /// Milliseconds since the epoch.
     pub const EPOCH_MILLIS: DateFormat = DateFormat::new(DateOrder::EpochMillis, b' ');
+    /// Numbers with a decimal comma (float64 columns).
+    pub const DECIMAL_COMMA: DateFormat = DateFormat::new(DateOrder::DecimalComma, b',');
 
     /// The non-ISO formats inference considers.
     pub const OTHERS: [DateFormat; 7] = [
@@ -397,6 +459,7 @@ impl DateFormat {
             // strftime's own notation for epoch seconds; milliseconds have none.
             DateOrder::EpochSeconds => return "%s".into(),
             DateOrder::EpochMillis => return "epoch milliseconds".into(),
+            DateOrder::DecimalComma => return "decimal comma".into(),
         };
         if with_time {
             out.push_str(" %H:%M:%S");
@@ -483,6 +546,28 @@ impl DateFormat {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn decimal_comma_numbers() {
+        for (text, want) in [
+            ("1,5", Some(1.5)),
+            ("-1.234,56", Some(-1234.56)),
+            ("+12", Some(12.0)),
+            ("1.234.567", Some(1_234_567.0)),
+            ("0,001", Some(0.001)),
+            ("1.234", None),
+            ("12.34,5", None),
+            ("1,", None),
+            (",5", None),
+            ("1,2,3", None),
+            ("1.5", None),
+            ("", None),
+            ("-", None),
+            ("1 234,5", None),
+        ] {
+            assert_eq!(parse_f64_comma(text.as_bytes()), want, "{text:?}");
+        }
+    }
 
     #[test]
     fn padding_is_trimmed_from_both_ends_only() {

@@ -99,7 +99,7 @@ pub struct Decoded {
     pub rows_read: u64,
     /// `CsvReader::rows_rejected` at the end.
     pub rows_rejected: u64,
-    /// Whether every date and timestamp column is read in ISO form.
+    /// Whether every column is read in the default form (ISO dates, decimal points).
     pub iso_dates: bool,
 }
 
@@ -241,7 +241,8 @@ pub fn check_chunked(input: &[u8], opts: &CsvOptions, k: usize, chunk_bytes: usi
     };
     let what = format!("batch_rows = {k}, chunk_bytes = {chunk_bytes}");
     let whole = decode_all(input, &whole_opts);
-    // Pinned types carry no date format: a column of `31/12/2024` dates cannot be pinned.
+    // Pinned types carry no value format: a column of `31/12/2024` dates or `1,5` numbers
+    // cannot be pinned.
     if let Some(w) = whole.as_ref().ok().filter(|w| w.iso_dates) {
         assert!(
             w.batches.len() <= 1,

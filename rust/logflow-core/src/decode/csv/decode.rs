@@ -432,6 +432,9 @@ impl ChunkDecoder {
         match ty {
             ColumnType::Bool => typed!(BooleanBuilder::with_capacity(n), values::parse_bool),
             ColumnType::Int64 => typed!(Int64Builder::with_capacity(n), values::parse_i64),
+            ColumnType::Float64 if fmt == DateFormat::DECIMAL_COMMA => {
+                typed!(Float64Builder::with_capacity(n), values::parse_f64_comma)
+            }
             ColumnType::Float64 => typed!(Float64Builder::with_capacity(n), values::parse_f64),
             ColumnType::Decimal(p, s) => typed!(
                 Decimal128Builder::with_capacity(n)

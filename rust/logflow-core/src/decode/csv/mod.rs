@@ -453,7 +453,13 @@ pub fn start<R: Read>(
             clippy::cast_precision_loss
         )]
         let limit = (sample_block.rows().len() as f64 * tolerance).floor() as u64;
-        let mut cols = vec![ColumnInference::with_misfit_limit(limit); ncols];
+        // Where the comma is not the delimiter, `1,5` may be a number.
+        let comma_numbers = dialect.delimiter != b',' || dialect.delimiter_lead.is_some();
+        let mut cols = vec![
+            ColumnInference::with_misfit_limit(limit)
+                .with_decimal_comma(comma_numbers);
+            ncols
+        ];
         let is_header = |row: &tokenize::RowMeta| {
             header_fields.as_ref().is_some_and(|h| {
                 (0..ncols)

@@ -553,3 +553,20 @@ fn typed_columns_ignore_padding_and_text_columns_keep_it() {
     assert!(b.column(2).is_null(2));
     assert_eq!(b.column(3).as_string::<i32>().value(0), " a ");
 }
+
+#[test]
+fn decimal_commas_are_numbers_where_the_comma_is_not_the_delimiter() {
+    let b = read_one("price;qty;code\n1.234,56;2;1,5\n-0,5;3;x\n12;4;7\n");
+    let types: Vec<_> = b
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.data_type().clone())
+        .collect();
+    assert_eq!(types, [DataType::Float64, DataType::Int64, DataType::Utf8]);
+    let p = b.column(0).as_primitive::<Float64Type>();
+    assert_eq!((p.value(0), p.value(1), p.value(2)), (1234.56, -0.5, 12.0));
+    // With a comma delimiter, a quoted "1,5" stays text.
+    let b = read_one("a,b\n\"1,5\",1\n\"2,5\",2\n");
+    assert_eq!(b.schema().field(0).data_type(), &DataType::Utf8);
+}
