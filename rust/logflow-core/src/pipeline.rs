@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TryRecvError};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -442,8 +442,9 @@ fn quarantine_extension(src: &Path, compression: crate::detect::Compression) -> 
     }
 }
 
-/// Chunks are decoded as jobs on `pool`, by `workers` threads that also encode the output's
-/// columns; a reader thread cuts chunks, and this thread writes results in order.
+/// Chunks are decoded as jobs on `pool` by `workers` threads that also encode the output's
+/// columns: `workers - 1` of the pool's own and this one, which writes results in order and
+/// runs jobs while the next result is not in. A reader thread cuts chunks.
 #[allow(clippy::too_many_arguments)]
 fn run_parallel<R: std::io::Read + Send>(
     first: Chunk,
@@ -486,12 +487,14 @@ fn run_parallel<R: std::io::Read + Send>(
                 pool.submit(decode(chunk, done_tx.clone()));
             }
         });
-        for _ in 0..workers {
+        // The writing thread is the last worker: it runs jobs while it waits.
+        for _ in 1..workers {
             s.spawn(|| pool.work());
         }
         // Writes finished row groups back to disk while the work goes on (mostly waiting).
         s.spawn(|| pool.io_work());
         let written = write_in_order(
+            pool,
             &done_rx,
             &token_tx,
             &mut sequencer,
@@ -520,7 +523,12 @@ fn run_parallel<R: std::io::Read + Send>(
     })
 }
 
+/// Longest the writing thread waits for a chunk's output before checking for cancellation
+/// and for jobs again.
+const WAIT_TICK: std::time::Duration = std::time::Duration::from_millis(50);
+
 fn write_in_order(
+    pool: &Pool,
     done: &Receiver<ChunkOutput>,
     tokens: &SyncSender<()>,
     sequencer: &mut Sequencer,
@@ -528,8 +536,24 @@ fn write_in_order(
     writer: &mut Writer<'_>,
     ctl: &Control,
 ) -> Result<()> {
-    for out in done {
+    loop {
         ctl.check()?;
+        // The next output, or else a job to run meanwhile (a chunk to decode, a column to
+        // encode), or else a short wait.
+        let out = match done.try_recv() {
+            Ok(out) => out,
+            Err(TryRecvError::Disconnected) => break,
+            Err(TryRecvError::Empty) => {
+                if pool.help_any() {
+                    continue;
+                }
+                match done.recv_timeout(WAIT_TICK) {
+                    Ok(out) => out,
+                    Err(RecvTimeoutError::Timeout) => continue,
+                    Err(RecvTimeoutError::Disconnected) => break,
+                }
+            }
+        };
         for ready in sequencer.push(out, decoder) {
             writer.take(ready)?;
             let _ = tokens.send(());

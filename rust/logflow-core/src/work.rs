@@ -1,6 +1,7 @@
 //! The conversion's shared job queue. Its worker threads run the jobs that keep the output
 //! moving first (encoding the columns of the next batch in file order) and decode chunks
-//! second, and a thread waiting for its own jobs runs them too. So every core stays busy
+//! second, and a thread waiting for its own jobs runs them too (the conversion's writing
+//! thread runs any job while it waits for the next chunk in order). So every core stays busy
 //! whichever of decoding and encoding is the slower part of a file, and no thread is started
 //! per batch.
 
@@ -119,6 +120,21 @@ impl Pool {
     /// Runs one urgent job on this thread; false when there is none.
     pub fn help(&self) -> bool {
         let job = self.lock().urgent.pop_front();
+        match job {
+            Some(job) => {
+                run(job);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Runs one job of any kind on this thread, urgent first; false when there is none.
+    pub fn help_any(&self) -> bool {
+        let job = {
+            let mut q = self.lock();
+            q.urgent.pop_front().or_else(|| q.normal.pop_front())
+        };
         match job {
             Some(job) => {
                 run(job);
@@ -250,6 +266,24 @@ mod tests {
             pool.close();
         });
         assert_eq!(ran.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn help_any_runs_urgent_then_normal_jobs_here() {
+        let pool = Pool::default();
+        let (tx, rx) = mpsc::channel();
+        for (name, urgent) in [("normal", false), ("urgent", true)] {
+            let tx = tx.clone();
+            let job: Job = Box::new(move || tx.send(name).unwrap());
+            if urgent {
+                pool.submit_urgent([job]);
+            } else {
+                pool.submit(job);
+            }
+        }
+        assert!(pool.help_any() && pool.help_any());
+        assert!(!pool.help_any());
+        assert_eq!(rx.try_iter().collect::<Vec<_>>(), ["urgent", "normal"]);
     }
 
     #[test]
