@@ -236,7 +236,8 @@ impl ChunkDecoder {
         let ncols = self.types.len();
         // Valid raw input means valid fields (they are cut at ASCII bytes); the joined field
         // bytes are not enough: a delimiter can split an invalid sequence into a valid one.
-        let utf8_ok = std::str::from_utf8(raw).is_ok();
+        let bad_utf8 = invalid_utf8_offsets(raw, chunk.start);
+        let mut next_bad = 0;
         let mut keep = Vec::with_capacity(block.len());
         let mut problems = Vec::new();
         for (i, row) in block.rows().iter().enumerate() {
@@ -263,13 +264,14 @@ impl ChunkDecoder {
                 });
                 continue;
             }
-            // Field by field: bytes that are valid only when joined (a character split by a
+            // A row whose raw bytes are valid has valid fields, as above. Otherwise field by
+            // field: bytes that are valid only when joined (a character split by a
             // delimiter) are still invalid.
-            // A row whose raw bytes are valid has valid fields, as above.
-            let row_ok = || {
-                std::str::from_utf8(chunk.bytes.get(row.start..row.end).unwrap_or_default()).is_ok()
-            };
-            let bad_col = if utf8_ok || row_ok() {
+            while bad_utf8.get(next_bad).is_some_and(|&b| b < row.start) {
+                next_bad += 1;
+            }
+            let row_ok = bad_utf8.get(next_bad).is_none_or(|&b| b >= row.end);
+            let bad_col = if row_ok {
                 None
             } else {
                 (0..ncols).find(|&c| std::str::from_utf8(block.row_field(row, c)).is_err())
@@ -321,10 +323,7 @@ impl ChunkDecoder {
                     .collect(),
             )
         };
-        let mut cast = CastIssues::default();
-        let columns = (0..self.types.len())
-            .map(|c| self.decode_column(block, &rows, c, &mut cast))
-            .collect::<Result<Vec<ArrayRef>, Error>>()?;
+        let (columns, good_rows, mut cast) = self.decode_columns(block, &rows)?;
         out.values_nulled += cast.nulled;
         // One reject per row: the first failing column names it.
         cast.bad.sort_by_key(|b| (b.0, b.1));
@@ -358,17 +357,8 @@ impl ChunkDecoder {
                 out.rejects.push(self.reject_of(block, chunk, p));
             }
         }
-        let opts = RecordBatchOptions::new().with_row_count(Some(rows.len()));
-        let mut batch = RecordBatch::try_new_with_options(self.schema.clone(), columns, &opts)?;
-        if !cast.bad.is_empty() {
-            let mut mask = vec![true; rows.len()];
-            for &(k, _, _) in &cast.bad {
-                if let Some(m) = mask.get_mut(k) {
-                    *m = false;
-                }
-            }
-            batch = arrow_select::filter::filter_record_batch(&batch, &BooleanArray::from(mask))?;
-        }
+        let opts = RecordBatchOptions::new().with_row_count(Some(good_rows));
+        let batch = RecordBatch::try_new_with_options(self.schema.clone(), columns, &opts)?;
         let mut offset = 0;
         while offset < batch.num_rows() {
             let len = self.batch_rows.min(batch.num_rows() - offset);
@@ -390,6 +380,55 @@ impl ChunkDecoder {
             shown.push('…');
         }
         format!("cannot parse {shown:?} as {}", ty.data_type())
+    }
+
+    /// The columns of `rows` less those with a value their column cannot hold (counted in
+    /// the returned [`CastIssues`], by index into `rows`), and how many rows that leaves.
+    /// Only typed columns can fail, so they are built first; text columns are then built
+    /// from the good rows alone, and just the (fixed-width) typed columns are filtered.
+    fn decode_columns(
+        &self,
+        block: &RowBlock,
+        rows: &[RowMeta],
+    ) -> Result<(Vec<ArrayRef>, usize, CastIssues), Error> {
+        let mut cast = CastIssues::default();
+        let mut columns: Vec<Option<ArrayRef>> = vec![None; self.types.len()];
+        for (c, slot) in columns.iter_mut().enumerate() {
+            if self.types.get(c) != Some(&ColumnType::Utf8) {
+                *slot = Some(self.decode_column(block, rows, c, &mut cast)?);
+            }
+        }
+        let kept: Cow<'_, [RowMeta]> = if cast.bad.is_empty() {
+            Cow::Borrowed(rows)
+        } else {
+            let mut mask = vec![true; rows.len()];
+            for &(k, _, _) in &cast.bad {
+                if let Some(m) = mask.get_mut(k) {
+                    *m = false;
+                }
+            }
+            let kept: Vec<RowMeta> = rows
+                .iter()
+                .zip(&mask)
+                .filter(|(_, &m)| m)
+                .map(|(r, _)| *r)
+                .collect();
+            let keep = BooleanArray::from(mask);
+            for slot in &mut columns {
+                if let Some(array) = slot.as_ref() {
+                    *slot = Some(arrow_select::filter::filter(array, &keep)?);
+                }
+            }
+            Cow::Owned(kept)
+        };
+        let mut out = Vec::with_capacity(columns.len());
+        for (c, slot) in columns.into_iter().enumerate() {
+            out.push(match slot {
+                Some(array) => array,
+                None => self.decode_column(block, &kept, c, &mut cast)?,
+            });
+        }
+        Ok((out, kept.len(), cast))
     }
 
     fn decode_column(
@@ -536,6 +575,25 @@ struct CastIssues {
 
 /// What is wrong with a field that is not UTF-8: the first bad byte, the text before it, and
 /// the hint that the file may be in another encoding.
+/// Chunk offsets (`raw` starts at `base`) of the invalid UTF-8 sequences in `raw`, in
+/// order; empty for valid input, found in one pass either way. Rows are cut at line feeds,
+/// which no multi-byte sequence contains, so a row is valid exactly when none falls in it.
+fn invalid_utf8_offsets(raw: &[u8], base: usize) -> Vec<usize> {
+    let mut bad = Vec::new();
+    let mut pos = 0;
+    while let Some(rest) = raw.get(pos..) {
+        match std::str::from_utf8(rest) {
+            Ok(_) => break,
+            Err(e) => {
+                let at = pos + e.valid_up_to();
+                bad.push(base + at);
+                pos = at + e.error_len().unwrap_or(rest.len() - e.valid_up_to()).max(1);
+            }
+        }
+    }
+    bad
+}
+
 fn utf8_detail(field: &[u8]) -> String {
     let at = match std::str::from_utf8(field) {
         Ok(_) => return "invalid UTF-8".into(),
@@ -613,4 +671,18 @@ fn split_swallowed_lines(out: &mut ChunkOutput) {
     }
     out.rows_read += extra;
     out.rejects = split;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::invalid_utf8_offsets;
+
+    #[test]
+    fn invalid_utf8_is_found_wherever_it_is_in_one_pass() {
+        assert!(invalid_utf8_offsets("é,ü\n".as_bytes(), 3).is_empty());
+        assert_eq!(invalid_utf8_offsets(b"a\xffb\nc\xfe\n", 10), [11, 15]);
+        // A sequence cut by the end, and one cut by a line feed.
+        assert_eq!(invalid_utf8_offsets(b"ab\xe2\x82", 0), [2]);
+        assert_eq!(invalid_utf8_offsets(b"\xe2\n\xe2\x82\xac", 0), [0]);
+    }
 }
