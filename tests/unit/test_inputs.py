@@ -158,6 +158,24 @@ def test_parquet_given_as_csv_is_refused(tmp_path: Path) -> None:
         logflow.convert(src, tmp_path / "out.parquet")
 
 
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ('{"a": 1}\n{"a": 2}\n', "jsonl"),
+        ('[{"a": 1},\n {"a": 2}]\n', "json"),
+        ('<?xml version="1.0"?>\n<rows><row a="1"/></rows>\n', "xml"),
+    ],
+)
+def test_json_and_xml_text_given_as_csv_is_refused(tmp_path: Path, text: str, name: str) -> None:
+    src = tmp_path / "x.csv.gz"
+    src.write_bytes(gzip.compress(text.encode()))
+    with pytest.raises(UnsupportedFormatError, match=rf"this is {name} text inside gzip"):
+        logflow.convert(src, tmp_path / "out.parquet")
+    with pytest.raises(UnsupportedFormatError):
+        logflow.read(src)
+    assert logflow.detect(src).format.value == name
+
+
 def test_detect_looks_inside_compression(tmp_path: Path) -> None:
     src = tmp_path / "t.tsv.gz"
     src.write_bytes(gzip.compress(TEXT.replace(",", "\t").encode("utf-16")))

@@ -51,8 +51,9 @@ pub struct InputOptions {
     pub compression: Option<Compression>,
     /// Text encoding of the (decompressed) data; `None` detects it.
     pub encoding: Option<Encoding>,
-    /// Hand binary formats (Parquet, Avro, ...) through untouched instead of refusing them
-    /// (for detection, which reports them).
+    /// Hand every format through untouched instead of refusing those that are not delimited
+    /// text: binary ones (Parquet, Avro, ...) by magic bytes, and JSON, JSON Lines, XML and
+    /// XES by content (for detection, which reports them).
     pub binary_ok: bool,
 }
 
@@ -165,6 +166,9 @@ pub fn open_stream<R: Read + Seek + Send + 'static>(
         (Some(e), None) => Finding::new(with_bom(e, &sample), 1.0, "given"),
         (None, None) => detect::encoding(&sample),
     };
+    if !opts.binary_ok && matches!(encoding.value, Encoding::Utf8 { .. }) {
+        refuse_structured_text(&sample, compression.value)?;
+    }
     let text: Box<dyn Read + Send> = Box::new(Cursor::new(sample).chain(decompressed));
     let reader = match encoding.value {
         Encoding::Utf8 { .. } => text,
@@ -177,6 +181,29 @@ pub fn open_stream<R: Read + Seek + Send + 'static>(
         encoding,
         member,
     })
+}
+
+/// Refuses text that is clearly JSON, JSON Lines, XML or XES (whatever the file is called):
+/// read as delimited text it would only give nonsense columns.
+fn refuse_structured_text(sample: &[u8], compression: Compression) -> Result<()> {
+    let found = detect::format(sample);
+    let structured = matches!(
+        found.value,
+        Format::Json | Format::Jsonl | Format::Xml | Format::Xes
+    );
+    if !structured || found.confidence < 0.9 {
+        return Ok(());
+    }
+    let inner = if compression == Compression::None {
+        String::new()
+    } else {
+        format!(" inside {}", compression.name())
+    };
+    Err(Error::new(ErrorKind::Unsupported(format!(
+        "this is {} text{inner} ({}), not delimited text; this version reads delimited text",
+        found.value.name(),
+        found.evidence
+    ))))
 }
 
 /// A binary format named by its magic bytes, when the sample is clearly not text (it holds

@@ -374,3 +374,29 @@ fn names_parse() {
     assert_eq!(parse_compression("gz").unwrap(), Compression::Gzip);
     assert!(parse_compression("rar").is_err());
 }
+
+#[test]
+fn json_and_xml_text_is_refused_whatever_the_file_is_called() {
+    let open = |bytes: &[u8], binary_ok: bool| {
+        let opts = InputOptions {
+            binary_ok,
+            ..InputOptions::default()
+        };
+        open_stream(std::io::Cursor::new(bytes.to_vec()), &opts).map(|_| ())
+    };
+    for (text, name) in [
+        (&b"{\"a\": 1}\n{\"a\": 2}\n"[..], "jsonl"),
+        (b"[{\"a\": 1}, {\"a\": 2}]\n", "json"),
+        (
+            b"<?xml version=\"1.0\"?>\n<rows><row a=\"1\"/></rows>\n",
+            "xml",
+        ),
+    ] {
+        let err = open(text, false).unwrap_err();
+        assert!(matches!(err.kind(), ErrorKind::Unsupported(_)), "{err}");
+        assert!(err.to_string().contains(name), "{err}");
+        assert!(open(text, true).is_ok(), "detection reads {name}");
+    }
+    // Delimited text whose fields hold JSON is still delimited text.
+    assert!(open(b"id,doc\n1,\"{\"\"a\"\": 1}\"\n", false).is_ok());
+}
