@@ -105,7 +105,20 @@ pub struct Decoded {
 
 /// Reads `input` to the end, or to the first error.
 pub fn decode_all(input: &[u8], opts: &CsvOptions) -> logflow_core::Result<Decoded> {
-    let mut reader = CsvReader::new(input, opts)?;
+    read_to_end(CsvReader::new(input, opts)?)
+}
+
+/// [`decode_all`] with chunks decoded ahead on `threads` background threads.
+pub fn decode_all_threaded(
+    input: &[u8],
+    opts: &CsvOptions,
+    threads: usize,
+) -> logflow_core::Result<Decoded> {
+    let src = std::io::Cursor::new(input.to_vec());
+    read_to_end(CsvReader::new(src, opts)?.with_threads(threads))
+}
+
+fn read_to_end<R: std::io::Read>(mut reader: CsvReader<R>) -> logflow_core::Result<Decoded> {
     let schema = reader.schema();
     let iso_dates = reader
         .date_formats()
@@ -227,6 +240,8 @@ fn chunked_case(data: &[u8]) -> (&[u8], CsvOptions, usize, usize) {
 ///   a pinned type has no date format), the chunked decode succeeds whenever the whole
 ///   decode does, with the same rows, rejects and records read;
 /// - with inference on both sides, when both succeed with the same schema, the rows agree.
+///
+/// And the chunked decode gives the same result when chunks are decoded ahead on threads.
 pub fn check_chunked(input: &[u8], opts: &CsvOptions, k: usize, chunk_bytes: usize) {
     assert!(k > 0 && chunk_bytes > 0);
     let whole_opts = CsvOptions {
@@ -263,10 +278,28 @@ pub fn check_chunked(input: &[u8], opts: &CsvOptions, k: usize, chunk_bytes: usi
             Err(e) => panic!("decodes as one chunk but fails with {what} and the same types: {e}"),
         }
     }
-    if let (Ok(w), Ok(c)) = (&whole, decode_all(input, &chunked_opts)) {
+    let chunked = decode_all(input, &chunked_opts);
+    if let (Ok(w), Ok(c)) = (&whole, &chunked) {
         if c.schema == w.schema {
             assert_same_rows(w.batches.first(), &c.batches, k, &what);
         }
+    }
+    // Decoding ahead on threads changes nothing: same batches, counts and first error.
+    match (&chunked, decode_all_threaded(input, &chunked_opts, 2)) {
+        (Ok(c), Ok(t)) => {
+            assert_eq!(c.batches, t.batches, "batches on threads, {what}");
+            assert_eq!(
+                (c.rows_read, c.rows_rejected),
+                (t.rows_read, t.rows_rejected),
+                "counts on threads, {what}"
+            );
+        }
+        (Err(c), Err(t)) => assert_eq!(c.to_string(), t.to_string(), "error on threads, {what}"),
+        (c, t) => panic!(
+            "one thread and two disagree with {what}: {:?} vs {:?}",
+            c.as_ref().err().map(ToString::to_string),
+            t.as_ref().err().map(ToString::to_string)
+        ),
     }
 }
 
