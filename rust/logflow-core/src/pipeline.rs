@@ -708,6 +708,47 @@ mod tests {
     }
 
     #[test]
+    fn row_groups_close_by_encoded_bytes_before_their_row_count() {
+        let d = tmpdir("groupbytes");
+        let src = d.join("in.csv");
+        let mut text = String::from("id,text\n");
+        for i in 0..20_000u64 {
+            // Little to compress: each row's text differs.
+            let noise = i.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            text.push_str(&format!("{i},{noise:x}{:x}{:x}\n", noise >> 7, noise >> 13));
+        }
+        std::fs::write(&src, &text).unwrap();
+        let dst = d.join("out.parquet");
+        let opts = ConvertOptions {
+            // The cap is checked after each batch.
+            csv: CsvOptions {
+                batch_rows: 1000,
+                ..CsvOptions::default()
+            },
+            parquet: ParquetOptions {
+                row_group_bytes: 64 << 10,
+                ..ParquetOptions::default()
+            },
+            ..ConvertOptions::default()
+        };
+        let stats = convert_csv_to_parquet(&src, &dst, &opts, &Control::default()).unwrap();
+        assert_eq!(stats.rows_written, 20_000);
+        let file = std::fs::File::open(&dst).unwrap();
+        let meta = parquet::file::reader::FileReader::metadata(
+            &parquet::file::reader::SerializedFileReader::new(file).unwrap(),
+        )
+        .clone();
+        let groups = meta.num_row_groups();
+        assert!(
+            groups > 1,
+            "one row group of 20,000 rows under a 64 KiB cap"
+        );
+        let rows: i64 = meta.row_groups().iter().map(|g| g.num_rows()).sum();
+        assert_eq!(rows, 20_000);
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
     fn late_error_leaves_no_output() {
         let d = tmpdir("bad");
         let src = d.join("in.csv");

@@ -376,6 +376,7 @@ impl DatasetSink {
                 sample.cloned(),
                 SinkLimits {
                     threads: parquet.threads,
+                    group_bytes: Some(parquet.row_group_bytes),
                     ..SinkLimits::default()
                 },
             ),
@@ -386,7 +387,7 @@ impl DatasetSink {
             let cap = usize::try_from(target / 8)
                 .unwrap_or(usize::MAX)
                 .max(MIN_SIZE_GROUP);
-            limits.group_bytes = Some(cap);
+            limits.group_bytes = Some(limits.group_bytes.map_or(cap, |c| c.min(cap)));
         }
         let props = parquet.properties(sample.as_ref())?;
         let previous = existing_dataset(root)?;

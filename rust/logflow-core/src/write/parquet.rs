@@ -96,6 +96,10 @@ pub struct ParquetOptions {
     pub compression: Compression,
     /// Most rows in one row group.
     pub row_group_rows: usize,
+    /// Encoded bytes at which a row group closes before `row_group_rows` (default
+    /// [`ROW_GROUP_BYTES`]): a row group's encoded pages stay in memory until it closes, so
+    /// this keeps memory bounded when rows are wide (long text).
+    pub row_group_bytes: usize,
     /// Threads encoding a batch's columns; 0 means one per available core.
     pub threads: usize,
 }
@@ -105,6 +109,7 @@ impl Default for ParquetOptions {
         ParquetOptions {
             compression: Compression::Zstd(None),
             row_group_rows: 512 * 1024,
+            row_group_bytes: ROW_GROUP_BYTES,
             threads: 0,
         }
     }
@@ -116,6 +121,9 @@ impl ParquetOptions {
     pub(crate) fn properties(&self, sample: Option<&RecordBatch>) -> Result<WriterProperties> {
         if self.row_group_rows == 0 {
             return Err(Error::invalid("row_group_size must be positive"));
+        }
+        if self.row_group_bytes == 0 {
+            return Err(Error::invalid("row_group_bytes must be positive"));
         }
         let mut b = WriterProperties::builder()
             .set_compression(self.compression.to_parquet()?)
@@ -309,6 +317,9 @@ pub(crate) struct SinkLimits {
     pub threads: usize,
 }
 
+/// Default [`ParquetOptions::row_group_bytes`].
+pub const ROW_GROUP_BYTES: usize = 64 << 20;
+
 impl Default for SinkLimits {
     fn default() -> Self {
         SinkLimits {
@@ -363,6 +374,7 @@ impl ParquetSink {
             opts.row_group_rows,
             SinkLimits {
                 threads: opts.threads,
+                group_bytes: Some(opts.row_group_bytes),
                 ..SinkLimits::default()
             },
         )
