@@ -89,7 +89,12 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument(
         "--encoding", default=None, help="text encoding, e.g. latin-1 (default: detected)"
     )
-    c.add_argument("--threads", type=int, default=None, help="decode workers (default: cores)")
+    c.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="threads decoding and encoding (default: one per core)",
+    )
     c.add_argument(
         "--max-rows-per-file",
         type=_positive_int,
