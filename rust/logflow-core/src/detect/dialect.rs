@@ -329,14 +329,8 @@ fn candidates(text: &[u8]) -> Vec<Split> {
     let has = |b: u8| seen.get(usize::from(b)).is_some_and(|&n| n > 0);
     // ':' mostly inside times (`10:30`) is not a delimiter.
     let colons = seen.get(usize::from(b':')).copied().unwrap_or(0) as usize;
-    let time_colons = text
-        .windows(4)
-        .filter(|w| {
-            w.get(1) == Some(&b':')
-                && w.first().is_some_and(u8::is_ascii_digit)
-                && w.get(2).is_some_and(u8::is_ascii_digit)
-                && w.get(3).is_some_and(u8::is_ascii_digit)
-        })
+    let time_colons = memchr::memchr_iter(b':', text)
+        .filter(|&i| time_colon(text, i))
         .count();
     // (lead byte of a two-byte delimiter, delimiter byte)
     let mut delims: Vec<(Option<u8>, u8)> = DELIMITER_CANDIDATES
@@ -405,6 +399,19 @@ fn candidates(text: &[u8]) -> Vec<Split> {
         }
     }
     out
+}
+
+/// Whether the `:` at `i` is inside a time of day: one or two digits before it (not part
+/// of a longer number or a decimal), exactly two after (`10:30`, `9:05:59.5`, `T10:30Z`),
+/// unlike numbers that a colon delimits (`12:378.95:14`).
+fn time_colon(text: &[u8], i: usize) -> bool {
+    let digit = |k: usize| text.get(k).is_some_and(u8::is_ascii_digit);
+    let before = (1..=3).take_while(|&k| i >= k && digit(i - k)).count();
+    if !(1..=2).contains(&before) {
+        return false;
+    }
+    let lead_ok = i == before || text.get(i - before - 1).is_none_or(|&c| c != b'.');
+    lead_ok && digit(i + 1) && digit(i + 2) && !digit(i + 3)
 }
 
 /// A candidate's score and what the winner reports.
@@ -551,9 +558,14 @@ fn score(text: &[u8], parsed: &Parsed, sp: Split, floor: f64) -> Option<Scored> 
         torn_rows += usize::from(opens && closes);
         if r.len > 1 {
             split_rows += 1;
-            // A whole line that is one number or date/time should not be split.
+            // A whole line that is one number or date/time should not be split (a line
+            // that starts or ends with the delimiter holds an empty field besides).
             let line = text.get(r.start..r.end).unwrap_or_default();
+            let line = line.strip_suffix(b"\n").unwrap_or(line);
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            let edged = line.first() == Some(&sp.delimiter) || line.last() == Some(&sp.delimiter);
             if line.len() <= 40
+                && !edged
                 && matches!(
                     classify(line),
                     super::types::CellKind::Number | super::types::CellKind::DateTime
@@ -648,6 +660,19 @@ mod tests {
             case("pipe", "id|name|score\n1|Ann|3.5\n2|Bob|4.25\n", b'|').header(true),
             case("colon", "user:uid:gid:home\nroot:0:0:/root\ndaemon:1:1:/usr/sbin\nbin:2:2:/bin\n", b':'),
             case("space", "x y z\n1 2 3\n4 5 6\n7 8 9\n", b' '),
+            // A date and a number are two values, not one date.
+            case(
+                "space, dates and numbers",
+                "day value\n2024-09-06 389.2\n2024-11-28 -49.825\n2024-11-19 640.4\n",
+                b' ',
+            )
+            .header(true),
+            // Numbers a colon separates are not times.
+            case(
+                "colon between numbers",
+                "2024-03-14::75350:378.95\n2024-02-08:x:15100:385.172\n2024-08-17::90966:878.44\n",
+                b':',
+            ),
             case("caret", "a^b^c\n1^2^3\n4^5^6\n", b'^'),
             case("tilde", "a~b~c\n1~2~3\n4~5~6\n", b'~'),
             case("hash", "a#b#c\n1#2#3\n4#5#6\n", b'#'),
@@ -880,6 +905,26 @@ mod tests {
             }
         }
         assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn colons_in_times_are_told_from_colons_between_numbers() {
+        let times = b"10:30 x\n2024-01-01T09:05:59.5Z\n";
+        let found: Vec<usize> = memchr::memchr_iter(b':', times)
+            .filter(|&i| time_colon(times, i))
+            .collect();
+        assert_eq!(found, [2, 21, 24]);
+        for text in [
+            &b"12:378.95:14"[..],
+            b"2024-03-14::75350:378",
+            b"0.33:85.87",
+        ] {
+            assert!(
+                memchr::memchr_iter(b':', text).all(|i| !time_colon(text, i)),
+                "{:?}",
+                String::from_utf8_lossy(text)
+            );
+        }
     }
 
     #[test]

@@ -218,9 +218,14 @@ pub(crate) fn is_datetime(c: &[u8]) -> bool {
     let mut date_seps = 0usize;
     let mut time_seps = 0usize;
     let mut month = false;
+    // Minutes and seconds have two digits: a run right after a colon must too.
+    let mut run_after_colon = false;
     let mut i = 0usize;
     while let Some(&b) = c.get(i) {
         if b.is_ascii_digit() {
+            if run == 0 {
+                run_after_colon = i > 0 && c.get(i - 1) == Some(&b':');
+            }
             run += 1;
             digits += 1;
             if (run > 4 && time_seps < 2) || run > 9 {
@@ -230,11 +235,15 @@ pub(crate) fn is_datetime(c: &[u8]) -> bool {
             continue;
         }
         if run > 0 {
+            if run_after_colon && run != 2 {
+                return false;
+            }
             digit_groups += 1;
             run = 0;
         }
         match b {
             b'-' | b'/' => date_seps += 1,
+            b':' if i > 0 && c.get(i - 1) == Some(&b':') => return false,
             b'.' => {
                 if time_seps == 0 {
                     date_seps += 1;
@@ -281,9 +290,14 @@ pub(crate) fn is_datetime(c: &[u8]) -> bool {
         i += 1;
     }
     if run > 0 {
+        if run_after_colon && run != 2 {
+            return false;
+        }
         digit_groups += 1;
     }
-    if digits == 0 {
+    // A date has at most three numbers; more with no time in them is a date and a value
+    // (`2024-09-06 389.2`).
+    if digits == 0 || (time_seps == 0 && digit_groups > 3) {
         return false;
     }
     let date_like = date_seps >= 2 && digit_groups >= 3 || month && digit_groups >= 1;
@@ -398,6 +412,11 @@ mod tests {
             ("12 Jan 2024", DateTime),
             ("Jan 12, 2024", DateTime),
             ("Mon, 12 Jan 2024 10:00:00 GMT", DateTime),
+            // Minutes and seconds have two digits; a doubled colon is no time.
+            ("2024-03-14::75350:378.95", Other),
+            ("12:378.95", Other),
+            ("10:3", Other),
+            ("2024-09-06 389.2", Word),
             ("true", Bool),
             ("No", Bool),
             ("https://example.com/a?b=c", Link),
