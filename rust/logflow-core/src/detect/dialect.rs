@@ -535,15 +535,25 @@ fn score(text: &[u8], parsed: &Parsed, sp: Split, floor: f64) -> Option<Scored> 
     let mut split_rows = 0usize;
     let mut quote_rows = 0usize;
     let mut torn_rows = 0usize;
+    let mut tab_rows = 0usize;
+    let mut rows_seen = 0usize;
     for r in block.iter().take(MAX_TYPED_RECORDS) {
         let mut quotes = false;
         let mut opens = false;
         let mut closes = false;
+        let mut tabs = false;
+        rows_seen += 1;
         for f in parsed.fields_of(r) {
             cells += 1;
             let cell = text.get(f.start..f.end).unwrap_or_default();
-            let ok = !f.anomaly && (f.quoted || classify(cell).known());
-            known += usize::from(ok);
+            tabs |= sp.delimiter != b'\t' && !f.quoted && cell.contains(&b'\t');
+            let kind = classify(cell);
+            let ok = !f.anomaly && (f.quoted || kind.known());
+            // A number or date standing alone in its cell counts twice: a split that
+            // isolates them explains the line better than one that keeps them in text.
+            let weight = if ok && kind.typed() { 2 } else { 1 };
+            known += usize::from(ok) * weight;
+            cells += weight - 1;
             if sp.quote.is_none() {
                 let first = cell.first().copied();
                 let last = cell.last().copied();
@@ -554,6 +564,7 @@ fn score(text: &[u8], parsed: &Parsed, sp: Split, floor: f64) -> Option<Scored> 
             }
         }
         quote_rows += usize::from(quotes);
+        tab_rows += usize::from(tabs);
         // A field opening a quote and a later one closing it: a quoted value torn apart.
         torn_rows += usize::from(opens && closes);
         if r.len > 1 {
@@ -589,6 +600,11 @@ fn score(text: &[u8], parsed: &Parsed, sp: Split, floor: f64) -> Option<Scored> 
         return None;
     }
     let mut score = pattern * typed.max(1e-3) * whole_penalty;
+    // Values hardly ever hold tabs: rows whose fields do are split at the wrong byte (a
+    // tab-separated file whose text has as many commas on every line, `Austin, TX`).
+    #[allow(clippy::cast_precision_loss)]
+    let tabbed = tab_rows as f64 / rows_seen.max(1) as f64;
+    score *= 1.0 - 0.5 * tabbed;
     // Spaces also separate words inside text values, so a space split must explain the
     // values' types fully to win over a delimiter that keeps the text together.
     if sp.delimiter == b' ' {
@@ -665,6 +681,14 @@ mod tests {
                 "space, dates and numbers",
                 "day value\n2024-09-06 389.2\n2024-11-28 -49.825\n2024-11-19 640.4\n",
                 b' ',
+            )
+            .header(true),
+            // Text with as many commas on every line does not make a tab-separated file
+            // comma-separated: the comma split leaves tabs inside values.
+            case(
+                "tabs, with commas in the text",
+                "city\tzip\tnote\nAustin, TX\t73301\tAnn Lee, Boston, MA\nDenver, CO\t80014\tBob Stone, Austin, TX\nBoston, MA\t02108\tCy Twombly, Denver, CO\n",
+                b'\t',
             )
             .header(true),
             // Numbers a colon separates are not times.

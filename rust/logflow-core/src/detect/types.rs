@@ -243,7 +243,8 @@ pub(crate) fn is_datetime(c: &[u8]) -> bool {
         }
         match b {
             b'-' | b'/' => date_seps += 1,
-            b':' if i > 0 && c.get(i - 1) == Some(&b':') => return false,
+            // In a time a colon has two digits after it, never another colon or a sign.
+            b':' if !c.get(i + 1).is_some_and(u8::is_ascii_digit) => return false,
             b'.' => {
                 if time_seps == 0 {
                     date_seps += 1;
@@ -417,6 +418,7 @@ mod tests {
             ("12:378.95", Other),
             ("10:3", Other),
             ("2024-09-06 389.2", Word),
+            ("0.0:-1.0", Other),
             ("true", Bool),
             ("No", Bool),
             ("https://example.com/a?b=c", Link),
