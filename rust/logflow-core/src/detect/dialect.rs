@@ -347,7 +347,7 @@ fn candidates(text: &[u8]) -> Vec<Split> {
             continue;
         }
         let n = lines_with.get(usize::from(b)).copied().unwrap_or(0);
-        if lines >= 2 && n * 5 >= lines * 3 {
+        if lines >= 2 && n * 5 >= lines * 3 && !(b == b'$' && mostly_currency(text)) {
             delims.push((None, b));
         }
     }
@@ -399,6 +399,20 @@ fn candidates(text: &[u8]) -> Vec<Split> {
         }
     }
     out
+}
+
+/// Whether most `$` signs start amounts (`$12.50`: a digit after, no letter or digit
+/// before), so `$` is a currency sign, not a delimiter (`1$2$3`).
+fn mostly_currency(text: &[u8]) -> bool {
+    let (mut signs, mut amounts) = (0usize, 0usize);
+    for i in memchr::memchr_iter(b'$', text) {
+        signs += 1;
+        let before = i.checked_sub(1).and_then(|k| text.get(k));
+        let amount = before.is_none_or(|b| !b.is_ascii_alphanumeric())
+            && text.get(i + 1).is_some_and(u8::is_ascii_digit);
+        amounts += usize::from(amount);
+    }
+    amounts * 2 > signs
 }
 
 /// Whether the `:` at `i` is inside a time of day: one or two digits before it (not part
@@ -689,6 +703,14 @@ mod tests {
                 "tabs, with commas in the text",
                 "city\tzip\tnote\nAustin, TX\t73301\tAnn Lee, Boston, MA\nDenver, CO\t80014\tBob Stone, Austin, TX\nBoston, MA\t02108\tCy Twombly, Denver, CO\n",
                 b'\t',
+            )
+            .header(true),
+            case("dollar", "a$b$c\n1$2$3\n4$5$6\n7$8$9\n", b'$'),
+            // `$` before amounts is a currency sign, not a delimiter.
+            case(
+                "space, amounts",
+                "price tax\n$12.50 $1.10\n$33.10 $2.95\n$7.00 $0.61\n$18.20 $1.60\n",
+                b' ',
             )
             .header(true),
             // Numbers a colon separates are not times.
