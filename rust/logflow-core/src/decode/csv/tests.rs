@@ -11,6 +11,14 @@ fn read(s: &str, opts: CsvOptions) -> Result<Vec<RecordBatch>> {
     CsvReader::new(s.as_bytes(), &opts)?.collect()
 }
 
+fn column_types(b: &RecordBatch) -> Vec<DataType> {
+    b.schema()
+        .fields()
+        .iter()
+        .map(|f| f.data_type().clone())
+        .collect()
+}
+
 fn read_one(s: &str) -> RecordBatch {
     let batches = read(s, CsvOptions::default()).unwrap();
     assert_eq!(batches.len(), 1);
@@ -21,12 +29,7 @@ fn read_one(s: &str) -> RecordBatch {
 fn infers_types_and_reads_values() {
     let b =
         read_one("a,b,c,d,e,f\n1,1.5,true,2024-01-02,2024-01-02T03:04:05,x\n-2,,false,,,\"y,z\"\n");
-    let types: Vec<_> = b
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.data_type().clone())
-        .collect();
+    let types = column_types(&b);
     assert_eq!(
         types,
         [
@@ -441,12 +444,7 @@ fn a_headerless_first_record_cut_by_the_first_chunk_still_sets_the_width() {
 #[test]
 fn a_column_without_values_is_null_when_the_sample_is_the_whole_input() {
     let b = read_one("a,b,c\n1,,NA\n2,,NA\n3,,\n");
-    let types: Vec<_> = b
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.data_type().clone())
-        .collect();
+    let types = column_types(&b);
     assert_eq!(types, [DataType::Int64, DataType::Null, DataType::Null]);
     assert_eq!(b.num_rows(), 3);
     assert_eq!(b.column(1).logical_null_count(), 3);
@@ -531,12 +529,7 @@ fn decoding_ahead_on_threads_gives_the_same_batches_counts_and_errors() {
 #[test]
 fn typed_columns_ignore_padding_and_text_columns_keep_it() {
     let b = read_one("n,x,d,s\n 1 ,2.5 ,\t2024-01-02, a \n3,  ,2024-01-03,b\n  ,\t-1, ,c\n");
-    let types: Vec<_> = b
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.data_type().clone())
-        .collect();
+    let types = column_types(&b);
     assert_eq!(
         types,
         [
@@ -557,12 +550,7 @@ fn typed_columns_ignore_padding_and_text_columns_keep_it() {
 #[test]
 fn decimal_commas_are_numbers_where_the_comma_is_not_the_delimiter() {
     let b = read_one("price;qty;code\n1.234,56;2;1,5\n-0,5;3;x\n12;4;7\n");
-    let types: Vec<_> = b
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.data_type().clone())
-        .collect();
+    let types = column_types(&b);
     assert_eq!(types, [DataType::Float64, DataType::Int64, DataType::Utf8]);
     let p = b.column(0).as_primitive::<Float64Type>();
     assert_eq!((p.value(0), p.value(1), p.value(2)), (1234.56, -0.5, 12.0));
