@@ -25,6 +25,13 @@ struct Queues {
     closed: bool,
 }
 
+impl Queues {
+    /// The next compute job: urgent first.
+    fn compute(&mut self) -> Option<Job> {
+        self.urgent.pop_front().or_else(|| self.normal.pop_front())
+    }
+}
+
 /// A job queue served by [`Pool::work`] on as many threads as the caller starts (and its
 /// I/O jobs by [`Pool::io_work`]).
 #[derive(Default)]
@@ -72,21 +79,29 @@ impl Pool {
 
     /// Runs jobs until [`Pool::close`]; the loop of a worker thread.
     pub fn work(&self) {
-        loop {
-            let job = {
-                let mut q = self.lock();
-                loop {
-                    if let Some(job) = q.urgent.pop_front().or_else(|| q.normal.pop_front()) {
-                        break job;
-                    }
-                    if q.closed {
-                        return;
-                    }
-                    q = self.ready.wait(q).unwrap_or_else(PoisonError::into_inner);
-                }
-            };
+        while let Some(job) = self.wait_for(Queues::compute, &self.ready) {
             run(job);
         }
+    }
+
+    /// The next job `take` finds, waiting on `ready` for one; `None` once the pool is closed.
+    fn wait_for(&self, take: fn(&mut Queues) -> Option<Job>, ready: &Condvar) -> Option<Job> {
+        let mut q = self.lock();
+        loop {
+            if let Some(job) = take(&mut q) {
+                return Some(job);
+            }
+            if q.closed {
+                return None;
+            }
+            q = ready.wait(q).unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    /// Runs one job that `take` finds on this thread; false when there is none.
+    fn run_one(&self, take: fn(&mut Queues) -> Option<Job>) -> bool {
+        let job = take(&mut self.lock());
+        job.map(run).is_some()
     }
 
     /// Queues a job for the I/O thread.
@@ -97,51 +112,19 @@ impl Pool {
 
     /// Runs I/O jobs until [`Pool::close`]; the loop of the I/O thread.
     pub fn io_work(&self) {
-        loop {
-            let job = {
-                let mut q = self.lock();
-                loop {
-                    if let Some(job) = q.io.pop_front() {
-                        break job;
-                    }
-                    if q.closed {
-                        return;
-                    }
-                    q = self
-                        .io_ready
-                        .wait(q)
-                        .unwrap_or_else(PoisonError::into_inner);
-                }
-            };
+        while let Some(job) = self.wait_for(|q| q.io.pop_front(), &self.io_ready) {
             run(job);
         }
     }
 
     /// Runs one urgent job on this thread; false when there is none.
     pub fn help(&self) -> bool {
-        let job = self.lock().urgent.pop_front();
-        match job {
-            Some(job) => {
-                run(job);
-                true
-            }
-            None => false,
-        }
+        self.run_one(|q| q.urgent.pop_front())
     }
 
     /// Runs one job of any kind on this thread, urgent first; false when there is none.
     pub fn help_any(&self) -> bool {
-        let job = {
-            let mut q = self.lock();
-            q.urgent.pop_front().or_else(|| q.normal.pop_front())
-        };
-        match job {
-            Some(job) => {
-                run(job);
-                true
-            }
-            None => false,
-        }
+        self.run_one(Queues::compute)
     }
 
     /// Stops the workers once they finish the job in hand; queued jobs are dropped.
