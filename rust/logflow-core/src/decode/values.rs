@@ -546,6 +546,7 @@ impl DateFormat {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     #[test]
     fn decimal_comma_numbers() {
@@ -593,8 +594,6 @@ mod tests {
         );
         assert_eq!(decimal_shape(b"-000123.4500"), Some((3, 4)));
     }
-
-    use super::*;
 
     #[test]
     fn ints() {
