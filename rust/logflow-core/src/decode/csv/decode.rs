@@ -573,8 +573,6 @@ struct CastIssues {
     nulled: u64,
 }
 
-/// What is wrong with a field that is not UTF-8: the first bad byte, the text before it, and
-/// the hint that the file may be in another encoding.
 /// Chunk offsets (`raw` starts at `base`) of the invalid UTF-8 sequences in `raw`, in
 /// order; empty for valid input, found in one pass either way. Rows are cut at line feeds,
 /// which no multi-byte sequence contains, so a row is valid exactly when none falls in it.
@@ -594,6 +592,8 @@ fn invalid_utf8_offsets(raw: &[u8], base: usize) -> Vec<usize> {
     bad
 }
 
+/// What is wrong with a field that is not UTF-8: the first bad byte, the text before it, and
+/// the hint that the file may be in another encoding.
 fn utf8_detail(field: &[u8]) -> String {
     let at = match std::str::from_utf8(field) {
         Ok(_) => return "invalid UTF-8".into(),
