@@ -560,17 +560,7 @@ fn write_in_order(
         }
     }
     ctl.check()?;
-    drained(sequencer)
-}
-
-/// Every chunk written and no unfinished record left: anything else is a bug.
-fn drained(sequencer: &Sequencer) -> Result<()> {
-    if sequencer.waiting() > 0 || sequencer.has_tail() {
-        return Err(Error::invalid(
-            "internal error: the input ended with chunks out of order",
-        ));
-    }
-    Ok(())
+    sequencer.drained()
 }
 
 /// `threads = 1`: one thread reads, decodes and writes each chunk in turn (no reader or
@@ -609,7 +599,7 @@ fn sequential_loop<R: std::io::Read>(
         });
     }
     ctl.check()?;
-    drained(&sequencer)
+    sequencer.drained()
 }
 
 #[cfg(test)]

@@ -722,11 +722,7 @@ impl<R: Read> CsvReader<R> {
         if let Some(e) = error {
             return Err(e);
         }
-        if self.sequencer.waiting() > 0 || self.sequencer.has_tail() {
-            return Err(Error::invalid(
-                "internal error: the input ended with chunks out of order",
-            ));
-        }
+        self.sequencer.drained()?;
         Ok(None)
     }
 }

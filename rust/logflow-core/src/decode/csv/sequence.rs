@@ -77,4 +77,15 @@ impl Sequencer {
     pub fn has_tail(&self) -> bool {
         self.tail.is_some()
     }
+
+    /// At the end of the input: every chunk released and no unfinished record left;
+    /// anything else is a bug.
+    pub fn drained(&self) -> crate::error::Result<()> {
+        if self.waiting() > 0 || self.has_tail() {
+            return Err(crate::error::Error::invalid(
+                "internal error: the input ended with chunks out of order",
+            ));
+        }
+        Ok(())
+    }
 }
