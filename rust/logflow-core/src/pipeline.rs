@@ -6,18 +6,18 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TryRecvError};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError};
 use std::sync::Arc;
 use std::time::Instant;
 
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 
-use crate::decode::csv::{self, Chunk, ChunkDecoder, ChunkOutput, CsvOptions, Sequencer};
+use crate::decode::csv::{self, prefetch, Chunk, ChunkDecoder, ChunkOutput, CsvOptions, Sequencer};
 use crate::decode::{ErrorPolicy, Reject};
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::{self, InputOptions};
-use crate::work::{Job, Pool};
+use crate::work::Pool;
 use crate::write::dataset::{ClosedDataset, DatasetOptions, DatasetSink};
 use crate::write::parquet::{Closed, ParquetOptions, ParquetSink};
 use crate::write::quarantine::{self, QuarantineSink};
@@ -456,36 +456,14 @@ fn run_parallel<R: std::io::Read + Send>(
     src: &Path,
     ctl: &Control,
 ) -> Result<ConvertStats> {
-    let limit = in_flight(workers);
-    let (token_tx, token_rx) = sync_channel::<()>(limit);
-    // One token is the first chunk's.
-    for _ in 1..limit {
-        let _ = token_tx.send(());
-    }
-    let (done_tx, done_rx) = sync_channel::<ChunkOutput>(limit);
-    let decode = |chunk: Chunk, done: SyncSender<ChunkOutput>| -> Job {
-        let decoder = Arc::clone(decoder);
-        Box::new(move || {
-            let _ = done.send(decoder.process(chunk));
-        })
-    };
-    pool.submit(decode(first, done_tx.clone()));
+    let (token_tx, token_rx, done_tx, done_rx) = prefetch::channels(in_flight(workers));
+    pool.submit(prefetch::decode_job(decoder, first, done_tx.clone()));
     let mut sequencer = Sequencer::new();
     std::thread::scope(|s| {
-        let reader = s.spawn(move || -> Result<()> {
-            let mut index = 1u64;
-            loop {
-                ctl.check()?;
-                if token_rx.recv().is_err() {
-                    return Ok(()); // the writer stopped; its error wins
-                }
-                let Some(mut chunk) = chunker.next_chunk()? else {
-                    return Ok(());
-                };
-                chunk.index = index;
-                index += 1;
-                pool.submit(decode(chunk, done_tx.clone()));
-            }
+        // Stops when the writer does (its error wins) or on cancellation.
+        let reader = s.spawn(move || {
+            let go_on = || ctl.check().map(|()| true);
+            prefetch::feed(&mut chunker, 1, &token_rx, pool, decoder, &done_tx, go_on)
         });
         // The writing thread is the last worker: it runs jobs while it waits.
         for _ in 1..workers {

@@ -8,7 +8,7 @@
 
 pub mod chunk;
 pub mod decode;
-mod prefetch;
+pub(crate) mod prefetch;
 pub mod sequence;
 pub mod tokenize;
 

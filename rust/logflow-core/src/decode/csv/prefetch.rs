@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use super::chunk::{Chunk, Chunker};
 use super::decode::{ChunkDecoder, ChunkOutput};
-use crate::error::Error;
+use crate::error::{Error, Result};
 use crate::work::{Job, Pool};
 
 /// Chunks decoded ahead of the consumer on background threads.
@@ -35,25 +35,10 @@ impl Prefetch {
         workers: usize,
         in_flight: usize,
     ) -> Self {
-        let in_flight = in_flight.max(2);
         let pool = Arc::new(Pool::default());
-        let (token_tx, token_rx) = sync_channel::<()>(in_flight);
-        // One token is the first chunk's.
-        for _ in 1..in_flight {
-            let _ = token_tx.send(());
-        }
-        let (done_tx, done_rx) = sync_channel::<ChunkOutput>(in_flight);
-        let decode = {
-            let decoder = Arc::clone(decoder);
-            move |chunk: Chunk, done: SyncSender<ChunkOutput>| -> Job {
-                let decoder = Arc::clone(&decoder);
-                Box::new(move || {
-                    let _ = done.send(decoder.process(chunk));
-                })
-            }
-        };
-        let mut index = first.index + 1;
-        pool.submit(decode(first, done_tx.clone()));
+        let (token_tx, token_rx, done_tx, done_rx) = channels(in_flight);
+        let next = first.index + 1;
+        pool.submit(decode_job(decoder, first, done_tx.clone()));
         let error = Arc::new(Mutex::new(None));
         let stop = Arc::new(AtomicBool::new(false));
         for _ in 0..workers.max(1) {
@@ -62,26 +47,24 @@ impl Prefetch {
         }
         {
             let pool = Arc::clone(&pool);
+            let decoder = Arc::clone(decoder);
             let error = Arc::clone(&error);
             let stop = Arc::clone(&stop);
-            // Ends when the input does, on a read error, or when the consumer is gone (its
-            // tokens stop); its copy of `done_tx` goes with it, so the consumer sees the
-            // end once the last chunk is decoded.
-            std::thread::spawn(move || loop {
-                if token_rx.recv().is_err() || stop.load(Ordering::Acquire) {
-                    return;
-                }
-                match chunker.next_chunk() {
-                    Ok(Some(mut chunk)) => {
-                        chunk.index = index;
-                        index += 1;
-                        pool.submit(decode(chunk, done_tx.clone()));
-                    }
-                    Ok(None) => return,
-                    Err(e) => {
-                        *error.lock().unwrap_or_else(PoisonError::into_inner) = Some(e);
-                        return;
-                    }
+            // Its copy of `done_tx` goes with it, so the consumer sees the end once the last
+            // chunk is decoded.
+            std::thread::spawn(move || {
+                let go_on = || Ok(!stop.load(Ordering::Acquire));
+                let fed = feed(
+                    &mut chunker,
+                    next,
+                    &token_rx,
+                    &pool,
+                    &decoder,
+                    &done_tx,
+                    go_on,
+                );
+                if let Err(e) = fed {
+                    *error.lock().unwrap_or_else(PoisonError::into_inner) = Some(e);
                 }
             });
         }
@@ -120,5 +103,62 @@ impl Drop for Prefetch {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Release);
         self.pool.close();
+    }
+}
+
+/// The channels that bound the chunks in flight to `limit` (at least 2): tokens, one per
+/// chunk that may still be started (`limit - 1` are in the sender already: the first chunk
+/// holds one), and the decoded outputs.
+pub(crate) fn channels(
+    limit: usize,
+) -> (
+    SyncSender<()>,
+    Receiver<()>,
+    SyncSender<ChunkOutput>,
+    Receiver<ChunkOutput>,
+) {
+    let limit = limit.max(2);
+    let (token_tx, token_rx) = sync_channel::<()>(limit);
+    for _ in 1..limit {
+        let _ = token_tx.send(());
+    }
+    let (done_tx, done_rx) = sync_channel::<ChunkOutput>(limit);
+    (token_tx, token_rx, done_tx, done_rx)
+}
+
+/// A pool job that decodes `chunk` and sends its output to `done`.
+pub(crate) fn decode_job(
+    decoder: &Arc<ChunkDecoder>,
+    chunk: Chunk,
+    done: SyncSender<ChunkOutput>,
+) -> Job {
+    let decoder = Arc::clone(decoder);
+    Box::new(move || {
+        let _ = done.send(decoder.process(chunk));
+    })
+}
+
+/// The reader's loop: for each token, cuts the next chunk, numbers it (from `next` on) and
+/// queues its decoding on `pool`. Ends at the end of the input, when the tokens stop (their
+/// sender is gone), when `go_on` says no, or on its or the input's error.
+pub(crate) fn feed<R: Read>(
+    chunker: &mut Chunker<R>,
+    mut next: u64,
+    tokens: &Receiver<()>,
+    pool: &Pool,
+    decoder: &Arc<ChunkDecoder>,
+    done: &SyncSender<ChunkOutput>,
+    mut go_on: impl FnMut() -> Result<bool>,
+) -> Result<()> {
+    loop {
+        if tokens.recv().is_err() || !go_on()? {
+            return Ok(());
+        }
+        let Some(mut chunk) = chunker.next_chunk()? else {
+            return Ok(());
+        };
+        chunk.index = next;
+        next += 1;
+        pool.submit(decode_job(decoder, chunk, done.clone()));
     }
 }
