@@ -77,9 +77,10 @@ class Detection:
     null_tokens: tuple[tuple[str, ...], ...]
     """Per column of ``schema``, the words read as null besides the empty field."""
     date_formats: dict[str, str] = field(default_factory=dict)
-    """For date and timestamp columns, how their dates are written, in ``strftime``
-    notation: ``{"day": "%d/%m/%Y", "ts": "%Y-%m-%d %H:%M:%S"}``. A column whose dates read
-    both day-first and month-first (every day up to 12) is left as text."""
+    """For date, timestamp and time columns, how their values are written, in ``strftime``
+    notation as the sample shows them: ``{"day": "%d/%m/%Y", "ts": "%Y-%m-%dT%H:%M:%S%z",
+    "at": "%I:%M %p"}`` (epoch columns: ``"%s"`` or ``"epoch milliseconds"``). A column whose
+    dates read both day-first and month-first (every day up to 12) is left as text."""
     decimal_comma: tuple[str, ...] = ()
     """The float64 columns whose numbers are written with a decimal comma (``1.234,56``),
     which is considered where the delimiter is not a comma."""

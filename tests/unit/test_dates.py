@@ -46,11 +46,42 @@ def test_us_timestamps_with_12_hour_clock(tmp_path: Path) -> None:
 
     src = tmp_path / "t.csv"
     src.write_text("id,at\n" + "".join(f"{i},{us(t)}\n" for i, t in enumerate(stamps)))
-    assert logflow.detect(src).date_formats == {"at": "%m/%d/%Y %H:%M:%S"}
+    assert logflow.detect(src).date_formats == {"at": "%m/%d/%Y %I:%M:%S %p"}
     logflow.convert(src, tmp_path / "t.parquet")
     t = pq.read_table(tmp_path / "t.parquet")
     assert t.schema.field("at").type == pa.timestamp("us")
     assert t.column("at").to_pylist() == stamps
+
+
+STAMPS = [
+    dt.datetime(2024, 1, 13, 0, 0) + dt.timedelta(hours=7 * i, minutes=13 * i, seconds=i)
+    for i in range(80)
+]
+
+
+@pytest.mark.parametrize(
+    "fmt",
+    [
+        "%d/%m/%Y %H:%M",
+        "%m/%d/%Y %I:%M %p",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M:%S.%f",
+        "%d.%m.%Y %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S%z",
+    ],
+)
+def test_timestamp_formats_are_reported_as_written(tmp_path: Path, fmt: str) -> None:
+    # The reported format reads every value back with strptime, to the same instant.
+    zone = dt.timezone(dt.timedelta(hours=2))
+    stamps = [s.replace(tzinfo=zone) if "%z" in fmt else s for s in STAMPS]
+    text = [s.strftime(fmt) for s in stamps]
+    src = tmp_path / "t.csv"
+    src.write_text("id,at\n" + "".join(f"{i},{v}\n" for i, v in enumerate(text)))
+    got = logflow.detect(src).date_formats["at"]
+    assert got == fmt
+    assert [dt.datetime.strptime(v, got) for v in text] == [
+        s.replace(second=0) if "%S" not in fmt else s for s in stamps
+    ]
 
 
 def test_ambiguous_day_month_stays_text(tmp_path: Path) -> None:
@@ -83,6 +114,7 @@ def test_times_of_day(tmp_path: Path) -> None:
             for i, t in enumerate(times)
         )
     )
+    assert logflow.detect(src).date_formats == {"at": "%H:%M:%S", "clock": "%I:%M %p"}
     logflow.convert(src, tmp_path / "t.parquet")
     t = pq.read_table(tmp_path / "t.parquet")
     assert t.schema.field("at").type == pa.time64("us")

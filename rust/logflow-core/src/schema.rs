@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 
-use crate::decode::values::{self, DateFormat};
+use crate::decode::values::{self, DateFormat, TimeShape};
 
 /// The types inference can choose for a text column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -222,6 +222,9 @@ pub struct ColumnInference {
     decimal_comma: bool,
     comma_misfits: u64,
     saw_comma: bool,
+    /// How the timestamps and the times of day seen are written (for reporting formats).
+    ts_shape: Option<TimeShape>,
+    time_shape: Option<TimeShape>,
 }
 
 const KINDS: [u8; 7] = [BOOL, INT, FLOAT, DATE, TS, TS_UTC, TIME];
@@ -298,6 +301,7 @@ impl ColumnInference {
             } else if let Some(t) = values::parse_timestamp(b) {
                 fits |= if t.has_offset { TS_UTC } else { TS };
                 self.max_fraction_digits = self.max_fraction_digits.max(t.fraction_digits);
+                note_shape(&mut self.ts_shape, TimeShape::of_timestamp(b));
             }
         }
         if self.decimal_comma && self.alive(self.comma_misfits) {
@@ -313,6 +317,7 @@ impl ColumnInference {
             && values::parse_time(b).is_some()
         {
             fits |= TIME;
+            note_shape(&mut self.time_shape, TimeShape::of_time(b));
         }
         for (m, kind) in self.misfits.iter_mut().zip(KINDS) {
             *m += u64::from(fits & kind == 0);
@@ -321,6 +326,7 @@ impl ColumnInference {
         let other = fits & (DATE | TS | TS_UTC) == 0
             && b.len() >= 6
             && b.first().is_some_and(u8::is_ascii_digit);
+        let mut other_ts = false;
         for (k, f) in DateFormat::OTHERS.iter().enumerate() {
             let alive =
                 |m: &[u64; DateFormat::OTHERS.len()]| m.get(k).is_some_and(|&m| self.alive(m));
@@ -333,6 +339,10 @@ impl ColumnInference {
                 match f.parse_timestamp(b) {
                     Some(t) if !t.has_offset => {
                         self.max_fraction_digits = self.max_fraction_digits.max(t.fraction_digits);
+                        if !other_ts {
+                            other_ts = true;
+                            note_shape(&mut self.ts_shape, TimeShape::of_timestamp(b));
+                        }
                         (false, true)
                     }
                     _ => (false, false),
@@ -499,6 +509,31 @@ impl ColumnInference {
     }
 }
 
+/// How a column of type `ty` is written, in `strftime` notation: for a date column its
+/// date format, for a timestamp column date and time (`%d/%m/%Y %H:%M`), for a time column
+/// its time; `None` for other types.
+pub fn written_format(
+    ty: ColumnType,
+    format: DateFormat,
+    time: Option<TimeShape>,
+) -> Option<String> {
+    match ty {
+        ColumnType::Date => Some(format.strftime(None)),
+        ColumnType::Timestamp(_) | ColumnType::TimestampUtc(_) => {
+            Some(format.strftime(Some(time.unwrap_or_default())))
+        }
+        ColumnType::Time => Some(time.unwrap_or_default().strftime()),
+        _ => None,
+    }
+}
+
+/// Adds the shape of one value to a column's.
+fn note_shape(seen: &mut Option<TimeShape>, shape: Option<TimeShape>) {
+    if let Some(shape) = shape {
+        *seen = Some(seen.map_or(shape, |s| s.merge(shape)));
+    }
+}
+
 /// Whether the plain decimal `b` reads back with the same digits after a trip through a
 /// float64 (its shortest representation).
 fn float_keeps(b: &[u8]) -> bool {
@@ -519,6 +554,16 @@ fn float_keeps(b: &[u8]) -> bool {
 const EPOCH_SECONDS: std::ops::RangeInclusive<i64> = 946_684_800..=4_102_444_800;
 
 impl ColumnInference {
+    /// How the column's values of type `ty` write their time of day, for a timestamp or
+    /// time column in which one was seen.
+    pub fn time_shape(&self, ty: ColumnType) -> Option<TimeShape> {
+        match ty {
+            ColumnType::Timestamp(_) | ColumnType::TimestampUtc(_) => self.ts_shape,
+            ColumnType::Time => self.time_shape,
+            _ => None,
+        }
+    }
+
     /// For an integer column whose name says it holds times (`ts`, `timestamp`,
     /// `created_at`, `eventTime`, ...), the epoch unit its values fit: seconds or
     /// milliseconds between 2000 and 2100. Other integer columns, ids and counts included,
@@ -663,7 +708,10 @@ mod tests {
                 c.observe(v.as_bytes());
             }
             let (ty, _, f) = c.resolve_full(0.0);
-            (ty, f.strftime(false))
+            (
+                ty,
+                written_format(ty, f, c.time_shape(ty)).unwrap_or_default(),
+            )
         };
         let us = TimeUnit::Microsecond;
         assert_eq!(
@@ -684,7 +732,22 @@ mod tests {
         );
         assert_eq!(
             resolve(&["12/31/2024 3:45 PM", "1/2/2024 10:00:00 AM", "1/3/2024"]),
-            (ColumnType::Timestamp(us), "%m/%d/%Y".into())
+            (ColumnType::Timestamp(us), "%m/%d/%Y %I:%M:%S %p".into())
+        );
+        assert_eq!(
+            resolve(&["31/12/2024 13:45", "1/2/2024 9:05"]),
+            (ColumnType::Timestamp(us), "%d/%m/%Y %H:%M".into())
+        );
+        assert_eq!(
+            resolve(&["2024-12-31T13:45:00.5Z", "2024-01-02T09:05:00+01:00"]),
+            (
+                ColumnType::TimestampUtc(us),
+                "%Y-%m-%dT%H:%M:%S.%f%z".into()
+            )
+        );
+        assert_eq!(
+            resolve(&["13:45", "9:05"]),
+            (ColumnType::Time, "%H:%M".into())
         );
         // Day-first or month-first cannot be told apart: text, not a guess.
         assert_eq!(resolve(&["01/02/2024", "03/04/2024"]).0, ColumnType::Utf8);

@@ -8,7 +8,7 @@ use logflow_core::decode::values::DateFormat;
 use logflow_core::detect::{Detection, Finding, Format, Terminator};
 use logflow_core::input::{self, InputOptions};
 use logflow_core::pipeline::Control;
-use logflow_core::schema::ColumnType;
+use logflow_core::schema::{written_format, ColumnType};
 use logflow_core::Error;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -124,23 +124,19 @@ pub fn detect<'py>(py: Python<'py>, src: PathBuf) -> PyLogflowResult<Bound<'py, 
             let formats = PyDict::new(py);
             let comma = PyList::empty(py);
             let schema = s.decoder.schema();
-            for ((ty, fmt), field) in s
+            for (((ty, fmt), shape), field) in s
                 .decoder
                 .types()
                 .iter()
                 .zip(s.decoder.date_formats())
+                .zip(&s.time_shapes)
                 .zip(schema.fields())
             {
-                let with_time = match ty {
-                    ColumnType::Date => false,
-                    ColumnType::Timestamp(_) | ColumnType::TimestampUtc(_) => true,
-                    ColumnType::Float64 if *fmt == DateFormat::DECIMAL_COMMA => {
-                        comma.append(field.name())?;
-                        continue;
-                    }
-                    _ => continue,
-                };
-                formats.set_item(field.name(), fmt.strftime(with_time))?;
+                if *ty == ColumnType::Float64 && *fmt == DateFormat::DECIMAL_COMMA {
+                    comma.append(field.name())?;
+                } else if let Some(text) = written_format(*ty, *fmt, *shape) {
+                    formats.set_item(field.name(), text)?;
+                }
             }
             d.set_item("schema", PySchema::new(schema))?;
             d.set_item("null_tokens", nulls)?;

@@ -384,6 +384,107 @@ pub fn parse_time(b: &[u8]) -> Option<i64> {
         .checked_add(i64::from(t.nanos / 1000))
 }
 
+/// How a time of day is written (`10:30`, `10:30:15.250`, `1:15 PM`, `10:30:15Z`), and in a
+/// timestamp what separates it from the date: what a column's format says about its times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeShape {
+    /// Between date and time: `T` or a space (unused for a time of day alone).
+    pub sep: u8,
+    /// Seconds are written.
+    pub seconds: bool,
+    /// The mark before a fraction of a second (`.` or `,`), when one is written.
+    pub fraction: Option<u8>,
+    /// A 12-hour clock with `AM` / `PM`.
+    pub twelve_hour: bool,
+    /// A zone follows: `Z` or a numeric offset.
+    pub zone: bool,
+}
+
+impl Default for TimeShape {
+    /// `YYYY-MM-DD HH:MM:SS`'s time.
+    fn default() -> Self {
+        TimeShape {
+            sep: b' ',
+            seconds: true,
+            fraction: None,
+            twelve_hour: false,
+            zone: false,
+        }
+    }
+}
+
+impl TimeShape {
+    /// The shape of a time of day alone (`H[H]:MM[:SS[.f]][ AM|PM]`), as [`parse_time`]
+    /// reads it; `None` when `b` is not written so.
+    pub fn of_time(b: &[u8]) -> Option<TimeShape> {
+        let colon = b.iter().position(|&c| c == b':')?;
+        let mut shape = TimeShape::default();
+        let mut i = colon + 3;
+        shape.seconds = b.get(i) == Some(&b':');
+        if shape.seconds {
+            i += 3;
+            if let Some(&mark @ (b'.' | b',')) = b.get(i) {
+                shape.fraction = Some(mark);
+                i += 1;
+                while b.get(i).is_some_and(u8::is_ascii_digit) {
+                    i += 1;
+                }
+            }
+        }
+        if let Some(m) = b.get(i..i + 3) {
+            if m.first() == Some(&b' ') && m.get(2).is_some_and(|c| c.eq_ignore_ascii_case(&b'm')) {
+                shape.twelve_hour = true;
+                i += 3;
+            }
+        }
+        shape.zone = matches!(b.get(i), Some(b'Z' | b'z' | b'+' | b'-'));
+        Some(shape)
+    }
+
+    /// The shape of the time in a timestamp: what follows the first `T` or space.
+    pub fn of_timestamp(b: &[u8]) -> Option<TimeShape> {
+        let sep = b.iter().position(|c| matches!(c, b'T' | b't' | b' '))?;
+        let mut shape = TimeShape::of_time(b.get(sep + 1..)?)?;
+        shape.sep = match b.get(sep)? {
+            b' ' => b' ',
+            _ => b'T',
+        };
+        Some(shape)
+    }
+
+    /// One shape for a column whose values are written in both: parts written in either
+    /// (seconds, a fraction) are in the result.
+    #[must_use]
+    pub fn merge(self, other: TimeShape) -> TimeShape {
+        TimeShape {
+            sep: self.sep,
+            seconds: self.seconds || other.seconds,
+            fraction: self.fraction.or(other.fraction),
+            twelve_hour: self.twelve_hour || other.twelve_hour,
+            zone: self.zone || other.zone,
+        }
+    }
+
+    /// The time in `strftime` notation: `%H:%M`, `%H:%M:%S.%f%z`, `%I:%M %p`, ...
+    pub fn strftime(self) -> String {
+        let mut out = String::from(if self.twelve_hour { "%I:%M" } else { "%H:%M" });
+        if self.seconds {
+            out.push_str(":%S");
+            if let Some(mark) = self.fraction {
+                out.push(char::from(mark));
+                out.push_str("%f");
+            }
+        }
+        if self.twelve_hour {
+            out.push_str(" %p");
+        }
+        if self.zone {
+            out.push_str("%z");
+        }
+        out
+    }
+}
+
 /// Order of year, month and day in a date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DateOrder {
@@ -448,9 +549,9 @@ impl DateFormat {
         DateFormat { order, sep }
     }
 
-    /// The format in `strftime` notation, e.g. `%d/%m/%Y`, or `%d/%m/%Y %H:%M:%S` with a
-    /// time.
-    pub fn strftime(self, with_time: bool) -> String {
+    /// The format in `strftime` notation, e.g. `%d/%m/%Y`, or with the time of day written
+    /// as `time` shows, `%d/%m/%Y %H:%M`.
+    pub fn strftime(self, time: Option<TimeShape>) -> String {
         let s = char::from(self.sep);
         let mut out = match self.order {
             DateOrder::Ymd => format!("%Y{s}%m{s}%d"),
@@ -461,8 +562,9 @@ impl DateFormat {
             DateOrder::EpochMillis => return "epoch milliseconds".into(),
             DateOrder::DecimalComma => return "decimal comma".into(),
         };
-        if with_time {
-            out.push_str(" %H:%M:%S");
+        if let Some(t) = time {
+            out.push(char::from(t.sep));
+            out.push_str(&t.strftime());
         }
         out
     }
@@ -696,8 +798,11 @@ mod tests {
         assert_eq!((t.seconds, t.nanos), (86_400, 250_000_000));
         assert_eq!(dmy.parse_timestamp(b"02/01/1970 13:00 PM"), None);
         assert_eq!(dmy.parse_timestamp(b"02/01/1970"), None);
-        assert_eq!(dmy.strftime(true), "%d/%m/%Y %H:%M:%S");
-        assert_eq!(de.strftime(false), "%d.%m.%Y");
+        assert_eq!(
+            dmy.strftime(Some(TimeShape::default())),
+            "%d/%m/%Y %H:%M:%S"
+        );
+        assert_eq!(de.strftime(None), "%d.%m.%Y");
         // Never panics on junk.
         for junk in [
             "",
@@ -740,6 +845,39 @@ mod tests {
     }
 
     #[test]
+    fn time_shapes_name_the_written_format() {
+        let date = |b: &str| {
+            let shape = TimeShape::of_timestamp(b.as_bytes()).unwrap();
+            DateFormat::ISO.strftime(Some(shape))
+        };
+        for (text, want) in [
+            ("2024-01-02 03:04:05", "%Y-%m-%d %H:%M:%S"),
+            ("2024-01-02T03:04", "%Y-%m-%dT%H:%M"),
+            ("2024-01-02T03:04:05.123Z", "%Y-%m-%dT%H:%M:%S.%f%z"),
+            ("2024-01-02 03:04:05,5+02:00", "%Y-%m-%d %H:%M:%S,%f%z"),
+            ("2024-01-02t03:04:05-0500", "%Y-%m-%dT%H:%M:%S%z"),
+            ("2024-01-02 3:04 PM", "%Y-%m-%d %I:%M %p"),
+            ("2024-01-02 03:04:05 am", "%Y-%m-%d %I:%M:%S %p"),
+        ] {
+            assert_eq!(date(text), want, "{text}");
+        }
+        let time = |b: &str| TimeShape::of_time(b.as_bytes()).map(TimeShape::strftime);
+        assert_eq!(time("9:05").as_deref(), Some("%H:%M"));
+        assert_eq!(time("23:59:59.999").as_deref(), Some("%H:%M:%S.%f"));
+        assert_eq!(time("1:15 PM").as_deref(), Some("%I:%M %p"));
+        assert_eq!(time("noon"), None);
+        let merged = TimeShape::of_time(b"10:30")
+            .unwrap()
+            .merge(TimeShape::of_time(b"10:30:01").unwrap());
+        assert_eq!(merged.strftime(), "%H:%M:%S");
+        // Never panics on junk.
+        for junk in ["", ":", "1:", "T", " :", "2024-01-02T", "2024-01-02 :1 PM"] {
+            let _ = TimeShape::of_time(junk.as_bytes());
+            let _ = TimeShape::of_timestamp(junk.as_bytes());
+        }
+    }
+
+    #[test]
     fn epochs() {
         let t = DateFormat::EPOCH_SECONDS.parse_timestamp(b"86401").unwrap();
         assert_eq!((t.seconds, t.nanos), (86_401, 0));
@@ -749,7 +887,7 @@ mod tests {
         assert_eq!(DateFormat::EPOCH_SECONDS.parse_timestamp(b"1.5"), None);
         assert_eq!(DateFormat::EPOCH_SECONDS.parse_date(b"86401"), None);
         assert_eq!(
-            DateFormat::EPOCH_MILLIS.strftime(true),
+            DateFormat::EPOCH_MILLIS.strftime(Some(TimeShape::default())),
             "epoch milliseconds"
         );
     }

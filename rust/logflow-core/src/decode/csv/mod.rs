@@ -26,7 +26,7 @@ pub use decode::{ChunkDecoder, ChunkOutput};
 pub use sequence::Sequencer;
 pub use tokenize::{ChunkTokenizer, Dialect, RowBlock, Step};
 
-use crate::decode::values::DateFormat;
+use crate::decode::values::{DateFormat, TimeShape};
 use crate::decode::{CastErrorPolicy, ErrorPolicy};
 use crate::detect::Finding;
 use crate::error::{Error, ErrorKind, Position, Result};
@@ -279,6 +279,8 @@ pub struct CsvStart<R> {
     pub header_raw: Vec<u8>,
     /// The dialect read with (detected, or given), with how sure detection was.
     pub dialect: Finding<crate::detect::Dialect>,
+    /// Per column, how the sample writes the time of day of a timestamp or time column.
+    pub time_shapes: Vec<Option<TimeShape>>,
 }
 
 /// Reads the first chunk of `src`, settles dialect, header and types, and returns the pieces
@@ -475,7 +477,7 @@ pub fn start<R: Read>(
                 inf.observe(sample_block.row_field(row, c));
             }
         }
-        let mut out = (Vec::new(), Vec::new(), Vec::new());
+        let mut out = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for (c, name) in cols.iter().zip(&names) {
             let (mut ty, mut nulls, mut format) = c.resolve_full(tolerance);
             if whole_input && c.only_nulls() {
@@ -492,35 +494,40 @@ pub fn start<R: Read>(
             out.1.push(nulls);
             out.2.push(format);
         }
+        out.3 = cols;
         out
     };
-    let (mut types, mut nulls, mut formats): (Vec<ColumnType>, Vec<NullTokens>, Vec<DateFormat>) =
-        match &opts.types {
-            Some(types) if types.len() != ncols => {
-                return Err(Error::new(ErrorKind::Schema(format!(
-                    "{} column types given for {ncols} columns",
-                    types.len()
-                ))))
-            }
-            // Types given by the caller: every usual null word reads as null, and a date
-            // format found in the sample applies where the given type is the inferred one.
-            Some(types) => {
-                let (inferred, _, found) = infer();
-                let formats = types
-                    .iter()
-                    .zip(inferred.iter().zip(found))
-                    .map(|(t, (i, f))| {
-                        if same_dates(*i, *t) {
-                            f
-                        } else {
-                            DateFormat::ISO
-                        }
-                    })
-                    .collect();
-                (types.clone(), vec![NullTokens::ALL; ncols], formats)
-            }
-            None => infer(),
-        };
+    let (mut types, mut nulls, mut formats, inferences) = match &opts.types {
+        Some(types) if types.len() != ncols => {
+            return Err(Error::new(ErrorKind::Schema(format!(
+                "{} column types given for {ncols} columns",
+                types.len()
+            ))))
+        }
+        // Types given by the caller: every usual null word reads as null, and a date
+        // format found in the sample applies where the given type is the inferred one.
+        Some(types) => {
+            let (inferred, _, found, inferences) = infer();
+            let formats = types
+                .iter()
+                .zip(inferred.iter().zip(found))
+                .map(|(t, (i, f))| {
+                    if same_dates(*i, *t) {
+                        f
+                    } else {
+                        DateFormat::ISO
+                    }
+                })
+                .collect();
+            (
+                types.clone(),
+                vec![NullTokens::ALL; ncols],
+                formats,
+                inferences,
+            )
+        }
+        None => infer(),
+    };
     for (name, ty) in &opts.column_types {
         let Some(c) = names.iter().position(|n| n == name) else {
             return Err(Error::new(ErrorKind::Schema(format!(
@@ -543,6 +550,11 @@ pub fn start<R: Read>(
             *t = *ty;
         }
     }
+    let time_shapes = types
+        .iter()
+        .zip(&inferences)
+        .map(|(t, c)| c.time_shape(*t))
+        .collect();
     let decoder = ChunkDecoder {
         schema: schema::arrow_schema(&names, &types),
         types,
@@ -561,6 +573,7 @@ pub fn start<R: Read>(
         first,
         header_raw,
         dialect: found,
+        time_shapes,
     })
 }
 
