@@ -127,6 +127,35 @@ def test_legacy_cjk_and_cyrillic_encodings(tmp_path: Path, codec: str, sample: s
     assert got == [f"{sample} {i}" for i in range(500)]
 
 
+@pytest.mark.parametrize(
+    ("codec", "sample", "detected"),
+    [
+        ("utf-16-le", "Zoë,東京", "utf-16-le"),
+        ("utf-16-be", "Zoë,東京", "utf-16-be"),
+        ("utf-32-le", "Zoë,東京", "utf-32-le"),
+        ("utf-32-be", "Zoë,東京", "utf-32-be"),
+        ("iso-8859-2", "Łódź,Gdańsk żółć", "iso-8859-2"),
+        ("iso-8859-5", "Пётр,Москва", "iso-8859-5"),
+        # ISO-8859-7 and windows-1253 agree on every letter used here.
+        ("iso-8859-7", "Αθήνα,Θεσσαλονίκη", "windows-1253"),
+        ("windows-1252", "Zoë,“quoted” café", "windows-1252"),
+    ],
+)
+def test_bomless_encodings_are_detected_and_round_trip(
+    tmp_path: Path, codec: str, sample: str, detected: str
+) -> None:
+    # No byte order mark: UTF-16/32 are told by their zero bytes, the others by their text.
+    first, second = sample.split(",")
+    text = "id,a,b\n" + "".join(f"{i},{first} {i},{second}\n" for i in range(200))
+    src = tmp_path / "t.csv"
+    src.write_bytes(text.encode(codec))
+    r = logflow.convert(src, tmp_path / "t.parquet")
+    assert r.input_encoding == detected
+    t = pq.read_table(tmp_path / "t.parquet")
+    assert t.column("a").to_pylist() == [f"{first} {i}" for i in range(200)]
+    assert t.column("b").to_pylist() == [second] * 200
+
+
 def test_encoding_can_be_given(tmp_path: Path) -> None:
     # Two accented rows in a thousand: too little evidence to detect latin-1, so read as
     # UTF-8 they are bad rows; named by the caller, they decode.
