@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import logflow
-from logflow.errors import ConfigError
+from logflow.errors import ConfigError, DecodeError
 
 SAMPLE_SCHEMA = pa.schema(
     [
@@ -368,6 +368,26 @@ def test_convert_crlf_line_endings(write_csv, out_dir):
     dst = out_dir / "crlf.parquet"
     logflow.convert(src, dst)
     assert pq.read_table(dst).to_pylist() == [{"a": 1, "b": "x\r\ny"}, {"a": 2, "b": "z"}]
+
+
+def test_convert_lone_cr_line_endings_across_many_chunks(write_csv, out_dir):
+    # Lines ended by a lone CR (old Mac exports), with no line feed anywhere: chunks are cut
+    # at carriage returns, so a large file decodes in parallel, in linear time, and line
+    # numbers count its lines. (Each record used to search the whole rest of the input for
+    # a line feed: ten minutes for 100 MB.)
+    rows = [f"{i},text {i},{i * 3}" for i in range(400_000)]
+    rows[300_000] = "300000,bad,row,extra"
+    src = write_csv("a,b,c\r" + "\r".join(rows) + "\r")
+    assert src.stat().st_size > 2 * (4 << 20)
+    with pytest.raises(DecodeError) as info:
+        logflow.convert(src, out_dir / "strict.parquet")
+    assert info.value.line == 300_002
+    r = logflow.convert(src, out_dir / "cr.parquet", error_policy="quarantine")
+    assert (r.rows_read, r.rows_written, r.rows_quarantined) == (400_000, 399_999, 1)
+    assert Path(r.quarantine_path).read_bytes() == b"a,b,c\r300000,bad,row,extra\r"
+    t = pq.read_table(out_dir / "cr.parquet")
+    assert t.column("a").to_pylist() == [i for i in range(400_000) if i != 300_000]
+    assert t.column("b")[-1].as_py() == "text 399999"
 
 
 def test_convert_header_only_gives_empty_table(write_csv, out_dir):

@@ -59,7 +59,7 @@ impl QuarantineSink {
         let mut raw = BufWriter::with_capacity(1 << 16, handle);
         raw.write_all(header)
             .map_err(|e| Error::output(e).with_path(raw_path))?;
-        if !header.is_empty() && !header.ends_with(b"\n") {
+        if !header.is_empty() && !header.ends_with(b"\n") && !header.ends_with(b"\r") {
             raw.write_all(b"\n")
                 .map_err(|e| Error::output(e).with_path(raw_path))?;
         }

@@ -83,6 +83,15 @@ impl Drop for Chunk {
     }
 }
 
+/// The line ends in `b`: its line feeds, or where it has none, its carriage returns (the
+/// lines of input that ends them with a lone CR).
+pub fn count_lines(b: &[u8]) -> u64 {
+    match memchr::memchr_iter(b'\n', b).count() {
+        0 => memchr::memchr_iter(b'\r', b).count() as u64,
+        n => n as u64,
+    }
+}
+
 /// Reads chunks of about `chunk_bytes` from a source.
 pub struct Chunker<R> {
     src: R,
@@ -213,15 +222,20 @@ impl<R: Read> Chunker<R> {
         };
         self.index += 1;
         self.offset += chunk.bytes.len() as u64;
-        self.line += memchr::memchr_iter(b'\n', &chunk.bytes).count() as u64;
+        self.line += count_lines(&chunk.bytes);
         self.done = last;
         Ok(Some(chunk))
     }
 
     /// Just past the last line feed that quote parity puts outside quotes, or past the last
     /// line feed when parity finds none near the end.
+    /// Input without any line feed (lines ending in a lone carriage return) is cut after a
+    /// carriage return instead.
     fn cut_point(&self, buf: &[u8]) -> Option<usize> {
-        let last_nl = memchr::memrchr(b'\n', buf)?;
+        let (eol, last_nl) = match memchr::memrchr(b'\n', buf) {
+            Some(at) => (b'\n', at),
+            None => (b'\r', memchr::memrchr(b'\r', buf)?),
+        };
         let Some(q) = self.quote else {
             return Some(last_nl + 1);
         };
@@ -233,7 +247,7 @@ impl<R: Read> Chunker<R> {
             if (total - after) % 2 == 0 {
                 return Some(nl + 1);
             }
-            let prev = memchr::memrchr(b'\n', buf.get(..nl).unwrap_or_default())?;
+            let prev = memchr::memrchr(eol, buf.get(..nl).unwrap_or_default())?;
             if prev < floor {
                 return Some(last_nl + 1);
             }
@@ -287,6 +301,28 @@ mod tests {
             "{:?}",
             cs[0]
         );
+    }
+
+    #[test]
+    fn input_without_line_feeds_is_cut_at_carriage_returns() {
+        let data = b"a,b\r1,\"x\ry\"\r2,z\r3,w\r";
+        let cs = chunks(data, 6);
+        assert!(cs.len() > 2);
+        let joined: Vec<u8> = cs.iter().flat_map(|c| c.bytes.clone()).collect();
+        assert_eq!(joined, data);
+        for c in &cs[..cs.len() - 1] {
+            assert_eq!(c.bytes.last(), Some(&b'\r'));
+            // Never inside the quoted field.
+            assert!(!c.bytes.ends_with(b"\"x\r"), "{c:?}");
+        }
+        let lines: Vec<u64> = cs.iter().map(|c| c.line).collect();
+        let mut expect = vec![1];
+        for c in &cs[..cs.len() - 1] {
+            expect.push(expect.last().unwrap() + count_lines(&c.bytes));
+        }
+        assert_eq!(lines, expect);
+        assert_eq!(count_lines(b"a\r\nb\r\n"), 2);
+        assert_eq!(count_lines(b"a\rb\r"), 2);
     }
 
     #[test]

@@ -125,7 +125,7 @@ impl ChunkDecoder {
             ..ChunkOutput::default()
         };
         let head = chunk.bytes.get(..chunk.start).unwrap_or_default();
-        let line = chunk.line + memchr::memchr_iter(b'\n', head).count() as u64;
+        let line = chunk.line + super::chunk::count_lines(head);
         let mut tok =
             ChunkTokenizer::new(&chunk.bytes, chunk.start, line, chunk.last, self.dialect);
         let mut block = RowBlock::reused();

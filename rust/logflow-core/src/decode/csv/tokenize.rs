@@ -184,6 +184,10 @@ pub struct ChunkTokenizer<'a> {
     last: bool,
     core: csv_core::Reader,
     dialect: Dialect,
+    /// The last line feed search: from where, and the line feed found (`None`: none from
+    /// there to the end). Input with few or no line feeds (carriage returns end its lines)
+    /// would otherwise be searched to its end once per record.
+    lf_search: Option<(usize, Option<usize>)>,
 }
 
 impl<'a> ChunkTokenizer<'a> {
@@ -197,6 +201,7 @@ impl<'a> ChunkTokenizer<'a> {
             last,
             core: dialect.reader(),
             dialect,
+            lf_search: None,
         }
     }
 
@@ -229,7 +234,10 @@ impl<'a> ChunkTokenizer<'a> {
     /// first line and its line number, and resumes on the next line.
     pub fn skip_first_line(&mut self, start: usize) -> (std::ops::Range<usize>, u64, u64) {
         let rest = self.input.get(start..).unwrap_or_default();
-        let end = memchr::memchr(b'\n', rest).map_or(self.input.len(), |i| start + i + 1);
+        // Lines end at line feeds, or in input without any, at carriage returns.
+        let end = memchr::memchr(b'\n', rest)
+            .or_else(|| memchr::memchr(b'\r', rest))
+            .map_or(self.input.len(), |i| start + i + 1);
         let line = self.line;
         let record = self.record;
         self.record += 1;
@@ -364,13 +372,34 @@ impl<'a> ChunkTokenizer<'a> {
         Step::Record
     }
 
-    /// A whole line with no quote and no carriage return but a final one: splitting at the
-    /// delimiter is exactly what csv-core would do, several times faster.
+    /// The position of the first line feed at or after `from`, remembered so that later
+    /// records before it do not search again.
+    fn next_line_feed(&mut self, from: usize) -> Option<usize> {
+        match self.lf_search {
+            Some((searched, found)) if searched <= from && found.is_none_or(|at| at >= from) => {
+                found
+            }
+            _ => {
+                let found = memchr::memchr(b'\n', self.input.get(from..)?).map(|i| from + i);
+                self.lf_search = Some((from, found));
+                found
+            }
+        }
+    }
+
+    /// A whole line with no quote and no carriage return but a final one (or, where no line
+    /// feed follows, a line ended by a lone carriage return): splitting at the delimiter is
+    /// exactly what csv-core would do, several times faster.
     fn fast_record(&mut self, block: &mut RowBlock) -> bool {
         let start = self.pos;
         let avail = self.input.get(start..).unwrap_or_default();
-        let Some(nl) = memchr::memchr(b'\n', avail) else {
-            return false;
+        let nl = match self.next_line_feed(start) {
+            Some(at) => at - start,
+            // No line feed up to the end: lines end in a lone carriage return.
+            None => match memchr::memchr(b'\r', avail) {
+                Some(cr) => cr,
+                None => return false,
+            },
         };
         let mut line = avail.get(..nl).unwrap_or_default();
         if let Some((b'\r', rest)) = line.split_last() {
@@ -506,7 +535,7 @@ impl<'a> ChunkTokenizer<'a> {
         // Output room: a record's fields are never longer than its raw bytes, and most slow
         // records are one line, so size the (zeroed) room to the line, not a fixed page.
         let rest = self.input.get(start..).unwrap_or_default();
-        let line_len = memchr::memchr(b'\n', rest).map_or(rest.len(), |i| i + 1);
+        let line_len = memchr::memchr2(b'\n', b'\r', rest).map_or(rest.len(), |i| i + 1);
         block.data.resize(data_start + line_len + 1, 0);
         block.ends.resize(first_field + 64, 0);
         let mut probed_eof = false;
@@ -547,8 +576,6 @@ impl<'a> ChunkTokenizer<'a> {
             nends += nend;
             match res {
                 ReadRecordResult::InputEmpty => {}
-                // Grow by what this record has used so far (not by the whole block, which
-                // would make long records quadratic).
                 // Grow by what this record has used so far, not by the whole block (which
                 // made records spanning lines quadratic).
                 ReadRecordResult::OutputFull => {
