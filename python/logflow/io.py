@@ -154,8 +154,10 @@ class ErrorSample:
     """The column concerned, for cast and encoding errors."""
     reason: str
     """``too_many_fields``, ``too_few_fields``, ``invalid_utf8``, ``cast_error``,
-    ``unterminated_quote`` (a quote opened on this line and never closed) or
-    ``swallowed_by_quote`` (a line inside such a quote, from an earlier line)."""
+    ``unterminated_quote`` (a quote opened on this line and never closed),
+    ``swallowed_by_quote`` (a line inside such a quote, from an earlier line) or
+    ``record_too_long`` (a line with no end within 64 MiB: its first 64 MiB are kept, the
+    rest of the line is skipped)."""
     detail: str
     """What is wrong, in words."""
     raw: bytes

@@ -28,6 +28,7 @@ REASONS = {
     "cast_error",
     "unterminated_quote",
     "swallowed_by_quote",
+    "record_too_long",
 }
 ERRORS_SCHEMA = pa.schema(
     [
@@ -282,6 +283,28 @@ def test_quarantine_last_bad_line_without_newline_gets_one(write_csv, out_dir):
     assert r.error_samples[0].raw == b"200,x,extra"  # as in the input
     assert table_of(r.errors_path).column("raw").to_pylist() == [b"200,x,extra"]
     assert Path(r.quarantine_path).read_bytes() == b"a,b\n200,x,extra\n"
+
+
+@pytest.mark.slow
+def test_line_without_end_within_64_mib_is_rejected_and_skipped(write_csv, out_dir):
+    # 80 MB with no line end: its first 64 MiB (and one byte) are kept, the rest is read
+    # past without being kept, and the rows after it decode.
+    limit = 64 << 20
+    head = b"a,b\n1,2\n3,"
+    src = write_csv(
+        head + b"x" * 80_000_000 + b"\n" + b"".join(b"%d,%d\n" % (i, i) for i in range(9))
+    )
+    with pytest.raises(DecodeError, match="record too long") as info:
+        logflow.convert(src, out_dir / "strict.parquet")
+    assert (info.value.line, info.value.offset) == (3, len(b"a,b\n1,2\n"))
+    r = logflow.convert(src, out_dir / "q.parquet", error_policy="quarantine")
+    assert (r.rows_read, r.rows_written, r.rows_quarantined) == (11, 10, 1)
+    assert r.errors_by_reason == {"record_too_long": 1}
+    errors = table_of(r.errors_path)
+    assert errors.column("line").to_pylist() == [3]
+    raw = errors.column("raw")[0].as_py()
+    assert len(raw) == limit + 1 and raw.startswith(b"3,xxx")
+    assert pq.read_table(out_dir / "q.parquet").column("a").to_pylist() == [1, *range(9)]
 
 
 def test_quarantine_only_when_something_was_quarantined(sample_csv, out_dir, list_dir):
@@ -682,7 +705,7 @@ def multiline_6mb(tmp_path_factory: pytest.TempPathFactory) -> Multiline:
 def test_multiline_file_shape(multiline_6mb):
     size = multiline_6mb.path.stat().st_size
     assert 5_800_000 < size < 6_500_000
-    assert set(multiline_6mb.dirty.by_reason) == REASONS
+    assert set(multiline_6mb.dirty.by_reason) == REASONS - {"record_too_long"}
     assert all(n >= 1 for n in multiline_6mb.dirty.by_reason.values())
 
 

@@ -74,6 +74,9 @@ pub enum RejectReason {
     /// A line inside the quote of an [`RejectReason::UnterminatedQuote`] record on an
     /// earlier line: part of that record as parsed, kept (and counted) line by line.
     SwallowedByQuote,
+    /// A line with no line end within the record size limit: its first bytes (up to the
+    /// limit) are kept and the rest of the line is skipped unread.
+    RecordTooLong,
 }
 
 impl RejectReason {
@@ -86,6 +89,7 @@ impl RejectReason {
             RejectReason::CastError => "cast_error",
             RejectReason::UnterminatedQuote => "unterminated_quote",
             RejectReason::SwallowedByQuote => "swallowed_by_quote",
+            RejectReason::RecordTooLong => "record_too_long",
         }
     }
 }

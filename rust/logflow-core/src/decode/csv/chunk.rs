@@ -71,6 +71,9 @@ pub struct Chunk {
     pub line: u64,
     /// Whether the input ends with this chunk.
     pub last: bool,
+    /// Whether the chunk ends inside a line longer than the limit (it holds none of the
+    /// line's end): the rest of that line is skipped, not in the next chunk.
+    pub cut_line: bool,
     /// Where `bytes` goes back when the chunk is dropped.
     pub pool: Option<Arc<BufferPool>>,
 }
@@ -106,6 +109,8 @@ pub struct Chunker<R> {
     max_line: usize,
     bytes_read: Option<Arc<AtomicU64>>,
     pool: Arc<BufferPool>,
+    /// The last chunk was cut inside an over-long line, whose rest is still to be skipped.
+    skip_line: bool,
 }
 
 /// Idle chunk buffers kept for reuse (at most 2 x cores + 2 chunks are in flight).
@@ -132,6 +137,7 @@ impl<R: Read> Chunker<R> {
             max_line,
             bytes_read: None,
             pool: Arc::new(BufferPool::new(POOLED_BUFFERS)),
+            skip_line: false,
         }
     }
 
@@ -178,10 +184,14 @@ impl<R: Read> Chunker<R> {
         if self.done {
             return Ok(None);
         }
+        if self.skip_line {
+            self.skip_rest_of_line()?;
+        }
         let mut buf = self.pool.get(self.chunk_bytes.max(self.carry.len()) + 1);
         buf.extend_from_slice(&self.carry);
         self.carry.clear();
         let mut want = self.chunk_bytes.max(buf.len() + 1);
+        let mut cut_line = false;
         let split = loop {
             self.read_into(&mut buf, want)?;
             if self.eof {
@@ -191,10 +201,13 @@ impl<R: Read> Chunker<R> {
                 break cut;
             }
             if buf.len() > self.max_line {
+                // Past the limit: cut anyway. A buffer without any line end is one line too
+                // long to keep, so the rest of it is skipped (and the line rejected).
+                cut_line = memchr::memchr2(b'\n', b'\r', &buf).is_none();
                 break buf.len();
             }
-            // No line feed at all: a very long line. Read more.
-            want = buf.len().saturating_mul(2);
+            // No line end outside quotes yet: a very long record. Read more, up to the limit.
+            want = buf.len().saturating_mul(2).min(self.max_line + 1);
         };
         if buf.is_empty() && self.index == 0 {
             self.done = true;
@@ -218,13 +231,41 @@ impl<R: Read> Chunker<R> {
             offset: self.offset,
             line: self.line,
             last,
+            cut_line: cut_line && !last,
             pool: Some(Arc::clone(&self.pool)),
         };
+        self.skip_line = chunk.cut_line;
         self.index += 1;
         self.offset += chunk.bytes.len() as u64;
         self.line += count_lines(&chunk.bytes);
         self.done = last;
         Ok(Some(chunk))
+    }
+
+    /// Reads past the end of the line the last chunk was cut in, keeping none of it: input
+    /// offset and line count move on, and reading resumes on the next line.
+    fn skip_rest_of_line(&mut self) -> Result<()> {
+        self.skip_line = false;
+        let mut scratch = self.pool.get(self.chunk_bytes);
+        loop {
+            scratch.clear();
+            self.read_into(&mut scratch, self.chunk_bytes)?;
+            if let Some(at) = memchr::memchr2(b'\n', b'\r', &scratch) {
+                let crlf = scratch.get(at) == Some(&b'\r') && scratch.get(at + 1) == Some(&b'\n');
+                let end = at + 1 + usize::from(crlf);
+                self.offset += end as u64;
+                self.line += 1;
+                self.carry
+                    .extend_from_slice(scratch.get(end..).unwrap_or_default());
+                break;
+            }
+            self.offset += scratch.len() as u64;
+            if self.eof {
+                break;
+            }
+        }
+        self.pool.put(scratch);
+        Ok(())
     }
 
     /// Just past the last line feed that quote parity puts outside quotes, or past the last

@@ -134,7 +134,7 @@ impl ChunkDecoder {
                 Step::Record => {}
                 Step::End => break,
                 Step::Incomplete { start }
-                    if chunk.bytes.len() - start <= self.max_record_bytes =>
+                    if !chunk.cut_line && chunk.bytes.len() - start <= self.max_record_bytes =>
                 {
                     out.tail = Some(Tail {
                         bytes: chunk.bytes.get(start..).unwrap_or_default().to_vec(),
@@ -144,35 +144,59 @@ impl ChunkDecoder {
                     break;
                 }
                 Step::Incomplete { start } | Step::Unterminated { start } => {
-                    let too_long = chunk.bytes.len() - start > self.max_record_bytes;
+                    let rest = chunk.bytes.get(start..).unwrap_or_default();
+                    // The chunk ends inside an over-long line and this record is that line.
+                    let cut = chunk.cut_line && memchr::memchr2(b'\n', b'\r', rest).is_none();
+                    let too_long = rest.len() > self.max_record_bytes;
                     let (span, line, record) = tok.skip_first_line(start);
                     let position = Position {
                         byte: chunk.offset + span.start as u64,
                         line,
                         record,
                     };
-                    let detail = if too_long {
-                        format!(
-                            "a quoted field runs past {} bytes; the quote is never closed",
-                            self.max_record_bytes
+                    let (reason, detail) = if cut {
+                        (
+                            RejectReason::RecordTooLong,
+                            format!("the line has no end within {} bytes", self.max_record_bytes),
+                        )
+                    } else if too_long {
+                        (
+                            RejectReason::UnterminatedQuote,
+                            format!(
+                                "a quoted field runs past {} bytes; the quote is never closed",
+                                self.max_record_bytes
+                            ),
                         )
                     } else {
-                        "the quote is never closed before the end of input".to_string()
+                        (
+                            RejectReason::UnterminatedQuote,
+                            "the quote is never closed before the end of input".to_string(),
+                        )
                     };
                     if self.policy == ErrorPolicy::Strict {
                         // Rows before it still count as earlier errors, so decode them first.
+                        let what = match reason {
+                            RejectReason::RecordTooLong => "record too long",
+                            _ => "unterminated quote",
+                        };
                         out.error = Some(Error::decode(
                             FORMAT,
                             position,
                             None,
-                            format!("unterminated quote: {detail}"),
+                            format!("{what}: {detail}"),
                         ));
                         break;
                     }
+                    let detail = match reason {
+                        RejectReason::RecordTooLong => {
+                            format!("{detail}; the bytes past them are skipped")
+                        }
+                        _ => detail,
+                    };
                     out.rejects.push(Reject {
                         position,
                         column: None,
-                        reason: RejectReason::UnterminatedQuote,
+                        reason,
                         detail,
                         raw: chunk.bytes.get(span).unwrap_or_default().to_vec(),
                     });

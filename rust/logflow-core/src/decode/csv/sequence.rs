@@ -49,6 +49,7 @@ impl Sequencer {
                     offset: tail.offset,
                     line: tail.line,
                     last: out.chunk.last,
+                    cut_line: out.chunk.cut_line,
                     pool: None,
                 };
                 out = decoder.process(merged);

@@ -154,6 +154,39 @@ fn unterminated_quote_is_an_error() {
 }
 
 #[test]
+fn a_line_longer_than_the_limit_is_rejected_and_skipped_whole() {
+    // 1,000 bytes without a line end, over a limit of 100, in chunks of 64: one bad record,
+    // and decoding resumes on the next line, whatever the line ending.
+    for eol in ["\n", "\r\n", "\r"] {
+        let mut s = format!("a,b{eol}1,2{eol}3,");
+        s.push_str(&"x".repeat(1000));
+        s.push_str(eol);
+        for i in 4..40 {
+            s.push_str(&format!("{i},{i}{eol}"));
+        }
+        let opts = |p| CsvOptions {
+            max_record_bytes: 100,
+            chunk_bytes: 64,
+            error_policy: p,
+            ..CsvOptions::default()
+        };
+        let err = read(&s, opts(ErrorPolicy::Strict)).unwrap_err();
+        assert!(err.to_string().contains("record too long"), "{err}");
+        assert_eq!(err.position().map(|p| p.line), Some(3), "{eol:?}");
+        let mut r = CsvReader::new(s.as_bytes(), &opts(ErrorPolicy::Permissive)).unwrap();
+        let batches: Vec<RecordBatch> = r.by_ref().collect::<Result<_>>().unwrap();
+        let a: Vec<i64> = batches
+            .iter()
+            .flat_map(|b| b.column(0).as_primitive::<Int64Type>().values().to_vec())
+            .collect();
+        let mut want = vec![1];
+        want.extend(4..40);
+        assert_eq!(a, want, "{eol:?}");
+        assert_eq!((r.rows_read(), r.rows_rejected()), (38, 1), "{eol:?}");
+    }
+}
+
+#[test]
 fn blocks_respect_row_bound_and_keep_order() {
     let mut s = String::from("i\n");
     for i in 0..1000 {
