@@ -18,6 +18,18 @@ pub struct Sequencer {
     records: u64,
 }
 
+/// Whether the quote left open at the end of `tail` stays open through `chunk`: the chunk
+/// holds no quote character, is not the last, and the record still fits the size limit.
+fn quote_stays_open(tail: &super::decode::Tail, chunk: &Chunk, decoder: &ChunkDecoder) -> bool {
+    let Some(q) = decoder.dialect.quote else {
+        return false;
+    };
+    !chunk.last
+        && !chunk.cut_line
+        && tail.bytes.len() + chunk.bytes.len() <= decoder.max_record_bytes
+        && memchr::memchr(q, &chunk.bytes).is_none()
+}
+
 impl Sequencer {
     /// A sequencer expecting chunk 0 first.
     pub fn new() -> Self {
@@ -39,7 +51,20 @@ impl Sequencer {
         self.waiting.insert(out.index, out);
         let mut ready = Vec::new();
         while let Some(mut out) = self.waiting.remove(&self.next) {
-            if let Some(tail) = self.tail.take() {
+            if let Some(mut tail) = self.tail.take() {
+                if quote_stays_open(&tail, &out.chunk, decoder) {
+                    // Nothing in this chunk can close the open quote: keep its bytes with
+                    // the unfinished record and decode them once the record ends (or passes
+                    // the size limit), instead of again with every chunk.
+                    tail.bytes.extend_from_slice(&out.chunk.bytes);
+                    self.tail = Some(tail);
+                    self.next += 1;
+                    ready.push(ChunkOutput {
+                        index: out.index,
+                        ..ChunkOutput::default()
+                    });
+                    continue;
+                }
                 let mut bytes = tail.bytes;
                 bytes.extend_from_slice(&out.chunk.bytes);
                 let merged = Chunk {

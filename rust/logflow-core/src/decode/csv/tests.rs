@@ -187,6 +187,57 @@ fn a_line_longer_than_the_limit_is_rejected_and_skipped_whole() {
 }
 
 #[test]
+fn a_quote_left_open_is_carried_past_chunks_without_quotes() {
+    // Chunks of 64 bytes without a quote character after an unclosed one: they join the
+    // open record undecoded until it passes the limit, then only its first line is
+    // rejected and every later row decodes, as in one pass.
+    let mut s = String::from("a,b\n0,\"q, 0\"\n1,\"never closed\n");
+    for i in 2..300 {
+        s.push_str(&format!("{i},plain {i}\n"));
+    }
+    let opts = |chunk_bytes| CsvOptions {
+        max_record_bytes: 1000,
+        chunk_bytes,
+        error_policy: ErrorPolicy::Permissive,
+        delimiter: Some(b','),
+        quote: Some(Some(b'"')),
+        header: Some(true),
+        ..CsvOptions::default()
+    };
+    let ids = |chunk_bytes| {
+        let mut r = CsvReader::new(s.as_bytes(), &opts(chunk_bytes)).unwrap();
+        let batches: Vec<RecordBatch> = r.by_ref().collect::<Result<_>>().unwrap();
+        let ids: Vec<String> = batches
+            .iter()
+            .flat_map(|b| {
+                let c = b.column(0);
+                (0..c.len())
+                    .map(|i| match c.as_primitive_opt::<Int64Type>() {
+                        Some(a) => a.value(i).to_string(),
+                        None => c.as_string::<i32>().value(i).to_string(),
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        (ids, r.rows_read(), r.rows_rejected())
+    };
+    let whole = ids(1 << 20);
+    let want: Vec<String> = std::iter::once(0)
+        .chain(2..300)
+        .map(|i: i32| i.to_string())
+        .collect();
+    assert_eq!(whole, (want, 300, 1));
+    assert_eq!(ids(64), whole);
+    let strict = CsvOptions {
+        error_policy: ErrorPolicy::Strict,
+        ..opts(64)
+    };
+    let err = read(&s, strict).unwrap_err();
+    assert!(err.to_string().contains("unterminated quote"), "{err}");
+    assert_eq!(err.position().map(|p| p.line), Some(3));
+}
+
+#[test]
 fn blocks_respect_row_bound_and_keep_order() {
     let mut s = String::from("i\n");
     for i in 0..1000 {
