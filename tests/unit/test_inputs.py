@@ -187,6 +187,27 @@ def test_parquet_given_as_csv_is_refused(tmp_path: Path) -> None:
         logflow.convert(src, tmp_path / "out.parquet")
 
 
+def test_binary_data_without_magic_bytes_is_refused(tmp_path: Path) -> None:
+    # Read as text it would give a table whose column names hold NUL bytes.
+    src = tmp_path / "blob.csv"
+    src.write_bytes(bytes([1, 0, 0, 4]) + bytes(range(256)) * 4)
+    with pytest.raises(UnsupportedFormatError, match="binary data"):
+        logflow.convert(src, tmp_path / "out.parquet")
+    with pytest.raises(UnsupportedFormatError, match="binary data"):
+        logflow.read(src)
+    assert logflow.detect(src).format.value == "binary"
+
+
+def test_a_stray_nul_byte_in_text_is_data(tmp_path: Path) -> None:
+    rows = [f"{i},text {i}" for i in range(2000)]
+    rows[5] = "5,te\0xt"
+    src = tmp_path / "t.csv"
+    src.write_bytes(("i\0d,name\n" + "\n".join(rows) + "\n").encode())
+    t = pa.table(logflow.read(src))
+    assert t.column_names == ["i\ufffdd", "name"]
+    assert t.num_rows == 2000 and t.column("name")[5].as_py() == "te\0xt"
+
+
 @pytest.mark.parametrize(
     ("text", "name"),
     [

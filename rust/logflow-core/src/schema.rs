@@ -624,22 +624,25 @@ pub fn quoted_names<S: AsRef<str>>(names: &[S]) -> String {
         .join(", ")
 }
 
-/// Makes column names usable: blanks become `column_N` (1-based), duplicates get `_2`, `_3`...
+/// Makes column names usable: blanks become `column_N` (1-based), duplicates get `_2`, `_3`...,
+/// and a NUL byte (which Arrow's C interface cannot carry in a name) becomes U+FFFD.
 pub fn unique_names(raw: impl IntoIterator<Item = String>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
+    let mut taken = std::collections::HashSet::new();
     for (i, name) in raw.into_iter().enumerate() {
         let trimmed = name.trim();
         let base = if trimmed.is_empty() {
             format!("column_{}", i + 1)
         } else {
-            trimmed.to_string()
+            trimmed.replace('\0', "\u{FFFD}")
         };
         let mut candidate = base.clone();
         let mut n = 2;
-        while out.contains(&candidate) {
+        while taken.contains(&candidate) {
             candidate = format!("{base}_{n}");
             n += 1;
         }
+        taken.insert(candidate.clone());
         out.push(candidate);
     }
     out
@@ -840,6 +843,8 @@ mod tests {
     fn names_are_made_unique() {
         let got = unique_names(["a", "", "a", " b ", "a"].map(String::from));
         assert_eq!(got, ["a", "column_2", "a_2", "b", "a_3"]);
+        let got = unique_names(["a\0b", "a_2", "a", "a"].map(String::from));
+        assert_eq!(got, ["a\u{FFFD}b", "a_2", "a", "a_3"]);
     }
 
     proptest::proptest! {

@@ -161,6 +161,7 @@ impl ReadArgs<'_> {
                 None | Some("auto") => None,
                 Some(label) => Some(input::parse_encoding(label)?),
             },
+            delimited: self.delimiter.is_some(),
             ..InputOptions::default()
         })
     }

@@ -55,6 +55,9 @@ pub struct InputOptions {
     /// text: binary ones (Parquet, Avro, ...) by magic bytes, and JSON, JSON Lines, XML and
     /// XES by content (for detection, which reports them).
     pub binary_ok: bool,
+    /// The caller named the delimiter: the data is delimited text even where its bytes look
+    /// binary (NUL or control bytes in values).
+    pub delimited: bool,
 }
 
 /// An opened input: a reader yielding UTF-8 text, and what was found on the way.
@@ -169,6 +172,16 @@ pub fn open_stream<R: Read + Seek + Send + 'static>(
     if !opts.binary_ok && matches!(encoding.value, Encoding::Utf8 { .. }) {
         refuse_structured_text(&sample, compression.value)?;
     }
+    let wide = matches!(
+        encoding.value,
+        Encoding::Utf16Le { .. }
+            | Encoding::Utf16Be { .. }
+            | Encoding::Utf32Le { .. }
+            | Encoding::Utf32Be { .. }
+    );
+    if !opts.binary_ok && !opts.delimited && !wide {
+        refuse_binary(&sample, compression.value)?;
+    }
     let text: Box<dyn Read + Send> = Box::new(Cursor::new(sample).chain(decompressed));
     let reader = match encoding.value {
         Encoding::Utf8 { .. } => text,
@@ -203,6 +216,35 @@ fn refuse_structured_text(sample: &[u8], compression: Compression) -> Result<()>
         "this is {} text{inner} ({}), not delimited text; this version reads delimited text",
         found.value.name(),
         found.evidence
+    ))))
+}
+
+/// Binary data no magic bytes name: NUL bytes in at least 1% of the first 8 KiB, or other
+/// control bytes in more than 5%, over at least 256 bytes. Read as text it would give
+/// columns named and filled with garbage. A text file with a stray NUL byte is still read,
+/// and so is a small file (a few control characters in a short table are data).
+fn refuse_binary(sample: &[u8], compression: Compression) -> Result<()> {
+    let head = sample.get(..sample.len().min(8192)).unwrap_or_default();
+    if head.len() < 256 {
+        return Ok(());
+    }
+    let nul = memchr::memchr_iter(0, head).count();
+    let control = head
+        .iter()
+        .filter(|&&b| (b < 0x20 && !matches!(b, 0 | b'\t' | b'\n' | b'\r' | 0x0C)) || b == 0x7F)
+        .count();
+    if nul * 100 < head.len() && control * 20 <= head.len() {
+        return Ok(());
+    }
+    let inner = if compression == Compression::None {
+        String::new()
+    } else {
+        format!(" inside {}", compression.name())
+    };
+    Err(Error::new(ErrorKind::Unsupported(format!(
+        "this is binary data{inner} ({nul} NUL and {control} other control bytes in the first \
+         {} bytes), not delimited text",
+        head.len()
     ))))
 }
 

@@ -369,6 +369,7 @@ pub fn input(data: &[u8]) {
         encoding: ENCODINGS.get(usize::from(opt & 7)).copied().flatten(),
         compression,
         binary_ok: opt & 0x40 != 0,
+        delimited: opt & 0x80 != 0,
     };
     let Ok(opened) = open_stream(std::io::Cursor::new(bytes.to_vec()), &opts) else {
         return;
