@@ -398,7 +398,8 @@ def convert(
         logflow.errors.EmptyInputError: The input holds no data.
         logflow.errors.InputNotFoundError: ``src`` does not exist.
         logflow.errors.NotAFileError: ``src`` is a directory.
-        logflow.errors.UnsupportedFormatError: ``src`` is in a format not supported yet.
+        logflow.errors.UnsupportedFormatError: ``src`` is in a format not supported yet
+            (Parquet, JSON, ...), or binary data that is not text at all.
         logflow.errors.ConfigError: An option value is invalid, a ``partition_by`` column does
             not exist (the message lists the columns), or ``dst`` holds files that are not a
             logflow dataset.
