@@ -178,13 +178,15 @@ fn detect_dialect(body: &[u8], opts: &CsvOptions) -> Finding<crate::detect::Dial
     }
     let mut found = crate::detect::dialect(sample);
     let mut sample = sample;
-    // Ambiguous on the usual sample (long records, few of them): look at more of the chunk.
-    if found.confidence < 0.6 && body.len() > sample.len() {
+    // Ambiguous on the usual sample, or too few lines in it to tell a header (records of
+    // over 16 KiB, thousands of columns): look at more of the chunk.
+    let few_lines = memchr::memchr2_iter(b'\n', b'\r', sample).take(4).count() < 4;
+    if (found.confidence < 0.6 || few_lines) && body.len() > sample.len() {
         let wide = body
             .get(..body.len().min(WIDE_SAMPLE_BYTES))
             .unwrap_or_default();
         let again = crate::detect::dialect(wide);
-        if again.confidence > found.confidence {
+        if few_lines || again.confidence > found.confidence {
             found = again;
             sample = wide;
         }

@@ -238,6 +238,33 @@ fn a_quote_left_open_is_carried_past_chunks_without_quotes() {
 }
 
 #[test]
+fn wide_records_get_a_sample_of_several_lines() {
+    // 12,000 columns: the 64 KiB sample holds part of the header line only, too little to
+    // tell the header from the rows; detection then looks at more of the chunk.
+    let cols = 12_000;
+    let mut s: String = (0..cols)
+        .map(|i| format!("col{i}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    s.push('\n');
+    for r in 0..12 {
+        s.push_str(
+            &(0..cols)
+                .map(|i| (r * i).to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+        s.push('\n');
+    }
+    assert!(s.find('\n').unwrap() > 64 << 10);
+    let b = read(&s, CsvOptions::default()).unwrap();
+    assert_eq!(b.iter().map(RecordBatch::num_rows).sum::<usize>(), 12);
+    let schema = b[0].schema();
+    assert_eq!(schema.field(0).name(), "col0");
+    assert_eq!(schema.field(cols - 1).data_type(), &DataType::Int64);
+}
+
+#[test]
 fn blocks_respect_row_bound_and_keep_order() {
     let mut s = String::from("i\n");
     for i in 0..1000 {
