@@ -198,6 +198,14 @@ def test_binary_data_without_magic_bytes_is_refused(tmp_path: Path) -> None:
     assert logflow.detect(src).format.value == "binary"
 
 
+def test_terminal_colours_in_text_are_not_binary(tmp_path: Path) -> None:
+    rows = [f"{i},\x1b[32mINFO\x1b[0m,ok {i}" for i in range(200)]
+    src = tmp_path / "log.csv"
+    src.write_text("n,level,msg\n" + "\n".join(rows) + "\n")
+    t = pa.table(logflow.read(src))
+    assert t.num_rows == 200 and t.column("level")[0].as_py() == "\x1b[32mINFO\x1b[0m"
+
+
 def test_a_stray_nul_byte_in_text_is_data(tmp_path: Path) -> None:
     rows = [f"{i},text {i}" for i in range(2000)]
     rows[5] = "5,te\0xt"

@@ -222,7 +222,8 @@ fn refuse_structured_text(sample: &[u8], compression: Compression) -> Result<()>
 /// Binary data no magic bytes name: NUL bytes in at least 1% of the first 8 KiB, or other
 /// control bytes in more than 5%, over at least 256 bytes. Read as text it would give
 /// columns named and filled with garbage. A text file with a stray NUL byte is still read,
-/// and so is a small file (a few control characters in a short table are data).
+/// and so is a small file (a few control characters in a short table are data). Escape
+/// bytes do not count: terminal colours in logged text (`ESC[31m`) are text.
 fn refuse_binary(sample: &[u8], compression: Compression) -> Result<()> {
     let head = sample.get(..sample.len().min(8192)).unwrap_or_default();
     if head.len() < 256 {
@@ -231,7 +232,9 @@ fn refuse_binary(sample: &[u8], compression: Compression) -> Result<()> {
     let nul = memchr::memchr_iter(0, head).count();
     let control = head
         .iter()
-        .filter(|&&b| (b < 0x20 && !matches!(b, 0 | b'\t' | b'\n' | b'\r' | 0x0C)) || b == 0x7F)
+        .filter(|&&b| {
+            (b < 0x20 && !matches!(b, 0 | b'\t' | b'\n' | b'\r' | 0x0C | 0x1B)) || b == 0x7F
+        })
         .count();
     if nul * 100 < head.len() && control * 20 <= head.len() {
         return Ok(());
