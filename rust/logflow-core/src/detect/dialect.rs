@@ -119,26 +119,30 @@ pub fn dialect(sample: &[u8]) -> Finding<Dialect> {
             }
         }
     }
+    // Every line one quoted field (`"a, b"`): one column, unless every record of a split
+    // agrees on its width.
+    let consistent = best
+        .as_ref()
+        .is_some_and(|(s, _)| s.consistency >= 1.0 && s.skip_lines == 0);
+    if !consistent {
+        if let Some(q) = quoted_lines(text, &mut parsed) {
+            return one_column(
+                text,
+                &mut parsed,
+                terminator,
+                q,
+                0.7,
+                "every line is one quoted field: one column",
+            );
+        }
+    }
     let Some((s, sp)) = best.filter(|(s, _)| s.score > 0.0 && s.columns >= 2) else {
         // One column (or nothing consistent): a comma, and whatever preamble a comma split sees.
-        let sp = Split {
-            delimiter: b',',
-            lead: None,
-            quote: Some(b'"'),
-            escape: None,
-        };
-        parse(text, sp, MAX_RECORDS, &mut parsed);
-        let skip = leading_skip(&parsed);
-        let mut d = Dialect {
+        return one_column(
+            text,
+            &mut parsed,
             terminator,
-            skip_lines: skip,
-            ..Dialect::default()
-        };
-        let h = header_in(text, &parsed, &d);
-        d.header = h.value;
-        hash_header(text, &parsed, &mut d, 1);
-        return Finding::new(
-            d,
+            b'"',
             0.2,
             "no delimiter splits the lines consistently: one column",
         );
@@ -179,6 +183,53 @@ pub fn dialect(sample: &[u8]) -> Finding<Dialect> {
             margin * 100.0
         ),
     )
+}
+
+/// The quote character that makes every record of `text` one quoted field (at least two
+/// records, read with a comma and that quote).
+fn quoted_lines(text: &[u8], parsed: &mut Parsed) -> Option<u8> {
+    [b'"', b'\''].into_iter().find(|&q| {
+        let sp = Split {
+            delimiter: b',',
+            lead: None,
+            quote: Some(q),
+            escape: None,
+        };
+        parse(text, sp, MAX_RECORDS, parsed);
+        let recs = table_records(parsed);
+        recs.len() >= 2
+            && recs
+                .iter()
+                .all(|r| r.len == 1 && parsed.fields_of(r).iter().all(|f| f.quoted && !f.anomaly))
+    })
+}
+
+/// A one-column dialect: a comma, `quote`, and whatever preamble and header a comma split
+/// sees.
+fn one_column(
+    text: &[u8],
+    parsed: &mut Parsed,
+    terminator: Terminator,
+    quote: u8,
+    confidence: f32,
+    evidence: &str,
+) -> Finding<Dialect> {
+    let sp = Split {
+        delimiter: b',',
+        lead: None,
+        quote: Some(quote),
+        escape: None,
+    };
+    parse(text, sp, MAX_RECORDS, parsed);
+    let mut d = Dialect {
+        terminator,
+        quote: Some(quote),
+        skip_lines: leading_skip(parsed),
+        ..Dialect::default()
+    };
+    d.header = header_in(text, parsed, &d).value;
+    hash_header(text, parsed, &mut d, 1);
+    Finding::new(d, confidence, evidence)
 }
 
 /// Whether the table's fields after the first start with a space (before any quote) in at
@@ -802,6 +853,12 @@ mod tests {
                 b',',
             )
             .skip(3)
+            .header(true),
+            case(
+                "one quoted column holding commas and apostrophes",
+                "\"c0\"\n\"sentinel\"\n\",\"\n\"0\"\n\",\"\n\"',\"\n",
+                b',',
+            )
             .header(true),
             case(
                 "comment lines",
