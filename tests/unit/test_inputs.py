@@ -204,6 +204,8 @@ def test_terminal_colours_in_text_are_not_binary(tmp_path: Path) -> None:
     src.write_text("n,level,msg\n" + "\n".join(rows) + "\n")
     t = pa.table(logflow.read(src))
     assert t.num_rows == 200 and t.column("level")[0].as_py() == "\x1b[32mINFO\x1b[0m"
+    # Detection applies the same rule: what convert reads is reported as text.
+    assert logflow.detect(src).format.value == "csv"
 
 
 def test_a_stray_nul_byte_in_text_is_data(tmp_path: Path) -> None:

@@ -130,8 +130,8 @@ pub fn format(sample: &[u8]) -> Finding<Format> {
     let Some(first) = text.iter().position(|b| !b.is_ascii_whitespace()) else {
         return Finding::new(Format::Empty, 1.0, "only whitespace");
     };
-    if looks_binary(text) {
-        return Finding::new(Format::Binary, 0.8, "NUL or many control bytes");
+    if let Some(why) = binary_evidence(text) {
+        return Finding::new(Format::Binary, 0.8, why);
     }
     let body = text.get(first..).unwrap_or_default();
     let lines = first_lines(body, 20);
@@ -192,16 +192,27 @@ pub fn format(sample: &[u8]) -> Finding<Format> {
     Finding::new(Format::Csv, 0.6, "text: read as delimited")
 }
 
-fn looks_binary(text: &[u8]) -> bool {
-    let head = text.get(..text.len().min(8192)).unwrap_or_default();
-    if head.contains(&0) {
-        return true;
-    }
-    let ctrl = head
+/// Why `sample` is binary data rather than text, when it is: NUL bytes in at least 1% of
+/// its first 8 KiB, or, over at least 256 bytes, other control bytes in more than 5%. Tab,
+/// line ends, form feed and escape (terminal colours, `ESC[31m`) are text; so is a stray NUL
+/// in a longer text, and a few control characters in a short table.
+pub fn binary_evidence(sample: &[u8]) -> Option<String> {
+    let head = sample.get(..sample.len().min(8192)).unwrap_or_default();
+    let nul = memchr::memchr_iter(0, head).count();
+    let control = head
         .iter()
-        .filter(|&&b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0C)) || b == 0x7F)
+        .filter(|&&b| {
+            (b < 0x20 && !matches!(b, 0 | b'\t' | b'\n' | b'\r' | 0x0C | 0x1B)) || b == 0x7F
+        })
         .count();
-    ctrl * 20 > head.len()
+    let binary =
+        nul > 0 && nul * 100 >= head.len() || head.len() >= 256 && control * 20 > head.len();
+    binary.then(|| {
+        format!(
+            "{nul} NUL and {control} other control bytes in the first {} bytes",
+            head.len()
+        )
+    })
 }
 
 /// Up to `n` non-empty lines (the last one only when the sample ends with a terminator).

@@ -40,7 +40,7 @@ pub use compression::{compression, Compression};
 pub use dialect::{dialect, layout, Dialect, Terminator, DELIMITER_CANDIDATES};
 pub use encoding::{encoding, Encoding};
 pub(crate) use format::magic;
-pub use format::{format, Format};
+pub use format::{binary_evidence, format, Format};
 pub use header::header;
 
 /// One detected property with how sure detection is about it.

@@ -150,14 +150,10 @@ pub fn open_stream<R: Read + Seek + Send + 'static>(
     read_up_to(&mut decompressed, &mut sample, SAMPLE_BYTES)?;
     let binary = binary_format(&sample);
     if let (Some(f), false) = (binary, opts.binary_ok) {
-        let inner = if compression.value == Compression::None {
-            String::new()
-        } else {
-            format!(" inside {}", compression.value.name())
-        };
         return Err(Error::new(ErrorKind::Unsupported(format!(
-            "this is a {}{inner} file, not delimited text",
-            f.name()
+            "this is a {}{} file, not delimited text",
+            f.name(),
+            inside(compression.value)
         ))));
     }
     let encoding = match (opts.encoding, binary) {
@@ -207,48 +203,33 @@ fn refuse_structured_text(sample: &[u8], compression: Compression) -> Result<()>
     if !structured || found.confidence < 0.9 {
         return Ok(());
     }
-    let inner = if compression == Compression::None {
-        String::new()
-    } else {
-        format!(" inside {}", compression.name())
-    };
     Err(Error::new(ErrorKind::Unsupported(format!(
-        "this is {} text{inner} ({}), not delimited text; this version reads delimited text",
+        "this is {} text{} ({}), not delimited text; this version reads delimited text",
         found.value.name(),
+        inside(compression),
         found.evidence
     ))))
 }
 
-/// Binary data no magic bytes name: NUL bytes in at least 1% of the first 8 KiB, or other
-/// control bytes in more than 5%, over at least 256 bytes. Read as text it would give
-/// columns named and filled with garbage. A text file with a stray NUL byte is still read,
-/// and so is a small file (a few control characters in a short table are data). Escape
-/// bytes do not count: terminal colours in logged text (`ESC[31m`) are text.
+/// Refuses binary data that no magic bytes name ([`detect::binary_evidence`]): read as
+/// text it would give columns named and filled with garbage.
 fn refuse_binary(sample: &[u8], compression: Compression) -> Result<()> {
-    let head = sample.get(..sample.len().min(8192)).unwrap_or_default();
-    if head.len() < 256 {
-        return Ok(());
+    match detect::binary_evidence(sample) {
+        None => Ok(()),
+        Some(why) => Err(Error::new(ErrorKind::Unsupported(format!(
+            "this is binary data{} ({why}), not delimited text",
+            inside(compression)
+        )))),
     }
-    let nul = memchr::memchr_iter(0, head).count();
-    let control = head
-        .iter()
-        .filter(|&&b| {
-            (b < 0x20 && !matches!(b, 0 | b'\t' | b'\n' | b'\r' | 0x0C | 0x1B)) || b == 0x7F
-        })
-        .count();
-    if nul * 100 < head.len() && control * 20 <= head.len() {
-        return Ok(());
-    }
-    let inner = if compression == Compression::None {
+}
+
+/// ` inside gzip` (or nothing for uncompressed input), for messages about the data within.
+fn inside(compression: Compression) -> String {
+    if compression == Compression::None {
         String::new()
     } else {
         format!(" inside {}", compression.name())
-    };
-    Err(Error::new(ErrorKind::Unsupported(format!(
-        "this is binary data{inner} ({nul} NUL and {control} other control bytes in the first \
-         {} bytes), not delimited text",
-        head.len()
-    ))))
+    }
 }
 
 /// A binary format named by its magic bytes, when the sample is clearly not text (it holds
