@@ -154,14 +154,16 @@ impl ChunkDecoder {
                         line,
                         record,
                     };
-                    let (reason, detail) = if cut {
+                    let (reason, what, mut detail) = if cut {
                         (
                             RejectReason::RecordTooLong,
+                            "record too long",
                             format!("the line has no end within {} bytes", self.max_record_bytes),
                         )
                     } else if too_long {
                         (
                             RejectReason::UnterminatedQuote,
+                            "unterminated quote",
                             format!(
                                 "a quoted field runs past {} bytes; the quote is never closed",
                                 self.max_record_bytes
@@ -170,15 +172,12 @@ impl ChunkDecoder {
                     } else {
                         (
                             RejectReason::UnterminatedQuote,
+                            "unterminated quote",
                             "the quote is never closed before the end of input".to_string(),
                         )
                     };
                     if self.policy == ErrorPolicy::Strict {
                         // Rows before it still count as earlier errors, so decode them first.
-                        let what = match reason {
-                            RejectReason::RecordTooLong => "record too long",
-                            _ => "unterminated quote",
-                        };
                         out.error = Some(Error::decode(
                             FORMAT,
                             position,
@@ -187,12 +186,9 @@ impl ChunkDecoder {
                         ));
                         break;
                     }
-                    let detail = match reason {
-                        RejectReason::RecordTooLong => {
-                            format!("{detail}; the bytes past them are skipped")
-                        }
-                        _ => detail,
-                    };
+                    if cut {
+                        detail.push_str("; the bytes past them are skipped");
+                    }
                     out.rejects.push(Reject {
                         position,
                         column: None,
