@@ -185,17 +185,21 @@ pub fn dialect(sample: &[u8]) -> Finding<Dialect> {
     )
 }
 
+/// A comma split with `quote` and quotes escaped by doubling: how one-column readings parse.
+fn comma_split(quote: u8) -> Split {
+    Split {
+        delimiter: b',',
+        lead: None,
+        quote: Some(quote),
+        escape: None,
+    }
+}
+
 /// The quote character that makes every record of `text` one quoted field (at least two
 /// records, read with a comma and that quote).
 fn quoted_lines(text: &[u8], parsed: &mut Parsed) -> Option<u8> {
     [b'"', b'\''].into_iter().find(|&q| {
-        let sp = Split {
-            delimiter: b',',
-            lead: None,
-            quote: Some(q),
-            escape: None,
-        };
-        parse(text, sp, MAX_RECORDS, parsed);
+        parse(text, comma_split(q), MAX_RECORDS, parsed);
         let recs = table_records(parsed);
         recs.len() >= 2
             && recs
@@ -214,13 +218,7 @@ fn one_column(
     confidence: f32,
     evidence: &str,
 ) -> Finding<Dialect> {
-    let sp = Split {
-        delimiter: b',',
-        lead: None,
-        quote: Some(quote),
-        escape: None,
-    };
-    parse(text, sp, MAX_RECORDS, parsed);
+    parse(text, comma_split(quote), MAX_RECORDS, parsed);
     let mut d = Dialect {
         terminator,
         quote: Some(quote),
