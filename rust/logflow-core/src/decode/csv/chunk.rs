@@ -184,8 +184,13 @@ impl<R: Read> Chunker<R> {
         if self.done {
             return Ok(None);
         }
-        if self.skip_line {
-            self.skip_rest_of_line()?;
+        if self.skip_line && !self.skip_rest_of_line()? {
+            // Still inside the line: an empty chunk, so that the caller can check for
+            // cancellation between reads of a line that may run on for gigabytes.
+            let mut chunk = Chunk::default();
+            (chunk.index, chunk.offset, chunk.line) = (self.index, self.offset, self.line);
+            self.index += 1;
+            return Ok(Some(chunk));
         }
         let mut buf = self.pool.get(self.chunk_bytes.max(self.carry.len()) + 1);
         buf.extend_from_slice(&self.carry);
@@ -242,12 +247,13 @@ impl<R: Read> Chunker<R> {
         Ok(Some(chunk))
     }
 
-    /// Reads past the end of the line the last chunk was cut in, keeping none of it: input
-    /// offset and line count move on, and reading resumes on the next line.
-    fn skip_rest_of_line(&mut self) -> Result<()> {
-        self.skip_line = false;
+    /// Reads on past the end of the line the last chunk was cut in, keeping none of it:
+    /// input offset and line count move on, and reading resumes on the next line. Reads at
+    /// most about `max_line` bytes per call; returns whether the line (or the input) ended.
+    fn skip_rest_of_line(&mut self) -> Result<bool> {
         let mut scratch = self.pool.get(self.chunk_bytes);
-        loop {
+        let mut skipped = 0;
+        let ended = loop {
             scratch.clear();
             self.read_into(&mut scratch, self.chunk_bytes)?;
             if let Some(at) = memchr::memchr2(b'\n', b'\r', &scratch) {
@@ -257,15 +263,20 @@ impl<R: Read> Chunker<R> {
                 self.line += 1;
                 self.carry
                     .extend_from_slice(scratch.get(end..).unwrap_or_default());
-                break;
+                break true;
             }
             self.offset += scratch.len() as u64;
+            skipped += scratch.len();
             if self.eof {
-                break;
+                break true;
             }
-        }
+            if skipped > self.max_line {
+                break false;
+            }
+        };
+        self.skip_line = !ended;
         self.pool.put(scratch);
-        Ok(())
+        Ok(ended)
     }
 
     /// Just past the last line feed that quote parity puts outside quotes, or past the last
