@@ -257,6 +257,10 @@ impl<R: Read> Chunker<R> {
             scratch.clear();
             self.read_into(&mut scratch, self.chunk_bytes)?;
             if let Some(at) = memchr::memchr2(b'\n', b'\r', &scratch) {
+                if at + 1 == scratch.len() && scratch.get(at) == Some(&b'\r') {
+                    // Whether a line feed follows decides where the line ends.
+                    self.read_into(&mut scratch, at + 2)?;
+                }
                 let crlf = scratch.get(at) == Some(&b'\r') && scratch.get(at + 1) == Some(&b'\n');
                 let end = at + 1 + usize::from(crlf);
                 self.offset += end as u64;
@@ -286,7 +290,15 @@ impl<R: Read> Chunker<R> {
     fn cut_point(&self, buf: &[u8]) -> Option<usize> {
         let (eol, last_nl) = match memchr::memrchr(b'\n', buf) {
             Some(at) => (b'\n', at),
-            None => (b'\r', memchr::memrchr(b'\r', buf)?),
+            // A carriage return as the buffer's last byte may be the first half of a CRLF
+            // whose line feed is still unread: cutting there would split one line end in two.
+            None => (
+                b'\r',
+                memchr::memrchr(
+                    b'\r',
+                    buf.get(..buf.len().saturating_sub(1)).unwrap_or_default(),
+                )?,
+            ),
         };
         let Some(q) = self.quote else {
             return Some(last_nl + 1);
@@ -375,6 +387,38 @@ mod tests {
         assert_eq!(lines, expect);
         assert_eq!(count_lines(b"a\r\nb\r\n"), 2);
         assert_eq!(count_lines(b"a\rb\r"), 2);
+    }
+
+    #[test]
+    fn a_crlf_is_never_split_between_chunks() {
+        // The first line is longer than a chunk, and a buffer of one chunk ends on its CR.
+        let data = b"aaaaa\r\nb\r\nc";
+        let cs = chunks(data, 6);
+        assert!(cs.iter().all(|c| !c.bytes.starts_with(b"\n")), "{cs:?}");
+        let joined: Vec<u8> = cs.iter().flat_map(|c| c.bytes.clone()).collect();
+        assert_eq!(joined, data);
+        let last = cs.last().unwrap();
+        assert_eq!(last.line + count_lines(&last.bytes), 3);
+    }
+
+    #[test]
+    fn skipping_an_over_long_line_keeps_its_crlf_whole() {
+        // A line past the limit, whose CR ends the first read after the cut.
+        let mut data = vec![b'x'; 12];
+        data.extend_from_slice(b"\r\nnext\r\n");
+        let mut c = Chunker::new(&data[..], 4, None, 8);
+        let mut lines = Vec::new();
+        while let Some(ch) = c.next_chunk().unwrap() {
+            if !ch.bytes.is_empty() {
+                lines.push((ch.line, ch.bytes.clone(), ch.cut_line));
+            }
+        }
+        let (line, bytes, _) = lines.last().unwrap();
+        assert_eq!(
+            (*line, bytes.as_slice()),
+            (2, &b"next\r\n"[..]),
+            "{lines:?}"
+        );
     }
 
     #[test]
