@@ -139,6 +139,8 @@ def test_legacy_cjk_and_cyrillic_encodings(tmp_path: Path, codec: str, sample: s
         # ISO-8859-7 and windows-1253 agree on every letter used here.
         ("iso-8859-7", "Αθήνα,Θεσσαλονίκη", "windows-1253"),
         ("windows-1252", "Zoë,“quoted” café", "windows-1252"),
+        # Latin-9 puts € where Latin-1 has ¤, and adds Œ œ Š š Ÿ.
+        ("iso-8859-15", "Bœuf à 5 €,Œuvre", "iso-8859-15"),
     ],
 )
 def test_bomless_encodings_are_detected_and_round_trip(

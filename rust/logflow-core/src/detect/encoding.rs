@@ -135,11 +135,51 @@ pub fn encoding(sample: &[u8]) -> Finding<Encoding> {
         "GBK" => "GB18030",
         n => n,
     };
+    if name == "windows-1252" {
+        if let Some(f) = latin9(probe) {
+            return f;
+        }
+    }
     Finding::new(
         Encoding::Legacy(name),
         if sure { 0.8 } else { 0.4 },
         format!("not UTF-8; chardetng guesses {name}"),
     )
+}
+
+/// ISO-8859-15 (Latin-9) rather than windows-1252, which chardetng does not tell apart.
+///
+/// Latin-9 differs from Latin-1 in eight bytes, chiefly `A4`: `€` there, the generic currency
+/// sign `¤` in Latin-1 and windows-1252, which text hardly ever uses. Windows-1252 puts its
+/// `€` and curly quotes in `80`–`9F`, control codes in Latin-9. So: no byte in `80`–`9F`, and
+/// `A4`, or one of `Š š Œ œ Ÿ` (`A6 A8 BC BD BE`, symbols in windows-1252) beside a letter.
+/// `B4` and `B8` (`Ž ž`, or the accents `´ ¸` that Latin-1 text does use between letters)
+/// are not evidence either way.
+fn latin9(probe: &[u8]) -> Option<Finding<Encoding>> {
+    if probe.iter().any(|b| (0x80..=0x9F).contains(b)) {
+        return None;
+    }
+    let letter = |b: Option<&u8>| b.is_some_and(|&b| b.is_ascii_alphabetic() || b >= 0xC0);
+    let euro = memchr::memchr_iter(0xA4, probe).count();
+    let letters = probe
+        .iter()
+        .enumerate()
+        .filter(|&(i, b)| {
+            matches!(b, 0xA6 | 0xA8 | 0xBC | 0xBD | 0xBE)
+                && (letter(probe.get(i.wrapping_sub(1))) || letter(probe.get(i + 1)))
+        })
+        .count();
+    if euro + letters == 0 {
+        return None;
+    }
+    Some(Finding::new(
+        Encoding::Legacy("ISO-8859-15"),
+        0.6,
+        format!(
+            "not UTF-8; Latin text with no byte in 80-9F and {euro} euro sign(s) at A4, \
+             {letters} Latin-9 letter(s) at A6/A8/BC-BE"
+        ),
+    ))
 }
 
 enum Utf8Check {
@@ -304,6 +344,9 @@ mod tests {
     use crate::testutil::{utf16, utf32};
 
     const LATIN: &str = "Größe,Preis,Straße\nÄpfel,1.50 €,Königstraße\nNaïve café,2.00 €,Rue de la Paix\nCrème brûlée,3.20 €,Façade\nØre,4 €,Ålesund\n";
+    const FRENCH: &str = "nom,prix,note\nŒuvre complète,12,chef-d'œuvre\nL'Haÿ-les-Roses,8,Ÿ majuscule\nBœuf bourguignon,15,très bon\n";
+    const FRENCH_LATIN1: &str =
+        "nom,prix,note\nCrème brûlée,1½,très bon\nCafé,2¼,naïf\nDon´t,3¾,«citation»\n";
     const JAPANESE: &str = "名前,年齢,住所\n山田太郎,30,東京都千代田区\n鈴木花子,25,大阪府大阪市北区\n佐藤次郎,40,北海道札幌市中央区\n日本語のテキストです。これはテストです。\n";
     const CHINESE: &str = "姓名,年龄,城市\n张伟,30,北京市朝阳区\n王芳,25,上海市浦东新区\n李娜,40,广州市天河区\n这是一个用于测试字符编码检测的中文句子。\n";
     const KOREAN: &str = "이름,나이,도시\n김철수,30,서울특별시 강남구\n이영희,25,부산광역시 해운대구\n박민수,40,대구광역시 중구\n이것은 문자 인코딩 감지를 위한 한국어 문장입니다.\n";
@@ -328,6 +371,10 @@ mod tests {
             (KOREAN, "EUC-KR", "EUC-KR"),
             (CYRILLIC, "windows-1251", "windows-1251"),
             (CENTRAL, "ISO-8859-2", "ISO-8859-2"),
+            (LATIN, "ISO-8859-15", "ISO-8859-15"),
+            (FRENCH, "ISO-8859-15", "ISO-8859-15"),
+            // Latin-1 text without a euro sign stays windows-1252, its superset.
+            (FRENCH_LATIN1, "ISO-8859-1", "windows-1252"),
         ] {
             let bytes = encode(text, label);
             let got = encoding(&bytes);
