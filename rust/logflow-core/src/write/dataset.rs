@@ -367,8 +367,8 @@ impl DatasetSink {
                 sample.map(|s| p.project(s)).transpose()?,
                 SinkLimits {
                     buffer: PARTITION_BUFFER,
-                    group_bytes: None,
                     threads: parquet.threads,
+                    ..SinkLimits::default()
                 },
             ),
             None => (

@@ -315,7 +315,15 @@ pub(crate) struct SinkLimits {
     pub group_bytes: Option<usize>,
     /// Threads encoding columns (0: one per available core).
     pub threads: usize,
+    /// A schema with more top-level columns than this is written in blocks of this many
+    /// columns (see [`Blocks`]).
+    pub column_block: usize,
 }
+
+/// Default [`SinkLimits::column_block`]. Each column's encoder holds about 170 KB of fixed
+/// state (zstd contexts, dictionary, page buffers) for as long as its row group is open: 1,024
+/// of them are ~170 MB.
+pub(crate) const COLUMN_BLOCK: usize = 1024;
 
 /// Default [`ParquetOptions::row_group_bytes`].
 pub const ROW_GROUP_BYTES: usize = 64 << 20;
@@ -326,6 +334,7 @@ impl Default for SinkLimits {
             buffer: 1 << 20,
             group_bytes: None,
             threads: 0,
+            column_block: COLUMN_BLOCK,
         }
     }
 }
@@ -337,6 +346,12 @@ pub struct ParquetSink {
     factory: ArrowRowGroupWriterFactory,
     schema: SchemaRef,
     columns: Vec<ArrowColumnWriter>,
+    /// For a schema wider than [`SinkLimits::column_block`]: its blocks, instead of
+    /// `columns`.
+    blocks: Option<Blocks>,
+    /// What the open row group's encoders held before their first rows: fixed per-column
+    /// state (codec contexts, empty dictionaries) that is not the group's data.
+    group_base: usize,
     group_rows: usize,
     group_index: usize,
     row_group_rows: usize,
@@ -401,10 +416,17 @@ impl ParquetSink {
         let arrow = ArrowWriter::try_new(
             BufWriter::with_capacity(limits.buffer, handle),
             schema.clone(),
-            Some(props),
+            Some(props.clone()),
         )
         .map_err(wrap)?;
         let (writer, factory) = arrow.into_serialized_writer().map_err(wrap)?;
+        let blocks = Blocks::plan(&schema, &props, limits.column_block).map_err(wrap)?;
+        // Held batches of a wide schema are bounded by bytes even where the encoders of a
+        // narrow one would only be bounded by rows.
+        let group_bytes = match &blocks {
+            Some(_) => Some(limits.group_bytes.unwrap_or(ROW_GROUP_BYTES)),
+            None => limits.group_bytes,
+        };
         let threads = match limits.threads {
             0 => std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
             n => n,
@@ -414,10 +436,12 @@ impl ParquetSink {
             factory,
             schema,
             columns: Vec::new(),
+            blocks,
+            group_base: 0,
             group_rows: 0,
             group_index: 0,
             row_group_rows,
-            group_bytes: limits.group_bytes,
+            group_bytes,
             threads,
             pool: None,
             writeback,
@@ -443,7 +467,7 @@ impl ParquetSink {
             let full = self.group_rows >= self.row_group_rows
                 || self
                     .group_bytes
-                    .is_some_and(|cap| self.memory_size() >= cap);
+                    .is_some_and(|cap| self.memory_size().saturating_sub(self.group_base) >= cap);
             if full {
                 self.flush_group()?;
             }
@@ -453,6 +477,10 @@ impl ParquetSink {
     }
 
     fn encode(&mut self, batch: &RecordBatch) -> Result<()> {
+        if let Some(blocks) = &mut self.blocks {
+            blocks.hold(batch);
+            return Ok(());
+        }
         if self.columns.is_empty() {
             // Made when a row group gets its first rows, not when the last one closes: a
             // file that ends there (many do, in a dataset) never pays for an unused set.
@@ -460,6 +488,10 @@ impl ParquetSink {
                 .factory
                 .create_column_writers(self.group_index)
                 .map_err(|e| self.wrap(e))?;
+            // Thousands of columns start out holding more than a row group's byte cap: only
+            // what they hold beyond that counts towards it, else every batch would close a
+            // row group (and pay for a new set of encoders).
+            self.group_base = self.memory_size();
         }
         let mut leaves = Vec::with_capacity(self.columns.len());
         for (field, array) in self.schema.fields().iter().zip(batch.columns()) {
@@ -478,7 +510,7 @@ impl ParquetSink {
                 .enumerate()
                 .map(|(i, job)| (costs.get(i).copied().unwrap_or(1), job))
                 .collect();
-        let results = self.run_jobs(jobs, parallel, |(mut w, leaf)| {
+        let results = self.workers().run(jobs, parallel, |(mut w, leaf)| {
             let done = w.write(&leaf);
             (w, done)
         })?;
@@ -495,54 +527,27 @@ impl ParquetSink {
         }
     }
 
-    /// Runs `work` on every `(cost, job)`: on the shared pool when there is one, else on up
-    /// to [`SinkLimits::threads`] threads of its own (or just here, when `parallel` is
-    /// false). Results come back in the order of `jobs`.
-    fn run_jobs<J, T>(
-        &self,
-        jobs: Vec<(usize, J)>,
-        parallel: bool,
-        work: fn(J) -> T,
-    ) -> Result<Vec<T>>
-    where
-        J: Send + 'static,
-        T: Send + 'static,
-    {
-        let mut jobs: Vec<(usize, usize, J)> = jobs
-            .into_iter()
-            .enumerate()
-            .map(|(i, (cost, job))| (cost, i, job))
-            .collect();
-        let mut out = match &self.pool {
-            Some(pool) if parallel => {
-                // Longest first, so the longest column is not the last one started.
-                jobs.sort_by_key(|j| std::cmp::Reverse(j.0));
-                let tasks: Vec<_> = jobs
-                    .into_iter()
-                    .map(|(_, i, job)| move || (i, work(job)))
-                    .collect();
-                pool.run_all(tasks).ok_or_else(|| {
-                    Error::invalid("internal error: a column encoder panicked")
-                        .with_path(&self.file.dst)
-                })?
-            }
-            _ => {
-                let threads = if parallel { self.threads } else { 1 };
-                run_balanced(jobs, threads, |(i, job)| Ok((i, work(job))))
-                    .map_err(|e| self.wrap(e))?
-            }
-        };
-        out.sort_by_key(|r| r.0);
-        Ok(out.into_iter().map(|r| r.1).collect())
+    /// What encodes columns: the shared pool, or threads of the sink's own.
+    fn workers(&self) -> Workers<'_> {
+        Workers {
+            pool: self.pool.as_ref(),
+            threads: self.threads,
+            dst: &self.file.dst,
+        }
     }
 
     fn flush_group(&mut self) -> Result<()> {
+        if self.blocks.is_some() {
+            return self.flush_blocks();
+        }
         let jobs: Vec<(usize, ArrowColumnWriter)> = std::mem::take(&mut self.columns)
             .into_iter()
             .map(|w| (w.memory_size(), w))
             .collect();
         let parallel = jobs.iter().map(|j| j.0).sum::<usize>() >= PARALLEL_MIN_BYTES;
-        let chunks = self.run_jobs(jobs, parallel, ArrowColumnWriter::close)?;
+        let chunks = self
+            .workers()
+            .run(jobs, parallel, ArrowColumnWriter::close)?;
         let dst = self.file.dst.clone();
         let wrap = |e: parquet::errors::ParquetError| Error::from(e).with_path(&dst);
         let mut group = self.writer.next_row_group().map_err(wrap)?;
@@ -556,6 +561,79 @@ impl ParquetSink {
         self.group_index += 1;
         self.group_rows = 0;
         self.write_back();
+        Ok(())
+    }
+
+    /// Writes the held batches as one row group, a block of columns at a time: each block's
+    /// encoders are made, fed every batch, closed and appended before the next block's exist.
+    fn flush_blocks(&mut self) -> Result<()> {
+        let Some(blocks) = self.blocks.take() else {
+            return Ok(());
+        };
+        let result = self.write_blocks(&blocks);
+        self.blocks = Some(blocks.emptied());
+        result?;
+        self.group_index += 1;
+        self.group_rows = 0;
+        self.write_back();
+        Ok(())
+    }
+
+    fn write_blocks(&mut self, blocks: &Blocks) -> Result<()> {
+        let dst = self.file.dst.clone();
+        let wrap = |e: parquet::errors::ParquetError| Error::from(e).with_path(&dst);
+        let workers = Workers {
+            pool: self.pool.as_ref(),
+            threads: self.threads,
+            dst: &self.file.dst,
+        };
+        let mut chunks = Vec::new();
+        let mut group = self.writer.next_row_group().map_err(wrap)?;
+        for (fields, factory) in &blocks.blocks {
+            let writers = factory
+                .create_column_writers(self.group_index)
+                .map_err(wrap)?;
+            // Each leaf column's slices from every held batch, with their size as its cost.
+            let mut leaves: Vec<(usize, Vec<ArrowLeafColumn>)> =
+                writers.iter().map(|_| (0, Vec::new())).collect();
+            for batch in &blocks.held {
+                let mut slot = leaves.iter_mut();
+                for i in fields.clone() {
+                    let (Some(field), Some(array)) =
+                        (self.schema.fields().get(i), batch.columns().get(i))
+                    else {
+                        continue;
+                    };
+                    let size = array.get_array_memory_size();
+                    for leaf in compute_leaves(field, array).map_err(wrap)? {
+                        if let Some((cost, list)) = slot.next() {
+                            *cost += size;
+                            list.push(leaf);
+                        }
+                    }
+                }
+            }
+            let parallel = leaves.iter().map(|l| l.0).sum::<usize>() >= PARALLEL_MIN_BYTES;
+            let jobs = writers
+                .into_iter()
+                .zip(leaves)
+                .map(|(w, (cost, list))| (cost, (w, list)))
+                .collect();
+            chunks.clear();
+            chunks.extend(workers.run(jobs, parallel, |(mut w, list)| {
+                for leaf in &list {
+                    w.write(leaf)?;
+                }
+                w.close()
+            })?);
+            for chunk in chunks.drain(..) {
+                chunk
+                    .map_err(wrap)?
+                    .append_to_row_group(&mut group)
+                    .map_err(wrap)?;
+            }
+        }
+        group.close().map_err(wrap)?;
         Ok(())
     }
 
@@ -598,8 +676,12 @@ impl ParquetSink {
         Ok(())
     }
 
-    /// Bytes the encoders of the open row group hold.
+    /// Bytes the encoders of the open row group hold (or, for a schema written in blocks,
+    /// the batches held for it).
     pub fn memory_size(&self) -> usize {
+        if let Some(blocks) = &self.blocks {
+            return blocks.held_bytes;
+        }
         self.columns
             .iter()
             .map(ArrowColumnWriter::memory_size)
@@ -609,6 +691,10 @@ impl ParquetSink {
     /// The file's size if it were closed now, estimated: bytes written so far plus the
     /// encoded size the open row group is expected to take (the footer is not counted).
     pub fn estimated_size(&self) -> u64 {
+        if let Some(blocks) = &self.blocks {
+            // Arrow's in-memory size: more than the encoded size, so rolling over early.
+            return (self.writer.bytes_written() + blocks.held_bytes) as u64;
+        }
         let open: usize = self
             .columns
             .iter()
@@ -637,6 +723,108 @@ impl ParquetSink {
         let buffered = writer.into_inner().map_err(|e| wrap(e.into()))?;
         let size = sync_buffered(buffered).map_err(wrap)?;
         Ok(Closed { file, size })
+    }
+}
+
+/// Where a sink's column encoding runs.
+struct Workers<'a> {
+    pool: Option<&'a Arc<Pool>>,
+    threads: usize,
+    dst: &'a Path,
+}
+
+impl Workers<'_> {
+    /// Runs `work` on every `(cost, job)`: on the shared pool when there is one, else on up
+    /// to [`SinkLimits::threads`] threads of its own (or just here, when `parallel` is
+    /// false). Results come back in the order of `jobs`.
+    fn run<J, T>(&self, jobs: Vec<(usize, J)>, parallel: bool, work: fn(J) -> T) -> Result<Vec<T>>
+    where
+        J: Send + 'static,
+        T: Send + 'static,
+    {
+        let mut jobs: Vec<(usize, usize, J)> = jobs
+            .into_iter()
+            .enumerate()
+            .map(|(i, (cost, job))| (cost, i, job))
+            .collect();
+        let mut out = match self.pool {
+            Some(pool) if parallel => {
+                // Longest first, so the longest column is not the last one started.
+                jobs.sort_by_key(|j| std::cmp::Reverse(j.0));
+                let tasks: Vec<_> = jobs
+                    .into_iter()
+                    .map(|(_, i, job)| move || (i, work(job)))
+                    .collect();
+                pool.run_all(tasks).ok_or_else(|| {
+                    Error::invalid("internal error: a column encoder panicked").with_path(self.dst)
+                })?
+            }
+            _ => {
+                let threads = if parallel { self.threads } else { 1 };
+                run_balanced(jobs, threads, |(i, job)| Ok((i, work(job))))
+                    .map_err(|e| Error::from(e).with_path(self.dst))?
+            }
+        };
+        out.sort_by_key(|r| r.0);
+        Ok(out.into_iter().map(|r| r.1).collect())
+    }
+}
+
+/// A schema too wide to keep an encoder per column open: the row group's batches are held
+/// (in Arrow form) until it closes, then written a block of columns at a time, so only one
+/// block's encoders exist at once.
+struct Blocks {
+    /// Top-level field ranges, each with a writer factory for the schema of just its fields
+    /// (the column chunks it makes are the whole schema's, so they join one row group).
+    blocks: Vec<(std::ops::Range<usize>, ArrowRowGroupWriterFactory)>,
+    held: Vec<RecordBatch>,
+    held_bytes: usize,
+}
+
+impl Blocks {
+    /// Blocks of `size` fields when `schema` has more than that; `None` otherwise.
+    fn plan(
+        schema: &SchemaRef,
+        props: &WriterProperties,
+        size: usize,
+    ) -> parquet::errors::Result<Option<Self>> {
+        let n = schema.fields().len();
+        if size == 0 || n <= size {
+            return Ok(None);
+        }
+        let mut blocks = Vec::with_capacity(n.div_ceil(size));
+        for start in (0..n).step_by(size) {
+            let fields = start..(start + size).min(n);
+            let part = Arc::new(schema.project(&fields.clone().collect::<Vec<_>>())?);
+            // The factory needs a writer to come from; its output goes nowhere.
+            let (_, factory) = ArrowWriter::try_new(std::io::sink(), part, Some(props.clone()))?
+                .into_serialized_writer()?;
+            blocks.push((fields, factory));
+        }
+        Ok(Some(Blocks {
+            blocks,
+            held: Vec::new(),
+            held_bytes: 0,
+        }))
+    }
+
+    fn hold(&mut self, batch: &RecordBatch) {
+        self.held_bytes += batch
+            .columns()
+            .iter()
+            .map(|a| {
+                a.to_data()
+                    .get_slice_memory_size()
+                    .unwrap_or_else(|_| a.get_array_memory_size())
+            })
+            .sum::<usize>();
+        self.held.push(batch.clone());
+    }
+
+    fn emptied(mut self) -> Self {
+        self.held.clear();
+        self.held_bytes = 0;
+        self
     }
 }
 
@@ -758,6 +946,139 @@ mod tests {
         assert_eq!(Compression::parse("lz4", None).unwrap(), Compression::Lz4);
         assert!(Compression::parse("brotli2", None).is_err());
         assert!(Compression::parse("snappy", Some(1)).is_err());
+    }
+
+    /// Ten columns of several types, `rows` rows from `first` on, with nulls.
+    fn wide_batch(first: i64, rows: i64) -> RecordBatch {
+        let cols: Vec<(String, ArrayRef)> = (0..10)
+            .map(|c| {
+                let name = format!("c{c}");
+                let values = first..first + rows;
+                let array: ArrayRef = match c % 3 {
+                    0 => Arc::new(Int64Array::from_iter(
+                        values.map(|v| (v % 7 != c).then_some(v * c)),
+                    )),
+                    1 => Arc::new(arrow_array::StringArray::from_iter(
+                        values.map(|v| (v % 5 != 0).then(|| format!("s{}", v % 13))),
+                    )),
+                    _ => Arc::new(arrow_array::Float64Array::from_iter_values(
+                        values.map(|v| v as f64 / 4.0),
+                    )),
+                };
+                (name, array)
+            })
+            .collect();
+        RecordBatch::try_from_iter(cols).unwrap()
+    }
+
+    #[test]
+    fn a_wide_schema_is_written_a_block_of_columns_at_a_time() {
+        let dir = std::env::temp_dir().join(format!("logflow-pq-wide-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let batches: Vec<RecordBatch> = (0..5).map(|i| wide_batch(i * 300, 300)).collect();
+        let schema = batches[0].schema();
+        let props = ParquetOptions::default()
+            .properties(Some(&batches[0]))
+            .unwrap();
+        let write = |name: &str, column_block: usize| {
+            let dst = dir.join(name);
+            let (file, handle) = AtomicFile::create(&dst).unwrap();
+            let limits = SinkLimits {
+                column_block,
+                ..SinkLimits::default()
+            };
+            let mut sink =
+                ParquetSink::start(file, handle, schema.clone(), props.clone(), 700, limits)
+                    .unwrap();
+            assert_eq!(sink.blocks.is_some(), column_block < 10);
+            for b in &batches {
+                sink.write(b).unwrap();
+            }
+            sink.finish().unwrap();
+            let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+                File::open(&dst).unwrap(),
+            )
+            .unwrap();
+            let meta = reader.metadata().clone();
+            let back: Vec<RecordBatch> = reader.build().unwrap().map(Result::unwrap).collect();
+            (meta, back)
+        };
+        let (blocked_meta, blocked) = write("blocked.parquet", 3);
+        let (whole_meta, whole) = write("whole.parquet", COLUMN_BLOCK);
+        let all = arrow_select::concat::concat_batches(&schema, &batches).unwrap();
+        assert_eq!(
+            arrow_select::concat::concat_batches(&schema, &blocked).unwrap(),
+            all
+        );
+        assert_eq!(
+            arrow_select::concat::concat_batches(&schema, &whole).unwrap(),
+            all
+        );
+        // The same row groups, and each column chunk encoded alike, with statistics.
+        let groups = |m: &parquet::file::metadata::ParquetMetaData| -> Vec<Vec<_>> {
+            m.row_groups()
+                .iter()
+                .map(|g| {
+                    g.columns()
+                        .iter()
+                        .map(|c| {
+                            (
+                                g.num_rows(),
+                                c.column_path().string(),
+                                format!("{:?}", c.encodings_mask()),
+                                c.statistics().is_some(),
+                            )
+                        })
+                        .collect()
+                })
+                .collect()
+        };
+        assert_eq!(blocked_meta.num_row_groups(), 3);
+        assert_eq!(groups(&blocked_meta), groups(&whole_meta));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_byte_cap_counts_data_not_the_encoders_own_state() {
+        // 200 empty encoders hold more than the cap before their first row; the row group
+        // must still take many batches, not close after each one.
+        let dir = std::env::temp_dir().join(format!("logflow-pq-cap-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let batch = |first: i64| {
+            RecordBatch::try_from_iter((0..200).map(|c| {
+                let a: ArrayRef = Arc::new(Int64Array::from_iter_values(
+                    (first..first + 50).map(|v| v * 1000 + c),
+                ));
+                (format!("c{c}"), a)
+            }))
+            .unwrap()
+        };
+        let dst = dir.join("capped.parquet");
+        let (file, handle) = AtomicFile::create(&dst).unwrap();
+        let limits = SinkLimits {
+            group_bytes: Some(256 << 10),
+            ..SinkLimits::default()
+        };
+        let props = ParquetOptions::default().properties(None).unwrap();
+        let mut sink =
+            ParquetSink::start(file, handle, batch(0).schema(), props, 1 << 20, limits).unwrap();
+        assert!(sink.blocks.is_none());
+        for i in 0..20 {
+            sink.write(&batch(i * 50)).unwrap();
+            if i == 0 {
+                assert!(sink.group_base > 256 << 10, "{}", sink.group_base);
+            }
+        }
+        sink.finish().unwrap();
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+            File::open(&dst).unwrap(),
+        )
+        .unwrap();
+        let groups = reader.metadata().num_row_groups();
+        // Each batch adds ~130 KB to the encoders (values, dictionary, hash table): two
+        // batches fill a group. Counting the empty encoders' state made it one per batch.
+        assert!((2..=10).contains(&groups), "{groups} row groups");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
