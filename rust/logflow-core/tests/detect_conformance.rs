@@ -8,9 +8,10 @@
 //! accuracy and every miss, and fails below a floor. It is skipped, with a message, when the
 //! folder is missing.
 //!
-//! Known misses (deliberate CSVW edge cases): the number-format tests (test286-301) whose
-//! single-column header starts with `#` (read as a comment line), and test305-307 whose
-//! cells are `;`-lists (`1;2;3,4;5;6`, detected as `;`-delimited).
+//! `test057.csv` starts with a `# publisher` line that its dialect skips (`skipRows: 1`).
+//!
+//! Known miss (a deliberate CSVW edge case): test283, whose header row of quoted numbers
+//! (`"+0","-0",...`) looks like data.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::path::{Path, PathBuf};
@@ -58,7 +59,11 @@ fn expectations(root: &Path) -> Vec<Expect> {
             .unwrap_or_default()
             .to_string();
         let delimiter = if name.ends_with(".tsv") { b'\t' } else { b',' };
-        let skip = if name == "test051.csv" { 2 } else { 0 };
+        let skip = match name.as_str() {
+            "test051.csv" => 2,
+            "test057.csv" => 1,
+            _ => 0,
+        };
         // test019.csv is the tree-ops table without its header row.
         let header = name != "test019.csv";
         out.push(Expect {
@@ -151,7 +156,7 @@ fn dialect_accuracy_on_conformance_files() {
     }
     assert!(judged >= 10, "too few files judged: {judged}");
     assert!(
-        pct(delim_ok) >= 97.0,
+        pct(delim_ok) >= 99.0,
         "delimiter accuracy {:.1}%",
         pct(delim_ok)
     );
@@ -161,12 +166,12 @@ fn dialect_accuracy_on_conformance_files() {
         pct(format_ok)
     );
     assert!(
-        pct(header_ok) >= 95.0,
+        pct(header_ok) >= 98.5,
         "header accuracy {:.1}%",
         pct(header_ok)
     );
     assert!(
-        pct(skip_ok) >= 96.0,
+        pct(skip_ok) >= 98.5,
         "skip_lines accuracy {:.1}%",
         pct(skip_ok)
     );

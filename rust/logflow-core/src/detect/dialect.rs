@@ -101,7 +101,7 @@ pub fn dialect(sample: &[u8]) -> Finding<Dialect> {
     let candidates = candidates(text);
     let mut best: Option<(Scored, Split)> = None;
     let mut second = 0.0f64;
-    for sp in candidates {
+    for &sp in &candidates {
         parse(text, sp, MAX_RECORDS, &mut parsed);
         let floor = best.as_ref().map_or(0.0, |b| b.0.score);
         let Some(s) = score(text, &parsed, sp, floor.min(second)) else {
@@ -117,6 +117,14 @@ pub fn dialect(sample: &[u8]) -> Finding<Dialect> {
                 }
                 best = Some((s, sp));
             }
+        }
+    }
+    let mut whole = false;
+    if let Some((b, bsp)) = &best {
+        if let Some(alt) = whole_table_reading(text, &mut parsed, &candidates, b, *bsp) {
+            second = second.max(b.score);
+            best = Some(alt);
+            whole = true;
         }
     }
     // Every line one quoted field (`"a, b"`): one column, unless every record of a split
@@ -181,8 +189,99 @@ pub fn dialect(sample: &[u8]) -> Finding<Dialect> {
             s.records,
             s.typed * 100.0,
             margin * 100.0
-        ),
+        ) + if whole {
+            "; the first line too, which the best-scoring reading set aside as a title"
+        } else {
+            ""
+        },
     )
+}
+
+/// The quote and escape that best fit `sample` split at a delimiter the caller gave: the
+/// detected dialect's may belong to a reading at another delimiter. `"` when nothing decides.
+pub fn quoting_for(sample: &[u8], delimiter: u8, lead: Option<u8>) -> (Option<u8>, Option<u8>) {
+    let text = sample.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(sample);
+    let mut parsed = Parsed::default();
+    let mut best: Option<(f64, Split)> = None;
+    for sp in candidates(text) {
+        if sp.delimiter != delimiter || sp.lead != lead {
+            continue;
+        }
+        parse(text, sp, MAX_RECORDS, &mut parsed);
+        let floor = best.map_or(0.0, |b| b.0);
+        if let Some(s) = score(text, &parsed, sp, floor) {
+            if best.is_none_or(|b| s.score > b.0 * (1.0 + 1e-9)) {
+                best = Some((s.score, sp));
+            }
+        }
+    }
+    best.map_or((Some(b'"'), None), |(_, sp)| (sp.quote, sp.escape))
+}
+
+/// A reading to prefer over `best` when `best` sets leading lines aside as a title: one that
+/// splits every line alike, the first included, into a header and at least two rows.
+///
+/// `col1,col2` above rows like `1;2;3,4;5;6` scores higher as a semicolon table under a
+/// one-line title (its cells are numbers), yet the comma reading explains every line and
+/// finds a header. It is not preferred when the other reading's delimiter occurs in `best`'s
+/// cells only inside numbers: then it is the decimal mark (`Report, 2024` above `a;b;1,5`
+/// rows is a semicolon table with decimal commas).
+fn whole_table_reading(
+    text: &[u8],
+    parsed: &mut Parsed,
+    candidates: &[Split],
+    best: &Scored,
+    best_split: Split,
+) -> Option<(Scored, Split)> {
+    if best.skip_lines == 0 {
+        return None;
+    }
+    let mut found: Option<(Scored, Split)> = None;
+    for &sp in candidates {
+        if sp.delimiter == best_split.delimiter && sp.lead == best_split.lead {
+            continue;
+        }
+        parse(text, sp, MAX_RECORDS, parsed);
+        let Some(s) = score(text, parsed, sp, 0.0) else {
+            continue;
+        };
+        let whole = s.consistency >= 1.0 && s.skip_lines == 0 && s.columns >= 2;
+        if !whole || s.records < 3 || s.records <= best.records {
+            continue;
+        }
+        let d = Dialect {
+            delimiter: sp.delimiter,
+            delimiter_lead: sp.lead,
+            quote: sp.quote,
+            escape: sp.escape,
+            ..Dialect::default()
+        };
+        if !header_in(text, parsed, &d).value {
+            continue;
+        }
+        if found.as_ref().is_none_or(|(f, _)| s.score > f.score) {
+            found = Some((s, sp));
+        }
+    }
+    let (alt, alt_split) = found?;
+    // Where the other delimiter sits in `best`'s cells: inside numbers only, it is a
+    // decimal mark.
+    parse(text, best_split, MAX_RECORDS, parsed);
+    let mut holding = 0usize;
+    let mut in_numbers = 0usize;
+    for r in table_records(parsed)
+        .iter()
+        .filter(|r| r.line >= best.skip_lines)
+    {
+        for f in parsed.fields_of(r) {
+            let cell = text.get(f.start..f.end).unwrap_or_default();
+            if memchr::memchr(alt_split.delimiter, cell).is_some() {
+                holding += 1;
+                in_numbers += usize::from(classify(cell) == super::types::CellKind::Number);
+            }
+        }
+    }
+    (holding > in_numbers).then_some((alt, alt_split))
 }
 
 /// A comma split with `quote` and quotes escaped by doubling: how one-column readings parse.
@@ -600,6 +699,7 @@ fn score(text: &[u8], parsed: &Parsed, sp: Split, floor: f64) -> Option<Scored> 
     let mut torn_rows = 0usize;
     let mut tab_rows = 0usize;
     let mut rows_seen = 0usize;
+    let mut values = 0usize;
     for r in block.iter().take(MAX_TYPED_RECORDS) {
         let mut quotes = false;
         let mut opens = false;
@@ -611,6 +711,7 @@ fn score(text: &[u8], parsed: &Parsed, sp: Split, floor: f64) -> Option<Scored> 
             let cell = text.get(f.start..f.end).unwrap_or_default();
             tabs |= sp.delimiter != b'\t' && !f.quoted && cell.contains(&b'\t');
             let kind = classify(cell);
+            values += usize::from(kind != super::types::CellKind::Empty);
             let ok = !f.anomaly && (f.quoted || kind.known());
             // A number or date standing alone in its cell counts twice: a split that
             // isolates them explains the line better than one that keeps them in text.
@@ -653,8 +754,9 @@ fn score(text: &[u8], parsed: &Parsed, sp: Split, floor: f64) -> Option<Scored> 
     let typed = known as f64 / cells.max(1) as f64;
     #[allow(clippy::cast_precision_loss)]
     let whole_penalty = 1.0 - whole_typed as f64 / split_rows.max(1) as f64;
-    // A candidate that only splits the preamble/title away from nothing is not a table.
-    if whole_penalty < 0.5 {
+    // A candidate that only splits the preamble/title away from nothing, or only finds empty
+    // cells (lines holding just the delimiter), is not a table.
+    if whole_penalty < 0.5 || values == 0 {
         return None;
     }
     // Reading without quotes while most quoted-looking rows would be torn apart: the quote
@@ -808,6 +910,19 @@ mod tests {
             )
             .header(true)
             .skip(2),
+            case(
+                "cells holding lists separated by another delimiter",
+                "col1,col2\n1;2;3,4;5;6\na;b;c,d;e;f\n",
+                b',',
+            )
+            .header(true),
+            case(
+                "title with a comma above rows with one decimal comma each",
+                "Sales report, all regions\nnorth;apples;1,5\nsouth;pears;2,5\neast;plums;3,75\n",
+                b';',
+            )
+            .header(false)
+            .skip(1),
             case(
                 "header that lost a delimiter",
                 "idname,date,qty,price\n1,a,2024-01-01,2,3.5\n2,b,2024-01-02,4,1.25\n3,c,2024-01-03,1,9.0\n4,d,2024-01-04,7,2.0\n",
@@ -1047,6 +1162,20 @@ mod tests {
         assert!(got.confidence < 0.5);
         let got = dialect(b"");
         assert_eq!(got.value.delimiter, b',');
+        // Lines that hold just a delimiter split into empty cells: no table there.
+        let got = dialect("c0\r\nsentinel\r\n§\r\n§\r\n'\r\n".as_bytes());
+        assert_eq!((got.value.delimiter, got.value.skip_lines), (b',', 0));
+    }
+
+    #[test]
+    fn quoting_follows_the_delimiter_given() {
+        let single = b"a;b,c\n'x;1,2',3\n'y;3,4',5\n";
+        assert_eq!(quoting_for(single, b',', None), (Some(b'\''), None));
+        let double = b"a;b,c\n\"x;1,2\",3\n\"y;3,4\",5\n";
+        assert_eq!(quoting_for(double, b',', None), (Some(b'"'), None));
+        // A delimiter that does not occur: double quotes (a lone `'` is text).
+        let none = "c0\r\nsentinel\r\n§\r\n§\r\n'\r\n".as_bytes();
+        assert_eq!(quoting_for(none, b',', None), (Some(b'"'), None));
     }
 
     #[test]

@@ -37,7 +37,7 @@ mod types;
 mod proptests;
 
 pub use compression::{compression, Compression};
-pub use dialect::{dialect, layout, Dialect, Terminator, DELIMITER_CANDIDATES};
+pub use dialect::{dialect, layout, quoting_for, Dialect, Terminator, DELIMITER_CANDIDATES};
 pub use encoding::{encoding, Encoding};
 pub(crate) use format::magic;
 pub use format::{binary_evidence, format, Format};

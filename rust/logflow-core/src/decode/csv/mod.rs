@@ -199,6 +199,9 @@ fn detect_dialect(body: &[u8], opts: &CsvOptions) -> Finding<crate::detect::Dial
         d.quote = Some(b'"');
     }
     if let Some(delim) = opts.delimiter {
+        if (delim, opts.delimiter_lead) != (d.delimiter, d.delimiter_lead) {
+            (d.quote, d.escape) = crate::detect::quoting_for(sample, delim, opts.delimiter_lead);
+        }
         d.delimiter = delim;
         d.delimiter_lead = opts.delimiter_lead;
     }
