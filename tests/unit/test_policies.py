@@ -507,6 +507,20 @@ def test_null_word_used_rarely_is_a_bad_value(write_csv, out_dir, word):
     assert r.rows_written == 3_000
 
 
+def test_rows_after_an_unterminated_quote_are_in_the_type_sample(write_csv, out_dir):
+    # Decoding rejects the open quote's first line and reads on; inference must see the
+    # rows it reads on to, or their null words become cast errors.
+    rows = [b"%d,x%d" % (i, i) for i in range(50)] + [b'"50,open']
+    rows += [b"%s,y%d" % (b"-" if i % 3 == 0 else b"%d" % i, i) for i in range(51, 81)]
+    src = write_csv(b"a,b\n" + b"\n".join(rows) + b"\n")
+    r = convert(src, out_dir, error_policy="permissive")
+    assert r.errors_by_reason == {"unterminated_quote": 1}
+    assert (r.rows_read, r.rows_written) == (81, 80)
+    a = table_of(out_dir / "out.parquet").column("a")
+    assert a.type == pa.int64()
+    assert a.null_count == 10
+
+
 # --------------------------------------------------------------------------- on_cast_error
 
 

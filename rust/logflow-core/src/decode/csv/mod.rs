@@ -394,10 +394,18 @@ pub fn start<R: Read>(
         let mut block = RowBlock::default();
         let mut tok =
             ChunkTokenizer::new(&first.bytes, first.start, first.line, first.last, dialect);
-        let mut step = tok.next(&mut block);
-        while step == Step::Record {
-            step = tok.next(&mut block);
-        }
+        let step = loop {
+            match tok.next(&mut block) {
+                Step::Record => {}
+                // Decoding rejects the quote's first line and reads on from the next one:
+                // the sample does too, so the types and null words seen are those of the
+                // rows that will be decoded.
+                Step::Unterminated { start } => {
+                    tok.skip_first_line(start);
+                }
+                step => break step,
+            }
+        };
         if !block.is_empty() || first.last || !matches!(step, Step::Incomplete { .. }) {
             break block;
         }
