@@ -30,7 +30,8 @@ const SAMPLE_RAW: usize = 1024;
 /// Shared between a running job and whoever watches it: progress counters and a cancel flag.
 #[derive(Debug, Default)]
 pub struct Control {
-    cancelled: AtomicBool,
+    /// Shared with the sinks, which look at it between long steps of their own.
+    cancelled: Arc<AtomicBool>,
     /// Input bytes read so far.
     pub bytes_read: Arc<AtomicU64>,
     /// Rows decoded so far.
@@ -201,6 +202,8 @@ struct SinkSpec<'a> {
     dataset: Option<&'a DatasetOptions>,
     /// Shared with the decode workers, which then encode columns too.
     pool: Option<Arc<Pool>>,
+    /// The job's cancel flag.
+    stop: Arc<AtomicBool>,
 }
 
 impl SinkSpec<'_> {
@@ -226,6 +229,10 @@ impl SinkSpec<'_> {
                 Output::File(s) => s.set_pool(Arc::clone(pool)),
                 Output::Dataset(s) => s.set_pool(Arc::clone(pool)),
             }
+        }
+        match &mut out {
+            Output::File(s) => s.set_stop(Arc::clone(&self.stop)),
+            Output::Dataset(s) => s.set_stop(Arc::clone(&self.stop)),
         }
         Ok(out)
     }
@@ -373,6 +380,7 @@ pub fn convert_csv_to_parquet(
         },
         dataset: opts.dataset.as_ref(),
         pool: pool.clone(),
+        stop: Arc::clone(&ctl.cancelled),
     };
     let ext = quarantine_extension(src, input.compression.value);
     let writer = Writer {

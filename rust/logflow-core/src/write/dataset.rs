@@ -15,7 +15,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use arrow_array::RecordBatch;
@@ -311,6 +311,8 @@ pub struct DatasetSink {
     limits: SinkLimits,
     /// Where the files' columns are encoded (see [`ParquetSink::set_pool`]).
     pool: Option<Arc<Pool>>,
+    /// See [`ParquetSink::set_stop`].
+    stop: Option<Arc<AtomicBool>>,
     /// Partitions in order of first appearance, and their index by directory.
     parts: Vec<Partition>,
     index: HashMap<String, usize>,
@@ -404,6 +406,7 @@ impl DatasetSink {
             row_group_rows: parquet.row_group_rows,
             limits,
             pool: None,
+            stop: None,
             parts: Vec::new(),
             index: HashMap::new(),
             lru: BTreeMap::new(),
@@ -425,6 +428,15 @@ impl DatasetSink {
             open.sink.set_pool(Arc::clone(&pool));
         }
         self.pool = Some(pool);
+    }
+
+    /// Has every file stop between long steps once `flag` is set (see
+    /// [`ParquetSink::set_stop`]).
+    pub fn set_stop(&mut self, flag: Arc<AtomicBool>) {
+        for open in self.parts.iter_mut().filter_map(|p| p.open.as_mut()) {
+            open.sink.set_stop(Arc::clone(&flag));
+        }
+        self.stop = Some(flag);
     }
 
     /// Rows written so far.
@@ -629,6 +641,9 @@ impl DatasetSink {
             )?;
             if let Some(pool) = &self.pool {
                 sink.set_pool(Arc::clone(pool));
+            }
+            if let Some(stop) = &self.stop {
+                sink.set_stop(Arc::clone(stop));
             }
             partition.open = Some(OpenFile {
                 sink,

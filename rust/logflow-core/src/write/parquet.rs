@@ -5,7 +5,7 @@
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use std::collections::HashSet;
@@ -358,11 +358,14 @@ pub struct ParquetSink {
     group_bytes: Option<usize>,
     threads: usize,
     pool: Option<Arc<Pool>>,
+    /// Set when the job is cancelled: checked between blocks of a wide schema, whose row
+    /// group is encoded all at once when it closes.
+    stop: Option<Arc<AtomicBool>>,
     /// A second handle on the file, to write finished row groups back to disk in the
     /// background (on the pool's I/O thread), so closing does not wait for all of it.
     writeback: Option<File>,
     /// Whether a writeback is queued or running.
-    writeback_busy: Arc<std::sync::atomic::AtomicBool>,
+    writeback_busy: Arc<AtomicBool>,
     file: AtomicFile,
     rows: u64,
 }
@@ -444,6 +447,7 @@ impl ParquetSink {
             group_bytes,
             threads,
             pool: None,
+            stop: None,
             writeback,
             writeback_busy: Arc::default(),
             file,
@@ -590,6 +594,13 @@ impl ParquetSink {
         let mut chunks = Vec::new();
         let mut group = self.writer.next_row_group().map_err(wrap)?;
         for (fields, factory) in &blocks.blocks {
+            if self
+                .stop
+                .as_ref()
+                .is_some_and(|s| s.load(Ordering::Relaxed))
+            {
+                return Err(Error::new(crate::error::ErrorKind::Cancelled).with_path(&dst));
+            }
             let writers = factory
                 .create_column_writers(self.group_index)
                 .map_err(wrap)?;
@@ -661,6 +672,12 @@ impl ParquetSink {
     /// the sink's own.
     pub fn set_pool(&mut self, pool: Arc<Pool>) {
         self.pool = Some(pool);
+    }
+
+    /// Stops encoding a wide schema's row group between blocks once `flag` is set, with a
+    /// `Cancelled` error.
+    pub fn set_stop(&mut self, flag: Arc<AtomicBool>) {
+        self.stop = Some(flag);
     }
 
     /// Rows written so far.
@@ -1035,6 +1052,33 @@ mod tests {
         };
         assert_eq!(blocked_meta.num_row_groups(), 3);
         assert_eq!(groups(&blocked_meta), groups(&whole_meta));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_wide_row_group_stops_between_blocks_when_cancelled() {
+        let dir = std::env::temp_dir().join(format!("logflow-pq-stop-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let batch = wide_batch(0, 100);
+        let dst = dir.join("stopped.parquet");
+        let (file, handle) = AtomicFile::create(&dst).unwrap();
+        let limits = SinkLimits {
+            column_block: 3,
+            ..SinkLimits::default()
+        };
+        let props = ParquetOptions::default().properties(None).unwrap();
+        let mut sink =
+            ParquetSink::start(file, handle, batch.schema(), props, 1 << 20, limits).unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        sink.set_stop(Arc::clone(&stop));
+        sink.write(&batch).unwrap();
+        stop.store(true, Ordering::Relaxed);
+        let err = sink.finish().unwrap_err();
+        assert!(
+            matches!(err.kind(), crate::error::ErrorKind::Cancelled),
+            "{err}"
+        );
+        assert!(!dst.exists());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
