@@ -113,6 +113,9 @@ pub struct Chunker<R> {
     skip_line: bool,
 }
 
+/// Bytes asked of the source by a chunk's first read; later reads double.
+const FIRST_READ: usize = 64 << 10;
+
 /// Idle chunk buffers kept for reuse (at most 2 x cores + 2 chunks are in flight).
 const POOLED_BUFFERS: usize = 8;
 
@@ -154,28 +157,31 @@ impl<R: Read> Chunker<R> {
     }
 
     fn read_into(&mut self, buf: &mut Vec<u8>, want: usize) -> Result<()> {
-        while buf.len() < want && !self.eof {
-            let old = buf.len();
-            buf.resize(want, 0);
-            let dst = buf.get_mut(old..).unwrap_or_default();
+        // Room must be zeroed before it is read into. It grows by doubling from 64 KiB and
+        // stays zeroed across short reads (decompressors return a block at a time), so each
+        // byte is zeroed once, and a small input does not pay for a whole chunk's worth.
+        let mut filled = buf.len();
+        while filled < want && !self.eof {
+            if filled == buf.len() {
+                buf.resize(filled + (want - filled).min(filled.max(FIRST_READ)), 0);
+            }
+            let dst = buf.get_mut(filled..).unwrap_or_default();
             match self.src.read(dst) {
-                Ok(0) => {
-                    buf.truncate(old);
-                    self.eof = true;
-                }
+                Ok(0) => self.eof = true,
                 Ok(n) => {
-                    buf.truncate(old + n);
+                    filled += n;
                     if let Some(c) = &self.bytes_read {
                         c.fetch_add(n as u64, Ordering::Relaxed);
                     }
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => buf.truncate(old),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    buf.truncate(old);
+                    buf.truncate(filled);
                     return Err(e.into());
                 }
             }
         }
+        buf.truncate(filled);
         Ok(())
     }
 
@@ -419,6 +425,38 @@ mod tests {
             (2, &b"next\r\n"[..]),
             "{lines:?}"
         );
+    }
+
+    /// A source that returns at most three bytes per read, as pipes and decompressors
+    /// return less than asked.
+    struct Trickle<'a>(&'a [u8]);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = buf.len().min(3).min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn short_reads_give_the_same_chunks() {
+        let data: Vec<u8> = (0..2000)
+            .flat_map(|i| format!("{i},\"x{i}\"\n").into_bytes())
+            .collect();
+        let collect = |src: &mut dyn Read| {
+            let mut c = Chunker::new(src, 100, Some(b'"'), 1 << 20);
+            let mut out = Vec::new();
+            while let Some(ch) = c.next_chunk().unwrap() {
+                out.push((ch.bytes.clone(), ch.offset, ch.line, ch.last));
+            }
+            out
+        };
+        let whole = collect(&mut &data[..]);
+        let trickled = collect(&mut Trickle(&data));
+        assert!(whole.len() > 10);
+        assert_eq!(whole, trickled);
     }
 
     #[test]
