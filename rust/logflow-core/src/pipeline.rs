@@ -840,6 +840,78 @@ mod tests {
     }
 
     #[test]
+    fn a_quote_that_never_closes_gives_the_same_output_however_chunked() {
+        // No quote character after the open one: chunks after it are decoded on their own
+        // (in parallel) and kept until the quote is known never to close, at the end of the
+        // input or past the record limit.
+        let d = tmpdir("neverclosed");
+        let src = d.join("in.csv");
+        // Over 256 KiB after the quote: the chunker stops looking for a cut outside quotes
+        // and cuts inside the open record.
+        let mut text = String::from("id,name,amount\n");
+        for i in 0..30000 {
+            text.push_str(&match i {
+                1000 => format!("{i},\"opens,{i}.5\n"),
+                25000 => format!("{i},short\n"),
+                28000 => format!("{i},n{i},abc\n"),
+                _ => format!("{i},n{i},{i}.25\n"),
+            });
+        }
+        std::fs::write(&src, &text).unwrap();
+        let run = |chunk_bytes: usize, max_record_bytes: usize, threads: usize| {
+            let dst = d.join(format!(
+                "o{chunk_bytes}-{max_record_bytes}-{threads}.parquet"
+            ));
+            let mut opts = small_chunks(ErrorPolicy::Quarantine);
+            opts.csv.chunk_bytes = chunk_bytes;
+            opts.csv.max_record_bytes = max_record_bytes;
+            opts.threads = threads;
+            let stats = convert_csv_to_parquet(&src, &dst, &opts, &Control::default()).unwrap();
+            let rows = read_parquet(&dst);
+            let errors = read_parquet(&stats.quarantine_files[1]);
+            let quarantined = std::fs::read(&stats.quarantine_files[0]).unwrap();
+            let counts = (stats.rows_read, stats.rows_written, stats.rows_quarantined);
+            (counts, stats.errors_by_reason, rows, errors, quarantined)
+        };
+        let concat = |b: &[arrow_array::RecordBatch]| {
+            arrow_select::concat::concat_batches(&b[0].schema(), b).unwrap()
+        };
+        let whole = run(1 << 20, 64 << 20, 1);
+        assert_eq!(whole.0, (30000, 29997, 3));
+        let lines: Vec<&str> = text.split_inclusive('\n').collect();
+        let bad = [1001, 25001, 28001].map(|l| lines[l]).concat();
+        assert_eq!(whole.4, format!("id,name,amount\n{bad}").into_bytes());
+        for (chunk_bytes, threads) in [(512, 1), (512, 2), (4096, 2)] {
+            let got = run(chunk_bytes, 64 << 20, threads);
+            assert_eq!(
+                (&got.0, &got.1),
+                (&whole.0, &whole.1),
+                "{chunk_bytes} {threads}"
+            );
+            assert_eq!(concat(&got.2), concat(&whole.2), "{chunk_bytes} {threads}");
+            assert_eq!(concat(&got.3), concat(&whole.3), "{chunk_bytes} {threads}");
+            assert_eq!(got.4, whole.4);
+        }
+        // Past a 300 KiB limit the quote is rejected as too long, and the rest reads the
+        // same.
+        let limited = run(512, 300 << 10, 2);
+        assert_eq!(limited.0, whole.0);
+        assert_eq!(concat(&limited.2), concat(&whole.2));
+        assert_eq!(limited.4, whole.4);
+        let errors = concat(&limited.3);
+        let detail = errors
+            .column_by_name("detail")
+            .unwrap()
+            .as_any()
+            .downcast_ref::<arrow_array::StringArray>()
+            .unwrap()
+            .value(0)
+            .to_string();
+        assert!(detail.contains("runs past 307200 bytes"), "{detail}");
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
     fn permissive_counts_dropped_rows_as_skipped() {
         let d = tmpdir("permissive");
         let src = d.join("in.csv");

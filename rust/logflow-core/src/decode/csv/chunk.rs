@@ -74,6 +74,9 @@ pub struct Chunk {
     /// Whether the chunk ends inside a line longer than the limit (it holds none of the
     /// line's end): the rest of that line is skipped, not in the next chunk.
     pub cut_line: bool,
+    /// Whether the quote left open by the record at `start` is known to run past the record
+    /// size limit (the input goes on, but the record is rejected as too long).
+    pub quote_past_limit: bool,
     /// Where `bytes` goes back when the chunk is dropped.
     pub pool: Option<Arc<BufferPool>>,
 }
@@ -243,6 +246,7 @@ impl<R: Read> Chunker<R> {
             line: self.line,
             last,
             cut_line: cut_line && !last,
+            quote_past_limit: false,
             pool: Some(Arc::clone(&self.pool)),
         };
         self.skip_line = chunk.cut_line;

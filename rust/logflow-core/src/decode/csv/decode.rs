@@ -33,6 +33,11 @@ pub struct Tail {
     pub offset: u64,
     /// Its line.
     pub line: u64,
+    /// Outputs of the chunks appended to `bytes` while a quote stayed open in them, each
+    /// decoded on its own (no quote character in them): right if the quote never closes.
+    pub held: Vec<ChunkOutput>,
+    /// Length of `bytes` before the first of `held` was appended.
+    pub own_len: usize,
 }
 
 /// What decoding one chunk produced.
@@ -136,10 +141,13 @@ impl ChunkDecoder {
                 Step::Incomplete { start }
                     if !chunk.cut_line && chunk.bytes.len() - start <= self.max_record_bytes =>
                 {
+                    let bytes = chunk.bytes.get(start..).unwrap_or_default().to_vec();
                     out.tail = Some(Tail {
-                        bytes: chunk.bytes.get(start..).unwrap_or_default().to_vec(),
+                        own_len: bytes.len(),
+                        bytes,
                         offset: chunk.offset + start as u64,
                         line: tok.line(),
+                        held: Vec::new(),
                     });
                     break;
                 }
@@ -147,7 +155,8 @@ impl ChunkDecoder {
                     let rest = chunk.bytes.get(start..).unwrap_or_default();
                     // The chunk ends inside an over-long line and this record is that line.
                     let cut = chunk.cut_line && memchr::memchr2(b'\n', b'\r', rest).is_none();
-                    let too_long = rest.len() > self.max_record_bytes;
+                    let too_long = rest.len() > self.max_record_bytes
+                        || (chunk.quote_past_limit && start == chunk.start);
                     let (span, line, record) = tok.skip_first_line(start);
                     let position = Position {
                         byte: chunk.offset + span.start as u64,

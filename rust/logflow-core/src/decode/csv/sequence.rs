@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 
 use super::chunk::Chunk;
-use super::decode::{ChunkDecoder, ChunkOutput};
+use super::decode::{ChunkDecoder, ChunkOutput, Tail};
+use crate::decode::ErrorPolicy;
 
 /// Accepts chunk outputs in any order and releases them in input order.
 ///
@@ -28,6 +29,97 @@ fn quote_stays_open(tail: &super::decode::Tail, chunk: &Chunk, decoder: &ChunkDe
         && !chunk.cut_line
         && tail.bytes.len() + chunk.bytes.len() <= decoder.max_record_bytes
         && memchr::memchr(q, &chunk.bytes).is_none()
+}
+
+/// The unfinished record and the chunk after it, decoded again as one.
+fn merge(tail: Tail, out: ChunkOutput, decoder: &ChunkDecoder) -> ChunkOutput {
+    let mut bytes = tail.bytes;
+    bytes.extend_from_slice(&out.chunk.bytes);
+    decoder.process(Chunk {
+        index: out.index,
+        bytes,
+        start: 0,
+        offset: tail.offset,
+        line: tail.line,
+        last: out.chunk.last,
+        cut_line: out.chunk.cut_line,
+        quote_past_limit: false,
+        pool: None,
+    })
+}
+
+/// When the quote the unfinished record opened is sure never to close (the chunk `out`
+/// brings no quote character, and the input ends there or the record passes the size
+/// limit), its result without decoding everything again serially: the record's own bytes
+/// decoded with that quote rejected (its first line dropped, the rest read on), then the
+/// held chunks' and `out`'s own outputs, which are exactly what reading on gives, as one
+/// output. `None` where that does not hold (strict policy, which stops at the quote anyway;
+/// other quotes after the first line; lines not ended by line feeds).
+fn never_closes(
+    tail: &mut Tail,
+    out: &mut ChunkOutput,
+    decoder: &ChunkDecoder,
+) -> Option<ChunkOutput> {
+    let q = decoder.dialect.quote?;
+    if decoder.policy == ErrorPolicy::Strict
+        || out.chunk.cut_line
+        || out.error.is_some()
+        || memchr::memchr(q, &out.chunk.bytes).is_some()
+        || tail
+            .held
+            .iter()
+            .any(|h| h.tail.is_some() || h.error.is_some())
+    {
+        return None;
+    }
+    let own_len = if tail.held.is_empty() {
+        tail.bytes.len()
+    } else {
+        tail.own_len
+    };
+    let own = tail.bytes.get(..own_len)?;
+    let first_line = memchr::memchr(b'\n', own)?;
+    let after = own.get(first_line + 1..)?;
+    if !own.ends_with(b"\n") || memchr::memchr(q, after).is_some() {
+        return None;
+    }
+    let mut whole = decoder.process(Chunk {
+        index: out.index,
+        bytes: own.to_vec(),
+        start: 0,
+        offset: tail.offset,
+        line: tail.line,
+        last: true,
+        cut_line: false,
+        // As decoding the record and the chunk together would judge it.
+        quote_past_limit: tail.bytes.len() + out.chunk.bytes.len() > decoder.max_record_bytes,
+        pool: None,
+    });
+    if whole.error.is_some() || whole.tail.is_some() {
+        return None;
+    }
+    for part in tail
+        .held
+        .drain(..)
+        .chain(std::iter::once(std::mem::take(out)))
+    {
+        append(&mut whole, part);
+    }
+    Some(whole)
+}
+
+/// Appends a later output of the same stretch of input to `whole`.
+fn append(whole: &mut ChunkOutput, mut part: ChunkOutput) {
+    for r in &mut part.rejects {
+        r.position.record += whole.rows_read;
+    }
+    whole.index = part.index;
+    whole.batches.append(&mut part.batches);
+    whole.rejects.append(&mut part.rejects);
+    whole.rows_read += part.rows_read;
+    whole.rows_skipped += part.rows_skipped;
+    whole.values_nulled += part.values_nulled;
+    whole.tail = part.tail.take();
 }
 
 impl Sequencer {
@@ -55,29 +147,28 @@ impl Sequencer {
                 if quote_stays_open(&tail, &out.chunk, decoder) {
                     // Nothing in this chunk can close the open quote: keep its bytes with
                     // the unfinished record and decode them once the record ends (or passes
-                    // the size limit), instead of again with every chunk.
+                    // the size limit), instead of again with every chunk. Its own decode is
+                    // kept too, for when the quote never closes.
+                    let index = out.index;
+                    if tail.held.is_empty() {
+                        tail.own_len = tail.bytes.len();
+                    }
                     tail.bytes.extend_from_slice(&out.chunk.bytes);
+                    out.chunk = Chunk::default();
+                    tail.held.push(out);
                     self.tail = Some(tail);
                     self.next += 1;
                     ready.push(ChunkOutput {
-                        index: out.index,
+                        index,
                         ..ChunkOutput::default()
                     });
                     continue;
                 }
-                let mut bytes = tail.bytes;
-                bytes.extend_from_slice(&out.chunk.bytes);
-                let merged = Chunk {
-                    index: out.index,
-                    bytes,
-                    start: 0,
-                    offset: tail.offset,
-                    line: tail.line,
-                    last: out.chunk.last,
-                    cut_line: out.chunk.cut_line,
-                    pool: None,
-                };
-                out = decoder.process(merged);
+                if let Some(whole) = never_closes(&mut tail, &mut out, decoder) {
+                    out = whole;
+                } else {
+                    out = merge(tail, out, decoder);
+                }
             }
             self.next += 1;
             self.tail = out.tail.take();
