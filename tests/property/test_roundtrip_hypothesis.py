@@ -76,6 +76,8 @@ def check_text(work: Path, rows: list[list[str]]) -> None:
 @example(rows=[[SENTINEL, SENTINEL], ["", ""], ["a,b", 'say "hi"'], ["x\ny", "\r\n"]])
 @example(rows=[[SENTINEL, SENTINEL], ["", "''"]])
 @example(rows=[[SENTINEL], ["§"], ["§"], ["'"]])
+@example(rows=[[SENTINEL, SENTINEL], ["", "'0'"]])
+@example(rows=[[SENTINEL, SENTINEL], ["", "'\t"]])
 def test_roundtrip_text_quote_minimal(work, rows):
     # "\r\n" only: with lineterminator="\n" the csv module (3.11) leaves a field holding a
     # bare "\r" unquoted, and an unquoted "\r" ends a record in CSV; QUOTE_ALL covers "\n".

@@ -700,6 +700,9 @@ fn score(text: &[u8], parsed: &Parsed, sp: Split, floor: f64) -> Option<Scored> 
     let mut tab_rows = 0usize;
     let mut rows_seen = 0usize;
     let mut values = 0usize;
+    // Closed quoted fields, and those among them that needed quoting.
+    let mut closed_quoted = 0usize;
+    let mut needed_quotes = 0usize;
     for r in block.iter().take(MAX_TYPED_RECORDS) {
         let mut quotes = false;
         let mut opens = false;
@@ -712,6 +715,13 @@ fn score(text: &[u8], parsed: &Parsed, sp: Split, floor: f64) -> Option<Scored> 
             tabs |= sp.delimiter != b'\t' && !f.quoted && cell.contains(&b'\t');
             let kind = classify(cell);
             values += usize::from(kind != super::types::CellKind::Empty);
+            if f.quoted && r.complete {
+                closed_quoted += 1;
+                let special = |b: &u8| {
+                    matches!(b, b'\n' | b'\r') || *b == sp.delimiter || Some(*b) == sp.quote
+                };
+                needed_quotes += usize::from(cell.iter().any(special));
+            }
             let ok = !f.anomaly && (f.quoted || kind.known());
             // A number or date standing alone in its cell counts twice: a split that
             // isolates them explains the line better than one that keeps them in text.
@@ -757,6 +767,12 @@ fn score(text: &[u8], parsed: &Parsed, sp: Split, floor: f64) -> Option<Scored> 
     // A candidate that only splits the preamble/title away from nothing, or only finds empty
     // cells (lines holding just the delimiter), is not a table.
     if whole_penalty < 0.5 || values == 0 {
+        return None;
+    }
+    // Apostrophes are common in text: quoting with them takes two closed quoted fields, or
+    // one that needed quoting (it holds a delimiter, a line break or the quote itself). A
+    // lone `'0'`, or an apostrophe that opens a field never closed, is not enough.
+    if sp.quote == Some(b'\'') && closed_quoted < 2 && needed_quotes == 0 {
         return None;
     }
     // Reading without quotes while most quoted-looking rows would be torn apart: the quote
@@ -1165,6 +1181,20 @@ mod tests {
         // Lines that hold just a delimiter split into empty cells: no table there.
         let got = dialect("c0\r\nsentinel\r\n§\r\n§\r\n'\r\n".as_bytes());
         assert_eq!((got.value.delimiter, got.value.skip_lines), (b',', 0));
+    }
+
+    #[test]
+    fn apostrophes_quote_only_on_enough_evidence() {
+        let quote = |t: &str| dialect(t.as_bytes()).value.quote;
+        // One quoted-looking value, or an apostrophe that opens a field never closed: text.
+        assert_eq!(quote("c0,c1\r\nsentinel,sentinel\r\n,'0'\r\n"), Some(b'"'));
+        assert_eq!(quote("c0,c1\r\nsentinel,sentinel\r\n,'\t\r\n"), Some(b'"'));
+        // Two closed quoted fields, or one that needed its quotes: quoting.
+        assert_eq!(
+            quote("'col0','col1'\n0.0,0.0\n1.5,2.5\n3.0,4.0\n"),
+            Some(b'\'')
+        );
+        assert_eq!(quote("a,b\n1,'x, y'\n2,z\n3,w\n"), Some(b'\''));
     }
 
     #[test]
