@@ -36,7 +36,7 @@ pub struct Tail {
     /// Outputs of the chunks appended to `bytes` while a quote stayed open in them, each
     /// decoded on its own (no quote character in them): right if the quote never closes.
     pub held: Vec<ChunkOutput>,
-    /// Length of `bytes` before the first of `held` was appended.
+    /// Length of the record's own bytes, at the start of `bytes` (the held chunks' follow).
     pub own_len: usize,
 }
 

@@ -72,12 +72,7 @@ fn never_closes(
     {
         return None;
     }
-    let own_len = if tail.held.is_empty() {
-        tail.bytes.len()
-    } else {
-        tail.own_len
-    };
-    let own = tail.bytes.get(..own_len)?;
+    let own = tail.bytes.get(..tail.own_len)?;
     let first_line = memchr::memchr(b'\n', own)?;
     let after = own.get(first_line + 1..)?;
     if !own.ends_with(b"\n") || memchr::memchr(q, after).is_some() {
@@ -150,9 +145,6 @@ impl Sequencer {
                     // the size limit), instead of again with every chunk. Its own decode is
                     // kept too, for when the quote never closes.
                     let index = out.index;
-                    if tail.held.is_empty() {
-                        tail.own_len = tail.bytes.len();
-                    }
                     tail.bytes.extend_from_slice(&out.chunk.bytes);
                     out.chunk = Chunk::default();
                     tail.held.push(out);
