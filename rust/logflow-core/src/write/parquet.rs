@@ -532,11 +532,11 @@ impl ParquetSink {
     }
 
     /// What encodes columns: the shared pool, or threads of the sink's own.
-    fn workers(&self) -> Workers<'_> {
+    fn workers(&self) -> Workers {
         Workers {
-            pool: self.pool.as_ref(),
+            pool: self.pool.clone(),
             threads: self.threads,
-            dst: &self.file.dst,
+            dst: self.file.dst.clone(),
         }
     }
 
@@ -584,13 +584,9 @@ impl ParquetSink {
     }
 
     fn write_blocks(&mut self, blocks: &Blocks) -> Result<()> {
-        let dst = self.file.dst.clone();
-        let wrap = |e: parquet::errors::ParquetError| Error::from(e).with_path(&dst);
-        let workers = Workers {
-            pool: self.pool.as_ref(),
-            threads: self.threads,
-            dst: &self.file.dst,
-        };
+        let workers = self.workers();
+        let dst = &workers.dst;
+        let wrap = |e: parquet::errors::ParquetError| Error::from(e).with_path(dst);
         let mut chunks = Vec::new();
         let mut group = self.writer.next_row_group().map_err(wrap)?;
         for (fields, factory) in &blocks.blocks {
@@ -599,7 +595,7 @@ impl ParquetSink {
                 .as_ref()
                 .is_some_and(|s| s.load(Ordering::Relaxed))
             {
-                return Err(Error::new(crate::error::ErrorKind::Cancelled).with_path(&dst));
+                return Err(Error::new(crate::error::ErrorKind::Cancelled).with_path(dst));
             }
             let writers = factory
                 .create_column_writers(self.group_index)
@@ -744,13 +740,13 @@ impl ParquetSink {
 }
 
 /// Where a sink's column encoding runs.
-struct Workers<'a> {
-    pool: Option<&'a Arc<Pool>>,
+struct Workers {
+    pool: Option<Arc<Pool>>,
     threads: usize,
-    dst: &'a Path,
+    dst: PathBuf,
 }
 
-impl Workers<'_> {
+impl Workers {
     /// Runs `work` on every `(cost, job)`: on the shared pool when there is one, else on up
     /// to [`SinkLimits::threads`] threads of its own (or just here, when `parallel` is
     /// false). Results come back in the order of `jobs`.
@@ -764,7 +760,7 @@ impl Workers<'_> {
             .enumerate()
             .map(|(i, (cost, job))| (cost, i, job))
             .collect();
-        let mut out = match self.pool {
+        let mut out = match &self.pool {
             Some(pool) if parallel => {
                 // Longest first, so the longest column is not the last one started.
                 jobs.sort_by_key(|j| std::cmp::Reverse(j.0));
@@ -773,13 +769,13 @@ impl Workers<'_> {
                     .map(|(_, i, job)| move || (i, work(job)))
                     .collect();
                 pool.run_all(tasks).ok_or_else(|| {
-                    Error::invalid("internal error: a column encoder panicked").with_path(self.dst)
+                    Error::invalid("internal error: a column encoder panicked").with_path(&self.dst)
                 })?
             }
             _ => {
                 let threads = if parallel { self.threads } else { 1 };
                 run_balanced(jobs, threads, |(i, job)| Ok((i, work(job))))
-                    .map_err(|e| Error::from(e).with_path(self.dst))?
+                    .map_err(|e| Error::from(e).with_path(&self.dst))?
             }
         };
         out.sort_by_key(|r| r.0);
