@@ -99,26 +99,7 @@ pub fn dialect(sample: &[u8]) -> Finding<Dialect> {
     let terminator = terminator(text);
     let mut parsed = Parsed::default();
     let candidates = candidates(text);
-    let mut best: Option<(Scored, Split)> = None;
-    let mut second = 0.0f64;
-    for &sp in &candidates {
-        parse(text, sp, MAX_RECORDS, &mut parsed);
-        let floor = best.as_ref().map_or(0.0, |b| b.0.score);
-        let Some(s) = score(text, &parsed, sp, floor.min(second)) else {
-            continue;
-        };
-        match &best {
-            Some((b, _)) if s.score <= b.score * (1.0 + 1e-9) => {
-                second = second.max(s.score);
-            }
-            _ => {
-                if let Some((b, _)) = &best {
-                    second = second.max(b.score);
-                }
-                best = Some((s, sp));
-            }
-        }
-    }
+    let (mut best, mut second) = best_split(text, &mut parsed, candidates.iter().copied());
     let mut whole = false;
     if let Some((b, bsp)) = &best {
         if let Some(alt) = whole_table_reading(text, &mut parsed, &candidates, b, *bsp) {
@@ -197,24 +178,44 @@ pub fn dialect(sample: &[u8]) -> Finding<Dialect> {
     )
 }
 
+/// The best-scoring of `splits` (the first of equals, in tie-break order) and the score of
+/// the runner-up. Splits that cannot beat both are cut short.
+fn best_split(
+    text: &[u8],
+    parsed: &mut Parsed,
+    splits: impl Iterator<Item = Split>,
+) -> (Option<(Scored, Split)>, f64) {
+    let mut best: Option<(Scored, Split)> = None;
+    let mut second = 0.0f64;
+    for sp in splits {
+        parse(text, sp, MAX_RECORDS, parsed);
+        let floor = best.as_ref().map_or(0.0, |b| b.0.score);
+        let Some(s) = score(text, parsed, sp, floor.min(second)) else {
+            continue;
+        };
+        match &best {
+            Some((b, _)) if s.score <= b.score * (1.0 + 1e-9) => {
+                second = second.max(s.score);
+            }
+            _ => {
+                if let Some((b, _)) = &best {
+                    second = second.max(b.score);
+                }
+                best = Some((s, sp));
+            }
+        }
+    }
+    (best, second)
+}
+
 /// The quote and escape that best fit `sample` split at a delimiter the caller gave: the
 /// detected dialect's may belong to a reading at another delimiter. `"` when nothing decides.
 pub fn quoting_for(sample: &[u8], delimiter: u8, lead: Option<u8>) -> (Option<u8>, Option<u8>) {
     let text = sample.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(sample);
-    let mut parsed = Parsed::default();
-    let mut best: Option<(f64, Split)> = None;
-    for sp in candidates(text) {
-        if sp.delimiter != delimiter || sp.lead != lead {
-            continue;
-        }
-        parse(text, sp, MAX_RECORDS, &mut parsed);
-        let floor = best.map_or(0.0, |b| b.0);
-        if let Some(s) = score(text, &parsed, sp, floor) {
-            if best.is_none_or(|b| s.score > b.0 * (1.0 + 1e-9)) {
-                best = Some((s.score, sp));
-            }
-        }
-    }
+    let at = candidates(text)
+        .into_iter()
+        .filter(|sp| sp.delimiter == delimiter && sp.lead == lead);
+    let (best, _) = best_split(text, &mut Parsed::default(), at);
     best.map_or((Some(b'"'), None), |(_, sp)| (sp.quote, sp.escape))
 }
 
