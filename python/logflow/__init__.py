@@ -10,7 +10,7 @@ Example:
 from logflow import errors
 from logflow._native import __version__
 from logflow.detection import Detection, detect
-from logflow.io import ConvertResult, ErrorSample, Stream, convert, read
+from logflow.io import ConvertResult, ErrorSample, Stream, convert, read, write
 
 __all__ = [
     "ConvertResult",
@@ -22,4 +22,5 @@ __all__ = [
     "detect",
     "errors",
     "read",
+    "write",
 ]

@@ -2,36 +2,10 @@
 
 from collections.abc import Callable
 from os import PathLike
-from typing import Any, TypedDict
+from typing import Any
 
 __version__: str
 build_profile: str
-
-class _ErrorSample(TypedDict):
-    line: int
-    offset: int
-    record: int
-    column: str | None
-    reason: str
-    detail: str
-    raw: bytes
-
-class _ConvertStats(TypedDict):
-    rows_read: int
-    rows_written: int
-    rows_quarantined: int
-    rows_skipped: int
-    values_nulled: int
-    bytes_read: int
-    bytes_written: int
-    files: list[str]
-    quarantine_files: list[str]
-    duration_s: float
-    schema: Schema
-    errors_by_reason: dict[str, int]
-    error_samples: list[_ErrorSample]
-    input_compression: str
-    input_encoding: str
 
 class Schema:
     """A schema exported through ``__arrow_c_schema__``."""
@@ -60,10 +34,11 @@ class BatchStream:
     @property
     def rows_skipped(self) -> int: ...
 
-def convert_csv(
+def convert(
     src: str | PathLike[str],
     dst: str | PathLike[str],
     *,
+    format: str | None = None,
     delimiter: str | None = None,
     quote: str | None = "auto",
     escape: str | None = "auto",
@@ -83,11 +58,13 @@ def convert_csv(
     max_rows_per_file: int | None = None,
     target_file_size: int | str | None = None,
     partition_by: list[str] | None = None,
-) -> _ConvertStats: ...
-def detect(src: str | PathLike[str]) -> dict[str, Any]: ...
-def read_csv(
+) -> dict[str, Any]:
+    """Convert a file to Parquet; the dict's keys are the fields of ``ConvertResult``."""
+
+def read(
     src: str | PathLike[str],
     *,
+    format: str | None = None,
     delimiter: str | None = None,
     quote: str | None = "auto",
     escape: str | None = "auto",
@@ -100,4 +77,23 @@ def read_csv(
     encoding: str | None = None,
     schema: list[tuple[str, str]] | None = None,
     threads: int | None = None,
-) -> BatchStream: ...
+) -> BatchStream:
+    """Open a file as a one-shot stream of record batches."""
+
+def write(
+    data: object,
+    dst: str | PathLike[str],
+    *,
+    compression: str = "zstd",
+    compression_level: int | None = None,
+    row_group_size: int | None = None,
+    threads: int | None = None,
+    progress: Callable[[int, int, int], Any] | None = None,
+    max_rows_per_file: int | None = None,
+    target_file_size: int | str | None = None,
+    partition_by: list[str] | None = None,
+) -> dict[str, Any]:
+    """Write an Arrow stream (``__arrow_c_stream__``) to Parquet; keys as for ``convert``."""
+
+def detect(src: str | PathLike[str]) -> dict[str, Any]:
+    """What a file is: compression, encoding, format, dialect and columns."""

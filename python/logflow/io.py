@@ -8,37 +8,22 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Union
 
 from logflow import _native
-from logflow.errors import ConfigError, UnsupportedFormatError
+from logflow.errors import ConfigError
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
     from logflow.detection import Dialect
 
-__all__ = ["ConvertResult", "ErrorSample", "Stream", "convert", "read"]
+__all__ = ["ConvertResult", "ErrorSample", "Stream", "convert", "read", "write"]
 
 Compression = Literal["zstd", "snappy", "gzip", "lz4", "none"]
+Format = Literal["csv", "tsv", "json", "jsonl"]
 ErrorPolicy = Literal["strict", "permissive", "quarantine"]
 CastErrorPolicy = Literal["null", "reject"]
 ProgressCallback = Callable[[int, int, int], Any]
 """Called about every 100 ms with ``(bytes_read, bytes_total, rows_read)``."""
 
-# Suffixes of formats that have a decoder elsewhere in the roadmap but not in this release;
-# anything else is read as delimited text.
-_NOT_YET = {
-    ".json": "JSON",
-    ".jsonl": "JSON Lines",
-    ".ndjson": "JSON Lines",
-    ".xml": "XML",
-    ".xes": "XES",
-    ".parquet": "Parquet",
-    ".avro": "Avro",
-    ".orc": "ORC",
-    ".arrow": "Arrow IPC",
-    ".feather": "Arrow IPC",
-    ".xlsx": "Excel",
-    ".xls": "Excel",
-}
 _TAB_SUFFIXES = {".tsv", ".tab"}
 # Compression is detected from the bytes; these suffixes only hide the inner one.
 _COMPRESSED_SUFFIXES = {".gz", ".gzip", ".zst", ".zstd", ".bz2", ".xz", ".zip"}
@@ -50,16 +35,6 @@ def _inner_suffix(src: str) -> str:
     if suffix.lower() in _COMPRESSED_SUFFIXES:
         suffix = os.path.splitext(stem)[1]
     return suffix.lower()
-
-
-def _delimited_only(src: str) -> None:
-    suffix = _inner_suffix(src)
-    if suffix in _NOT_YET:
-        raise UnsupportedFormatError(
-            f"{src}: {_NOT_YET[suffix]} input is not supported yet; "
-            "this version reads delimited text (CSV, TSV, ...)",
-            path=src,
-        )
 
 
 def _partition_columns(partition_by: list[str] | str | None) -> list[str] | None:
@@ -102,6 +77,7 @@ _DIALECT_ONLY = ("skip_initial_space",)
 
 def _reading_options(
     src: str,
+    format: str | None,
     dialect: Dialect | Mapping[str, Any] | None,
     **given: str | bool | int | None,
 ) -> dict[str, Any]:
@@ -109,7 +85,8 @@ def _reading_options(
 
     ``dialect`` is a detected :class:`~logflow.detection.Dialect` or a mapping with some of
     its keys; an option passed one by one that names another value is a
-    :class:`~logflow.errors.ConfigError`. ``.tsv`` files default to a tab delimiter.
+    :class:`~logflow.errors.ConfigError`. ``.tsv`` files, and ``format="tsv"``, default to a
+    tab delimiter.
     """
     out: dict[str, Any] = dict(given)
     out.update(dict.fromkeys(_DIALECT_ONLY))
@@ -135,7 +112,8 @@ def _reading_options(
                     "give one of them"
                 )
             out[key] = d[key]
-    if out["delimiter"] is None and _inner_suffix(src) in _TAB_SUFFIXES:
+    tab = format == "tsv" or (format is None and _inner_suffix(src) in _TAB_SUFFIXES)
+    if out["delimiter"] is None and tab:
         out["delimiter"] = "\t"
     return out
 
@@ -242,6 +220,18 @@ class ConvertResult:
     input_encoding: str = "utf-8"
     """Text encoding of the input as detected or given: ``"utf-8"``, ``"utf-8-sig"``,
     ``"utf-16-le"``, ``"windows-1252"``, ..."""
+    format: str = "csv"
+    """The format read, as given or detected: ``"csv"``, ``"json"``, ``"jsonl"``; ``"arrow"``
+    for :func:`write`."""
+
+    @classmethod
+    def _from_native(cls, stats: dict[str, Any]) -> ConvertResult:
+        """The result from the native module's dict, whose keys are this class's fields."""
+        values = dict(stats)
+        values["files"] = tuple(values["files"])
+        values["errors_by_reason"] = dict(values["errors_by_reason"])
+        values["error_samples"] = tuple(ErrorSample(**s) for s in values["error_samples"])
+        return cls(**values)
 
     def __getstate__(self) -> dict[str, Any]:
         # Pickled (e.g. back from a worker process) as a pyarrow schema, which pickles.
@@ -275,6 +265,7 @@ def convert(
     src: str | os.PathLike[str],
     dst: str | os.PathLike[str],
     *,
+    format: Format | None = None,
     compression: Compression = "zstd",
     compression_level: int | None = None,
     delimiter: str | None = None,
@@ -319,6 +310,10 @@ def convert(
         src: Input file.
         dst: Output Parquet file (replaced if it exists); a directory with
             ``max_rows_per_file``, ``target_file_size`` or ``partition_by``.
+        format: The input's format: ``"csv"`` (any delimited text), ``"tsv"`` (tab
+            delimited), ``"json"`` or ``"jsonl"``; ``None`` (default) detects it from the
+            bytes, whatever the file is called (the suffix decides only when the bytes could
+            be either).
         compression: Parquet codec: ``"zstd"`` (default), ``"snappy"``, ``"gzip"``,
             ``"lz4"`` or ``"none"``.
         compression_level: Codec level (zstd 1-22, gzip 0-9); ``None`` for the default.
@@ -412,10 +407,10 @@ def convert(
         True
     """
     src_s, dst_s = os.fspath(src), os.fspath(dst)
-    _delimited_only(src_s)
     partition_cols = _partition_columns(partition_by)
     opts = _reading_options(
         src_s,
+        format,
         dialect,
         delimiter=delimiter,
         quote=quote,
@@ -423,9 +418,10 @@ def convert(
         header=header,
         skip_lines=skip_lines,
     )
-    stats = _native.convert_csv(
+    stats = _native.convert(
         src_s,
         dst_s,
+        format=format,
         **opts,
         compression=compression,
         compression_level=compression_level,
@@ -441,25 +437,7 @@ def convert(
         target_file_size=target_file_size,
         partition_by=partition_cols,
     )
-    quarantine = stats["quarantine_files"]
-    return ConvertResult(
-        rows_read=stats["rows_read"],
-        rows_written=stats["rows_written"],
-        rows_quarantined=stats["rows_quarantined"],
-        rows_skipped=stats["rows_skipped"],
-        bytes_read=stats["bytes_read"],
-        bytes_written=stats["bytes_written"],
-        files=tuple(stats["files"]),
-        duration_s=stats["duration_s"],
-        schema=stats["schema"],
-        errors_by_reason=dict(stats["errors_by_reason"]),
-        error_samples=tuple(ErrorSample(**sample) for sample in stats["error_samples"]),
-        values_nulled=stats["values_nulled"],
-        quarantine_path=quarantine[0] if quarantine else None,
-        errors_path=quarantine[1] if len(quarantine) > 1 else None,
-        input_compression=stats["input_compression"],
-        input_encoding=stats["input_encoding"],
-    )
+    return ConvertResult._from_native(stats)
 
 
 class Stream:
@@ -537,6 +515,7 @@ class Stream:
 def read(
     src: str | os.PathLike[str],
     *,
+    format: Format | None = None,
     delimiter: str | None = None,
     quote: str | None = "auto",
     escape: str | None = "auto",
@@ -565,6 +544,7 @@ def read(
 
     Args:
         src: Input file.
+        format: The input's format, as in :func:`convert`; ``None`` (default) detects it.
         delimiter: Field delimiter: one ASCII character or a two-byte one such as ``"§"``;
             ``None`` detects it (``.tsv`` files default to tab).
         quote: Quote character, ``None`` for no quoting, ``"auto"`` (default) to detect.
@@ -594,9 +574,9 @@ def read(
         6
     """
     src_s = os.fspath(src)
-    _delimited_only(src_s)
     opts = _reading_options(
         src_s,
+        format,
         dialect,
         delimiter=delimiter,
         quote=quote,
@@ -605,8 +585,9 @@ def read(
         skip_lines=skip_lines,
     )
     return Stream(
-        _native.read_csv(
+        _native.read(
             src_s,
+            format=format,
             **opts,
             batch_size=batch_size,
             error_policy=error_policy,
@@ -616,3 +597,66 @@ def read(
             threads=threads,
         )
     )
+
+
+def write(
+    data: object,
+    dst: str | os.PathLike[str],
+    *,
+    compression: Compression = "zstd",
+    compression_level: int | None = None,
+    row_group_size: int | None = None,
+    threads: int | None = None,
+    progress: ProgressCallback | None = None,
+    max_rows_per_file: int | None = None,
+    target_file_size: int | str | None = None,
+    partition_by: list[str] | str | None = None,
+) -> ConvertResult:
+    """Write Arrow data to a Parquet file or dataset with logflow's writer.
+
+    ``data`` is anything that exports an Arrow stream through the PyCapsule interface
+    (``__arrow_c_stream__``): a :class:`pyarrow.Table` or ``RecordBatchReader``, a Polars
+    ``DataFrame``, a DuckDB result, a :class:`Stream` from :func:`read`. Batches are taken
+    one at a time, so a reader larger than memory is written in bounded memory. The files,
+    their encodings, the atomic commit and the dataset options are those of :func:`convert`.
+
+    Args:
+        data: The rows.
+        dst: Output Parquet file; a directory with ``max_rows_per_file``,
+            ``target_file_size`` or ``partition_by``.
+        compression: Parquet codec, as in :func:`convert`.
+        compression_level: Codec level, as in :func:`convert`.
+        row_group_size: Most rows per row group (default 524,288).
+        threads: Threads encoding columns (default: one per core).
+        progress: Called about every 100 ms with ``(0, 0, rows_read)``.
+        max_rows_per_file: As in :func:`convert`.
+        target_file_size: As in :func:`convert`.
+        partition_by: As in :func:`convert`.
+
+    Returns:
+        The counts (``rows_read == rows_written``), the files written and the schema.
+
+    Raises:
+        TypeError: ``data`` does not export an Arrow stream.
+        logflow.errors.ConfigError: An option is invalid, or ``dst`` holds files that are
+            not a logflow dataset.
+
+    Example:
+        >>> import logflow, pyarrow as pa
+        >>> r = logflow.write(pa.table({"a": [1, 2]}), "/tmp/a.parquet")
+        >>> r.rows_written
+        2
+    """
+    stats = _native.write(
+        data,
+        os.fspath(dst),
+        compression=compression,
+        compression_level=compression_level,
+        row_group_size=row_group_size,
+        threads=threads,
+        progress=progress,
+        max_rows_per_file=max_rows_per_file,
+        target_file_size=target_file_size,
+        partition_by=_partition_columns(partition_by),
+    )
+    return ConvertResult._from_native(stats)

@@ -27,6 +27,7 @@ PUBLIC = [
     "detect",
     "errors",
     "read",
+    "write",
 ]
 
 # Every public name of logflow._native must either be used by a Python wrapper (the check
@@ -34,14 +35,15 @@ PUBLIC = [
 NATIVE_ALLOWLIST = {
     "__version__": "re-exported as logflow.__version__",
     "build_profile": "diagnostic only (debug/release), not part of the public API",
-    "BatchStream": "returned by read_csv and wrapped by logflow.Stream",
+    "BatchStream": "returned by read and wrapped by logflow.Stream",
     "Batch": "returned by BatchStream.next_batch, converted to pyarrow.RecordBatch by Stream",
-    "Schema": "returned inside convert_csv's stats, converted to pyarrow.Schema by convert",
+    "Schema": "returned inside convert's stats, converted to pyarrow.Schema by convert",
 }
 NATIVE_EXPECTED = {
-    "convert_csv",
+    "convert",
     "detect",
-    "read_csv",
+    "read",
+    "write",
     "BatchStream",
     "Batch",
     "Schema",
@@ -151,6 +153,7 @@ def test_api_convert_result_is_frozen_dataclass(sample_csv, out_dir):
         "errors_path",
         "input_compression",
         "input_encoding",
+        "format",
     ]
     assert isinstance(r.files, tuple)
     # a clean input: nothing bad, nothing nulled, no quarantine files
@@ -223,10 +226,22 @@ def test_api_read_keyword_only_options():
 
 def test_api_native_classes_are_frozen(sample_csv):
     # pyo3 `frozen` classes with no __dict__ reject new attributes on instances.
-    stream = _native.read_csv(str(sample_csv))
+    stream = _native.read(str(sample_csv))
     with pytest.raises(AttributeError):
         stream.anything = 1  # type: ignore[attr-defined]
     batch = stream.next_batch()
     assert batch is not None and batch.num_rows == 12
     with pytest.raises(AttributeError):
         batch.num_rows = 0  # type: ignore[misc]
+
+
+def test_native_result_keys_are_the_result_fields(sample_csv, tmp_path):
+    # The result's shape is defined once, by ConvertResult: the native dict must carry
+    # exactly its fields, for convert and write alike.
+    fields = {f.name for f in dataclasses.fields(logflow.ConvertResult)}
+    stats = _native.convert(str(sample_csv), str(tmp_path / "a.parquet"))
+    assert set(stats) == fields
+    import pyarrow as pa
+
+    stats = _native.write(pa.table({"a": [1]}), str(tmp_path / "b.parquet"))
+    assert set(stats) == fields

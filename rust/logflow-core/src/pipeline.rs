@@ -4,23 +4,30 @@
 //! once, so memory does not grow with the input.
 
 use std::collections::BTreeMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError};
 use std::sync::Arc;
 use std::time::Instant;
 
-use arrow_array::RecordBatch;
+use arrow_array::{RecordBatch, RecordBatchReader};
 use arrow_schema::SchemaRef;
 
-use crate::decode::csv::{self, prefetch, Chunk, ChunkDecoder, ChunkOutput, CsvOptions, Sequencer};
-use crate::decode::{ErrorPolicy, Reject};
+use crate::decode::csv::{self, CsvOptions};
+use crate::decode::{DecodeOptions, ErrorPolicy, Reject};
+use crate::detect::{Compression, Format};
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::{self, InputOptions};
+use crate::stream::{
+    prefetch, BatchReader, Chunk, ChunkOutput, Chunker, Decoder, QuarantineFormat, ReadCounts,
+    Sequencer, Start,
+};
 use crate::work::Pool;
-use crate::write::dataset::{ClosedDataset, DatasetOptions, DatasetSink};
+use crate::write::dataset::{DatasetOptions, DatasetSink};
 use crate::write::parquet::{Closed, ParquetOptions, ParquetSink};
 use crate::write::quarantine::{self, QuarantineSink};
+use crate::write::BatchSink;
 
 /// Bad records kept as samples in [`ConvertStats::error_samples`].
 const SAMPLES: usize = 20;
@@ -87,6 +94,9 @@ pub struct ConvertStats {
     pub input_compression: &'static str,
     /// Text encoding of the input (`"utf-8"`, `"utf-16-le"`, `"windows-1252"`, ...).
     pub input_encoding: String,
+    /// The format read (`"csv"`, `"json"`, `"jsonl"`, ...; `"arrow"` for batches handed
+    /// over as Arrow).
+    pub format: &'static str,
     /// Output bytes written (data files only).
     pub bytes_written: u64,
     /// Data files written, in the order they were started.
@@ -102,10 +112,15 @@ pub struct ConvertStats {
     pub duration_s: f64,
 }
 
-/// Options of [`convert_csv_to_parquet`].
+/// Options of [`convert`].
 #[derive(Debug, Clone, Default)]
 pub struct ConvertOptions {
-    /// How to read the input.
+    /// How to decode, whatever the format.
+    pub decode: DecodeOptions,
+    /// The input's format; `None` detects it from the bytes (the file's suffix breaks a
+    /// tie between delimited text and another text format).
+    pub format: Option<Format>,
+    /// How delimited text is written, for CSV input.
     pub csv: CsvOptions,
     /// How to write the output.
     pub parquet: ParquetOptions,
@@ -135,65 +150,6 @@ pub fn remove_output(stats: &ConvertStats) {
     }
 }
 
-/// The data output: one file, or a directory of files.
-enum Output {
-    File(Box<ParquetSink>),
-    Dataset(Box<DatasetSink>),
-}
-
-impl Output {
-    fn write(&mut self, batch: &arrow_array::RecordBatch) -> Result<()> {
-        match self {
-            Output::File(s) => s.write(batch),
-            Output::Dataset(s) => s.write(batch),
-        }
-    }
-
-    fn rows(&self) -> u64 {
-        match self {
-            Output::File(s) => s.rows(),
-            Output::Dataset(s) => s.rows(),
-        }
-    }
-
-    fn close(self) -> Result<ClosedOutput> {
-        Ok(match self {
-            Output::File(s) => ClosedOutput::File(s.close()?),
-            Output::Dataset(s) => ClosedOutput::Dataset(s.finish()?),
-        })
-    }
-}
-
-/// Complete data files not yet in place.
-enum ClosedOutput {
-    File(Closed),
-    Dataset(ClosedDataset),
-}
-
-impl ClosedOutput {
-    fn files(&self) -> Vec<PathBuf> {
-        match self {
-            ClosedOutput::File(c) => vec![c.path().to_path_buf()],
-            ClosedOutput::Dataset(d) => d.paths(),
-        }
-    }
-
-    fn size(&self) -> u64 {
-        match self {
-            ClosedOutput::File(c) => c.size,
-            ClosedOutput::Dataset(d) => d.size(),
-        }
-    }
-
-    /// Moves the files into place; returns the directories created for them.
-    fn commit(self) -> Result<Vec<PathBuf>> {
-        match self {
-            ClosedOutput::File(c) => c.commit().map(|()| Vec::new()),
-            ClosedOutput::Dataset(d) => d.commit(),
-        }
-    }
-}
-
 /// What the data sink will be; it is made when the first rows arrive, which are the sample
 /// its column encodings are chosen from.
 struct SinkSpec<'a> {
@@ -207,34 +163,26 @@ struct SinkSpec<'a> {
 }
 
 impl SinkSpec<'_> {
-    fn create(&self, dst: &Path, sample: Option<&RecordBatch>) -> Result<Output> {
+    fn create(&self, dst: &Path, sample: Option<&RecordBatch>) -> Result<Box<dyn BatchSink>> {
         let schema = self.schema.clone();
-        let mut out = match self.dataset {
-            None => Output::File(Box::new(ParquetSink::create(
-                dst,
-                schema,
-                &self.parquet,
-                sample,
-            )?)),
-            Some(d) => Output::Dataset(Box::new(DatasetSink::create(
-                dst,
-                schema,
-                &self.parquet,
-                d,
-                sample,
-            )?)),
-        };
-        if let Some(pool) = &self.pool {
-            match &mut out {
-                Output::File(s) => s.set_pool(Arc::clone(pool)),
-                Output::Dataset(s) => s.set_pool(Arc::clone(pool)),
+        Ok(match self.dataset {
+            None => {
+                let mut s = ParquetSink::create(dst, schema, &self.parquet, sample)?;
+                if let Some(pool) = &self.pool {
+                    s.set_pool(Arc::clone(pool));
+                }
+                s.set_stop(Arc::clone(&self.stop));
+                Box::new(s)
             }
-        }
-        match &mut out {
-            Output::File(s) => s.set_stop(Arc::clone(&self.stop)),
-            Output::Dataset(s) => s.set_stop(Arc::clone(&self.stop)),
-        }
-        Ok(out)
+            Some(d) => {
+                let mut s = DatasetSink::create(dst, schema, &self.parquet, d, sample)?;
+                if let Some(pool) = &self.pool {
+                    s.set_pool(Arc::clone(pool));
+                }
+                s.set_stop(Arc::clone(&self.stop));
+                Box::new(s)
+            }
+        })
     }
 }
 
@@ -243,17 +191,16 @@ struct Writer<'a> {
     dst: &'a Path,
     policy: ErrorPolicy,
     spec: SinkSpec<'a>,
-    sink: Option<Output>,
+    sink: Option<Box<dyn BatchSink>>,
     quarantine: Option<QuarantineSink>,
-    quarantine_ext: String,
-    header_raw: Vec<u8>,
+    quarantine_format: QuarantineFormat,
     stats: ConvertStats,
     ctl: &'a Control,
 }
 
 impl Writer<'_> {
     /// The data sink, made now if this is the first batch.
-    fn sink(&mut self, sample: Option<&RecordBatch>) -> Result<&mut Output> {
+    fn sink(&mut self, sample: Option<&RecordBatch>) -> Result<&mut Box<dyn BatchSink>> {
         let sink = match self.sink.take() {
             Some(sink) => sink,
             None => self.spec.create(self.dst, sample)?,
@@ -287,9 +234,9 @@ impl Writer<'_> {
             }
             if self.policy == ErrorPolicy::Quarantine {
                 if self.quarantine.is_none() {
-                    let (raw, errors) = quarantine::paths_for(self.dst, &self.quarantine_ext);
-                    self.quarantine =
-                        Some(QuarantineSink::create(&raw, &errors, &self.header_raw)?);
+                    let q = &self.quarantine_format;
+                    let (raw, errors) = quarantine::paths_for(self.dst, &q.extension);
+                    self.quarantine = Some(QuarantineSink::create(&raw, &errors, &q.header)?);
                     self.stats.quarantine_files = vec![raw, errors];
                 }
                 if let Some(q) = &mut self.quarantine {
@@ -311,7 +258,7 @@ impl Writer<'_> {
             policy,
             sink,
             quarantine,
-            quarantine_ext,
+            quarantine_format,
             mut stats,
             ctl,
             ..
@@ -337,7 +284,7 @@ impl Writer<'_> {
         if extra.is_empty() && policy == ErrorPolicy::Quarantine {
             // No bad rows this time: quarantine files left by an earlier run at these paths
             // would be taken for this output's, so they go.
-            let (raw, errors) = quarantine::paths_for(dst, &quarantine_ext);
+            let (raw, errors) = quarantine::paths_for(dst, &quarantine_format.extension);
             let _ = std::fs::remove_file(raw);
             let _ = std::fs::remove_file(errors);
         }
@@ -349,10 +296,10 @@ impl Writer<'_> {
     }
 }
 
-/// Converts a CSV/TSV file to one Parquet file, or to a directory of them when
-/// [`ConvertOptions::dataset`] is set. On any error (or cancellation) no output file is left
-/// behind.
-pub fn convert_csv_to_parquet(
+/// Converts a file to one Parquet file, or to a directory of them when
+/// [`ConvertOptions::dataset`] is set. The format is detected unless given. On any error (or
+/// cancellation) no output file is left behind.
+pub fn convert(
     src: &Path,
     dst: &Path,
     opts: &ConvertOptions,
@@ -361,103 +308,316 @@ pub fn convert_csv_to_parquet(
     let started = Instant::now();
     let input = input::open(src, &opts.input, Some(ctl.bytes_read.clone()))?;
     ctl.bytes_total.store(input.size, Ordering::Relaxed);
+    let format = choose_format(src, opts.format, &input)?;
+    let job = Job {
+        src,
+        dst,
+        opts,
+        ctl,
+        compression: input.compression.value,
+        encoding: input.encoding.value.name(),
+        format: format.name(),
+        started,
+    };
     let with_src = |e: Error| e.with_path(src);
-    let start = csv::start(input.reader, &opts.csv, None).map_err(with_src)?;
-    let decoder = Arc::new(start.decoder);
-    let schema = decoder.schema();
-    // `threads` bounds the whole job: decode workers and column encoding alike.
-    let workers = if opts.threads == 0 {
+    match format {
+        Format::Csv => {
+            let s = csv::start(input.reader, &opts.decode, &opts.csv, None).map_err(with_src)?;
+            job.run(s.start)
+        }
+        _ => Err(unsupported(&input).with_path(src)),
+    }
+}
+
+/// A streaming read of a file: Arrow batches decoded ahead on `opts.threads` threads, and
+/// the counts of what was read, shared with whoever consumes the batches.
+pub struct Reading {
+    /// The batches.
+    pub reader: Box<dyn RecordBatchReader + Send>,
+    /// Rows read, rejected and skipped so far.
+    pub counts: Arc<ReadCounts>,
+}
+
+/// Opens `src` for a streaming read in the format given or detected: the first chunk is
+/// decoded now (so a missing, empty or unreadable file fails here), the rest as the
+/// consumer pulls batches. The quarantine policy needs an output and is refused.
+pub fn read(src: &Path, opts: &ConvertOptions) -> Result<Reading> {
+    if opts.decode.error_policy == ErrorPolicy::Quarantine {
+        return Err(Error::invalid(
+            "error_policy=\"quarantine\" needs an output to put bad records beside; use convert(), \
+             or \"permissive\" to drop them while streaming",
+        ));
+    }
+    let input = input::open(src, &opts.input, None)?;
+    let format = choose_format(src, opts.format, &input)?;
+    let with_src = |e: Error| e.with_path(src);
+    let threads = worker_count(opts.threads);
+    match format {
+        Format::Csv => {
+            let s = csv::start(input.reader, &opts.decode, &opts.csv, None).map_err(with_src)?;
+            Ok(reading(BatchReader::new(s.start), src, threads))
+        }
+        _ => Err(unsupported(&input).with_path(src)),
+    }
+}
+
+fn reading<R: Read + Send + 'static, D: Decoder>(
+    reader: BatchReader<R, D>,
+    src: &Path,
+    threads: usize,
+) -> Reading {
+    let reader = reader.with_path(src).with_threads(threads);
+    let counts = reader.counts();
+    Reading {
+        reader: Box::new(reader.into_arrow()),
+        counts,
+    }
+}
+
+/// The format to read `input` as: the one given, or the one detected. JSON, JSON Lines,
+/// XML and XES are taken when detection is sure of them; other text (log lines included,
+/// until they have decoders of their own) is delimited text, unless the file's suffix names
+/// a text format (`.json`, `.jsonl`, `.ndjson`) and detection was not sure.
+pub fn choose_format(src: &Path, given: Option<Format>, input: &input::Input) -> Result<Format> {
+    if let Some(f) = given {
+        return Ok(f);
+    }
+    let found = &input.format;
+    let structured = matches!(
+        found.value,
+        Format::Json | Format::Jsonl | Format::Xml | Format::Xes
+    );
+    if structured && found.confidence >= 0.9 {
+        return Ok(found.value);
+    }
+    if found.value.is_binary() {
+        return Ok(found.value);
+    }
+    if found.confidence < 0.9 {
+        if let Some(hinted) = suffix_format(src) {
+            return Ok(hinted);
+        }
+    }
+    Ok(Format::Csv)
+}
+
+/// The text format a file's suffix names (under a compression suffix): `.json`, `.jsonl`,
+/// `.ndjson`; `None` for any other.
+pub fn suffix_format(src: &Path) -> Option<Format> {
+    let name = src.file_name()?.to_string_lossy().to_ascii_lowercase();
+    let name = [".gz", ".gzip", ".zst", ".zstd", ".bz2", ".xz", ".zip"]
+        .iter()
+        .find_map(|c| name.strip_suffix(c))
+        .unwrap_or(&name);
+    let ext = Path::new(name).extension()?.to_str()?;
+    match ext {
+        "json" => Some(Format::Json),
+        "jsonl" | "ndjson" => Some(Format::Jsonl),
+        _ => None,
+    }
+}
+
+/// The error for input in a format logflow does not read (yet).
+fn unsupported(input: &input::Input) -> Error {
+    let found = &input.format;
+    let kind = match found.value {
+        Format::Json | Format::Jsonl | Format::Xml | Format::Xes => "text",
+        _ => "file",
+    };
+    Error::new(ErrorKind::Unsupported(format!(
+        "this is {} {kind}{} ({}); {} input is not supported by this version, which reads \
+         delimited text",
+        found.value.name(),
+        input::inside(input.compression.value),
+        found.evidence,
+        found.value.title(),
+    )))
+}
+
+/// One conversion: where from and to, with what options, and what the input turned out to
+/// be.
+struct Job<'a> {
+    src: &'a Path,
+    dst: &'a Path,
+    opts: &'a ConvertOptions,
+    ctl: &'a Control,
+    compression: Compression,
+    encoding: String,
+    format: &'static str,
+    started: Instant,
+}
+
+impl Job<'_> {
+    /// Decodes the rest of the input from where a format's start step left off, and writes
+    /// it: on a pool of workers, or with `threads = 1` on this thread alone.
+    fn run<R: Read + Send, D: Decoder>(self, start: Start<R, D>) -> Result<ConvertStats> {
+        let Job { src, opts, ctl, .. } = self;
+        let decoder = Arc::new(start.decoder);
+        // `threads` bounds the whole job: decode workers and column encoding alike.
+        let workers = worker_count(opts.threads);
+        let pool = (workers > 1).then(|| Arc::new(Pool::default()));
+        let mut quarantine_format = start.quarantine;
+        if quarantine_format.input_extension {
+            if let Some(ext) = quarantine_extension(src, self.compression) {
+                quarantine_format.extension = ext;
+            }
+        }
+        let writer = self.writer(decoder.schema(), pool.clone(), quarantine_format);
+        let mut first = start.first;
+        first.index = 0;
+        let mut stats = match pool {
+            None => run_sequential(first, start.chunker, decoder.as_ref(), writer, src, ctl),
+            Some(pool) => run_parallel(
+                first,
+                start.chunker,
+                &decoder,
+                writer,
+                &pool,
+                workers,
+                src,
+                ctl,
+            ),
+        }?;
+        stats.bytes_read = ctl.bytes_read.load(Ordering::Relaxed);
+        stats.duration_s = self.started.elapsed().as_secs_f64();
+        Ok(stats)
+    }
+
+    fn writer(
+        &self,
+        schema: SchemaRef,
+        pool: Option<Arc<Pool>>,
+        quarantine_format: QuarantineFormat,
+    ) -> Writer<'_> {
+        let opts = self.opts;
+        Writer {
+            dst: self.dst,
+            policy: opts.decode.error_policy,
+            spec: SinkSpec {
+                schema: schema.clone(),
+                parquet: ParquetOptions {
+                    threads: opts.threads,
+                    ..opts.parquet.clone()
+                },
+                dataset: opts.dataset.as_ref(),
+                pool,
+                stop: Arc::clone(&self.ctl.cancelled),
+            },
+            sink: None,
+            quarantine: None,
+            quarantine_format,
+            stats: ConvertStats {
+                rows_read: 0,
+                rows_written: 0,
+                rows_quarantined: 0,
+                rows_skipped: 0,
+                values_nulled: 0,
+                errors_by_reason: BTreeMap::new(),
+                error_samples: Vec::new(),
+                bytes_read: 0,
+                input_compression: self.compression.name(),
+                input_encoding: self.encoding.clone(),
+                format: self.format,
+                bytes_written: 0,
+                files: Vec::new(),
+                created_dirs: Vec::new(),
+                quarantine_files: Vec::new(),
+                schema,
+                duration_s: 0.0,
+            },
+            ctl: self.ctl,
+        }
+    }
+}
+
+/// Threads for a job that asked for `threads` (0: one per available core).
+fn worker_count(threads: usize) -> usize {
+    if threads == 0 {
         std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
     } else {
-        opts.threads
-    };
+        threads
+    }
+}
+
+/// Writes the batches of any Arrow reader (the native readers of other formats, or a stream
+/// handed over from Python) to `dst` as [`convert`] writes decoded rows: one file or a
+/// dataset, atomically, with the same sinks and counts. `rows_read == rows_written`.
+pub fn write_batches(
+    reader: &mut dyn RecordBatchReader,
+    dst: &Path,
+    opts: &ConvertOptions,
+    ctl: &Control,
+) -> Result<ConvertStats> {
+    let started = Instant::now();
+    let workers = worker_count(opts.threads);
     let pool = (workers > 1).then(|| Arc::new(Pool::default()));
-    let spec = SinkSpec {
-        schema: schema.clone(),
-        parquet: ParquetOptions {
-            threads: opts.threads,
-            ..opts.parquet.clone()
-        },
-        dataset: opts.dataset.as_ref(),
-        pool: pool.clone(),
-        stop: Arc::clone(&ctl.cancelled),
-    };
-    let ext = quarantine_extension(src, input.compression.value);
-    let writer = Writer {
+    let job = Job {
+        src: dst,
         dst,
-        policy: opts.csv.error_policy,
-        spec,
-        sink: None,
-        quarantine: None,
-        quarantine_ext: ext,
-        header_raw: start.header_raw,
-        stats: ConvertStats {
-            rows_read: 0,
-            rows_written: 0,
-            rows_quarantined: 0,
-            rows_skipped: 0,
-            values_nulled: 0,
-            errors_by_reason: BTreeMap::new(),
-            error_samples: Vec::new(),
-            bytes_read: 0,
-            input_compression: input.compression.value.name(),
-            input_encoding: input.encoding.value.name(),
-            bytes_written: 0,
-            files: Vec::new(),
-            created_dirs: Vec::new(),
-            quarantine_files: Vec::new(),
-            schema,
-            duration_s: 0.0,
-        },
+        opts,
         ctl,
+        compression: Compression::None,
+        encoding: "utf-8".into(),
+        format: "arrow",
+        started,
     };
-    let mut first = start.first;
-    first.index = 0;
-    let mut stats = match pool {
-        None => run_sequential(first, start.chunker, &decoder, writer, src, ctl),
-        Some(pool) => run_parallel(
-            first,
-            start.chunker,
-            &decoder,
-            writer,
-            &pool,
-            workers,
-            src,
-            ctl,
-        ),
-    }?;
-    stats.bytes_read = ctl.bytes_read.load(Ordering::Relaxed);
+    let mut writer = job.writer(reader.schema(), pool.clone(), QuarantineFormat::default());
+    let written = std::thread::scope(|s| {
+        if let Some(pool) = &pool {
+            for _ in 1..workers {
+                s.spawn(|| pool.work());
+            }
+            s.spawn(|| pool.io_work());
+        }
+        let fed = (|| {
+            for batch in &mut *reader {
+                ctl.check()?;
+                let batch = batch?;
+                let rows = batch.num_rows() as u64;
+                writer.take(ChunkOutput {
+                    batches: vec![batch],
+                    rows_read: rows,
+                    ..ChunkOutput::default()
+                })?;
+            }
+            ctl.check()
+        })();
+        let stats = fed.and_then(|()| writer.finish());
+        if let Some(pool) = &pool {
+            pool.close();
+        }
+        stats
+    });
+    let mut stats = written?;
     stats.duration_s = started.elapsed().as_secs_f64();
     Ok(stats)
 }
 
 /// The extension of quarantine files: the input's, without a compression suffix (the
-/// quarantine file holds decompressed text): `csv` for `x.csv.gz`, `tsv` for `x.tsv`.
-fn quarantine_extension(src: &Path, compression: crate::detect::Compression) -> String {
+/// quarantine file holds decompressed text): `csv` for `x.csv.gz`, `tsv` for `x.tsv`;
+/// `None` when it has none (the format's own is used).
+fn quarantine_extension(src: &Path, compression: Compression) -> Option<String> {
     let ext = |p: &Path| {
         p.extension()
             .map(|e| e.to_string_lossy().to_ascii_lowercase())
     };
     let mut e = ext(src);
-    if compression != crate::detect::Compression::None {
+    if compression != Compression::None {
         if let Some(stem) = src.file_stem() {
             e = ext(Path::new(stem));
         }
     }
-    match e {
-        Some(e) if !e.is_empty() && e.len() <= 8 => e,
-        _ => "csv".to_string(),
-    }
+    e.filter(|e| !e.is_empty() && e.len() <= 8)
 }
 
 /// Chunks are decoded as jobs on `pool` by `workers` threads that also encode the output's
 /// columns: `workers - 1` of the pool's own and this one, which writes results in order and
 /// runs jobs while the next result is not in. A reader thread cuts chunks.
 #[allow(clippy::too_many_arguments)]
-fn run_parallel<R: std::io::Read + Send>(
+fn run_parallel<R: Read + Send, D: Decoder>(
     first: Chunk,
-    mut chunker: csv::Chunker<R>,
-    decoder: &Arc<ChunkDecoder>,
+    mut chunker: Chunker<R>,
+    decoder: &Arc<D>,
     mut writer: Writer<'_>,
     pool: &Pool,
     workers: usize,
@@ -484,7 +644,7 @@ fn run_parallel<R: std::io::Read + Send>(
             &done_rx,
             &token_tx,
             &mut sequencer,
-            decoder,
+            decoder.as_ref(),
             &mut writer,
             ctl,
         );
@@ -513,12 +673,12 @@ fn run_parallel<R: std::io::Read + Send>(
 /// and for jobs again.
 const WAIT_TICK: std::time::Duration = std::time::Duration::from_millis(50);
 
-fn write_in_order(
+fn write_in_order<D: Decoder>(
     pool: &Pool,
     done: &Receiver<ChunkOutput>,
     tokens: &SyncSender<()>,
     sequencer: &mut Sequencer,
-    decoder: &ChunkDecoder,
+    decoder: &D,
     writer: &mut Writer<'_>,
     ctl: &Control,
 ) -> Result<()> {
@@ -551,10 +711,10 @@ fn write_in_order(
 
 /// `threads = 1`: one thread reads, decodes and writes each chunk in turn (no reader or
 /// worker threads), so it is the same code as the parallel path on one core.
-fn run_sequential<R: std::io::Read>(
+fn run_sequential<R: Read, D: Decoder>(
     first: Chunk,
-    chunker: csv::Chunker<R>,
-    decoder: &ChunkDecoder,
+    chunker: Chunker<R>,
+    decoder: &D,
     mut writer: Writer<'_>,
     src: &Path,
     ctl: &Control,
@@ -563,10 +723,10 @@ fn run_sequential<R: std::io::Read>(
     writer.finish()
 }
 
-fn sequential_loop<R: std::io::Read>(
+fn sequential_loop<R: Read, D: Decoder>(
     first: Chunk,
-    mut chunker: csv::Chunker<R>,
-    decoder: &ChunkDecoder,
+    mut chunker: Chunker<R>,
+    decoder: &D,
     writer: &mut Writer<'_>,
     ctl: &Control,
 ) -> Result<()> {
@@ -602,10 +762,10 @@ mod tests {
 
     fn small_chunks(policy: ErrorPolicy) -> ConvertOptions {
         ConvertOptions {
-            csv: CsvOptions {
+            decode: DecodeOptions {
                 chunk_bytes: 512,
                 error_policy: policy,
-                ..CsvOptions::default()
+                ..DecodeOptions::default()
             },
             ..ConvertOptions::default()
         }
@@ -620,7 +780,7 @@ mod tests {
             text.push_str(&format!("{i},\"x,{i}\"\n"));
         }
         std::fs::write(&src, &text).unwrap();
-        let stats = convert_csv_to_parquet(
+        let stats = convert(
             &src,
             &d.join("out.parquet"),
             &small_chunks(ErrorPolicy::Strict),
@@ -660,9 +820,9 @@ mod tests {
         let mut outputs = Vec::new();
         for threads in [1, 2, 3] {
             let opts = ConvertOptions {
-                csv: CsvOptions {
+                decode: DecodeOptions {
                     chunk_bytes: 1 << 20,
-                    ..CsvOptions::default()
+                    ..DecodeOptions::default()
                 },
                 parquet: ParquetOptions {
                     row_group_rows: 25_000,
@@ -672,7 +832,7 @@ mod tests {
                 ..ConvertOptions::default()
             };
             let dst = d.join(format!("out{threads}.parquet"));
-            let stats = convert_csv_to_parquet(&src, &dst, &opts, &Control::default()).unwrap();
+            let stats = convert(&src, &dst, &opts, &Control::default()).unwrap();
             assert_eq!(stats.rows_written, 120_000);
             let batches = read_parquet(&dst);
             let schema = batches[0].schema();
@@ -697,9 +857,9 @@ mod tests {
         let dst = d.join("out.parquet");
         let opts = ConvertOptions {
             // The cap is checked after each batch.
-            csv: CsvOptions {
+            decode: DecodeOptions {
                 batch_rows: 1000,
-                ..CsvOptions::default()
+                ..DecodeOptions::default()
             },
             parquet: ParquetOptions {
                 row_group_bytes: 64 << 10,
@@ -707,7 +867,7 @@ mod tests {
             },
             ..ConvertOptions::default()
         };
-        let stats = convert_csv_to_parquet(&src, &dst, &opts, &Control::default()).unwrap();
+        let stats = convert(&src, &dst, &opts, &Control::default()).unwrap();
         assert_eq!(stats.rows_written, 20_000);
         let file = std::fs::File::open(&dst).unwrap();
         let meta = parquet::file::reader::FileReader::metadata(
@@ -735,7 +895,7 @@ mod tests {
         text.push_str("oops\n");
         std::fs::write(&src, &text).unwrap();
         let dst = d.join("out.parquet");
-        let err = convert_csv_to_parquet(
+        let err = convert(
             &src,
             &dst,
             &small_chunks(ErrorPolicy::Strict),
@@ -775,8 +935,8 @@ mod tests {
         let dst = d.join("out.parquet");
         // Chunks big enough that the inference sample sees a few bad values among many good.
         let mut opts = small_chunks(ErrorPolicy::Quarantine);
-        opts.csv.chunk_bytes = 8192;
-        let stats = convert_csv_to_parquet(&src, &dst, &opts, &Control::default()).unwrap();
+        opts.decode.chunk_bytes = 8192;
+        let stats = convert(&src, &dst, &opts, &Control::default()).unwrap();
         assert_eq!(stats.rows_read, 4000);
         assert_eq!(stats.rows_quarantined, bad.len() as u64);
         assert_eq!(stats.rows_written, 4000 - bad.len() as u64);
@@ -806,8 +966,8 @@ mod tests {
         for chunk_bytes in [512, 1 << 20] {
             let dst = d.join(format!("out{chunk_bytes}.parquet"));
             let mut opts = small_chunks(ErrorPolicy::Quarantine);
-            opts.csv.chunk_bytes = chunk_bytes;
-            let stats = convert_csv_to_parquet(&src, &dst, &opts, &Control::default()).unwrap();
+            opts.decode.chunk_bytes = chunk_bytes;
+            let stats = convert(&src, &dst, &opts, &Control::default()).unwrap();
             // Every input line is a row read: 5 from the runaway quote, 1 short row.
             assert_eq!(stats.rows_read, 3000);
             assert_eq!((stats.rows_quarantined, stats.rows_written), (6, 2994));
@@ -863,10 +1023,10 @@ mod tests {
                 "o{chunk_bytes}-{max_record_bytes}-{threads}.parquet"
             ));
             let mut opts = small_chunks(ErrorPolicy::Quarantine);
-            opts.csv.chunk_bytes = chunk_bytes;
-            opts.csv.max_record_bytes = max_record_bytes;
+            opts.decode.chunk_bytes = chunk_bytes;
+            opts.decode.max_record_bytes = max_record_bytes;
             opts.threads = threads;
-            let stats = convert_csv_to_parquet(&src, &dst, &opts, &Control::default()).unwrap();
+            let stats = convert(&src, &dst, &opts, &Control::default()).unwrap();
             let rows = read_parquet(&dst);
             let errors = read_parquet(&stats.quarantine_files[1]);
             let quarantined = std::fs::read(&stats.quarantine_files[0]).unwrap();
@@ -917,9 +1077,8 @@ mod tests {
         let src = d.join("in.csv");
         std::fs::write(&src, "a,b\n1,2\n3\n4,5\n").unwrap();
         let mut opts = small_chunks(ErrorPolicy::Permissive);
-        opts.csv.on_cast_error = CastErrorPolicy::Reject;
-        let stats =
-            convert_csv_to_parquet(&src, &d.join("o.parquet"), &opts, &Control::default()).unwrap();
+        opts.decode.on_cast_error = CastErrorPolicy::Reject;
+        let stats = convert(&src, &d.join("o.parquet"), &opts, &Control::default()).unwrap();
         assert_eq!(
             (stats.rows_read, stats.rows_written, stats.rows_skipped),
             (3, 2, 1)
@@ -944,12 +1103,10 @@ mod tests {
         std::fs::write(&src, &text).unwrap();
         for threads in [1, 2, 4] {
             let mut opts = small_chunks(ErrorPolicy::Strict);
-            opts.csv.chunk_bytes = 1024;
+            opts.decode.chunk_bytes = 1024;
             opts.csv.types = Some(vec![crate::schema::ColumnType::Int64; 2]);
             opts.threads = threads;
-            let err =
-                convert_csv_to_parquet(&src, &d.join("o.parquet"), &opts, &Control::default())
-                    .unwrap_err();
+            let err = convert(&src, &d.join("o.parquet"), &opts, &Control::default()).unwrap_err();
             assert_eq!(err.position().map(|p| p.line), Some(1003));
         }
         std::fs::remove_dir_all(&d).unwrap();
@@ -963,8 +1120,7 @@ mod tests {
         let ctl = Control::default();
         ctl.cancel();
         let err =
-            convert_csv_to_parquet(&src, &d.join("o.parquet"), &ConvertOptions::default(), &ctl)
-                .unwrap_err();
+            convert(&src, &d.join("o.parquet"), &ConvertOptions::default(), &ctl).unwrap_err();
         assert!(matches!(err.kind(), ErrorKind::Cancelled));
         assert_eq!(std::fs::read_dir(&d).unwrap().count(), 1);
         std::fs::remove_dir_all(&d).unwrap();
@@ -990,7 +1146,7 @@ mod tests {
         }
         std::fs::write(&src, &text).unwrap();
         let dst = d.join("out");
-        let stats = convert_csv_to_parquet(
+        let stats = convert(
             &src,
             &dst,
             &partitioned(ErrorPolicy::Strict),
@@ -1026,7 +1182,7 @@ mod tests {
         }
         text.push_str("oops,k1\n");
         std::fs::write(&src, &text).unwrap();
-        let err = convert_csv_to_parquet(
+        let err = convert(
             &src,
             &d.join("out"),
             &partitioned(ErrorPolicy::Strict),
@@ -1041,7 +1197,7 @@ mod tests {
         );
         // an existing (empty) directory is kept, and left empty
         std::fs::create_dir(d.join("kept")).unwrap();
-        convert_csv_to_parquet(
+        convert(
             &src,
             &d.join("kept"),
             &partitioned(ErrorPolicy::Strict),
@@ -1065,7 +1221,7 @@ mod tests {
         }
         std::fs::write(&src, &text).unwrap();
         let dst = d.join("out");
-        let stats = convert_csv_to_parquet(
+        let stats = convert(
             &src,
             &dst,
             &partitioned(ErrorPolicy::Quarantine),
@@ -1094,7 +1250,7 @@ mod tests {
     #[test]
     fn directory_and_missing_inputs() {
         let d = tmpdir("inputs");
-        let err = convert_csv_to_parquet(
+        let err = convert(
             &d,
             &d.join("o.parquet"),
             &ConvertOptions::default(),
@@ -1102,7 +1258,7 @@ mod tests {
         )
         .unwrap_err();
         assert!(matches!(err.kind(), ErrorKind::NotAFile(_)));
-        let err = convert_csv_to_parquet(
+        let err = convert(
             &d.join("nope.csv"),
             &d.join("o.parquet"),
             &ConvertOptions::default(),

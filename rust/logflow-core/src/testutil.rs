@@ -38,3 +38,20 @@ pub(crate) fn zip_local_header(name: &str) -> Vec<u8> {
     out.extend_from_slice(name.as_bytes());
     out
 }
+
+/// A CSV read's options in one value: the decoding options and the dialect.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Opts {
+    pub decode: crate::decode::DecodeOptions,
+    pub csv: crate::decode::csv::CsvOptions,
+}
+
+impl Opts {
+    /// A streaming reader over `src` with these options.
+    pub fn reader<R: std::io::Read>(
+        &self,
+        src: R,
+    ) -> crate::Result<crate::decode::csv::CsvReader<R>> {
+        crate::decode::csv::reader(src, &self.decode, &self.csv)
+    }
+}

@@ -9,10 +9,12 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, Int64Type};
 use arrow_array::{Array, RecordBatch};
 use arrow_schema::DataType;
-use logflow_core::decode::csv::{CsvOptions, CsvReader};
+use logflow_core::decode::csv::CsvOptions;
+use logflow_core::decode::DecodeOptions;
 use logflow_core::schema::ColumnType;
 use proptest::prelude::*;
 use support::fuzz_checks;
+use support::fuzz_checks::Opts;
 
 /// A table of text cells and how to spell it as CSV.
 #[derive(Debug, Clone)]
@@ -119,28 +121,37 @@ impl Table {
 const ONE_CHUNK: usize = 4 << 20;
 
 /// The RFC 4180 dialect the tables are written in, set explicitly (not detected).
-fn rfc4180() -> CsvOptions {
-    CsvOptions {
-        delimiter: Some(b','),
-        quote: Some(Some(b'"')),
-        escape: Some(None),
-        header: Some(true),
-        skip_lines: Some(0),
-        ..CsvOptions::default()
+fn rfc4180() -> Opts {
+    Opts {
+        decode: DecodeOptions::default(),
+        csv: CsvOptions {
+            delimiter: Some(b','),
+            quote: Some(Some(b'"')),
+            escape: Some(None),
+            header: Some(true),
+            skip_lines: Some(0),
+            ..CsvOptions::default()
+        },
     }
 }
 
-fn text_options(ncols: usize, batch_rows: usize, chunk_bytes: usize) -> CsvOptions {
-    CsvOptions {
-        types: Some(vec![ColumnType::Utf8; ncols]),
-        batch_rows,
-        chunk_bytes,
-        ..rfc4180()
+fn text_options(ncols: usize, batch_rows: usize, chunk_bytes: usize) -> Opts {
+    Opts {
+        decode: DecodeOptions {
+            batch_rows,
+            chunk_bytes,
+            ..rfc4180().decode.clone()
+        },
+        csv: CsvOptions {
+            types: Some(vec![ColumnType::Utf8; ncols]),
+            ..rfc4180().csv.clone()
+        },
     }
 }
 
-fn read(csv: &str, opts: &CsvOptions) -> Result<Vec<RecordBatch>, TestCaseError> {
-    let reader = CsvReader::new(csv.as_bytes(), opts)
+fn read(csv: &str, opts: &Opts) -> Result<Vec<RecordBatch>, TestCaseError> {
+    let reader = opts
+        .reader(csv.as_bytes())
         .map_err(|e| TestCaseError::fail(format!("open failed: {e}")))?;
     reader
         .collect::<Result<Vec<_>, _>>()

@@ -12,8 +12,10 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
 use logflow_core::decode::csv::CsvOptions;
+use logflow_core::decode::DecodeOptions;
 use logflow_core::decode::ErrorPolicy;
 use support::fuzz_checks;
+use support::fuzz_checks::Opts;
 
 /// Non-hidden files in `dir` other than READMEs, sorted; none if `dir` does not exist.
 fn files_in(dir: &Path) -> Vec<PathBuf> {
@@ -192,11 +194,11 @@ fn stored_zip(name: &str, data: &[u8]) -> Vec<u8> {
 /// rows, against one batch. (Small chunks are covered above, with the dialect pinned.)
 #[test]
 fn sample_files_batches_equal_whole() {
-    let one_chunk = CsvOptions::default().chunk_bytes;
+    let one_chunk = DecodeOptions::default().chunk_bytes;
     for (name, data) in sample_files() {
         for k in 1..=7 {
             let ok = catch_unwind(|| {
-                fuzz_checks::check_chunked(&data, &CsvOptions::default(), k, one_chunk);
+                fuzz_checks::check_chunked(&data, &Opts::default(), k, one_chunk);
             });
             assert!(ok.is_ok(), "{name} with batch_rows = {k}");
         }
@@ -213,11 +215,16 @@ fn sample_files_batches_equal_whole() {
 #[test]
 #[ignore = "core bug: max_record_bytes is enforced only on records that cross a chunk boundary"]
 fn max_record_bytes_does_not_depend_on_chunking() {
-    let opts = CsvOptions {
-        delimiter: Some(b','),
-        header: Some(true),
-        max_record_bytes: 8,
-        ..CsvOptions::default()
+    let opts = Opts {
+        decode: DecodeOptions {
+            max_record_bytes: 8,
+            ..DecodeOptions::default()
+        },
+        csv: CsvOptions {
+            delimiter: Some(b','),
+            header: Some(true),
+            ..CsvOptions::default()
+        },
     };
     let input = b"a,b\n1,0123456789abcdef\n2,x\n";
     for chunk_bytes in [1, 16] {
@@ -233,18 +240,24 @@ fn max_record_bytes_does_not_depend_on_chunking() {
 #[test]
 fn invalid_utf8_split_by_a_delimiter_is_a_decode_error() {
     let input = b"a,b\nx\xca,\xa4\n1,2\n";
-    let strict = CsvOptions {
-        delimiter: Some(b','),
-        ..CsvOptions::default()
+    let strict = Opts {
+        decode: DecodeOptions::default(),
+        csv: CsvOptions {
+            delimiter: Some(b','),
+            ..CsvOptions::default()
+        },
     };
     let err = fuzz_checks::decode_all(input, &strict)
         .err()
         .expect("invalid UTF-8 must fail a strict read");
     assert!(err.position().is_some(), "no position: {err}");
     assert!(err.to_string().contains("invalid UTF-8"), "{err}");
-    let permissive = CsvOptions {
-        error_policy: ErrorPolicy::Permissive,
-        ..strict
+    let permissive = Opts {
+        decode: DecodeOptions {
+            error_policy: ErrorPolicy::Permissive,
+            ..strict.decode.clone()
+        },
+        csv: strict.csv.clone(),
     };
     let d = fuzz_checks::decode_all(input, &permissive).unwrap();
     assert_eq!(d.rows_rejected, 1);

@@ -1,24 +1,21 @@
 //! `detect`: what a file is, as plain Python values.
 
-use std::io::Read;
 use std::path::PathBuf;
 
 use logflow_core::decode::csv::{self, CsvOptions};
 use logflow_core::decode::values::DateFormat;
+use logflow_core::decode::DecodeOptions;
 use logflow_core::detect::{Detection, Finding, Format, Terminator};
 use logflow_core::input::{self, InputOptions};
 use logflow_core::pipeline::Control;
 use logflow_core::schema::{written_format, ColumnType};
-use logflow_core::Error;
+use logflow_core::stream::Decoder;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
 use crate::error::PyLogflowResult;
 use crate::run::run_detached;
 use crate::stream::PySchema;
-
-/// Bytes the detectors look at.
-const SAMPLE: usize = 64 << 10;
 
 fn finding<'py, T>(
     py: Python<'py>,
@@ -46,20 +43,20 @@ pub fn detect<'py>(py: Python<'py>, src: PathBuf) -> PyLogflowResult<Bound<'py, 
             binary_ok: true,
             ..InputOptions::default()
         };
-        let mut opened = input::open(&src, &probe, None)?;
-        let mut sample = Vec::with_capacity(SAMPLE);
-        (&mut opened.reader)
-            .take(SAMPLE as u64)
-            .read_to_end(&mut sample)
-            .map_err(|e| Error::from(e).with_path(&src))?;
-        let format = logflow_core::detect::format(&sample);
+        let opened = input::open(&src, &probe, None)?;
+        let format = opened.format.clone();
         // Dialect and columns come from the decoder's own start-up, so they are what
         // convert() will use.
         let start = if format.value == Format::Csv {
             let opened = input::open(&src, &InputOptions::default(), None)?;
             Some(
-                csv::start(opened.reader, &CsvOptions::default(), None)
-                    .map_err(|e| e.with_path(&src))?,
+                csv::start(
+                    opened.reader,
+                    &DecodeOptions::default(),
+                    &CsvOptions::default(),
+                    None,
+                )
+                .map_err(|e| e.with_path(&src))?,
             )
         } else {
             None
@@ -114,7 +111,7 @@ pub fn detect<'py>(py: Python<'py>, src: PathBuf) -> PyLogflowResult<Bound<'py, 
     match start {
         Some(s) => {
             let nulls = PyList::empty(py);
-            for n in s.decoder.null_tokens() {
+            for n in s.start.decoder.null_tokens() {
                 let words: Vec<String> = n
                     .tokens()
                     .map(|t| String::from_utf8_lossy(t).into_owned())
@@ -123,12 +120,13 @@ pub fn detect<'py>(py: Python<'py>, src: PathBuf) -> PyLogflowResult<Bound<'py, 
             }
             let formats = PyDict::new(py);
             let comma = PyList::empty(py);
-            let schema = s.decoder.schema();
+            let schema = s.start.decoder.schema();
             for (((ty, fmt), shape), field) in s
+                .start
                 .decoder
                 .types()
                 .iter()
-                .zip(s.decoder.date_formats())
+                .zip(s.start.decoder.date_formats())
                 .zip(&s.time_shapes)
                 .zip(schema.fields())
             {

@@ -2,9 +2,11 @@
 //! `python/logflow` own the public signatures and docs; this module parses options once,
 //! releases the GIL for all heavy work, and maps errors to `logflow.errors`.
 
-mod csv;
+mod convert;
 mod detect;
 mod error;
+mod ffi;
+mod options;
 mod run;
 mod stream;
 
@@ -22,8 +24,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
             "release"
         },
     )?;
-    m.add_function(wrap_pyfunction!(csv::convert_csv, m)?)?;
-    m.add_function(wrap_pyfunction!(csv::read_csv, m)?)?;
+    m.add_function(wrap_pyfunction!(convert::convert, m)?)?;
+    m.add_function(wrap_pyfunction!(convert::read, m)?)?;
+    m.add_function(wrap_pyfunction!(convert::write, m)?)?;
     m.add_function(wrap_pyfunction!(detect::detect, m)?)?;
     m.add_class::<stream::PyBatchStream>()?;
     m.add_class::<stream::PyBatch>()?;

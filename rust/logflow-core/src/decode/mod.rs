@@ -1,9 +1,72 @@
-//! Decoders: bytes of one format in, Arrow record batches out.
+//! Decoders: bytes of one format in, Arrow record batches out, on the shared machinery of
+//! [`stream`](crate::stream). What every format shares is here: the decoding options that
+//! are not the format's own ([`DecodeOptions`]), the error policies and reject reasons.
 
 pub mod csv;
 pub mod values;
 
 use crate::error::{Error, Result};
+use crate::schema::ColumnType;
+
+/// How to decode, whatever the format: batch and chunk sizes, limits, policies and the
+/// types the caller gives. Each format adds its own options (a CSV dialect, a JSON records
+/// path).
+#[derive(Debug, Clone)]
+pub struct DecodeOptions {
+    /// Most rows in one record batch.
+    pub batch_rows: usize,
+    /// Size of the chunks the input is cut into (the unit of parallel work).
+    pub chunk_bytes: usize,
+    /// Largest record accepted; a record running longer is rejected (`record_too_long`, or
+    /// for CSV a quoted field running longer is an unterminated quote).
+    pub max_record_bytes: usize,
+    /// What to do with bad records.
+    pub error_policy: ErrorPolicy,
+    /// What to do with values that do not parse as their column's type.
+    pub on_cast_error: CastErrorPolicy,
+    /// Types for some columns by name; the others are inferred. A name the input does not
+    /// have is a schema error.
+    pub column_types: Vec<(String, ColumnType)>,
+}
+
+impl Default for DecodeOptions {
+    fn default() -> Self {
+        DecodeOptions {
+            batch_rows: 64 * 1024,
+            chunk_bytes: 4 << 20,
+            max_record_bytes: 64 << 20,
+            error_policy: ErrorPolicy::Strict,
+            on_cast_error: CastErrorPolicy::Reject,
+            column_types: Vec::new(),
+        }
+    }
+}
+
+impl DecodeOptions {
+    /// Checks the sizes are positive.
+    pub fn validate(&self) -> Result<()> {
+        if self.batch_rows == 0 || self.chunk_bytes == 0 || self.max_record_bytes == 0 {
+            return Err(Error::invalid(
+                "batch_rows, chunk_bytes and max_record_bytes must be positive",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Share of sampled values that may misfit an inferred type: none under the strict
+    /// policy, [`INFER_TOLERANCE`] when bad rows are set aside.
+    pub fn infer_tolerance(&self) -> f64 {
+        if self.error_policy == ErrorPolicy::Strict {
+            0.0
+        } else {
+            INFER_TOLERANCE
+        }
+    }
+}
+
+/// Share of values in a column that may fail to parse as the inferred type when the error
+/// policy sets bad rows aside (strict inference allows none).
+pub const INFER_TOLERANCE: f64 = 0.01;
 
 /// What to do with a record that cannot be decoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

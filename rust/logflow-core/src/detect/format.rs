@@ -73,6 +73,44 @@ impl Format {
     }
 }
 
+impl Format {
+    /// Whether this is a binary container (Parquet, Avro, ORC, Arrow, Excel), read by magic
+    /// bytes rather than as text.
+    pub fn is_binary(self) -> bool {
+        matches!(
+            self,
+            Format::Parquet
+                | Format::Avro
+                | Format::Orc
+                | Format::ArrowFile
+                | Format::ArrowStream
+                | Format::Xlsx
+                | Format::Xls
+        )
+    }
+
+    /// The name people write: `"CSV"`, `"JSON Lines"`, `"Parquet"`, `"Excel"`, ...
+    pub fn title(self) -> &'static str {
+        match self {
+            Format::Csv => "CSV",
+            Format::Json => "JSON",
+            Format::Jsonl => "JSON Lines",
+            Format::Xml => "XML",
+            Format::Xes => "XES",
+            Format::Parquet => "Parquet",
+            Format::Avro => "Avro",
+            Format::Orc => "ORC",
+            Format::ArrowFile | Format::ArrowStream => "Arrow IPC",
+            Format::Xlsx | Format::Xls => "Excel",
+            Format::Syslog3164 | Format::Syslog5424 => "syslog",
+            Format::ApacheCommon | Format::ApacheCombined => "Apache access log",
+            Format::Logfmt => "logfmt",
+            Format::Binary => "binary",
+            Format::Empty => "empty",
+        }
+    }
+}
+
 /// Formats recognised by magic bytes alone (binary containers).
 pub(crate) fn magic(sample: &[u8]) -> Option<Finding<Format>> {
     let (f, why) = if sample.starts_with(b"PAR1") {

@@ -38,6 +38,7 @@ mod proptests;
 
 pub use compression::{compression, Compression};
 pub use dialect::{dialect, layout, quoting_for, Dialect, Terminator, DELIMITER_CANDIDATES};
+pub(crate) use encoding::to_utf8;
 pub use encoding::{encoding, Encoding};
 pub(crate) use format::magic;
 pub use format::{binary_evidence, format, Format};

@@ -72,6 +72,9 @@ pub struct Input {
     pub encoding: Finding<Encoding>,
     /// For a zip archive, the name of the member read.
     pub member: Option<String>,
+    /// The format of the data, detected from its first bytes ([`detect::format`], on the
+    /// text as transcoded to UTF-8); `Csv` when the caller named a delimiter.
+    pub format: Finding<Format>,
 }
 
 impl fmt::Debug for Input {
@@ -81,6 +84,7 @@ impl fmt::Debug for Input {
             .field("compression", &self.compression)
             .field("encoding", &self.encoding)
             .field("member", &self.member)
+            .field("format", &self.format)
             .finish_non_exhaustive()
     }
 }
@@ -165,9 +169,11 @@ pub fn open_stream<R: Read + Seek + Send + 'static>(
         (Some(e), None) => Finding::new(with_bom(e, &sample), 1.0, "given"),
         (None, None) => detect::encoding(&sample),
     };
-    if !opts.binary_ok && matches!(encoding.value, Encoding::Utf8 { .. }) {
-        refuse_structured_text(&sample, compression.value)?;
-    }
+    let format = match (binary, opts.delimited) {
+        (Some(f), _) => Finding::new(f, 1.0, "magic bytes"),
+        (None, true) => Finding::new(Format::Csv, 1.0, "a delimiter was given"),
+        (None, false) => detect::format(&detect::to_utf8(&sample, &encoding.value)),
+    };
     let wide = matches!(
         encoding.value,
         Encoding::Utf16Le { .. }
@@ -189,26 +195,8 @@ pub fn open_stream<R: Read + Seek + Send + 'static>(
         compression,
         encoding,
         member,
+        format,
     })
-}
-
-/// Refuses text that is clearly JSON, JSON Lines, XML or XES (whatever the file is called):
-/// read as delimited text it would only give nonsense columns.
-fn refuse_structured_text(sample: &[u8], compression: Compression) -> Result<()> {
-    let found = detect::format(sample);
-    let structured = matches!(
-        found.value,
-        Format::Json | Format::Jsonl | Format::Xml | Format::Xes
-    );
-    if !structured || found.confidence < 0.9 {
-        return Ok(());
-    }
-    Err(Error::new(ErrorKind::Unsupported(format!(
-        "this is {} text{} ({}), not delimited text; this version reads delimited text",
-        found.value.name(),
-        inside(compression),
-        found.evidence
-    ))))
 }
 
 /// Refuses binary data that no magic bytes name ([`detect::binary_evidence`]): read as
@@ -224,7 +212,7 @@ fn refuse_binary(sample: &[u8], compression: Compression) -> Result<()> {
 }
 
 /// ` inside gzip` (or nothing for uncompressed input), for messages about the data within.
-fn inside(compression: Compression) -> String {
+pub fn inside(compression: Compression) -> String {
     if compression == Compression::None {
         String::new()
     } else {

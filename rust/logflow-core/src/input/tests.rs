@@ -376,27 +376,29 @@ fn names_parse() {
 }
 
 #[test]
-fn json_and_xml_text_is_refused_whatever_the_file_is_called() {
-    let open = |bytes: &[u8], binary_ok: bool| {
-        let opts = InputOptions {
-            binary_ok,
-            ..InputOptions::default()
-        };
-        open_stream(std::io::Cursor::new(bytes.to_vec()), &opts).map(|_| ())
+fn json_and_xml_text_is_named_whatever_the_file_is_called() {
+    let format = |bytes: &[u8]| {
+        open_stream(std::io::Cursor::new(bytes.to_vec()), &InputOptions::default())
+            .unwrap()
+            .format
+            .value
     };
-    for (text, name) in [
-        (&b"{\"a\": 1}\n{\"a\": 2}\n"[..], "jsonl"),
-        (b"[{\"a\": 1}, {\"a\": 2}]\n", "json"),
+    for (text, f) in [
+        (&b"{\"a\": 1}\n{\"a\": 2}\n"[..], Format::Jsonl),
+        (b"[{\"a\": 1}, {\"a\": 2}]\n", Format::Json),
         (
             b"<?xml version=\"1.0\"?>\n<rows><row a=\"1\"/></rows>\n",
-            "xml",
+            Format::Xml,
         ),
     ] {
-        let err = open(text, false).unwrap_err();
-        assert!(matches!(err.kind(), ErrorKind::Unsupported(_)), "{err}");
-        assert!(err.to_string().contains(name), "{err}");
-        assert!(open(text, true).is_ok(), "detection reads {name}");
+        assert_eq!(format(text), f);
     }
     // Delimited text whose fields hold JSON is still delimited text.
-    assert!(open(b"id,doc\n1,\"{\"\"a\"\": 1}\"\n", false).is_ok());
+    assert_eq!(format(b"id,doc\n1,\"{\"\"a\"\": 1}\"\n"), Format::Csv);
+    // Text in UTF-16 is named by its transcoded bytes.
+    let utf16: Vec<u8> = "{\"a\": 1}\n{\"a\": 2}\n"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    assert_eq!(format(&[&[0xFF, 0xFE][..], &utf16].concat()), Format::Jsonl);
 }

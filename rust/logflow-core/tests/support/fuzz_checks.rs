@@ -15,9 +15,25 @@
 
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
-use logflow_core::decode::csv::{CsvOptions, CsvReader};
-use logflow_core::decode::{CastErrorPolicy, ErrorPolicy};
+use logflow_core::decode::csv::{self, CsvOptions, CsvReader};
+use logflow_core::decode::{CastErrorPolicy, DecodeOptions, ErrorPolicy};
 use logflow_core::schema::ColumnType;
+
+/// A CSV read's options in one value: the decoding options and the dialect.
+#[derive(Debug, Clone, Default)]
+pub struct Opts {
+    /// Options every format shares.
+    pub decode: DecodeOptions,
+    /// The dialect.
+    pub csv: CsvOptions,
+}
+
+impl Opts {
+    /// A streaming reader over `src` with these options.
+    pub fn reader<R: std::io::Read>(&self, src: R) -> logflow_core::Result<CsvReader<R>> {
+        csv::reader(src, &self.decode, &self.csv)
+    }
+}
 
 /// Delimiters the option byte chooses from; `None` sniffs it.
 const DELIMITERS: [Option<u8>; 8] = [
@@ -45,44 +61,47 @@ pub const CHUNK_BYTES: [usize; 8] = [1, 2, 3, 5, 8, 16, 64, 4096];
 /// - 2: permissive with unparsable values as nulls, 7-row batches, 64-byte chunks, records of
 ///   at most 32 bytes;
 /// - 3: the defaults (strict, 64 Ki-row batches, 4 MiB chunks).
-pub fn split_options(data: &[u8]) -> (CsvOptions, &[u8]) {
+pub fn split_options(data: &[u8]) -> (Opts, &[u8]) {
     let Some((&b, input)) = data.split_first() else {
-        return (CsvOptions::default(), data);
+        return (Opts::default(), data);
     };
-    let mut opts = CsvOptions {
-        delimiter: DELIMITERS.get(usize::from(b & 7)).copied().flatten(),
-        delimiter_lead: (b & 7 == 7).then_some(0xC2),
-        quote: match (b >> 3) & 3 {
-            0 => None,
-            2 => Some(None),
-            _ => Some(Some(b'"')),
+    let mut opts = Opts {
+        decode: DecodeOptions::default(),
+        csv: CsvOptions {
+            delimiter: DELIMITERS.get(usize::from(b & 7)).copied().flatten(),
+            delimiter_lead: (b & 7 == 7).then_some(0xC2),
+            quote: match (b >> 3) & 3 {
+                0 => None,
+                2 => Some(None),
+                _ => Some(Some(b'"')),
+            },
+            escape: match (b >> 3) & 3 {
+                0 => None,
+                3 => Some(Some(b'\\')),
+                _ => Some(None),
+            },
+            header: if b & 32 == 0 { None } else { Some(false) },
+            ..CsvOptions::default()
         },
-        escape: match (b >> 3) & 3 {
-            0 => None,
-            3 => Some(Some(b'\\')),
-            _ => Some(None),
-        },
-        header: if b & 32 == 0 { None } else { Some(false) },
-        ..CsvOptions::default()
     };
     match b >> 6 {
         0 => {
-            opts.batch_rows = 1;
-            opts.chunk_bytes = 1;
+            opts.decode.batch_rows = 1;
+            opts.decode.chunk_bytes = 1;
         }
         1 => {
-            opts.batch_rows = 2;
-            opts.chunk_bytes = 7;
-            opts.error_policy = ErrorPolicy::Permissive;
+            opts.decode.batch_rows = 2;
+            opts.decode.chunk_bytes = 7;
+            opts.decode.error_policy = ErrorPolicy::Permissive;
             // Spaces after delimiters as padding (the tokenizer's own state machine).
-            opts.skip_initial_space = Some(true);
+            opts.csv.skip_initial_space = Some(true);
         }
         2 => {
-            opts.batch_rows = 7;
-            opts.chunk_bytes = 64;
-            opts.max_record_bytes = 32;
-            opts.error_policy = ErrorPolicy::Permissive;
-            opts.on_cast_error = CastErrorPolicy::Null;
+            opts.decode.batch_rows = 7;
+            opts.decode.chunk_bytes = 64;
+            opts.decode.max_record_bytes = 32;
+            opts.decode.error_policy = ErrorPolicy::Permissive;
+            opts.decode.on_cast_error = CastErrorPolicy::Null;
         }
         _ => {}
     }
@@ -104,23 +123,24 @@ pub struct Decoded {
 }
 
 /// Reads `input` to the end, or to the first error.
-pub fn decode_all(input: &[u8], opts: &CsvOptions) -> logflow_core::Result<Decoded> {
-    read_to_end(CsvReader::new(input, opts)?)
+pub fn decode_all(input: &[u8], opts: &Opts) -> logflow_core::Result<Decoded> {
+    read_to_end(opts.reader(input)?)
 }
 
 /// [`decode_all`] with chunks decoded ahead on `threads` background threads.
 pub fn decode_all_threaded(
     input: &[u8],
-    opts: &CsvOptions,
+    opts: &Opts,
     threads: usize,
 ) -> logflow_core::Result<Decoded> {
     let src = std::io::Cursor::new(input.to_vec());
-    read_to_end(CsvReader::new(src, opts)?.with_threads(threads))
+    read_to_end(opts.reader(src)?.with_threads(threads))
 }
 
 fn read_to_end<R: std::io::Read>(mut reader: CsvReader<R>) -> logflow_core::Result<Decoded> {
     let schema = reader.schema();
     let iso_dates = reader
+        .decoder()
         .date_formats()
         .iter()
         .all(|f| *f == logflow_core::decode::values::DateFormat::ISO);
@@ -155,7 +175,7 @@ pub fn column_types(schema: &SchemaRef) -> Vec<ColumnType> {
 /// must be consistent (batch schema, batch bounds, no more rows than records read).
 pub fn decode_csv(data: &[u8]) {
     let (opts, input) = split_options(data);
-    let Ok(mut reader) = CsvReader::new(input, &opts) else {
+    let Ok(mut reader) = opts.reader(input) else {
         return;
     };
     let schema = reader.schema();
@@ -168,10 +188,10 @@ pub fn decode_csv(data: &[u8]) {
         assert_eq!(batch.schema(), schema, "a batch changed the schema");
         assert!(batch.num_rows() > 0, "empty batch");
         assert!(
-            batch.num_rows() <= opts.batch_rows,
+            batch.num_rows() <= opts.decode.batch_rows,
             "batch of {} rows with batch_rows = {}",
             batch.num_rows(),
-            opts.batch_rows
+            opts.decode.batch_rows
         );
         rows += batch.num_rows() as u64;
     }
@@ -211,9 +231,9 @@ pub fn decode_csv_chunked_unfiltered(data: &[u8]) {
 }
 
 /// The CSV, options, `batch_rows` and chunk size of a `decode_csv_chunked` input.
-fn chunked_case(data: &[u8]) -> (&[u8], CsvOptions, usize, usize) {
+fn chunked_case(data: &[u8]) -> (&[u8], Opts, usize, usize) {
     let (mut opts, rest) = split_options(data);
-    opts.max_record_bytes = CsvOptions::default().max_record_bytes;
+    opts.decode.max_record_bytes = DecodeOptions::default().max_record_bytes;
     let (b, input) = rest.split_first().map_or((0, rest), |(&b, r)| (b, r));
     let k = 1 + usize::from(b & 7) % 7;
     let chunk_bytes = CHUNK_BYTES
@@ -221,11 +241,11 @@ fn chunked_case(data: &[u8]) -> (&[u8], CsvOptions, usize, usize) {
         .copied()
         .unwrap_or(1);
     if chunk_bytes <= input.len() {
-        opts.delimiter = Some(opts.delimiter.unwrap_or(b','));
-        opts.quote = Some(opts.quote.unwrap_or(Some(b'"')));
-        opts.escape = Some(opts.escape.unwrap_or(None));
-        opts.header = Some(opts.header.unwrap_or(true));
-        opts.skip_lines = Some(opts.skip_lines.unwrap_or(0));
+        opts.csv.delimiter = Some(opts.csv.delimiter.unwrap_or(b','));
+        opts.csv.quote = Some(opts.csv.quote.unwrap_or(Some(b'"')));
+        opts.csv.escape = Some(opts.csv.escape.unwrap_or(None));
+        opts.csv.header = Some(opts.csv.header.unwrap_or(true));
+        opts.csv.skip_lines = Some(opts.csv.skip_lines.unwrap_or(0));
     }
     (input, opts, k, chunk_bytes)
 }
@@ -242,17 +262,23 @@ fn chunked_case(data: &[u8]) -> (&[u8], CsvOptions, usize, usize) {
 /// - with inference on both sides, when both succeed with the same schema, the rows agree.
 ///
 /// And the chunked decode gives the same result when chunks are decoded ahead on threads.
-pub fn check_chunked(input: &[u8], opts: &CsvOptions, k: usize, chunk_bytes: usize) {
+pub fn check_chunked(input: &[u8], opts: &Opts, k: usize, chunk_bytes: usize) {
     assert!(k > 0 && chunk_bytes > 0);
-    let whole_opts = CsvOptions {
-        batch_rows: usize::MAX,
-        chunk_bytes: input.len() + 1,
-        ..opts.clone()
+    let whole_opts = Opts {
+        decode: DecodeOptions {
+            batch_rows: usize::MAX,
+            chunk_bytes: input.len() + 1,
+            ..opts.clone().decode.clone()
+        },
+        csv: opts.clone().csv.clone(),
     };
-    let chunked_opts = CsvOptions {
-        batch_rows: k,
-        chunk_bytes,
-        ..opts.clone()
+    let chunked_opts = Opts {
+        decode: DecodeOptions {
+            batch_rows: k,
+            chunk_bytes,
+            ..opts.clone().decode.clone()
+        },
+        csv: opts.clone().csv.clone(),
     };
     let what = format!("batch_rows = {k}, chunk_bytes = {chunk_bytes}");
     let whole = decode_all(input, &whole_opts);
@@ -264,9 +290,12 @@ pub fn check_chunked(input: &[u8], opts: &CsvOptions, k: usize, chunk_bytes: usi
             "one-chunk unbounded decode gave {} batches",
             w.batches.len()
         );
-        let pinned = CsvOptions {
-            types: Some(column_types(&w.schema)),
-            ..chunked_opts.clone()
+        let pinned = Opts {
+            decode: chunked_opts.clone().decode.clone(),
+            csv: CsvOptions {
+                types: Some(column_types(&w.schema)),
+                ..chunked_opts.clone().csv.clone()
+            },
         };
         match decode_all(input, &pinned) {
             Ok(c) => {
@@ -397,6 +426,6 @@ pub fn input(data: &[u8]) {
         }
     }
     if text.len() <= 1 << 20 {
-        let _ = decode_all(&text, &CsvOptions::default());
+        let _ = decode_all(&text, &Opts::default());
     }
 }

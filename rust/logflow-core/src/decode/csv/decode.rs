@@ -15,53 +15,14 @@ use arrow_array::{
 use arrow_buffer::{NullBufferBuilder, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{SchemaRef, TimeUnit};
 
-use super::chunk::Chunk;
 use super::tokenize::{ChunkTokenizer, Dialect, RowBlock, RowMeta, Step};
 use crate::decode::values::{self, DateFormat};
 use crate::decode::{CastErrorPolicy, ErrorPolicy, Reject, RejectReason};
 use crate::error::{Error, ErrorKind, Position};
 use crate::schema::{ColumnType, NullTokens};
+use crate::stream::{count_lines, Chunk, ChunkOutput, Decoder, Resume, Tail};
 
 const FORMAT: &str = "csv";
-
-/// The unfinished record at the end of a chunk, to be tokenized again with the next chunk.
-#[derive(Debug)]
-pub struct Tail {
-    /// Its bytes.
-    pub bytes: Vec<u8>,
-    /// Input offset of its first byte.
-    pub offset: u64,
-    /// Its line.
-    pub line: u64,
-    /// Outputs of the chunks appended to `bytes` while a quote stayed open in them, each
-    /// decoded on its own (no quote character in them): right if the quote never closes.
-    pub held: Vec<ChunkOutput>,
-    /// Length of the record's own bytes, at the start of `bytes` (the held chunks' follow).
-    pub own_len: usize,
-}
-
-/// What decoding one chunk produced.
-#[derive(Debug, Default)]
-pub struct ChunkOutput {
-    /// The chunk's sequence number.
-    pub index: u64,
-    /// Good rows, in input order.
-    pub batches: Vec<RecordBatch>,
-    /// Rejected records (chunk-local record numbers until the sequencer numbers them).
-    pub rejects: Vec<Reject>,
-    /// Records read (written + rejected + skipped).
-    pub rows_read: u64,
-    /// Records skipped on purpose (a header repeated mid-file).
-    pub rows_skipped: u64,
-    /// Values set to null by `on_cast_error="null"`.
-    pub values_nulled: u64,
-    /// An unfinished last record, when the chunk was not cut at a record boundary.
-    pub tail: Option<Tail>,
-    /// Under the strict policy, the first bad record.
-    pub error: Option<Error>,
-    /// The input chunk, handed back so it can be re-tokenized with a previous tail.
-    pub chunk: Chunk,
-}
 
 /// Everything needed to decode chunks of one input; immutable and shared by all workers.
 #[derive(Debug, Clone)]
@@ -90,11 +51,6 @@ struct Problem {
 }
 
 impl ChunkDecoder {
-    /// The output schema.
-    pub fn schema(&self) -> SchemaRef {
-        self.schema.clone()
-    }
-
     /// The column types.
     pub fn types(&self) -> &[ColumnType] {
         &self.types
@@ -124,13 +80,13 @@ impl ChunkDecoder {
     }
 
     /// Decodes one chunk.
-    pub fn process(&self, chunk: Chunk) -> ChunkOutput {
+    fn decode_chunk(&self, chunk: Chunk) -> ChunkOutput {
         let mut out = ChunkOutput {
             index: chunk.index,
             ..ChunkOutput::default()
         };
         let head = chunk.bytes.get(..chunk.start).unwrap_or_default();
-        let line = chunk.line + super::chunk::count_lines(head);
+        let line = chunk.line + count_lines(head);
         let mut tok =
             ChunkTokenizer::new(&chunk.bytes, chunk.start, line, chunk.last, self.dialect);
         let mut block = RowBlock::reused();
@@ -156,7 +112,7 @@ impl ChunkDecoder {
                     // The chunk ends inside an over-long line and this record is that line.
                     let cut = chunk.cut_line && memchr::memchr2(b'\n', b'\r', rest).is_none();
                     let too_long = rest.len() > self.max_record_bytes
-                        || (chunk.quote_past_limit && start == chunk.start);
+                        || (chunk.past_limit && start == chunk.start);
                     let (span, line, record) = tok.skip_first_line(start);
                     let position = Position {
                         byte: chunk.offset + span.start as u64,
@@ -592,6 +548,20 @@ impl ChunkDecoder {
         // because it is cheap and the crate has no unsafe code.
         let array = StringArray::try_new(offsets, values.into(), nulls.finish())?;
         Ok(Arc::new(array))
+    }
+}
+
+impl Decoder for ChunkDecoder {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    fn process(&self, chunk: Chunk) -> ChunkOutput {
+        self.decode_chunk(chunk)
+    }
+
+    fn resume(&self, tail: Tail, next: ChunkOutput) -> Resume {
+        super::resume::resume(self, tail, next)
     }
 }
 

@@ -6,34 +6,38 @@
 //! repaired ([`sequence`]). Chunks are independent, so the pipeline decodes them on all
 //! cores; [`CsvReader`] runs the same steps on the calling thread for streaming reads.
 
-pub mod chunk;
 pub mod decode;
-pub(crate) mod prefetch;
-pub mod sequence;
+mod framing;
+mod resume;
 pub mod tokenize;
 
-use std::collections::VecDeque;
 use std::io::Read;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
-use arrow_array::RecordBatch;
-use arrow_schema::{ArrowError, SchemaRef};
-
-pub use chunk::{Chunk, Chunker};
-pub use decode::{ChunkDecoder, ChunkOutput};
-pub use sequence::Sequencer;
+pub use decode::ChunkDecoder;
+pub use framing::QuoteParity;
 pub use tokenize::{ChunkTokenizer, Dialect, RowBlock, Step};
 
 use crate::decode::values::{DateFormat, TimeShape};
-use crate::decode::{CastErrorPolicy, ErrorPolicy};
+use crate::decode::DecodeOptions;
 use crate::detect::Finding;
 use crate::error::{Error, ErrorKind, Position, Result};
 use crate::schema::{self, ColumnInference, ColumnType, NullTokens};
+use crate::stream::{BatchReader, Chunk, Chunker, QuarantineFormat, Start};
 
-/// How to read delimited text.
-#[derive(Debug, Clone)]
+/// A streaming CSV reader: [`BatchReader`] over the CSV decoder.
+pub type CsvReader<R> = BatchReader<R, ChunkDecoder>;
+
+/// Opens a streaming reader over delimited text: the first chunk is read now (dialect,
+/// header and types are settled), the rest as batches are pulled.
+pub fn reader<R: Read>(src: R, decode: &DecodeOptions, opts: &CsvOptions) -> Result<CsvReader<R>> {
+    Ok(BatchReader::new(start(src, decode, opts, None)?.start))
+}
+
+/// How delimited text is written: the dialect, and where the table starts. `None` fields
+/// are detected.
+#[derive(Debug, Clone, Default)]
 pub struct CsvOptions {
     /// Field delimiter (its last byte, for a two-byte one). `None` detects it.
     pub delimiter: Option<u8>,
@@ -53,53 +57,10 @@ pub struct CsvOptions {
     /// Column types to use instead of inferring them (one per column, in order); their
     /// number is the table's width.
     pub types: Option<Vec<ColumnType>>,
-    /// Types for some columns by name; the others are inferred. A name the input does not
-    /// have is a schema error.
-    pub column_types: Vec<(String, ColumnType)>,
-    /// Most rows in one record batch.
-    pub batch_rows: usize,
-    /// Size of the chunks the input is cut into (the unit of parallel work).
-    pub chunk_bytes: usize,
-    /// Largest record accepted; a quoted field running longer is an unterminated quote.
-    pub max_record_bytes: usize,
-    /// What to do with bad records.
-    pub error_policy: ErrorPolicy,
-    /// What to do with values that do not parse as their column's type.
-    pub on_cast_error: CastErrorPolicy,
 }
-
-impl Default for CsvOptions {
-    fn default() -> Self {
-        CsvOptions {
-            delimiter: None,
-            delimiter_lead: None,
-            quote: None,
-            escape: None,
-            skip_initial_space: None,
-            header: None,
-            skip_lines: None,
-            types: None,
-            column_types: Vec::new(),
-            batch_rows: 64 * 1024,
-            chunk_bytes: 4 << 20,
-            max_record_bytes: 64 << 20,
-            error_policy: ErrorPolicy::Strict,
-            on_cast_error: CastErrorPolicy::Reject,
-        }
-    }
-}
-
-/// Share of values in a column that may fail to parse as the inferred type when the error
-/// policy sets bad rows aside (strict inference allows none).
-pub const INFER_TOLERANCE: f64 = 0.01;
 
 impl CsvOptions {
     fn validate(&self) -> Result<()> {
-        if self.batch_rows == 0 || self.chunk_bytes == 0 || self.max_record_bytes == 0 {
-            return Err(Error::invalid(
-                "batch_rows, chunk_bytes and max_record_bytes must be positive",
-            ));
-        }
         if let Some(d) = self.delimiter {
             if matches!(d, b'\n' | b'\r') || Some(Some(d)) == self.quote {
                 return Err(Error::invalid(format!(
@@ -271,17 +232,11 @@ fn same_dates(inferred: ColumnType, given: ColumnType) -> bool {
         )
 }
 
-/// Where decoding starts: the chunker after the first chunk, the decoder with the schema,
-/// and the first chunk (header skipped), not yet decoded.
+/// What the CSV start step settled, besides where decoding goes on: the dialect and how
+/// each column writes its times (both for `detect`).
 pub struct CsvStart<R> {
-    /// The chunker, positioned after the first chunk.
-    pub chunker: Chunker<R>,
-    /// Decoder with the schema.
-    pub decoder: ChunkDecoder,
-    /// The first chunk.
-    pub first: Chunk,
-    /// The header record exactly as in the input (empty without a header).
-    pub header_raw: Vec<u8>,
+    /// Where decoding goes on.
+    pub start: Start<R, ChunkDecoder>,
     /// The dialect read with (detected, or given), with how sure detection was.
     pub dialect: Finding<crate::detect::Dialect>,
     /// Per column, how the sample writes the time of day of a timestamp or time column.
@@ -289,22 +244,105 @@ pub struct CsvStart<R> {
 }
 
 /// Reads the first chunk of `src`, settles dialect, header and types, and returns the pieces
-/// to decode the rest.
+/// to decode the rest. The steps: [`first_chunk`], [`detect_dialect`], [`skip_preamble`],
+/// [`read_header`], [`sample_records`], [`column_names`], [`infer_columns`] and
+/// [`given_types`].
 pub fn start<R: Read>(
     src: R,
+    decode: &DecodeOptions,
     opts: &CsvOptions,
     bytes_read: Option<Arc<AtomicU64>>,
 ) -> Result<CsvStart<R>> {
+    decode.validate()?;
     opts.validate()?;
-    let guess_quote = opts.quote.unwrap_or(Some(b'"'));
-    let mut chunker = Chunker::new(src, opts.chunk_bytes, guess_quote, opts.max_record_bytes);
+    let guess = QuoteParity::new(opts.quote.unwrap_or(Some(b'"')));
+    let mut chunker = Chunker::new(
+        src,
+        decode.chunk_bytes,
+        Box::new(guess),
+        decode.max_record_bytes,
+    );
     if let Some(c) = bytes_read {
         chunker = chunker.with_progress(c);
     }
+    let mut first = first_chunk(&mut chunker)?;
+    let found = detect_dialect(first.bytes.get(first.start..).unwrap_or_default(), opts);
+    let detected = found.value;
+    let dialect = Dialect {
+        delimiter: detected.delimiter,
+        delimiter_lead: detected.delimiter_lead,
+        quote: detected.quote,
+        escape: detected.escape,
+        skip_initial_space: detected.skip_initial_space,
+    };
+    chunker.set_framing(Box::new(QuoteParity::new(dialect.quote)));
+    skip_preamble(&mut first, detected.skip_lines);
+    let header = if detected.header {
+        Some(read_header(&mut chunker, &mut first, dialect, decode)?)
+    } else {
+        None
+    };
+    let sample = sample_records(&mut chunker, &mut first, dialect, decode)?;
+    // Types given by the caller fix the width; otherwise the sample's records do.
+    let width = match &opts.types {
+        Some(t) => Some(t.len()),
+        None => table_width(&sample),
+    };
+    let mut header_fields = header.as_ref().map(|h| h.fields.clone());
+    let names = column_names(header_fields.as_mut(), width, &sample)?;
+    let inferred = infer_columns(
+        &sample,
+        &names,
+        header_fields.as_deref(),
+        dialect,
+        decode,
+        first.last,
+    );
+    let mut columns = match &opts.types {
+        Some(types) => inferred.with_types(types)?,
+        None => inferred,
+    };
+    given_types(&mut columns, &names, &decode.column_types)?;
+    let time_shapes = columns
+        .types
+        .iter()
+        .zip(&columns.inferences)
+        .map(|(t, c)| c.time_shape(*t))
+        .collect();
+    let decoder = ChunkDecoder {
+        schema: schema::arrow_schema(&names, &columns.types),
+        types: columns.types,
+        nulls: columns.nulls,
+        formats: columns.formats,
+        dialect,
+        policy: decode.error_policy,
+        on_cast_error: decode.on_cast_error,
+        max_record_bytes: decode.max_record_bytes,
+        batch_rows: decode.batch_rows,
+        header: header_fields,
+    };
+    Ok(CsvStart {
+        start: Start {
+            chunker,
+            decoder,
+            first,
+            quarantine: QuarantineFormat {
+                header: header.map(|h| h.raw).unwrap_or_default(),
+                extension: "csv".into(),
+                input_extension: true,
+            },
+        },
+        dialect: found,
+        time_shapes,
+    })
+}
+
+/// The first chunk that holds more than blank lines: a chunk of nothing but line ends holds
+/// no record, and the table starts further on. An input of only whitespace is empty.
+fn first_chunk<R: Read>(chunker: &mut Chunker<R>) -> Result<Chunk> {
     let mut first = chunker
         .next_chunk()?
         .ok_or_else(|| Error::new(ErrorKind::Empty))?;
-    // A chunk of nothing but blank lines holds no record: the table starts further on.
     while !first.last
         && first
             .bytes
@@ -322,84 +360,96 @@ pub fn start<R: Read>(
     if first.last && body.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::new(ErrorKind::Empty));
     }
-    let found = detect_dialect(body, opts);
-    let detected = found.value;
-    let dialect = Dialect {
-        delimiter: detected.delimiter,
-        delimiter_lead: detected.delimiter_lead,
-        quote: detected.quote,
-        escape: detected.escape,
-        skip_initial_space: detected.skip_initial_space,
-    };
-    chunker.set_quote(dialect.quote);
-    // Preamble: skip whole lines before the table.
-    for _ in 0..detected.skip_lines {
+    Ok(first)
+}
+
+/// Moves the first chunk's start past `lines` whole lines (titles, comments).
+fn skip_preamble(first: &mut Chunk, lines: usize) {
+    for _ in 0..lines {
         let rest = first.bytes.get(first.start..).unwrap_or_default();
         match memchr::memchr(b'\n', rest) {
             Some(i) => first.start += i + 1,
             None => first.start = first.bytes.len(),
         }
     }
+}
 
-    let mut header_raw = Vec::new();
-    let mut header_fields: Option<Vec<Vec<u8>>> = None;
-    if detected.header {
-        let fields = loop {
-            let mut tok =
-                ChunkTokenizer::new(&first.bytes, first.start, first.line, first.last, dialect);
-            let mut block = RowBlock::default();
-            match tok.next(&mut block) {
-                Step::Record => {
-                    let row = block
-                        .rows()
-                        .first()
-                        .copied()
-                        .ok_or_else(|| Error::new(ErrorKind::Empty))?;
-                    header_raw = first
-                        .bytes
-                        .get(row.start..row.end)
-                        .unwrap_or_default()
-                        .to_vec();
-                    let fields: Vec<Vec<u8>> = (0..row.fields)
-                        .map(|c| block.row_field(&row, c).to_vec())
-                        .collect();
-                    first.start = tok.pos();
-                    break fields;
-                }
-                Step::End => return Err(Error::new(ErrorKind::Empty)),
-                Step::Unterminated { .. } => {
-                    return Err(Error::decode(
-                        "csv",
-                        Position {
-                            byte: 0,
-                            line: 1,
-                            record: 0,
-                        },
-                        None,
-                        "unterminated quote in the header",
-                    ))
-                }
-                Step::Incomplete { .. } => {
-                    // A header longer than a chunk: take the next chunk too.
-                    take_next_chunk(&mut chunker, &mut first, opts.max_record_bytes, "header")?;
-                }
+/// The header record: its bytes as in the input, and its fields.
+struct Header {
+    raw: Vec<u8>,
+    fields: Vec<Vec<u8>>,
+}
+
+/// The position of the header, for errors about it.
+const HEADER_POSITION: Position = Position {
+    byte: 0,
+    line: 1,
+    record: 0,
+};
+
+/// Reads the header record at the first chunk's start and moves the start past it; a
+/// header longer than the chunk takes the next chunks too.
+fn read_header<R: Read>(
+    chunker: &mut Chunker<R>,
+    first: &mut Chunk,
+    dialect: Dialect,
+    decode: &DecodeOptions,
+) -> Result<Header> {
+    loop {
+        let mut tok =
+            ChunkTokenizer::new(&first.bytes, first.start, first.line, first.last, dialect);
+        let mut block = RowBlock::default();
+        match tok.next(&mut block) {
+            Step::Record => {
+                let row = block
+                    .rows()
+                    .first()
+                    .copied()
+                    .ok_or_else(|| Error::new(ErrorKind::Empty))?;
+                let raw = first
+                    .bytes
+                    .get(row.start..row.end)
+                    .unwrap_or_default()
+                    .to_vec();
+                let fields = (0..row.fields)
+                    .map(|c| block.row_field(&row, c).to_vec())
+                    .collect();
+                first.start = tok.pos();
+                return Ok(Header { raw, fields });
             }
-        };
-        header_fields = Some(fields);
+            Step::End => return Err(Error::new(ErrorKind::Empty)),
+            Step::Unterminated { .. } => {
+                return Err(Error::decode(
+                    "csv",
+                    HEADER_POSITION,
+                    None,
+                    "unterminated quote in the header",
+                ))
+            }
+            Step::Incomplete { .. } => {
+                take_next_chunk(chunker, first, decode.max_record_bytes, "header")?;
+            }
+        }
     }
+}
 
-    // Inference sample: the first chunk's records. A first record longer than the chunk
-    // (or cut inside by a misleading quote) takes the next chunks too, as the header does.
-    let sample_block = loop {
+/// The inference sample: the first chunk's records. A first record longer than the chunk
+/// takes the next chunks too, as the header does. Decoding rejects an unterminated quote's
+/// first line and reads on from the next one: the sample does too, so the types and null
+/// words seen are those of the rows that will be decoded.
+fn sample_records<R: Read>(
+    chunker: &mut Chunker<R>,
+    first: &mut Chunk,
+    dialect: Dialect,
+    decode: &DecodeOptions,
+) -> Result<RowBlock> {
+    loop {
         let mut block = RowBlock::default();
         let mut tok =
             ChunkTokenizer::new(&first.bytes, first.start, first.line, first.last, dialect);
         let step = loop {
             match tok.next(&mut block) {
                 Step::Record => {}
-                // Decoding rejects the quote's first line and reads on from the next one:
-                // the sample does too, so the types and null words seen are those of the
-                // rows that will be decoded.
                 Step::Unterminated { start } => {
                     tok.skip_first_line(start);
                 }
@@ -407,21 +457,20 @@ pub fn start<R: Read>(
             }
         };
         if !block.is_empty() || first.last || !matches!(step, Step::Incomplete { .. }) {
-            break block;
+            return Ok(block);
         }
-        take_next_chunk(
-            &mut chunker,
-            &mut first,
-            opts.max_record_bytes,
-            "first record",
-        )?;
-    };
-    // Types given by the caller fix the width; otherwise the sample's records do.
-    let width = match &opts.types {
-        Some(t) => Some(t.len()),
-        None => table_width(&sample_block),
-    };
-    let names = match &mut header_fields {
+        take_next_chunk(chunker, first, decode.max_record_bytes, "first record")?;
+    }
+}
+
+/// The column names: the header's fields fitted to `width` (or generated names for a table
+/// without header), made unique.
+fn column_names(
+    header: Option<&mut Vec<Vec<u8>>>,
+    width: Option<usize>,
+    sample: &RowBlock,
+) -> Result<Vec<String>> {
+    match header {
         Some(fields) => {
             if let Some(w) = width {
                 fit_header(fields, w);
@@ -431,126 +480,147 @@ pub fn start<R: Read>(
                 let name = std::str::from_utf8(f).map_err(|_| {
                     Error::decode(
                         "csv",
-                        Position {
-                            byte: 0,
-                            line: 1,
-                            record: 0,
-                        },
+                        HEADER_POSITION,
                         Some(format!("#{}", c + 1)),
                         "header is not valid UTF-8",
                     )
                 })?;
                 names.push(name.to_string());
             }
-            schema::unique_names(names)
+            Ok(schema::unique_names(names))
         }
         None => {
             let w = width
-                .or_else(|| sample_block.rows().first().map(|r| r.fields))
+                .or_else(|| sample.rows().first().map(|r| r.fields))
                 .unwrap_or(0);
-            schema::unique_names((0..w).map(|_| String::new()))
+            Ok(schema::unique_names((0..w).map(|_| String::new())))
         }
-    };
-    let ncols = names.len();
-    let whole_input = first.last;
-    // What the sample says of each column: type, null words, date format.
-    let infer = || {
-        let tolerance = if opts.error_policy == ErrorPolicy::Strict {
-            0.0
-        } else {
-            INFER_TOLERANCE
-        };
-        // No column can fit a type with more misfits than the tolerance allows of
-        // every sample row, so such a type is not tried further.
-        #[allow(
-            clippy::cast_possible_truncation,
-            clippy::cast_sign_loss,
-            clippy::cast_precision_loss
-        )]
-        let limit = (sample_block.rows().len() as f64 * tolerance).floor() as u64;
-        // Where the comma is not the delimiter, `1,5` may be a number.
-        let comma_numbers = dialect.delimiter != b',' || dialect.delimiter_lead.is_some();
-        let mut cols = vec![
-            ColumnInference::with_misfit_limit(limit)
-                .with_decimal_comma(comma_numbers);
-            ncols
-        ];
-        let is_header = |row: &tokenize::RowMeta| {
-            header_fields.as_ref().is_some_and(|h| {
-                (0..ncols)
-                    .all(|c| h.get(c).map(Vec::as_slice) == Some(sample_block.row_field(row, c)))
-            })
-        };
-        for row in sample_block
-            .rows()
-            .iter()
-            .filter(|r| r.fields == ncols && !is_header(r))
-        {
-            for (c, inf) in cols.iter_mut().enumerate() {
-                inf.observe(sample_block.row_field(row, c));
-            }
-        }
-        let mut out = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for (c, name) in cols.iter().zip(&names) {
-            let (mut ty, mut nulls, mut format) = c.resolve_full(tolerance);
-            if whole_input && c.only_nulls() {
-                // Every row of the input is in the sample, and none has a value here.
-                ty = ColumnType::Null;
-                nulls = c.null_tokens();
-            } else if ty == ColumnType::Int64 {
-                if let Some(f) = c.epoch_format(name) {
-                    ty = ColumnType::Timestamp(arrow_schema::TimeUnit::Microsecond);
-                    format = f;
-                }
-            }
-            out.0.push(ty);
-            out.1.push(nulls);
-            out.2.push(format);
-        }
-        out.3 = cols;
-        out
-    };
-    let (mut types, mut nulls, mut formats, inferences) = match &opts.types {
-        Some(types) if types.len() != ncols => {
+    }
+}
+
+/// Per column: type, null words, value format, and what the sample said of it.
+struct Columns {
+    types: Vec<ColumnType>,
+    nulls: Vec<NullTokens>,
+    formats: Vec<DateFormat>,
+    inferences: Vec<ColumnInference>,
+}
+
+impl Columns {
+    /// Types given by the caller for every column, in order: every usual null word reads as
+    /// null, and a date format found in the sample applies where the given type is the
+    /// inferred one.
+    fn with_types(self, types: &[ColumnType]) -> Result<Self> {
+        if types.len() != self.types.len() {
             return Err(Error::new(ErrorKind::Schema(format!(
-                "{} column types given for {ncols} columns",
-                types.len()
-            ))))
+                "{} column types given for {} columns",
+                types.len(),
+                self.types.len()
+            ))));
         }
-        // Types given by the caller: every usual null word reads as null, and a date
-        // format found in the sample applies where the given type is the inferred one.
-        Some(types) => {
-            let (inferred, _, found, inferences) = infer();
-            let formats = types
-                .iter()
-                .zip(inferred.iter().zip(found))
-                .map(|(t, (i, f))| {
-                    if same_dates(*i, *t) {
-                        f
-                    } else {
-                        DateFormat::ISO
-                    }
-                })
-                .collect();
-            (
-                types.clone(),
-                vec![NullTokens::ALL; ncols],
-                formats,
-                inferences,
-            )
-        }
-        None => infer(),
+        let formats = types
+            .iter()
+            .zip(self.types.iter().zip(self.formats))
+            .map(|(t, (i, f))| {
+                if same_dates(*i, *t) {
+                    f
+                } else {
+                    DateFormat::ISO
+                }
+            })
+            .collect();
+        Ok(Columns {
+            nulls: vec![NullTokens::ALL; types.len()],
+            types: types.to_vec(),
+            formats,
+            inferences: self.inferences,
+        })
+    }
+}
+
+/// What the sample says of each column: type, null words, date format. `whole_input`: the
+/// sample is every record of the input, so a column with no value at all is null-typed.
+fn infer_columns(
+    sample: &RowBlock,
+    names: &[String],
+    header: Option<&[Vec<u8>]>,
+    dialect: Dialect,
+    decode: &DecodeOptions,
+    whole_input: bool,
+) -> Columns {
+    let ncols = names.len();
+    let tolerance = decode.infer_tolerance();
+    // No column can fit a type with more misfits than the tolerance allows of every
+    // sample row, so such a type is not tried further.
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss
+    )]
+    let limit = (sample.rows().len() as f64 * tolerance).floor() as u64;
+    // Where the comma is not the delimiter, `1,5` may be a number.
+    let comma_numbers = dialect.delimiter != b',' || dialect.delimiter_lead.is_some();
+    let mut cols =
+        vec![ColumnInference::with_misfit_limit(limit).with_decimal_comma(comma_numbers); ncols];
+    let is_header = |row: &tokenize::RowMeta| {
+        header.is_some_and(|h| {
+            (0..ncols).all(|c| h.get(c).map(Vec::as_slice) == Some(sample.row_field(row, c)))
+        })
     };
-    for (name, ty) in &opts.column_types {
+    for row in sample
+        .rows()
+        .iter()
+        .filter(|r| r.fields == ncols && !is_header(r))
+    {
+        for (c, inf) in cols.iter_mut().enumerate() {
+            inf.observe(sample.row_field(row, c));
+        }
+    }
+    let mut out = Columns {
+        types: Vec::with_capacity(ncols),
+        nulls: Vec::with_capacity(ncols),
+        formats: Vec::with_capacity(ncols),
+        inferences: Vec::new(),
+    };
+    for (c, name) in cols.iter().zip(names) {
+        let (mut ty, mut nulls, mut format) = c.resolve_full(tolerance);
+        if whole_input && c.only_nulls() {
+            // Every row of the input is in the sample, and none has a value here.
+            ty = ColumnType::Null;
+            nulls = c.null_tokens();
+        } else if ty == ColumnType::Int64 {
+            if let Some(f) = c.epoch_format(name) {
+                ty = ColumnType::Timestamp(arrow_schema::TimeUnit::Microsecond);
+                format = f;
+            }
+        }
+        out.types.push(ty);
+        out.nulls.push(nulls);
+        out.formats.push(format);
+    }
+    out.inferences = cols;
+    out
+}
+
+/// Applies the types the caller gave by name. A name the input does not have is a schema
+/// error naming the columns it has.
+fn given_types(
+    columns: &mut Columns,
+    names: &[String],
+    given: &[(String, ColumnType)],
+) -> Result<()> {
+    for (name, ty) in given {
         let Some(c) = names.iter().position(|n| n == name) else {
             return Err(Error::new(ErrorKind::Schema(format!(
                 "no column {name:?} to give a type to; the columns are {}",
-                schema::quoted_names(&names)
+                schema::quoted_names(names)
             ))));
         };
-        if let (Some(t), Some(n), Some(f)) =
-            (types.get_mut(c), nulls.get_mut(c), formats.get_mut(c))
-        {
+        if let (Some(t), Some(n), Some(f)) = (
+            columns.types.get_mut(c),
+            columns.nulls.get_mut(c),
+            columns.formats.get_mut(c),
+        ) {
             // The inferred date format still applies when the given type is the inferred one.
             if !same_dates(*t, *ty) {
                 *f = DateFormat::ISO;
@@ -563,260 +633,7 @@ pub fn start<R: Read>(
             *t = *ty;
         }
     }
-    let time_shapes = types
-        .iter()
-        .zip(&inferences)
-        .map(|(t, c)| c.time_shape(*t))
-        .collect();
-    let decoder = ChunkDecoder {
-        schema: schema::arrow_schema(&names, &types),
-        types,
-        nulls,
-        formats,
-        dialect,
-        policy: opts.error_policy,
-        on_cast_error: opts.on_cast_error,
-        max_record_bytes: opts.max_record_bytes,
-        batch_rows: opts.batch_rows,
-        header: header_fields,
-    };
-    Ok(CsvStart {
-        chunker,
-        decoder,
-        first,
-        header_raw,
-        dialect: found,
-        time_shapes,
-    })
-}
-
-/// What a [`CsvReader`] has read so far, shared so that whoever holds the reader's consumer
-/// can still see it. `rows_read == rows returned + rows_rejected + rows_skipped` once the
-/// reader is exhausted.
-#[derive(Debug, Default)]
-pub struct ReadCounts {
-    /// Data records read.
-    pub rows_read: AtomicU64,
-    /// Bad records dropped (permissive policy).
-    pub rows_rejected: AtomicU64,
-    /// Headers repeated mid-file, dropped.
-    pub rows_skipped: AtomicU64,
-}
-
-/// Streams record batches from CSV bytes: on the calling thread, or with
-/// [`CsvReader::with_threads`] decoded ahead on background threads.
-///
-/// Under the permissive and quarantine policies bad records are dropped here (counted in
-/// [`CsvReader::rows_rejected`]); use the pipeline to keep them.
-pub struct CsvReader<R> {
-    /// `None` once handed to the background reader.
-    chunker: Option<Chunker<R>>,
-    decoder: Arc<ChunkDecoder>,
-    first: Option<Chunk>,
-    sequencer: Sequencer,
-    chunks: u64,
-    ready: VecDeque<RecordBatch>,
-    rows_rejected: u64,
-    counts: Arc<ReadCounts>,
-    path: Option<PathBuf>,
-    failed: bool,
-    /// An error to raise after the batches before it.
-    pending: Option<Error>,
-    /// Chunks decoded ahead on other threads (which then own the chunker).
-    prefetch: Option<prefetch::Prefetch>,
-}
-
-impl<R: Read> CsvReader<R> {
-    /// Opens a streaming reader over `src`.
-    pub fn new(src: R, opts: &CsvOptions) -> Result<Self> {
-        let s = start(src, opts, None)?;
-        Ok(CsvReader {
-            chunker: Some(s.chunker),
-            decoder: Arc::new(s.decoder),
-            first: Some(s.first),
-            sequencer: Sequencer::new(),
-            chunks: 0,
-            ready: VecDeque::new(),
-            rows_rejected: 0,
-            counts: Arc::new(ReadCounts::default()),
-            path: None,
-            failed: false,
-            pending: None,
-            prefetch: None,
-        })
-    }
-
-    /// Names `path` in the errors of later batches.
-    #[must_use]
-    pub fn with_path(mut self, path: &std::path::Path) -> Self {
-        self.path = Some(path.to_path_buf());
-        self
-    }
-
-    /// The schema of every batch.
-    pub fn schema(&self) -> SchemaRef {
-        self.decoder.schema()
-    }
-
-    /// Records read so far.
-    pub fn rows_read(&self) -> u64 {
-        self.sequencer.records()
-    }
-
-    /// How each column's dates are written (ISO unless inference found another format).
-    pub fn date_formats(&self) -> &[crate::decode::values::DateFormat] {
-        self.decoder.date_formats()
-    }
-
-    /// Bad records dropped so far (permissive and quarantine policies).
-    pub fn rows_rejected(&self) -> u64 {
-        self.rows_rejected
-    }
-
-    /// The counters, updated as batches are produced.
-    pub fn counts(&self) -> Arc<ReadCounts> {
-        Arc::clone(&self.counts)
-    }
-
-    fn next_batch(&mut self) -> Result<Option<RecordBatch>> {
-        loop {
-            if let Some(b) = self.ready.pop_front() {
-                return Ok(Some(b));
-            }
-            if let Some(e) = self.pending.take() {
-                self.failed = true;
-                return Err(e);
-            }
-            if self.failed {
-                return Ok(None);
-            }
-            let out = match &self.prefetch {
-                Some(p) => match p.recv() {
-                    Some(out) => out,
-                    None => return self.prefetch_ended(),
-                },
-                None => {
-                    let mut chunk = match self.first.take() {
-                        Some(c) => c,
-                        None => match self.chunker.as_mut() {
-                            Some(chunker) => match chunker.next_chunk()? {
-                                Some(c) => c,
-                                None => return Ok(None),
-                            },
-                            None => return Ok(None),
-                        },
-                    };
-                    // Sequence numbers are given here: the header may have merged chunks.
-                    chunk.index = self.chunks;
-                    self.chunks += 1;
-                    self.decoder.process(chunk)
-                }
-            };
-            let ready = self.sequencer.push(out, &self.decoder);
-            self.counts
-                .rows_read
-                .store(self.sequencer.records(), Ordering::Relaxed);
-            for mut out in ready {
-                if let Some(p) = &self.prefetch {
-                    p.release();
-                }
-                if let Some(e) = out.error.take() {
-                    // Raised once the batches of earlier chunks are out; nothing more is
-                    // wanted from the background threads.
-                    self.pending = Some(e);
-                    self.prefetch = None;
-                    break;
-                }
-                self.rows_rejected += out.rejects.len() as u64;
-                self.counts
-                    .rows_rejected
-                    .fetch_add(out.rejects.len() as u64, Ordering::Relaxed);
-                self.counts
-                    .rows_skipped
-                    .fetch_add(out.rows_skipped, Ordering::Relaxed);
-                self.ready.extend(out.batches);
-            }
-        }
-    }
-}
-
-impl<R: Read> CsvReader<R> {
-    /// Every decoded chunk has come back: the end of the input, or the error that ended it.
-    fn prefetch_ended(&mut self) -> Result<Option<RecordBatch>> {
-        self.failed = true;
-        let error = self.prefetch.take().and_then(|p| p.take_error());
-        if let Some(e) = error {
-            return Err(e);
-        }
-        self.sequencer.drained()?;
-        Ok(None)
-    }
-}
-
-impl<R: Read + Send + 'static> CsvReader<R> {
-    /// Decodes ahead of the consumer on `threads` background threads (plus one reading the
-    /// input), keeping at most `2 * threads + 2` chunks in memory; `threads <= 1`, or an
-    /// input read whole already, keeps everything on the calling thread. Batches, counts
-    /// and errors are the same either way.
-    #[must_use]
-    pub fn with_threads(mut self, threads: usize) -> Self {
-        if threads <= 1 || self.prefetch.is_some() {
-            return self;
-        }
-        if self.first.as_ref().is_none_or(|f| f.last) {
-            return self;
-        }
-        let (Some(mut first), Some(chunker)) = (self.first.take(), self.chunker.take()) else {
-            return self;
-        };
-        first.index = self.chunks;
-        self.prefetch = Some(prefetch::Prefetch::start(
-            first,
-            chunker,
-            &self.decoder,
-            threads,
-            crate::pipeline::in_flight(threads),
-        ));
-        self
-    }
-}
-
-impl<R: Read> Iterator for CsvReader<R> {
-    type Item = Result<RecordBatch>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        let res = self.next_batch();
-        let res = match (&self.path, res) {
-            (Some(p), Err(e)) => Err(e.with_path(p)),
-            (_, r) => r,
-        };
-        res.transpose()
-    }
-}
-
-impl<R: Read> CsvReader<R> {
-    /// This reader as an Arrow [`RecordBatchReader`](arrow_array::RecordBatchReader), whose
-    /// errors carry the core error inside `ArrowError::ExternalError`.
-    pub fn into_arrow(self) -> ArrowBatches<R> {
-        ArrowBatches(self)
-    }
-}
-
-/// A [`CsvReader`] seen through Arrow's reader trait.
-pub struct ArrowBatches<R>(CsvReader<R>);
-
-impl<R: Read> Iterator for ArrowBatches<R> {
-    type Item = std::result::Result<RecordBatch, ArrowError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        self.0.next().map(|r| r.map_err(ArrowError::from))
-    }
-}
-
-impl<R: Read> arrow_array::RecordBatchReader for ArrowBatches<R> {
-    fn schema(&self) -> SchemaRef {
-        self.0.schema()
-    }
+    Ok(())
 }
 
 #[cfg(test)]

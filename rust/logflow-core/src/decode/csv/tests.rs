@@ -1,14 +1,17 @@
 //! Decoder behaviour end to end (tokenize, chunk, decode, sequence).
 
 use super::*;
+use crate::decode::DecodeOptions;
 use crate::decode::{CastErrorPolicy, ErrorPolicy};
+use crate::testutil::Opts;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, Int64Type};
 use arrow_array::Array;
+use arrow_array::RecordBatch;
 use arrow_schema::{DataType, TimeUnit};
 
-fn read(s: &str, opts: CsvOptions) -> Result<Vec<RecordBatch>> {
-    CsvReader::new(s.as_bytes(), &opts)?.collect()
+fn read(s: &str, opts: Opts) -> Result<Vec<RecordBatch>> {
+    opts.reader(s.as_bytes())?.collect()
 }
 
 fn column_types(b: &RecordBatch) -> Vec<DataType> {
@@ -20,7 +23,7 @@ fn column_types(b: &RecordBatch) -> Vec<DataType> {
 }
 
 fn read_one(s: &str) -> RecordBatch {
-    let batches = read(s, CsvOptions::default()).unwrap();
+    let batches = read(s, Opts::default()).unwrap();
     assert_eq!(batches.len(), 1);
     batches.into_iter().next().unwrap()
 }
@@ -57,7 +60,7 @@ fn crlf_bom_blank_lines_and_no_final_newline() {
 
 #[test]
 fn ragged_row_reports_line_and_byte() {
-    let err = read("a,b\n1,2\n\n3,4,5\n", CsvOptions::default()).unwrap_err();
+    let err = read("a,b\n1,2\n\n3,4,5\n", Opts::default()).unwrap_err();
     let pos = err.position().unwrap();
     assert_eq!((pos.line, pos.byte, pos.record), (4, 9, 2));
     assert!(
@@ -70,7 +73,8 @@ fn ragged_row_reports_line_and_byte() {
 fn bad_utf8_names_the_column() {
     let mut data = b"a,b\n1,ok\n2,".to_vec();
     data.extend_from_slice(b"\xff\xfe\n");
-    let err = CsvReader::new(&data[..], &CsvOptions::default())
+    let err = Opts::default()
+        .reader(&data[..])
         .unwrap()
         .find_map(Result::err)
         .unwrap();
@@ -87,9 +91,12 @@ fn bad_utf8_names_the_column() {
 
 #[test]
 fn value_that_does_not_fit_the_inferred_type_is_an_error() {
-    let opts = CsvOptions {
-        chunk_bytes: 4,
-        ..CsvOptions::default()
+    let opts = Opts {
+        decode: DecodeOptions {
+            chunk_bytes: 4,
+            ..DecodeOptions::default()
+        },
+        csv: CsvOptions::default(),
     };
     let err = read("n\n1\n2\nx\n", opts).unwrap_err();
     assert!(
@@ -102,14 +109,14 @@ fn value_that_does_not_fit_the_inferred_type_is_an_error() {
 #[test]
 fn empty_and_header_only() {
     assert!(matches!(
-        read("", CsvOptions::default()).unwrap_err().kind(),
+        read("", Opts::default()).unwrap_err().kind(),
         ErrorKind::Empty
     ));
     assert!(matches!(
-        read(" \n\n", CsvOptions::default()).unwrap_err().kind(),
+        read(" \n\n", Opts::default()).unwrap_err().kind(),
         ErrorKind::Empty
     ));
-    let r = CsvReader::new(&b"a,b\n"[..], &CsvOptions::default()).unwrap();
+    let r = Opts::default().reader(&b"a,b\n"[..]).unwrap();
     assert_eq!(r.schema().fields().len(), 2);
     assert_eq!(r.count(), 0);
 }
@@ -118,9 +125,12 @@ fn empty_and_header_only() {
 fn no_header_generates_names() {
     let b = read(
         "1,2\n3,4\n",
-        CsvOptions {
-            header: Some(false),
-            ..CsvOptions::default()
+        Opts {
+            decode: DecodeOptions::default(),
+            csv: CsvOptions {
+                header: Some(false),
+                ..CsvOptions::default()
+            },
         },
     )
     .unwrap();
@@ -130,7 +140,7 @@ fn no_header_generates_names() {
 
 #[test]
 fn unterminated_quote_is_an_error() {
-    let err = read("a,b\n1,\"never closed\n2,3\n4,5\n", CsvOptions::default()).unwrap_err();
+    let err = read("a,b\n1,\"never closed\n2,3\n4,5\n", Opts::default()).unwrap_err();
     assert!(
         err.to_string()
             .contains("unterminated quote: the quote is never closed"),
@@ -141,15 +151,18 @@ fn unterminated_quote_is_an_error() {
     for i in 0..2000 {
         long.push_str(&format!("{i},{i}\n"));
     }
-    let opts = CsvOptions {
-        max_record_bytes: 100,
-        chunk_bytes: 64,
-        ..CsvOptions::default()
+    let opts = Opts {
+        decode: DecodeOptions {
+            max_record_bytes: 100,
+            chunk_bytes: 64,
+            ..DecodeOptions::default()
+        },
+        csv: CsvOptions::default(),
     };
     let err = read(&long, opts).unwrap_err();
     assert!(err.to_string().contains("runs past 100 bytes"), "{err}");
     // A quoted last field without a final newline is fine.
-    let b = read("a,b\n1,\"x\"", CsvOptions::default()).unwrap();
+    let b = read("a,b\n1,\"x\"", Opts::default()).unwrap();
     assert_eq!(b[0].num_rows(), 1);
 }
 
@@ -164,16 +177,19 @@ fn a_line_longer_than_the_limit_is_rejected_and_skipped_whole() {
         for i in 4..40 {
             s.push_str(&format!("{i},{i}{eol}"));
         }
-        let opts = |p| CsvOptions {
-            max_record_bytes: 100,
-            chunk_bytes: 64,
-            error_policy: p,
-            ..CsvOptions::default()
+        let opts = |p| Opts {
+            decode: DecodeOptions {
+                max_record_bytes: 100,
+                chunk_bytes: 64,
+                error_policy: p,
+                ..DecodeOptions::default()
+            },
+            csv: CsvOptions::default(),
         };
         let err = read(&s, opts(ErrorPolicy::Strict)).unwrap_err();
         assert!(err.to_string().contains("record too long"), "{err}");
         assert_eq!(err.position().map(|p| p.line), Some(3), "{eol:?}");
-        let mut r = CsvReader::new(s.as_bytes(), &opts(ErrorPolicy::Permissive)).unwrap();
+        let mut r = opts(ErrorPolicy::Permissive).reader(s.as_bytes()).unwrap();
         let batches: Vec<RecordBatch> = r.by_ref().collect::<Result<_>>().unwrap();
         let a: Vec<i64> = batches
             .iter()
@@ -195,17 +211,22 @@ fn a_quote_left_open_is_carried_past_chunks_without_quotes() {
     for i in 2..300 {
         s.push_str(&format!("{i},plain {i}\n"));
     }
-    let opts = |chunk_bytes| CsvOptions {
-        max_record_bytes: 1000,
-        chunk_bytes,
-        error_policy: ErrorPolicy::Permissive,
-        delimiter: Some(b','),
-        quote: Some(Some(b'"')),
-        header: Some(true),
-        ..CsvOptions::default()
+    let opts = |chunk_bytes| Opts {
+        decode: DecodeOptions {
+            max_record_bytes: 1000,
+            chunk_bytes,
+            error_policy: ErrorPolicy::Permissive,
+            ..DecodeOptions::default()
+        },
+        csv: CsvOptions {
+            delimiter: Some(b','),
+            quote: Some(Some(b'"')),
+            header: Some(true),
+            ..CsvOptions::default()
+        },
     };
     let ids = |chunk_bytes| {
-        let mut r = CsvReader::new(s.as_bytes(), &opts(chunk_bytes)).unwrap();
+        let mut r = opts(chunk_bytes).reader(s.as_bytes()).unwrap();
         let batches: Vec<RecordBatch> = r.by_ref().collect::<Result<_>>().unwrap();
         let ids: Vec<String> = batches
             .iter()
@@ -228,9 +249,12 @@ fn a_quote_left_open_is_carried_past_chunks_without_quotes() {
         .collect();
     assert_eq!(whole, (want, 300, 1));
     assert_eq!(ids(64), whole);
-    let strict = CsvOptions {
-        error_policy: ErrorPolicy::Strict,
-        ..opts(64)
+    let strict = Opts {
+        decode: DecodeOptions {
+            error_policy: ErrorPolicy::Strict,
+            ..opts(64).decode.clone()
+        },
+        csv: opts(64).csv.clone(),
     };
     let err = read(&s, strict).unwrap_err();
     assert!(err.to_string().contains("unterminated quote"), "{err}");
@@ -257,7 +281,7 @@ fn wide_records_get_a_sample_of_several_lines() {
         s.push('\n');
     }
     assert!(s.find('\n').unwrap() > 64 << 10);
-    let b = read(&s, CsvOptions::default()).unwrap();
+    let b = read(&s, Opts::default()).unwrap();
     assert_eq!(b.iter().map(RecordBatch::num_rows).sum::<usize>(), 12);
     let schema = b[0].schema();
     assert_eq!(schema.field(0).name(), "col0");
@@ -272,9 +296,12 @@ fn blocks_respect_row_bound_and_keep_order() {
     }
     let batches = read(
         &s,
-        CsvOptions {
-            batch_rows: 64,
-            ..CsvOptions::default()
+        Opts {
+            decode: DecodeOptions {
+                batch_rows: 64,
+                ..DecodeOptions::default()
+            },
+            csv: CsvOptions::default(),
         },
     )
     .unwrap();
@@ -286,10 +313,13 @@ fn blocks_respect_row_bound_and_keep_order() {
     assert_eq!(all, (0..1000).collect::<Vec<_>>());
 }
 
-fn policy(p: ErrorPolicy) -> CsvOptions {
-    CsvOptions {
-        error_policy: p,
-        ..CsvOptions::default()
+fn policy(p: ErrorPolicy) -> Opts {
+    Opts {
+        decode: DecodeOptions {
+            error_policy: p,
+            ..DecodeOptions::default()
+        },
+        csv: CsvOptions::default(),
     }
 }
 
@@ -300,7 +330,9 @@ fn permissive_drops_bad_rows_and_keeps_types() {
         s.push_str(&format!("{i},{i}.5,n{i}\n"));
     }
     s.push_str("300,oops,bad\n301,1.0\n302,2.0,x,extra\n303,3.5,ok\n");
-    let mut r = CsvReader::new(s.as_bytes(), &policy(ErrorPolicy::Permissive)).unwrap();
+    let mut r = policy(ErrorPolicy::Permissive)
+        .reader(s.as_bytes())
+        .unwrap();
     let batches: Vec<RecordBatch> = r.by_ref().collect::<Result<_>>().unwrap();
     assert_eq!(batches[0].schema().field(1).data_type(), &DataType::Float64);
     let n: usize = batches.iter().map(RecordBatch::num_rows).sum();
@@ -312,9 +344,12 @@ fn permissive_drops_bad_rows_and_keeps_types() {
 #[test]
 fn strict_reports_the_earliest_problem() {
     let s = "a,b\n1,2\n3,x\n4,5,6\n";
-    let opts = CsvOptions {
-        types: Some(vec![ColumnType::Int64, ColumnType::Int64]),
-        ..CsvOptions::default()
+    let opts = Opts {
+        decode: DecodeOptions::default(),
+        csv: CsvOptions {
+            types: Some(vec![ColumnType::Int64, ColumnType::Int64]),
+            ..CsvOptions::default()
+        },
     };
     let err = read(s, opts).unwrap_err();
     assert_eq!(
@@ -334,7 +369,7 @@ fn chunked_decoding_matches_whole_decoding_even_with_quoted_newlines() {
             s.push_str(&format!("{i},\"x{i}\"\n"));
         }
     }
-    let whole = read(&s, CsvOptions::default()).unwrap();
+    let whole = read(&s, Opts::default()).unwrap();
     for chunk_bytes in [1, 3, 16, 100, 1000] {
         // Types are fixed: inference looks at the first chunk only, which is tiny here.
         let types = Some(
@@ -347,10 +382,15 @@ fn chunked_decoding_matches_whole_decoding_even_with_quoted_newlines() {
         );
         let parts = read(
             &s,
-            CsvOptions {
-                chunk_bytes,
-                types,
-                ..CsvOptions::default()
+            Opts {
+                decode: DecodeOptions {
+                    chunk_bytes,
+                    ..DecodeOptions::default()
+                },
+                csv: CsvOptions {
+                    types,
+                    ..CsvOptions::default()
+                },
             },
         )
         .unwrap();
@@ -380,11 +420,14 @@ fn chunked_decoding_matches_whole_decoding_even_with_quoted_newlines() {
 #[test]
 fn repeated_header_is_skipped() {
     // A header repeated in the data looks like data to detection: say there is one.
-    let opts = CsvOptions {
-        header: Some(true),
-        ..CsvOptions::default()
+    let opts = Opts {
+        decode: DecodeOptions::default(),
+        csv: CsvOptions {
+            header: Some(true),
+            ..CsvOptions::default()
+        },
     };
-    let mut r = CsvReader::new(&b"a,b\n1,2\na,b\n3,4\n"[..], &opts).unwrap();
+    let mut r = opts.reader(&b"a,b\n1,2\na,b\n3,4\n"[..]).unwrap();
     let batches: Vec<RecordBatch> = r.by_ref().collect::<Result<_>>().unwrap();
     let n: usize = batches.iter().map(RecordBatch::num_rows).sum();
     assert_eq!(n, 2);
@@ -393,11 +436,16 @@ fn repeated_header_is_skipped() {
 
 #[test]
 fn cast_errors_can_become_nulls() {
-    let opts = CsvOptions {
-        types: Some(vec![ColumnType::Int64]),
-        header: Some(true),
-        on_cast_error: CastErrorPolicy::Null,
-        ..CsvOptions::default()
+    let opts = Opts {
+        decode: DecodeOptions {
+            on_cast_error: CastErrorPolicy::Null,
+            ..DecodeOptions::default()
+        },
+        csv: CsvOptions {
+            types: Some(vec![ColumnType::Int64]),
+            header: Some(true),
+            ..CsvOptions::default()
+        },
     };
     let b = read("n\n1\nx\n3\n", opts).unwrap();
     assert_eq!(b[0].num_rows(), 3);
@@ -409,11 +457,14 @@ fn a_given_split_recomputes_the_preamble_under_its_quoting() {
     // Read without quotes, the first lines look like a preamble; with the quote the caller
     // gives, they are one quoted field spanning lines, and nothing may be skipped.
     let text = "c0\n\"a\n,aa\"\"\"\n\"aaa , a\"\n";
-    let opts = CsvOptions {
-        delimiter: Some(b','),
-        quote: Some(Some(b'"')),
-        header: Some(true),
-        ..CsvOptions::default()
+    let opts = Opts {
+        decode: DecodeOptions::default(),
+        csv: CsvOptions {
+            delimiter: Some(b','),
+            quote: Some(Some(b'"')),
+            header: Some(true),
+            ..CsvOptions::default()
+        },
     };
     let batches = read(text, opts).unwrap();
     let values: Vec<String> = batches
@@ -431,12 +482,15 @@ fn a_given_split_recomputes_the_preamble_under_its_quoting() {
 #[test]
 fn types_given_by_name_override_inference() {
     let text = "zip,n,day\n01234,1,31/12/2024\n98765,2,01/01/2025\n";
-    let opts = CsvOptions {
-        column_types: vec![
-            ("zip".into(), ColumnType::Utf8),
-            ("n".into(), ColumnType::Float64),
-        ],
-        ..CsvOptions::default()
+    let opts = Opts {
+        decode: DecodeOptions {
+            column_types: vec![
+                ("zip".into(), ColumnType::Utf8),
+                ("n".into(), ColumnType::Float64),
+            ],
+            ..DecodeOptions::default()
+        },
+        csv: CsvOptions::default(),
     };
     let batches = read(text, opts).unwrap();
     let schema = batches[0].schema();
@@ -448,18 +502,24 @@ fn types_given_by_name_override_inference() {
     assert_eq!(types, ["Utf8", "Float64", "Date32"]);
     assert_eq!(batches[0].column(0).as_string::<i32>().value(0), "01234");
 
-    let opts = CsvOptions {
-        column_types: vec![("nope".into(), ColumnType::Int64)],
-        ..CsvOptions::default()
+    let opts = Opts {
+        decode: DecodeOptions {
+            column_types: vec![("nope".into(), ColumnType::Int64)],
+            ..DecodeOptions::default()
+        },
+        csv: CsvOptions::default(),
     };
     let err = read(text, opts).unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::Schema(_)), "{err}");
     assert!(err.to_string().contains("\"zip\", \"n\", \"day\""), "{err}");
 
     // A type the data contradicts: a decode error naming the column.
-    let opts = CsvOptions {
-        column_types: vec![("day".into(), ColumnType::Int64)],
-        ..CsvOptions::default()
+    let opts = Opts {
+        decode: DecodeOptions {
+            column_types: vec![("day".into(), ColumnType::Int64)],
+            ..DecodeOptions::default()
+        },
+        csv: CsvOptions::default(),
     };
     let err = read(text, opts).unwrap_err();
     assert!(err.to_string().contains("column \"day\""), "{err}");
@@ -477,10 +537,13 @@ fn the_header_fits_the_width_the_records_agree_on() {
         .collect();
     assert_eq!(names, ["id", "name"]);
     assert_eq!(batch.num_rows(), 3);
-    let opts = CsvOptions {
-        header: Some(true),
-        skip_lines: Some(0),
-        ..CsvOptions::default()
+    let opts = Opts {
+        decode: DecodeOptions::default(),
+        csv: CsvOptions {
+            header: Some(true),
+            skip_lines: Some(0),
+            ..CsvOptions::default()
+        },
     };
     let batch = read("id,name\n1,a,\n2,b,\n3,c,\n", opts).unwrap().remove(0);
     let names: Vec<String> = batch
@@ -492,15 +555,18 @@ fn the_header_fits_the_width_the_records_agree_on() {
     assert_eq!(names, ["id", "name", "column_3"]);
     assert_eq!(batch.num_rows(), 3);
     // Records that disagree among themselves leave the header alone.
-    let err = read("a,b,c\n1,2\n3,4,5\n6,7\n8,9,10\n", CsvOptions::default()).unwrap_err();
+    let err = read("a,b,c\n1,2\n3,4,5\n6,7\n8,9,10\n", Opts::default()).unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::Decode { .. }), "{err}");
 }
 
 #[test]
 fn types_given_keep_the_date_format_the_sample_shows() {
-    let opts = CsvOptions {
-        types: Some(vec![ColumnType::Int64, ColumnType::Date]),
-        ..CsvOptions::default()
+    let opts = Opts {
+        decode: DecodeOptions::default(),
+        csv: CsvOptions {
+            types: Some(vec![ColumnType::Int64, ColumnType::Date]),
+            ..CsvOptions::default()
+        },
     };
     let b = read("id,day\n1,31/12/2024\n2,13/01/2025\n", opts).unwrap();
     let days = b[0]
@@ -511,9 +577,12 @@ fn types_given_keep_the_date_format_the_sample_shows() {
 
 #[test]
 fn blank_lines_filling_the_first_chunks_are_skipped() {
-    let opts = |chunk_bytes| CsvOptions {
-        chunk_bytes,
-        ..CsvOptions::default()
+    let opts = |chunk_bytes| Opts {
+        decode: DecodeOptions {
+            chunk_bytes,
+            ..DecodeOptions::default()
+        },
+        csv: CsvOptions::default(),
     };
     let b = read("\n\r\n\n\na,b\n1,2\n", opts(2)).unwrap();
     assert_eq!(b.iter().map(RecordBatch::num_rows).sum::<usize>(), 1);
@@ -529,19 +598,27 @@ fn blank_lines_filling_the_first_chunks_are_skipped() {
 
 #[test]
 fn a_headerless_first_record_cut_by_the_first_chunk_still_sets_the_width() {
-    let opts = CsvOptions {
-        chunk_bytes: 8,
-        header: Some(false),
-        ..CsvOptions::default()
+    let opts = Opts {
+        decode: DecodeOptions {
+            chunk_bytes: 8,
+            ..DecodeOptions::default()
+        },
+        csv: CsvOptions {
+            header: Some(false),
+            ..CsvOptions::default()
+        },
     };
     // The quote inside `1"` misleads the chunker's quote parity: its first cut lands inside
     // the first record.
     let text = ",1\",\"\n\u{8}\"";
     let whole = read(
         text,
-        CsvOptions {
-            header: Some(false),
-            ..CsvOptions::default()
+        Opts {
+            decode: DecodeOptions::default(),
+            csv: CsvOptions {
+                header: Some(false),
+                ..CsvOptions::default()
+            },
         },
     )
     .unwrap();
@@ -567,9 +644,12 @@ fn a_column_without_values_is_null_when_the_sample_is_the_whole_input() {
         text.push_str(&format!("{i},\n"));
     }
     text.push_str("200,late\n");
-    let opts = CsvOptions {
-        chunk_bytes: 256,
-        ..CsvOptions::default()
+    let opts = Opts {
+        decode: DecodeOptions {
+            chunk_bytes: 256,
+            ..DecodeOptions::default()
+        },
+        csv: CsvOptions::default(),
     };
     let batches = read(&text, opts).unwrap();
     assert_eq!(batches[0].schema().field(1).data_type(), &DataType::Utf8);
@@ -582,12 +662,15 @@ fn a_column_without_values_is_null_when_the_sample_is_the_whole_input() {
 
 #[test]
 fn a_value_in_a_null_column_is_a_cast_error() {
-    let opts = CsvOptions {
-        column_types: vec![("b".into(), ColumnType::Null)],
-        error_policy: ErrorPolicy::Permissive,
-        ..CsvOptions::default()
+    let opts = Opts {
+        decode: DecodeOptions {
+            column_types: vec![("b".into(), ColumnType::Null)],
+            error_policy: ErrorPolicy::Permissive,
+            ..DecodeOptions::default()
+        },
+        csv: CsvOptions::default(),
     };
-    let mut reader = CsvReader::new("a,b\n1,\n2,x\n3,NULL\n".as_bytes(), &opts).unwrap();
+    let mut reader = opts.reader("a,b\n1,\n2,x\n3,NULL\n".as_bytes()).unwrap();
     let rows: usize = reader.by_ref().map(|b| b.unwrap().num_rows()).sum();
     assert_eq!(rows, 2);
     assert_eq!(reader.rows_rejected(), 1);
@@ -602,14 +685,17 @@ fn decoding_ahead_on_threads_gives_the_same_batches_counts_and_errors() {
     }
     text.push_str("3000,x,not a number\n3001,y,1\n");
     let run = |threads: usize, policy: ErrorPolicy| {
-        let opts = CsvOptions {
-            chunk_bytes: 512,
-            batch_rows: 100,
-            error_policy: policy,
-            ..CsvOptions::default()
+        let opts = Opts {
+            decode: DecodeOptions {
+                chunk_bytes: 512,
+                batch_rows: 100,
+                error_policy: policy,
+                ..DecodeOptions::default()
+            },
+            csv: CsvOptions::default(),
         };
         let src = std::io::Cursor::new(text.clone().into_bytes());
-        let mut reader = CsvReader::new(src, &opts).unwrap().with_threads(threads);
+        let mut reader = opts.reader(src).unwrap().with_threads(threads);
         let mut batches = Vec::new();
         let mut error = None;
         for b in reader.by_ref() {

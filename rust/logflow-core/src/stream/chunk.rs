@@ -1,17 +1,70 @@
-//! Cutting a byte stream into chunks that end on a line feed, so chunks can be tokenized
+//! Cutting a byte stream into chunks that end between records, so chunks can be decoded
 //! independently (and in parallel).
 //!
-//! Where a chunk ends is a guess: the last line feed outside quotes by quote parity, which is
-//! right unless a quote character appears inside an unquoted field. The tokenizer checks the
-//! guess: a chunk whose last record runs past its end reports a tail, and the
-//! [`Sequencer`](super::sequence::Sequencer) re-tokenizes the tail together with the next
-//! chunk. Output is therefore always exactly what one sequential pass would give.
+//! Where a record ends is the format's business: a [`Framing`] finds the last record end in
+//! a buffer without decoding it (the last line end for JSON Lines, the last line feed outside
+//! quotes by quote parity for CSV, the end of the last complete element for a JSON array).
+//! A framing may guess: CSV's parity is wrong when a quote character appears inside an
+//! unquoted field. The decoder checks the guess: a chunk whose last record runs past its end
+//! reports a tail, and the [`Sequencer`](super::sequence::Sequencer) has the decoder resume
+//! it with the next chunk, so output always equals what one sequential pass would give.
 
 use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::error::Result;
+
+/// How a format's records end: where a chunk may be cut without decoding it.
+///
+/// The chunker keeps one framing for the whole input and calls it with buffers that start
+/// at a record start (the input's start, or the previous cut), growing the same buffer
+/// until a cut is found; a framing that scans forward may remember how far it got.
+pub trait Framing: Send {
+    /// Just past the last record end in `buf`, or `None` when no record ends in it yet.
+    /// `buf` is never empty. An error stops reading: the input's structure is broken where
+    /// no later record can be found (a JSON array that never closes its last element).
+    fn cut_point(&mut self, buf: &[u8]) -> Result<Option<usize>>;
+
+    /// Called after a cut at `at`: the next buffer starts there.
+    fn cut_at(&mut self, at: usize) {
+        let _ = at;
+    }
+
+    /// Called at the end of the input with the bytes after the last cut (possibly none):
+    /// an error when they cannot end the input (an array left open).
+    fn finish(&mut self, rest: &[u8]) -> Result<()> {
+        let _ = rest;
+        Ok(())
+    }
+}
+
+/// Records end at line ends: the last line feed, or, in input without line feeds, the last
+/// carriage return (old Mac text). JSON Lines, logs, and CSV without quoting.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LineEnds;
+
+impl LineEnds {
+    /// The last line end in `buf` and the byte that ends lines there (`\n`, or `\r` in
+    /// input that has no line feed). A carriage return as the buffer's last byte may be the
+    /// first half of a CRLF whose line feed is still unread: it is no line end yet.
+    pub fn last(buf: &[u8]) -> Option<(u8, usize)> {
+        match memchr::memrchr(b'\n', buf) {
+            Some(at) => Some((b'\n', at)),
+            None => memchr::memrchr(
+                b'\r',
+                buf.get(..buf.len().saturating_sub(1)).unwrap_or_default(),
+            )
+            .map(|at| (b'\r', at)),
+        }
+    }
+}
+
+impl Framing for LineEnds {
+    fn cut_point(&mut self, buf: &[u8]) -> Result<Option<usize>> {
+        Ok(LineEnds::last(buf).map(|(_, at)| at + 1))
+    }
+}
 
 /// Chunk buffers given back once their chunk is decoded, so the next chunks reuse memory
 /// that is already mapped instead of faulting in (and zeroing) fresh pages for every 4 MiB.
@@ -74,9 +127,10 @@ pub struct Chunk {
     /// Whether the chunk ends inside a line longer than the limit (it holds none of the
     /// line's end): the rest of that line is skipped, not in the next chunk.
     pub cut_line: bool,
-    /// Whether the quote left open by the record at `start` is known to run past the record
-    /// size limit (the input goes on, but the record is rejected as too long).
-    pub quote_past_limit: bool,
+    /// Whether the record at `start` is known to run past the record size limit (the input
+    /// goes on, but the record is rejected as too long): set by a decoder resuming a record
+    /// it held, such as a CSV quote that never closes.
+    pub past_limit: bool,
     /// Where `bytes` goes back when the chunk is dropped.
     pub pool: Option<Arc<BufferPool>>,
 }
@@ -98,7 +152,8 @@ pub fn count_lines(b: &[u8]) -> u64 {
     }
 }
 
-/// Reads chunks of about `chunk_bytes` from a source.
+/// Reads chunks of about `chunk_bytes` from a source, cut where its [`Framing`] says a
+/// record ends.
 pub struct Chunker<R> {
     src: R,
     carry: Vec<u8>,
@@ -108,12 +163,23 @@ pub struct Chunker<R> {
     eof: bool,
     done: bool,
     chunk_bytes: usize,
-    quote: Option<u8>,
+    framing: Box<dyn Framing>,
     max_line: usize,
     bytes_read: Option<Arc<AtomicU64>>,
     pool: Arc<BufferPool>,
     /// The last chunk was cut inside an over-long line, whose rest is still to be skipped.
     skip_line: bool,
+}
+
+impl<R> std::fmt::Debug for Chunker<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Chunker")
+            .field("offset", &self.offset)
+            .field("line", &self.line)
+            .field("index", &self.index)
+            .field("chunk_bytes", &self.chunk_bytes)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Bytes asked of the source by a chunk's first read; later reads double.
@@ -122,14 +188,10 @@ const FIRST_READ: usize = 64 << 10;
 /// Idle chunk buffers kept for reuse (at most 2 x cores + 2 chunks are in flight).
 const POOLED_BUFFERS: usize = 8;
 
-/// How far back from a chunk's end to look for a line feed outside quotes before settling
-/// for the last line feed.
-const PARITY_WINDOW: usize = 256 << 10;
-
 impl<R: Read> Chunker<R> {
-    /// A chunker over `src`; `quote` helps place chunk ends outside quoted fields. A line
-    /// longer than `max_line` bytes is cut anyway (the tokenizer then rejects it as too long).
-    pub fn new(src: R, chunk_bytes: usize, quote: Option<u8>, max_line: usize) -> Self {
+    /// A chunker over `src` that cuts where `framing` finds record ends. A line longer than
+    /// `max_line` bytes is cut anyway (the decoder then rejects it as too long).
+    pub fn new(src: R, chunk_bytes: usize, framing: Box<dyn Framing>, max_line: usize) -> Self {
         Chunker {
             src,
             carry: Vec::new(),
@@ -139,7 +201,7 @@ impl<R: Read> Chunker<R> {
             eof: false,
             done: false,
             chunk_bytes: chunk_bytes.max(1),
-            quote,
+            framing,
             max_line,
             bytes_read: None,
             pool: Arc::new(BufferPool::new(POOLED_BUFFERS)),
@@ -147,9 +209,15 @@ impl<R: Read> Chunker<R> {
         }
     }
 
-    /// Changes the quote character used to place later cuts (after dialect detection).
-    pub fn set_quote(&mut self, quote: Option<u8>) {
-        self.quote = quote;
+    /// Changes how later cuts are placed (after detection settled the format's details).
+    pub fn set_framing(&mut self, framing: Box<dyn Framing>) {
+        self.framing = framing;
+    }
+
+    /// Bytes read ahead of the last chunk (the start of the next one), for a decoder that
+    /// looks at the input before the first chunk is cut.
+    pub fn pending(&self) -> &[u8] {
+        &self.carry
     }
 
     /// Adds the bytes read from the source to `counter` as they are read.
@@ -209,9 +277,11 @@ impl<R: Read> Chunker<R> {
         let split = loop {
             self.read_into(&mut buf, want)?;
             if self.eof {
+                self.framing.finish(&buf)?;
                 break buf.len();
             }
-            if let Some(cut) = self.cut_point(&buf) {
+            if let Some(cut) = self.framing.cut_point(&buf)? {
+                self.framing.cut_at(cut);
                 break cut;
             }
             if buf.len() > self.max_line {
@@ -246,7 +316,7 @@ impl<R: Read> Chunker<R> {
             line: self.line,
             last,
             cut_line: cut_line && !last,
-            quote_past_limit: false,
+            past_limit: false,
             pool: Some(Arc::clone(&self.pool)),
         };
         self.skip_line = chunk.cut_line;
@@ -292,51 +362,18 @@ impl<R: Read> Chunker<R> {
         self.pool.put(scratch);
         Ok(ended)
     }
-
-    /// Just past the last line feed that quote parity puts outside quotes, or past the last
-    /// line feed when parity finds none near the end.
-    /// Input without any line feed (lines ending in a lone carriage return) is cut after a
-    /// carriage return instead.
-    fn cut_point(&self, buf: &[u8]) -> Option<usize> {
-        let (eol, last_nl) = match memchr::memrchr(b'\n', buf) {
-            Some(at) => (b'\n', at),
-            // A carriage return as the buffer's last byte may be the first half of a CRLF
-            // whose line feed is still unread: cutting there would split one line end in two.
-            None => (
-                b'\r',
-                memchr::memrchr(
-                    b'\r',
-                    buf.get(..buf.len().saturating_sub(1)).unwrap_or_default(),
-                )?,
-            ),
-        };
-        let Some(q) = self.quote else {
-            return Some(last_nl + 1);
-        };
-        let total = memchr::memchr_iter(q, buf).count();
-        let mut after = memchr::memchr_iter(q, buf.get(last_nl..).unwrap_or_default()).count();
-        let mut nl = last_nl;
-        let floor = buf.len().saturating_sub(PARITY_WINDOW);
-        loop {
-            if (total - after) % 2 == 0 {
-                return Some(nl + 1);
-            }
-            let prev = memchr::memrchr(eol, buf.get(..nl).unwrap_or_default())?;
-            if prev < floor {
-                return Some(last_nl + 1);
-            }
-            after += memchr::memchr_iter(q, buf.get(prev..nl).unwrap_or_default()).count();
-            nl = prev;
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn quoted() -> Box<dyn Framing> {
+        Box::new(crate::decode::csv::QuoteParity::new(Some(b'"')))
+    }
+
     fn chunks(data: &[u8], size: usize) -> Vec<Chunk> {
-        let mut c = Chunker::new(data, size, Some(b'"'), 1 << 20);
+        let mut c = Chunker::new(data, size, quoted(), 1 << 20);
         let mut out = Vec::new();
         while let Some(ch) = c.next_chunk().unwrap() {
             out.push(ch);
@@ -416,7 +453,7 @@ mod tests {
         // A line past the limit, whose CR ends the first read after the cut.
         let mut data = vec![b'x'; 12];
         data.extend_from_slice(b"\r\nnext\r\n");
-        let mut c = Chunker::new(&data[..], 4, None, 8);
+        let mut c = Chunker::new(&data[..], 4, Box::new(LineEnds), 8);
         let mut lines = Vec::new();
         while let Some(ch) = c.next_chunk().unwrap() {
             if !ch.bytes.is_empty() {
@@ -450,7 +487,7 @@ mod tests {
             .flat_map(|i| format!("{i},\"x{i}\"\n").into_bytes())
             .collect();
         let collect = |src: &mut dyn Read| {
-            let mut c = Chunker::new(src, 100, Some(b'"'), 1 << 20);
+            let mut c = Chunker::new(src, 100, quoted(), 1 << 20);
             let mut out = Vec::new();
             while let Some(ch) = c.next_chunk().unwrap() {
                 out.push((ch.bytes.clone(), ch.offset, ch.line, ch.last));

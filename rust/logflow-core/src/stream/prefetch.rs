@@ -8,7 +8,7 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::chunk::{Chunk, Chunker};
-use super::decode::{ChunkDecoder, ChunkOutput};
+use super::{ChunkOutput, Decoder};
 use crate::error::{Error, Result};
 use crate::work::{Job, Pool};
 
@@ -28,10 +28,10 @@ pub(crate) struct Prefetch {
 impl Prefetch {
     /// Starts `workers` decode threads and a reader thread that numbers chunks from
     /// `first.index` on, with at most `in_flight` chunks in existence at once.
-    pub(crate) fn start<R: Read + Send + 'static>(
+    pub(crate) fn start<R: Read + Send + 'static, D: Decoder>(
         first: Chunk,
         mut chunker: Chunker<R>,
-        decoder: &Arc<ChunkDecoder>,
+        decoder: &Arc<D>,
         workers: usize,
         in_flight: usize,
     ) -> Self {
@@ -127,8 +127,8 @@ pub(crate) fn channels(
 }
 
 /// A pool job that decodes `chunk` and sends its output to `done`.
-pub(crate) fn decode_job(
-    decoder: &Arc<ChunkDecoder>,
+pub(crate) fn decode_job<D: Decoder>(
+    decoder: &Arc<D>,
     chunk: Chunk,
     done: SyncSender<ChunkOutput>,
 ) -> Job {
@@ -141,12 +141,12 @@ pub(crate) fn decode_job(
 /// The reader's loop: for each token, cuts the next chunk, numbers it (from `next` on) and
 /// queues its decoding on `pool`. Ends at the end of the input, when the tokens stop (their
 /// sender is gone), when `go_on` says no, or on its or the input's error.
-pub(crate) fn feed<R: Read>(
+pub(crate) fn feed<R: Read, D: Decoder>(
     chunker: &mut Chunker<R>,
     mut next: u64,
     tokens: &Receiver<()>,
     pool: &Pool,
-    decoder: &Arc<ChunkDecoder>,
+    decoder: &Arc<D>,
     done: &SyncSender<ChunkOutput>,
     mut go_on: impl FnMut() -> Result<bool>,
 ) -> Result<()> {

@@ -1,0 +1,140 @@
+//! The format-neutral machinery between bytes and batches: cutting the input into chunks at
+//! record ends ([`chunk`]), the [`Decoder`] each format implements, putting chunk outputs
+//! back in input order and numbering records ([`sequence`]), decoding ahead of a streaming
+//! consumer ([`prefetch`]), and a streaming batch reader over all of it ([`reader`]).
+//!
+//! A format plugs in with three parts: a [`Framing`] (where its records end, found without
+//! decoding), a [`Decoder`] (a chunk of whole records to Arrow batches and rejects, and how
+//! an unfinished record resumes with the next chunk), and a start step that reads the first
+//! chunk, settles the schema and returns a [`Start`]. Everything else (threads, order,
+//! policies, quarantine, sinks, cancellation, progress) is shared.
+
+pub mod chunk;
+pub(crate) mod prefetch;
+pub mod reader;
+pub mod sequence;
+
+use arrow_array::RecordBatch;
+use arrow_schema::SchemaRef;
+
+pub use chunk::{count_lines, BufferPool, Chunk, Chunker, Framing, LineEnds};
+pub use reader::{ArrowBatches, BatchReader, ReadCounts};
+pub use sequence::Sequencer;
+
+use crate::decode::Reject;
+use crate::error::Error;
+
+/// What decoding one chunk produced.
+#[derive(Debug, Default)]
+pub struct ChunkOutput {
+    /// The chunk's sequence number.
+    pub index: u64,
+    /// Good rows, in input order. Their schema is the decoder's, or for a decoder whose
+    /// schema evolves, a wider one the writer merges.
+    pub batches: Vec<RecordBatch>,
+    /// Rejected records (chunk-local record numbers until the sequencer numbers them).
+    pub rejects: Vec<Reject>,
+    /// Records read (written + rejected + skipped).
+    pub rows_read: u64,
+    /// Records skipped on purpose (a header repeated mid-file).
+    pub rows_skipped: u64,
+    /// Values set to null by `on_cast_error="null"`.
+    pub values_nulled: u64,
+    /// An unfinished last record, when the chunk was not cut at a record end.
+    pub tail: Option<Tail>,
+    /// Under the strict policy, the first bad record.
+    pub error: Option<Error>,
+    /// The input chunk, handed back so it can be decoded again with a previous tail.
+    pub chunk: Chunk,
+}
+
+/// The unfinished record at the end of a chunk, to be resumed with the next chunk.
+#[derive(Debug)]
+pub struct Tail {
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+    /// Input offset of its first byte.
+    pub offset: u64,
+    /// Its line.
+    pub line: u64,
+    /// Outputs of chunks a decoder chose to hold with the record (appended to `bytes`)
+    /// instead of decoding them again with it: CSV holds chunks that cannot close a quote
+    /// the record left open, each decoded on its own.
+    pub held: Vec<ChunkOutput>,
+    /// Length of the record's own bytes, at the start of `bytes` (held chunks' follow).
+    pub own_len: usize,
+}
+
+/// What became of an unfinished record when the next chunk arrived.
+#[derive(Debug)]
+pub enum Resume {
+    /// The record and the chunk decoded together: the chunk's output, in its place.
+    Done(ChunkOutput),
+    /// The chunk cannot finish the record: both are held for a later chunk, and this empty
+    /// output (of the chunk's index) stands in for the chunk meanwhile.
+    Held(Tail, ChunkOutput),
+}
+
+/// One format's chunk decoder: immutable once the start step made it, shared by every
+/// worker thread.
+pub trait Decoder: Send + Sync + 'static {
+    /// The schema of the output (of the first batches, for a decoder whose schema evolves).
+    fn schema(&self) -> SchemaRef;
+
+    /// Decodes one chunk of whole records (its last record may be unfinished: see
+    /// [`ChunkOutput::tail`]). Never fails: bad records become rejects, or under the
+    /// strict policy [`ChunkOutput::error`].
+    fn process(&self, chunk: Chunk) -> ChunkOutput;
+
+    /// The chunk after an unfinished record `tail` arrived, with its own (discarded)
+    /// decoding `next`: decodes the record and the chunk together. Formats whose framing
+    /// never guesses wrong need not override this.
+    fn resume(&self, tail: Tail, next: ChunkOutput) -> Resume {
+        Resume::Done(self.process(rejoin(tail, &next.chunk)))
+    }
+}
+
+/// The chunk that continues `tail` with the bytes of `next`, numbered as `next`.
+pub fn rejoin(tail: Tail, next: &Chunk) -> Chunk {
+    let mut bytes = tail.bytes;
+    bytes.extend_from_slice(&next.bytes);
+    Chunk {
+        index: next.index,
+        bytes,
+        start: 0,
+        offset: tail.offset,
+        line: tail.line,
+        last: next.last,
+        cut_line: next.cut_line,
+        past_limit: false,
+        pool: None,
+    }
+}
+
+/// How a format's bad records are kept under the quarantine policy: a file in the input's
+/// own format that starts with `header` (CSV's header line, nothing for JSON Lines), holding
+/// each bad record byte for byte, named with `extension`.
+#[derive(Debug, Clone, Default)]
+pub struct QuarantineFormat {
+    /// Written once at the top of the quarantine file.
+    pub header: Vec<u8>,
+    /// The quarantine file's extension (`csv`, `jsonl`, ...).
+    pub extension: String,
+    /// Whether the input file's own extension, when it has one, replaces `extension`
+    /// (delimited text keeps `.tsv`, `.txt`, `.dat`).
+    pub input_extension: bool,
+}
+
+/// Where decoding starts, as a format's start step leaves it: the chunker after the first
+/// chunk, the decoder with the schema, the first chunk (not yet decoded), and how bad
+/// records are quarantined.
+pub struct Start<R, D> {
+    /// The chunker, positioned after the first chunk.
+    pub chunker: Chunker<R>,
+    /// The decoder.
+    pub decoder: D,
+    /// The first chunk (numbered 0).
+    pub first: Chunk,
+    /// How bad records are kept.
+    pub quarantine: QuarantineFormat,
+}

@@ -1,0 +1,213 @@
+//! `convert`, `read` and `write`: options parsed at the boundary, then the core's pipeline
+//! with the GIL released. Every format goes through the same three functions.
+
+use std::path::PathBuf;
+
+use logflow_core::pipeline::{self, Control, ConvertOptions, ConvertStats};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList};
+
+use crate::error::PyLogflowResult;
+use crate::options::{self, CsvArgs, DecodeArgs};
+use crate::run::{run_detached, run_detached_undo};
+use crate::stream::{PyBatchStream, PySchema};
+
+/// The result of a conversion as a dict whose keys are the fields of
+/// `logflow.ConvertResult` (a test keeps the two in step).
+fn stats_dict<'py>(py: Python<'py>, stats: &ConvertStats) -> PyResult<Bound<'py, PyDict>> {
+    let paths = |v: &[PathBuf]| {
+        v.iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+    };
+    let d = PyDict::new(py);
+    d.set_item("rows_read", stats.rows_read)?;
+    d.set_item("rows_written", stats.rows_written)?;
+    d.set_item("rows_quarantined", stats.rows_quarantined)?;
+    d.set_item("rows_skipped", stats.rows_skipped)?;
+    d.set_item("bytes_read", stats.bytes_read)?;
+    d.set_item("bytes_written", stats.bytes_written)?;
+    d.set_item("files", paths(&stats.files))?;
+    d.set_item("duration_s", stats.duration_s)?;
+    d.set_item("schema", PySchema::new(stats.schema.clone()))?;
+    let reasons = PyDict::new(py);
+    for (k, v) in &stats.errors_by_reason {
+        reasons.set_item(k, v)?;
+    }
+    d.set_item("errors_by_reason", reasons)?;
+    let samples = PyList::empty(py);
+    for r in &stats.error_samples {
+        let s = PyDict::new(py);
+        s.set_item("line", r.position.line)?;
+        s.set_item("offset", r.position.byte)?;
+        s.set_item("record", r.position.record)?;
+        s.set_item("column", r.column.as_deref())?;
+        s.set_item("reason", r.reason.as_str())?;
+        s.set_item("detail", &r.detail)?;
+        s.set_item("raw", PyBytes::new(py, &r.raw))?;
+        samples.append(s)?;
+    }
+    d.set_item("error_samples", samples)?;
+    d.set_item("values_nulled", stats.values_nulled)?;
+    let quarantine = paths(&stats.quarantine_files);
+    d.set_item("quarantine_path", quarantine.first())?;
+    d.set_item("errors_path", quarantine.get(1))?;
+    d.set_item("input_compression", stats.input_compression)?;
+    d.set_item("input_encoding", &stats.input_encoding)?;
+    d.set_item("format", stats.format)?;
+    Ok(d)
+}
+
+/// Converts a file to Parquet; returns what happened as a dict (see [`stats_dict`]).
+#[pyfunction]
+#[pyo3(signature = (src, dst, *, format=None, delimiter=None, quote=Some("auto"), escape=Some("auto"), skip_initial_space=None, header=None, skip_lines=None,
+    compression="zstd", compression_level=None, row_group_size=None, batch_size=None,
+    error_policy="strict", on_cast_error="reject", encoding=None, schema=None, threads=None, progress=None,
+    max_rows_per_file=None, target_file_size=None, partition_by=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn convert<'py>(
+    py: Python<'py>,
+    src: PathBuf,
+    dst: PathBuf,
+    format: Option<&str>,
+    delimiter: Option<&str>,
+    quote: Option<&str>,
+    escape: Option<&str>,
+    skip_initial_space: Option<bool>,
+    header: Option<bool>,
+    skip_lines: Option<usize>,
+    compression: &str,
+    compression_level: Option<i32>,
+    row_group_size: Option<usize>,
+    batch_size: Option<usize>,
+    error_policy: &str,
+    on_cast_error: &str,
+    encoding: Option<&str>,
+    schema: Option<Vec<(String, String)>>,
+    threads: Option<usize>,
+    progress: Option<Bound<'py, PyAny>>,
+    max_rows_per_file: Option<i64>,
+    target_file_size: Option<Bound<'py, PyAny>>,
+    partition_by: Option<Vec<String>>,
+) -> PyLogflowResult<Bound<'py, PyDict>> {
+    let csv = CsvArgs {
+        delimiter,
+        quote,
+        escape,
+        skip_initial_space,
+        header,
+        skip_lines,
+    };
+    let decode = DecodeArgs {
+        batch_size,
+        error_policy,
+        on_cast_error,
+        schema,
+    };
+    let opts = ConvertOptions {
+        decode: decode.options()?,
+        format: options::format(format)?,
+        csv: csv.options()?,
+        parquet: options::parquet(compression, compression_level, row_group_size)?,
+        input: options::input(encoding, delimiter.is_some())?,
+        dataset: options::dataset(max_rows_per_file, target_file_size.as_ref(), partition_by)?,
+        threads: threads.unwrap_or(0),
+    };
+    let ctl = Control::default();
+    let stats = run_detached_undo(
+        py,
+        &ctl,
+        progress.as_ref(),
+        |ctl| pipeline::convert(&src, &dst, &opts, ctl),
+        // Interrupted after the output was in place: take it back.
+        |done| pipeline::remove_output(&done),
+    )?;
+    Ok(stats_dict(py, &stats)?)
+}
+
+/// Opens a file as a one-shot Arrow stream. The start of the input (header, type-inference
+/// sample) is read now, so a bad file fails here rather than in the consumer.
+#[pyfunction]
+#[pyo3(signature = (src, *, format=None, delimiter=None, quote=Some("auto"), escape=Some("auto"), skip_initial_space=None, header=None, skip_lines=None, batch_size=None,
+    error_policy="strict", on_cast_error="reject", encoding=None, schema=None, threads=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn read(
+    py: Python<'_>,
+    src: PathBuf,
+    format: Option<&str>,
+    delimiter: Option<&str>,
+    quote: Option<&str>,
+    escape: Option<&str>,
+    skip_initial_space: Option<bool>,
+    header: Option<bool>,
+    skip_lines: Option<usize>,
+    batch_size: Option<usize>,
+    error_policy: &str,
+    on_cast_error: &str,
+    encoding: Option<&str>,
+    schema: Option<Vec<(String, String)>>,
+    threads: Option<usize>,
+) -> PyLogflowResult<PyBatchStream> {
+    let csv = CsvArgs {
+        delimiter,
+        quote,
+        escape,
+        skip_initial_space,
+        header,
+        skip_lines,
+    };
+    let decode = DecodeArgs {
+        batch_size,
+        error_policy,
+        on_cast_error,
+        schema,
+    };
+    let opts = ConvertOptions {
+        decode: decode.options()?,
+        format: options::format(format)?,
+        csv: csv.options()?,
+        input: options::input(encoding, delimiter.is_some())?,
+        threads: threads.unwrap_or(0),
+        ..ConvertOptions::default()
+    };
+    let ctl = Control::default();
+    let reading = run_detached(py, &ctl, None, |_| pipeline::read(&src, &opts))?;
+    Ok(PyBatchStream::with_counts(reading.reader, reading.counts))
+}
+
+/// Writes the batches of any object exporting an Arrow stream (`__arrow_c_stream__`) to
+/// Parquet, as `convert` writes decoded rows.
+#[pyfunction]
+#[pyo3(signature = (data, dst, *, compression="zstd", compression_level=None, row_group_size=None,
+    threads=None, progress=None, max_rows_per_file=None, target_file_size=None, partition_by=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn write<'py>(
+    py: Python<'py>,
+    data: Bound<'py, PyAny>,
+    dst: PathBuf,
+    compression: &str,
+    compression_level: Option<i32>,
+    row_group_size: Option<usize>,
+    threads: Option<usize>,
+    progress: Option<Bound<'py, PyAny>>,
+    max_rows_per_file: Option<i64>,
+    target_file_size: Option<Bound<'py, PyAny>>,
+    partition_by: Option<Vec<String>>,
+) -> PyLogflowResult<Bound<'py, PyDict>> {
+    let opts = ConvertOptions {
+        parquet: options::parquet(compression, compression_level, row_group_size)?,
+        dataset: options::dataset(max_rows_per_file, target_file_size.as_ref(), partition_by)?,
+        threads: threads.unwrap_or(0),
+        ..ConvertOptions::default()
+    };
+    let mut reader = crate::ffi::import_stream(&data)?;
+    let ctl = Control::default();
+    let stats = run_detached_undo(
+        py,
+        &ctl,
+        progress.as_ref(),
+        |ctl| pipeline::write_batches(&mut reader, &dst, &opts, ctl),
+        |done| pipeline::remove_output(&done),
+    )?;
+    Ok(stats_dict(py, &stats)?)
+}
