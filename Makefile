@@ -8,7 +8,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PROFILE ?= fast
 WHEELS := target/wheels
-DEV_DEPS := "maturin>=1.9.4,<2" "pytest>=8" "pytest-benchmark>=4" "hypothesis>=6" "pyarrow>=14" "polars>=1" "duckdb>=1.1" numpy ruff
+DEV_DEPS := "maturin>=1.9.4,<2" "pytest>=8" "pytest-benchmark>=4" "hypothesis>=6" "pyarrow>=14" "polars>=1" "duckdb>=1.1" numpy ruff "mypy>=1.18"
 
 .PHONY: help venv build demo test test-rust test-python lint format bench yardstick fuzz-seed fuzz-smoke fuzz clean
 
@@ -38,7 +38,8 @@ test: build test-rust test-python ## build once, then every Rust and Python test
 test-rust: ## cargo test for the workspace (shares the build profile with the wheel)
 	cargo test --workspace --profile $(PROFILE)
 
-test-python: ## pytest against the installed wheel
+test-python: ## stubtest (the native module's .pyi is true), then pytest against the installed wheel
+	$(PY) -m mypy.stubtest logflow._native
 	$(PY) -m pytest
 
 lint: ## rustfmt, clippy, ruff

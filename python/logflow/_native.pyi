@@ -2,16 +2,30 @@
 
 from collections.abc import Callable
 from os import PathLike
-from typing import Any
+from typing import Any, final
+
+__all__ = [
+    "Batch",
+    "BatchStream",
+    "Schema",
+    "__version__",
+    "build_profile",
+    "convert",
+    "detect",
+    "read",
+    "write",
+]
 
 __version__: str
 build_profile: str
 
+@final
 class Schema:
     """A schema exported through ``__arrow_c_schema__``."""
 
     def __arrow_c_schema__(self) -> object: ...
 
+@final
 class Batch:
     """One record batch exported through ``__arrow_c_array__``."""
 
@@ -21,6 +35,7 @@ class Batch:
         self, requested_schema: object | None = None
     ) -> tuple[object, object]: ...
 
+@final
 class BatchStream:
     """A one-shot stream of record batches."""
 
@@ -40,8 +55,8 @@ def convert(
     *,
     format: str | None = None,
     delimiter: str | None = None,
-    quote: str | None = "auto",
-    escape: str | None = "auto",
+    quote: str | None = ...,
+    escape: str | None = ...,
     skip_initial_space: bool | None = None,
     header: bool | None = None,
     skip_lines: int | None = None,
@@ -66,8 +81,8 @@ def read(
     *,
     format: str | None = None,
     delimiter: str | None = None,
-    quote: str | None = "auto",
-    escape: str | None = "auto",
+    quote: str | None = ...,
+    escape: str | None = ...,
     skip_initial_space: bool | None = None,
     header: bool | None = None,
     skip_lines: int | None = None,
