@@ -1,7 +1,9 @@
 //! Sinks for record batches: one Parquet file ([`parquet`]), a directory of them
-//! ([`dataset`]), the quarantine of bad records ([`quarantine`]). The pipeline drives data
+//! ([`dataset`]), the quarantine of bad records ([`quarantine`]); [`conform`] brings batches
+//! of evolving schemas to the one schema a sink writes. The pipeline drives data
 //! sinks through [`BatchSink`], so it does not know which kind it writes.
 
+pub mod conform;
 pub mod dataset;
 pub mod parquet;
 pub mod partition;
