@@ -68,6 +68,9 @@ def convert(
     on_cast_error: str = "reject",
     encoding: str | None = None,
     schema: list[tuple[str, str]] | None = None,
+    schema_policy: str | None = None,
+    records_path: str | None = None,
+    flatten: bool | int | None = None,
     threads: int | None = None,
     progress: Callable[[int, int, int], Any] | None = None,
     max_rows_per_file: int | None = None,
@@ -91,6 +94,8 @@ def read(
     on_cast_error: str = "reject",
     encoding: str | None = None,
     schema: list[tuple[str, str]] | None = None,
+    records_path: str | None = None,
+    flatten: bool | int | None = None,
     threads: int | None = None,
 ) -> BatchStream:
     """Open a file as a one-shot stream of record batches."""

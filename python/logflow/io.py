@@ -21,6 +21,7 @@ Compression = Literal["zstd", "snappy", "gzip", "lz4", "none"]
 Format = Literal["csv", "tsv", "json", "jsonl"]
 ErrorPolicy = Literal["strict", "permissive", "quarantine"]
 CastErrorPolicy = Literal["null", "reject"]
+SchemaPolicy = Literal["strict", "merge", "evolve"]
 ProgressCallback = Callable[[int, int, int], Any]
 """Called about every 100 ms with ``(bytes_read, bytes_total, rows_read)``."""
 
@@ -279,6 +280,9 @@ def convert(
     on_cast_error: CastErrorPolicy = "reject",
     encoding: str | None = None,
     schema: SchemaLike | None = None,
+    schema_policy: SchemaPolicy | None = None,
+    records_path: str | None = None,
+    flatten: bool | int = False,
     dialect: Dialect | Mapping[str, Any] | None = None,
     threads: int | None = None,
     progress: ProgressCallback | None = None,
@@ -347,6 +351,22 @@ def convert(
             ``{"zip": "string", "amount": "float64"}``); the other columns are inferred. A
             name the input does not have raises :class:`~logflow.errors.SchemaError`; values
             that do not fit the given type are bad rows under the error policy.
+        schema_policy: How the schema may change after the sample the types are inferred
+            from (JSON: the first 4 MiB chunk): ``"strict"`` (a field that was not in the
+            sample, or a value its column cannot hold, is a bad row under the error policy),
+            ``"merge"`` (new fields become nullable columns; types widen int64 -> float64 ->
+            text, dates -> timestamps; the rows written before are rewritten once at the
+            end, with the wider schema) or ``"evolve"`` (as merge, and a value that still
+            does not fit, such as an object where text was, turns its column into JSON
+            text). ``None`` (default): ``"merge"`` for JSON; delimited text keeps its
+            header's columns and types (``"strict"``).
+        records_path: For a JSON document, where the records are: the key path of their
+            array (``"items"``, ``"data.items"`` or ``"/data/items"``). ``None`` (default)
+            finds it: a top-level array, or the largest array of objects in the top-level
+            object (three levels deep at most); a lone object is one row.
+        flatten: For JSON, nested objects as ``parent.child`` columns instead of struct
+            columns: ``True`` for every level, a number for that many levels. Arrays stay
+            list columns.
         dialect: A whole dialect at once: ``logflow.detect(src).dialect`` (e.g. detected
             on a clean sample and reused) or a mapping with some of ``delimiter``,
             ``quote``, ``escape``, ``skip_initial_space`` (spaces after a delimiter are
@@ -431,6 +451,9 @@ def convert(
         on_cast_error=on_cast_error,
         encoding=encoding,
         schema=_schema_pairs(schema),
+        schema_policy=schema_policy,
+        records_path=records_path,
+        flatten=flatten,
         threads=threads,
         progress=progress,
         max_rows_per_file=max_rows_per_file,
@@ -526,6 +549,8 @@ def read(
     on_cast_error: CastErrorPolicy = "reject",
     encoding: str | None = None,
     schema: SchemaLike | None = None,
+    records_path: str | None = None,
+    flatten: bool | int = False,
     dialect: Dialect | Mapping[str, Any] | None = None,
     threads: int | None = None,
 ) -> Stream:
@@ -560,6 +585,9 @@ def read(
         encoding: Text encoding; ``None`` (default) detects it. Compressed input is
             decompressed, as in :func:`convert`.
         schema: Types for some or all columns, as in :func:`convert`.
+        records_path: For a JSON document, where the records are, as in :func:`convert`.
+        flatten: For JSON, nested objects as ``parent.child`` columns, as in
+            :func:`convert`.
         dialect: A whole dialect at once, as in :func:`convert`.
         threads: Threads decoding ahead (default: one per core); 1 decodes each batch on
             the consumer's thread when it asks for it.
@@ -594,6 +622,8 @@ def read(
             on_cast_error=on_cast_error,
             encoding=encoding,
             schema=_schema_pairs(schema),
+            records_path=records_path,
+            flatten=flatten,
             threads=threads,
         )
     )

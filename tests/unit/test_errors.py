@@ -66,8 +66,9 @@ def _make_input(
         "unknown_compression": ("good.csv", GOOD.encode(), {"compression": "brotli"}),
         "bad_delimiter": ("good.csv", GOOD.encode(), {"delimiter": ";;"}),
         "batch_size_zero": ("good.csv", GOOD.encode(), {"batch_size": 0}),
-        "json_suffix": ("events.json", b'[{"a": 1}]', {}),
-        "jsonl_suffix": ("events.jsonl", b'{"a": 1}\n', {}),
+        "xml_suffix": ("events.xml", b'<?xml version="1.0"?>\n<rows><row a="1"/></rows>', {}),
+        "json_broken": ("events.json", b'[{"a": 1},]', {}),
+        "jsonl_broken": ("events.jsonl", b'{"a": 1}\n{"a": \n', {}),
         "truncated_gzip": ("events.csv.gz", b"\x1f\x8b", {}),
     }
     if case == "directory":
@@ -99,8 +100,9 @@ CASES: list[tuple[str, tuple[type[BaseException], ...]]] = [
     ("unknown_compression", (ConfigError, ValueError)),
     ("bad_delimiter", (ConfigError, ValueError)),
     ("batch_size_zero", (ConfigError, ValueError)),
-    ("json_suffix", (UnsupportedFormatError, ValueError)),
-    ("jsonl_suffix", (UnsupportedFormatError,)),
+    ("xml_suffix", (UnsupportedFormatError, ValueError)),
+    ("json_broken", (DecodeError, ValueError)),
+    ("jsonl_broken", (DecodeError,)),
     ("truncated_gzip", (DecodeError,)),
 ]
 
@@ -298,10 +300,10 @@ def test_convert_directory_input_is_not_a_file(in_dir, out_dir):
 
 
 def test_convert_unsupported_format_names_format(in_dir, out_dir):
-    src, _ = _make_input(in_dir, "json_suffix")
+    src, _ = _make_input(in_dir, "xml_suffix")
     with pytest.raises(UnsupportedFormatError) as info:
         logflow.convert(src, out_dir / "out.parquet")
-    assert "JSON" in str(info.value)
+    assert "XML" in str(info.value)
     assert info.value.path == str(src)
 
 

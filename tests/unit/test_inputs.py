@@ -225,17 +225,27 @@ def test_a_stray_nul_byte_in_text_is_data(tmp_path: Path) -> None:
     [
         ('{"a": 1}\n{"a": 2}\n', "jsonl"),
         ('[{"a": 1},\n {"a": 2}]\n', "json"),
-        ('<?xml version="1.0"?>\n<rows><row a="1"/></rows>\n', "xml"),
     ],
 )
-def test_json_and_xml_text_given_as_csv_is_refused(tmp_path: Path, text: str, name: str) -> None:
+def test_json_text_is_read_as_json_whatever_the_file_is_called(
+    tmp_path: Path, text: str, name: str
+) -> None:
     src = tmp_path / "x.csv.gz"
     src.write_bytes(gzip.compress(text.encode()))
-    with pytest.raises(UnsupportedFormatError, match=rf"this is {name} text inside gzip"):
+    r = logflow.convert(src, tmp_path / "out.parquet")
+    assert (r.format, r.rows_written, r.schema.names) == (name, 2, ["a"])
+    assert pa.table(logflow.read(src)).column("a").to_pylist() == [1, 2]
+    assert logflow.detect(src).format.value == name
+
+
+def test_xml_text_given_as_csv_is_refused(tmp_path: Path) -> None:
+    src = tmp_path / "x.csv.gz"
+    src.write_bytes(gzip.compress(b'<?xml version="1.0"?>\n<rows><row a="1"/></rows>\n'))
+    with pytest.raises(UnsupportedFormatError, match=r"this is xml text inside gzip"):
         logflow.convert(src, tmp_path / "out.parquet")
     with pytest.raises(UnsupportedFormatError):
         logflow.read(src)
-    assert logflow.detect(src).format.value == name
+    assert logflow.detect(src).format.value == "xml"
 
 
 def test_detect_looks_inside_compression(tmp_path: Path) -> None:

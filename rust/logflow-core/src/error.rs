@@ -112,6 +112,13 @@ impl Error {
         })
     }
 
+    /// Changes the position of a decode error (a no-op for other kinds).
+    pub fn relocate(&mut self, f: impl FnOnce(&mut Position)) {
+        if let ErrorKind::Decode { position, .. } = self.kind.as_mut() {
+            f(position);
+        }
+    }
+
     /// An invalid-argument error.
     #[cold]
     pub fn invalid(msg: impl Into<String>) -> Self {

@@ -15,6 +15,7 @@ use arrow_array::{RecordBatch, RecordBatchReader};
 use arrow_schema::SchemaRef;
 
 use crate::decode::csv::{self, CsvOptions};
+use crate::decode::json::{self, JsonOptions};
 use crate::decode::{DecodeOptions, ErrorPolicy, Reject};
 use crate::detect::{Compression, Format};
 use crate::error::{Error, ErrorKind, Result};
@@ -27,7 +28,7 @@ use crate::work::Pool;
 use crate::write::dataset::{DatasetOptions, DatasetSink};
 use crate::write::parquet::{Closed, ParquetOptions, ParquetSink};
 use crate::write::quarantine::{self, QuarantineSink};
-use crate::write::BatchSink;
+use crate::write::{conform, evolve, BatchSink, ClosedOutput};
 
 /// Bad records kept as samples in [`ConvertStats::error_samples`].
 const SAMPLES: usize = 20;
@@ -122,6 +123,8 @@ pub struct ConvertOptions {
     pub format: Option<Format>,
     /// How delimited text is written, for CSV input.
     pub csv: CsvOptions,
+    /// Where the records are and how nested values are laid out, for JSON input.
+    pub json: JsonOptions,
     /// How to write the output.
     pub parquet: ParquetOptions,
     /// Decompression and transcoding of the input.
@@ -192,6 +195,9 @@ struct Writer<'a> {
     policy: ErrorPolicy,
     spec: SinkSpec<'a>,
     sink: Option<Box<dyn BatchSink>>,
+    /// Output closed when the schema widened, with the schema it was written in; brought
+    /// to the final schema at the end (see [`crate::write::evolve`]).
+    segments: Vec<(Box<dyn ClosedOutput>, SchemaRef)>,
     quarantine: Option<QuarantineSink>,
     quarantine_format: QuarantineFormat,
     stats: ConvertStats,
@@ -213,7 +219,8 @@ impl Writer<'_> {
             return Err(e);
         }
         for b in &out.batches {
-            self.sink(Some(b))?.write(b)?;
+            let b = self.fit(b)?;
+            self.sink(Some(&b))?.write(&b)?;
         }
         self.stats.rows_read += out.rows_read;
         self.stats.rows_skipped += out.rows_skipped;
@@ -250,9 +257,71 @@ impl Writer<'_> {
         Ok(())
     }
 
+    /// `batch` in the output's schema. A batch whose schema is wider (a decoder whose schema
+    /// evolves) widens the output: what was written so far becomes a segment, and the rest
+    /// goes on in the joined schema.
+    fn fit(&mut self, batch: &RecordBatch) -> Result<RecordBatch> {
+        let target = &self.spec.schema;
+        let schema = batch.schema();
+        if Arc::ptr_eq(&schema, target) || schema.fields() == target.fields() {
+            return Ok(batch.clone());
+        }
+        let joined = conform::join_schemas(target, &schema, true).ok_or_else(|| {
+            Error::new(ErrorKind::Schema(format!(
+                "internal error: batches of schemas that do not join: {target} and {schema}"
+            )))
+        })?;
+        if joined.fields() != target.fields() {
+            if let Some(sink) = self.sink.take() {
+                self.segments.push((sink.close()?, Arc::clone(target)));
+            }
+            let joined = Arc::new(joined);
+            self.spec.schema = Arc::clone(&joined);
+            self.stats.schema = joined;
+        }
+        conform::conform(batch, &self.spec.schema)
+    }
+
+    /// Brings the segments written before the schema widened, and the last one, into one
+    /// output of the final schema.
+    fn merge_segments(&mut self) -> Result<()> {
+        if self.segments.is_empty() {
+            return Ok(());
+        }
+        if let Some(last) = self.sink.take() {
+            self.segments
+                .push((last.close()?, Arc::clone(&self.spec.schema)));
+        }
+        let target = Arc::clone(&self.spec.schema);
+        let partition_by: Vec<String> = self
+            .spec
+            .dataset
+            .map(|d| d.partition_by.clone())
+            .unwrap_or_default();
+        let partition = (!partition_by.is_empty()).then_some((self.dst, partition_by.as_slice()));
+        let mut sink = self.spec.create(self.dst, None)?;
+        let ctl = self.ctl;
+        let stop = || ctl.check();
+        for (segment, written) in &self.segments {
+            evolve::copy_segment(
+                segment.as_ref(),
+                written,
+                partition,
+                &target,
+                sink.as_mut(),
+                &stop,
+            )?;
+        }
+        // The segments' temporary files go when they are dropped.
+        self.segments.clear();
+        self.sink = Some(sink);
+        Ok(())
+    }
+
     fn finish(mut self) -> Result<ConvertStats> {
         // No rows at all still makes a (valid, empty) output.
         self.sink(None)?;
+        self.merge_segments()?;
         let Writer {
             dst,
             policy,
@@ -325,6 +394,11 @@ pub fn convert(
             let s = csv::start(input.reader, &opts.decode, &opts.csv, None).map_err(with_src)?;
             job.run(s.start)
         }
+        Format::Json | Format::Jsonl => {
+            let s = json::start(input.reader, &opts.decode, &opts.json, opts.format, false)
+                .map_err(with_src)?;
+            job.run(s.start)
+        }
         _ => Err(unsupported(&input).with_path(src)),
     }
 }
@@ -355,6 +429,11 @@ pub fn read(src: &Path, opts: &ConvertOptions) -> Result<Reading> {
     match format {
         Format::Csv => {
             let s = csv::start(input.reader, &opts.decode, &opts.csv, None).map_err(with_src)?;
+            Ok(reading(BatchReader::new(s.start), src, threads))
+        }
+        Format::Json | Format::Jsonl => {
+            let s = json::start(input.reader, &opts.decode, &opts.json, opts.format, true)
+                .map_err(with_src)?;
             Ok(reading(BatchReader::new(s.start), src, threads))
         }
         _ => Err(unsupported(&input).with_path(src)),
@@ -504,6 +583,7 @@ impl Job<'_> {
                 stop: Arc::clone(&self.ctl.cancelled),
             },
             sink: None,
+            segments: Vec::new(),
             quarantine: None,
             quarantine_format,
             stats: ConvertStats {

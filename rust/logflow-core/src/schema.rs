@@ -213,6 +213,8 @@ pub struct ColumnInference {
     not_plain: bool,
     /// Some number changes when read as a float64 (see [`float_keeps`]).
     float_changes: bool,
+    /// Some plain decimal has more than 38 digits: no decimal128 holds it.
+    too_long: bool,
     /// A candidate with more misfits than this cannot win (see
     /// [`ColumnInference::with_misfit_limit`]), so its parser is no longer run.
     limit: Option<u64>,
@@ -375,7 +377,26 @@ impl ColumnInference {
                     self.float_changes = true;
                 }
             }
-            None => self.not_plain = true,
+            None => {
+                let body = b
+                    .strip_prefix(b"-")
+                    .or_else(|| b.strip_prefix(b"+"))
+                    .unwrap_or(b);
+                let plain = !body.is_empty()
+                    && body.iter().all(|c| c.is_ascii_digit() || *c == b'.')
+                    && body.iter().filter(|&&c| c == b'.').count() <= 1;
+                if plain {
+                    // Longer than a decimal128 holds: text, unless a float64 reads it back
+                    // as written (`1e300` written in full).
+                    if float_keeps(b) {
+                        self.not_plain = true;
+                    } else {
+                        self.too_long = true;
+                    }
+                } else {
+                    self.not_plain = true;
+                }
+            }
         }
     }
 
@@ -385,13 +406,65 @@ impl ColumnInference {
     /// digits, each reading back as itself) stay float64.
     fn exact_decimal(&self) -> Option<ColumnType> {
         let precision = u16::from(self.int_digits) + u16::from(self.frac_digits);
-        if self.not_plain || !(self.significant > 17 || self.float_changes) || precision > 38 {
+        if self.not_plain
+            || self.too_long
+            || !(self.significant > 17 || self.float_changes)
+            || precision > 38
+        {
             return None;
         }
         Some(ColumnType::Decimal(
             u8::try_from(precision.max(1)).ok()?,
             self.frac_digits,
         ))
+    }
+
+    /// Whether some plain decimal seen would change through a float64 (more than 17
+    /// significant digits, or 16-17 that do not read back the same).
+    fn float_rounds(&self) -> bool {
+        !self.not_plain && (self.significant > 17 || self.float_changes || self.too_long)
+    }
+
+    /// Adds what `other` saw (another part of the same column) to this inference.
+    pub fn merge(&mut self, other: &ColumnInference) {
+        for (a, b) in self.misfits.iter_mut().zip(other.misfits) {
+            *a += b;
+        }
+        self.non_null += other.non_null;
+        self.seen += other.seen;
+        for (a, b) in self.tokens.iter_mut().zip(other.tokens) {
+            *a += b;
+        }
+        self.max_fraction_digits = self.max_fraction_digits.max(other.max_fraction_digits);
+        for (a, b) in self
+            .other_date_misfits
+            .iter_mut()
+            .zip(other.other_date_misfits)
+        {
+            *a += b;
+        }
+        for (a, b) in self.other_ts_misfits.iter_mut().zip(other.other_ts_misfits) {
+            *a += b;
+        }
+        self.int_range = match (self.int_range, other.int_range) {
+            (Some((a, b)), Some((c, d))) => Some((a.min(c), b.max(d))),
+            (x, y) => x.or(y),
+        };
+        self.int_digits = self.int_digits.max(other.int_digits);
+        self.frac_digits = self.frac_digits.max(other.frac_digits);
+        self.significant = self.significant.max(other.significant);
+        self.not_plain |= other.not_plain;
+        self.float_changes |= other.float_changes;
+        self.too_long |= other.too_long;
+        self.comma_misfits += other.comma_misfits;
+        self.saw_comma |= other.saw_comma;
+        note_shape(&mut self.ts_shape, other.ts_shape);
+        note_shape(&mut self.time_shape, other.time_shape);
+    }
+
+    /// Values seen that are not null (nor a null word).
+    pub fn non_null(&self) -> u64 {
+        self.non_null
     }
 
     /// The most specific type that every value fits.
@@ -482,7 +555,14 @@ impl ColumnInference {
         } else if fits(1) {
             (ColumnType::Int64, iso)
         } else if fits(2) {
-            (self.exact_decimal().unwrap_or(ColumnType::Float64), iso)
+            // Numbers a float64 would change and a decimal128 cannot hold (over 38 digits)
+            // stay text: never silently rounded.
+            let ty = match self.exact_decimal() {
+                Some(d) => d,
+                None if self.float_rounds() => ColumnType::Utf8,
+                None => ColumnType::Float64,
+            };
+            (ty, iso)
         } else if fits(3) {
             (ColumnType::Date, iso)
         } else if fits(4) {

@@ -62,7 +62,8 @@ fn stats_dict<'py>(py: Python<'py>, stats: &ConvertStats) -> PyResult<Bound<'py,
 #[pyfunction]
 #[pyo3(signature = (src, dst, *, format=None, delimiter=None, quote=Some("auto"), escape=Some("auto"), skip_initial_space=None, header=None, skip_lines=None,
     compression="zstd", compression_level=None, row_group_size=None, batch_size=None,
-    error_policy="strict", on_cast_error="reject", encoding=None, schema=None, threads=None, progress=None,
+    error_policy="strict", on_cast_error="reject", encoding=None, schema=None, schema_policy=None,
+    records_path=None, flatten=None, threads=None, progress=None,
     max_rows_per_file=None, target_file_size=None, partition_by=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn convert<'py>(
@@ -84,6 +85,9 @@ pub fn convert<'py>(
     on_cast_error: &str,
     encoding: Option<&str>,
     schema: Option<Vec<(String, String)>>,
+    schema_policy: Option<&str>,
+    records_path: Option<String>,
+    flatten: Option<Bound<'py, PyAny>>,
     threads: Option<usize>,
     progress: Option<Bound<'py, PyAny>>,
     max_rows_per_file: Option<i64>,
@@ -103,11 +107,13 @@ pub fn convert<'py>(
         error_policy,
         on_cast_error,
         schema,
+        schema_policy,
     };
     let opts = ConvertOptions {
         decode: decode.options()?,
         format: options::format(format)?,
         csv: csv.options()?,
+        json: options::json(records_path, flatten.as_ref())?,
         parquet: options::parquet(compression, compression_level, row_group_size)?,
         input: options::input(encoding, delimiter.is_some())?,
         dataset: options::dataset(max_rows_per_file, target_file_size.as_ref(), partition_by)?,
@@ -129,7 +135,8 @@ pub fn convert<'py>(
 /// sample) is read now, so a bad file fails here rather than in the consumer.
 #[pyfunction]
 #[pyo3(signature = (src, *, format=None, delimiter=None, quote=Some("auto"), escape=Some("auto"), skip_initial_space=None, header=None, skip_lines=None, batch_size=None,
-    error_policy="strict", on_cast_error="reject", encoding=None, schema=None, threads=None))]
+    error_policy="strict", on_cast_error="reject", encoding=None, schema=None, records_path=None, flatten=None,
+    threads=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn read(
     py: Python<'_>,
@@ -146,6 +153,8 @@ pub fn read(
     on_cast_error: &str,
     encoding: Option<&str>,
     schema: Option<Vec<(String, String)>>,
+    records_path: Option<String>,
+    flatten: Option<Bound<'_, PyAny>>,
     threads: Option<usize>,
 ) -> PyLogflowResult<PyBatchStream> {
     let csv = CsvArgs {
@@ -161,11 +170,13 @@ pub fn read(
         error_policy,
         on_cast_error,
         schema,
+        schema_policy: None,
     };
     let opts = ConvertOptions {
         decode: decode.options()?,
         format: options::format(format)?,
         csv: csv.options()?,
+        json: options::json(records_path, flatten.as_ref())?,
         input: options::input(encoding, delimiter.is_some())?,
         threads: threads.unwrap_or(0),
         ..ConvertOptions::default()

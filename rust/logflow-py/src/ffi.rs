@@ -6,7 +6,7 @@
 
 #![allow(unsafe_code)]
 
-use arrow_array::ffi_stream::{RecordBatchStreamReader, FFI_ArrowArrayStream};
+use arrow_array::ffi_stream::{FFI_ArrowArrayStream, RecordBatchStreamReader};
 use logflow_core::Error;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;

@@ -3,7 +3,8 @@
 //! `write` read an option the same way.
 
 use logflow_core::decode::csv::CsvOptions;
-use logflow_core::decode::{CastErrorPolicy, DecodeOptions, ErrorPolicy};
+use logflow_core::decode::json::JsonOptions;
+use logflow_core::decode::{CastErrorPolicy, DecodeOptions, ErrorPolicy, SchemaPolicy};
 use logflow_core::detect::Format;
 use logflow_core::input::{self, InputOptions};
 use logflow_core::schema::ColumnType;
@@ -57,9 +58,11 @@ pub fn format(name: Option<&str>) -> Result<Option<Format>, Error> {
         "csv" | "tsv" | "delimited" => Format::Csv,
         "json" => Format::Json,
         "jsonl" | "ndjson" | "json-lines" | "jsonlines" => Format::Jsonl,
-        other => return Err(Error::invalid(format!(
+        other => {
+            return Err(Error::invalid(format!(
             "unknown format {other:?}: use \"csv\", \"json\" or \"jsonl\" (or None to detect it)"
-        ))),
+        )))
+        }
     }))
 }
 
@@ -96,6 +99,7 @@ pub struct DecodeArgs<'a> {
     pub error_policy: &'a str,
     pub on_cast_error: &'a str,
     pub schema: Option<Vec<(String, String)>>,
+    pub schema_policy: Option<&'a str>,
 }
 
 impl DecodeArgs<'_> {
@@ -106,6 +110,9 @@ impl DecodeArgs<'_> {
             on_cast_error: CastErrorPolicy::parse(self.on_cast_error)?,
             ..DecodeOptions::default()
         };
+        if let Some(p) = self.schema_policy {
+            o.schema_policy = SchemaPolicy::parse(p)?;
+        }
         if let Some(n) = self.batch_size {
             if n == 0 {
                 return Err(Error::invalid("batch_size must be positive"));
@@ -206,4 +213,31 @@ pub fn dataset(
         partition_by: partition_by.unwrap_or_default(),
         ..DatasetOptions::default()
     }))
+}
+
+/// How JSON is read: where the records are, and whether nested objects are flattened
+/// (`True`: all levels; a number: that many levels).
+pub fn json(
+    records_path: Option<String>,
+    flatten: Option<&Bound<'_, PyAny>>,
+) -> Result<JsonOptions, Error> {
+    let flatten = match flatten {
+        None => None,
+        Some(v) if v.is_instance_of::<PyBool>() => v
+            .extract::<bool>()
+            .map_err(|_| Error::invalid("flatten must be a bool or a number of levels"))?
+            .then_some(usize::MAX),
+        Some(v) => match v.extract::<i64>() {
+            Ok(n) if n >= 0 => Some(usize::try_from(n).unwrap_or(usize::MAX)).filter(|&n| n > 0),
+            _ => {
+                return Err(Error::invalid(format!(
+                    "flatten must be True, False or a number of levels (0 or more), got {v}"
+                )))
+            }
+        },
+    };
+    Ok(JsonOptions {
+        records_path,
+        flatten,
+    })
 }

@@ -3,6 +3,7 @@
 //! are not the format's own ([`DecodeOptions`]), the error policies and reject reasons.
 
 pub mod csv;
+pub mod json;
 pub mod values;
 
 use crate::error::{Error, Result};
@@ -27,6 +28,9 @@ pub struct DecodeOptions {
     /// Types for some columns by name; the others are inferred. A name the input does not
     /// have is a schema error.
     pub column_types: Vec<(String, ColumnType)>,
+    /// How the schema may change after the sample (formats whose records name their
+    /// fields: JSON, XML).
+    pub schema_policy: SchemaPolicy,
 }
 
 impl Default for DecodeOptions {
@@ -38,6 +42,7 @@ impl Default for DecodeOptions {
             error_policy: ErrorPolicy::Strict,
             on_cast_error: CastErrorPolicy::Reject,
             column_types: Vec::new(),
+            schema_policy: SchemaPolicy::default(),
         }
     }
 }
@@ -67,6 +72,34 @@ impl DecodeOptions {
 /// Share of values in a column that may fail to parse as the inferred type when the error
 /// policy sets bad rows aside (strict inference allows none).
 pub const INFER_TOLERANCE: f64 = 0.01;
+
+/// How the schema may change after the sample.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SchemaPolicy {
+    /// The schema is the sample's: a new field, or a value its column cannot hold, is a bad
+    /// record under the error policy.
+    Strict,
+    /// New fields become nullable columns and types widen (int -> float -> text); a value
+    /// that still does not fit (an object where text is) is a bad record.
+    #[default]
+    Merge,
+    /// As merge, and a value that still does not fit turns its column into JSON text.
+    Evolve,
+}
+
+impl SchemaPolicy {
+    /// Parses `strict`, `merge` or `evolve`.
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "strict" => Ok(SchemaPolicy::Strict),
+            "merge" => Ok(SchemaPolicy::Merge),
+            "evolve" => Ok(SchemaPolicy::Evolve),
+            other => Err(Error::invalid(format!(
+                "unknown schema_policy {other:?}: use strict, merge or evolve"
+            ))),
+        }
+    }
+}
 
 /// What to do with a record that cannot be decoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -140,6 +173,12 @@ pub enum RejectReason {
     /// A line with no line end within the record size limit: its first bytes (up to the
     /// limit) are kept and the rest of the line is skipped unread.
     RecordTooLong,
+    /// A record that is not valid JSON.
+    InvalidJson,
+    /// A record whose shape the schema does not allow: a field it does not have, or a
+    /// value of another kind (an object where a number was), under a policy that does not
+    /// widen the schema for it.
+    SchemaMismatch,
 }
 
 impl RejectReason {
@@ -153,6 +192,8 @@ impl RejectReason {
             RejectReason::UnterminatedQuote => "unterminated_quote",
             RejectReason::SwallowedByQuote => "swallowed_by_quote",
             RejectReason::RecordTooLong => "record_too_long",
+            RejectReason::InvalidJson => "invalid_json",
+            RejectReason::SchemaMismatch => "schema_mismatch",
         }
     }
 }
@@ -170,4 +211,61 @@ pub struct Reject {
     pub detail: String,
     /// The record's bytes exactly as in the input, line terminator included.
     pub raw: Vec<u8>,
+}
+
+/// Chunk offsets (`raw` starts at `base`) of the invalid UTF-8 sequences in `raw`, in
+/// order; empty for valid input, found in one pass either way. Records are cut at ASCII
+/// bytes, which no multi-byte sequence contains, so a record is valid exactly when none falls
+/// in it.
+pub(crate) fn invalid_utf8_offsets(raw: &[u8], base: usize) -> Vec<usize> {
+    let mut bad = Vec::new();
+    let mut pos = 0;
+    while let Some(rest) = raw.get(pos..) {
+        match std::str::from_utf8(rest) {
+            Ok(_) => break,
+            Err(e) => {
+                let at = pos + e.valid_up_to();
+                bad.push(base + at);
+                pos = at + e.error_len().unwrap_or(rest.len() - e.valid_up_to()).max(1);
+            }
+        }
+    }
+    bad
+}
+
+/// What is wrong with a field that is not UTF-8: the first bad byte, the text before it, and
+/// the hint that the file may be in another encoding.
+pub(crate) fn utf8_detail(field: &[u8]) -> String {
+    let at = match std::str::from_utf8(field) {
+        Ok(_) => return "invalid UTF-8".into(),
+        Err(e) => e.valid_up_to(),
+    };
+    let before = String::from_utf8_lossy(field.get(..at).unwrap_or_default());
+    let tail: String = before
+        .chars()
+        .rev()
+        .take(20)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let byte = field.get(at).copied().unwrap_or(0);
+    format!(
+        "invalid UTF-8: byte 0x{byte:02X} after {tail:?}; if the file is in another \
+         encoding, name it (e.g. encoding=\"windows-1252\")"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::invalid_utf8_offsets;
+
+    #[test]
+    fn invalid_utf8_is_found_wherever_it_is_in_one_pass() {
+        assert!(invalid_utf8_offsets("é,ü\n".as_bytes(), 3).is_empty());
+        assert_eq!(invalid_utf8_offsets(b"a\xffb\nc\xfe\n", 10), [11, 15]);
+        // A sequence cut by the end, and one cut by a line feed.
+        assert_eq!(invalid_utf8_offsets(b"ab\xe2\x82", 0), [2]);
+        assert_eq!(invalid_utf8_offsets(b"\xe2\n\xe2\x82\xac", 0), [0]);
+    }
 }

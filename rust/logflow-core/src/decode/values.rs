@@ -646,6 +646,31 @@ impl DateFormat {
     }
 }
 
+/// The value of a timestamp column for the text `b`: a timestamp written in `fmt` (a bare
+/// date is midnight, in a column without offset), carrying an offset exactly when the column
+/// is UTC (`utc`), in nanoseconds (`nanos`) or microseconds. The one rule every decoder
+/// applies to timestamp columns.
+pub fn timestamp_value(b: &[u8], fmt: DateFormat, utc: bool, nanos: bool) -> Option<i64> {
+    let t = match fmt.parse_timestamp(b) {
+        Some(t) => t,
+        None if !utc => Timestamp {
+            seconds: i64::from(fmt.parse_date(b)?) * 86_400,
+            nanos: 0,
+            fraction_digits: 0,
+            has_offset: false,
+        },
+        None => return None,
+    };
+    if t.has_offset != utc {
+        return None;
+    }
+    if nanos {
+        t.nanos_total()
+    } else {
+        t.micros()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

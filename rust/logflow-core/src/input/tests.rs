@@ -378,10 +378,13 @@ fn names_parse() {
 #[test]
 fn json_and_xml_text_is_named_whatever_the_file_is_called() {
     let format = |bytes: &[u8]| {
-        open_stream(std::io::Cursor::new(bytes.to_vec()), &InputOptions::default())
-            .unwrap()
-            .format
-            .value
+        open_stream(
+            std::io::Cursor::new(bytes.to_vec()),
+            &InputOptions::default(),
+        )
+        .unwrap()
+        .format
+        .value
     };
     for (text, f) in [
         (&b"{\"a\": 1}\n{\"a\": 2}\n"[..], Format::Jsonl),

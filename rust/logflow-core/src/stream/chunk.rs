@@ -277,10 +277,16 @@ impl<R: Read> Chunker<R> {
         let split = loop {
             self.read_into(&mut buf, want)?;
             if self.eof {
-                self.framing.finish(&buf)?;
+                if let Err(e) = self.framing.finish(&buf) {
+                    return Err(self.locate(e, &buf));
+                }
                 break buf.len();
             }
-            if let Some(cut) = self.framing.cut_point(&buf)? {
+            let cut = match self.framing.cut_point(&buf) {
+                Ok(cut) => cut,
+                Err(e) => return Err(self.locate(e, &buf)),
+            };
+            if let Some(cut) = cut {
                 self.framing.cut_at(cut);
                 break cut;
             }
@@ -325,6 +331,18 @@ impl<R: Read> Chunker<R> {
         self.line += count_lines(&chunk.bytes);
         self.done = last;
         Ok(Some(chunk))
+    }
+
+    /// A framing's error, whose position counts from the start of `buf`, placed in the
+    /// input: byte offset and line.
+    fn locate(&self, mut e: crate::error::Error, buf: &[u8]) -> crate::error::Error {
+        let (offset, line) = (self.offset, self.line);
+        e.relocate(|p| {
+            let at = usize::try_from(p.byte).unwrap_or(usize::MAX).min(buf.len());
+            p.line = line + count_lines(buf.get(..at).unwrap_or_default());
+            p.byte += offset;
+        });
+        e
     }
 
     /// Reads on past the end of the line the last chunk was cut in, keeping none of it:

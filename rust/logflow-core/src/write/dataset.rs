@@ -729,6 +729,11 @@ impl ClosedDataset {
         self.files.iter().map(|c| c.path().to_path_buf()).collect()
     }
 
+    /// Where each file is now, and where it goes.
+    pub fn staged(&self) -> Vec<crate::write::evolve::Staged> {
+        self.files.iter().map(Closed::staged).collect()
+    }
+
     /// Bytes in all files.
     pub fn size(&self) -> u64 {
         self.files.iter().map(|c| c.size).sum()

@@ -5,6 +5,7 @@
 
 pub mod conform;
 pub mod dataset;
+pub mod evolve;
 pub mod parquet;
 pub mod partition;
 pub mod quarantine;
@@ -39,6 +40,9 @@ pub trait ClosedOutput: Send {
     /// Moves the files into place; returns the directories created for them, parents
     /// first.
     fn commit(self: Box<Self>) -> Result<Vec<PathBuf>>;
+
+    /// Where each file is now, and where it would go.
+    fn staged(&self) -> Vec<evolve::Staged>;
 }
 
 impl BatchSink for parquet::ParquetSink {
@@ -67,6 +71,10 @@ impl ClosedOutput for parquet::Closed {
     fn commit(self: Box<Self>) -> Result<Vec<PathBuf>> {
         parquet::Closed::commit(*self).map(|()| Vec::new())
     }
+
+    fn staged(&self) -> Vec<evolve::Staged> {
+        vec![self.staged()]
+    }
 }
 
 impl BatchSink for dataset::DatasetSink {
@@ -94,5 +102,9 @@ impl ClosedOutput for dataset::ClosedDataset {
 
     fn commit(self: Box<Self>) -> Result<Vec<PathBuf>> {
         dataset::ClosedDataset::commit(*self)
+    }
+
+    fn staged(&self) -> Vec<evolve::Staged> {
+        self.staged()
     }
 }

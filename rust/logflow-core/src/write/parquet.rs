@@ -921,6 +921,14 @@ impl Closed {
     pub fn commit(self) -> Result<()> {
         self.file.commit()
     }
+
+    /// Where the file is now, and where it goes.
+    pub fn staged(&self) -> crate::write::evolve::Staged {
+        crate::write::evolve::Staged {
+            tmp: self.file.tmp.clone(),
+            dst: self.file.dst.clone(),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -17,7 +17,9 @@ use arrow_schema::{SchemaRef, TimeUnit};
 
 use super::tokenize::{ChunkTokenizer, Dialect, RowBlock, RowMeta, Step};
 use crate::decode::values::{self, DateFormat};
-use crate::decode::{CastErrorPolicy, ErrorPolicy, Reject, RejectReason};
+use crate::decode::{
+    invalid_utf8_offsets, utf8_detail, CastErrorPolicy, ErrorPolicy, Reject, RejectReason,
+};
 use crate::error::{Error, ErrorKind, Position};
 use crate::schema::{ColumnType, NullTokens};
 use crate::stream::{count_lines, Chunk, ChunkOutput, Decoder, Resume, Tail};
@@ -470,30 +472,18 @@ impl ChunkDecoder {
             }
             ColumnType::Date => typed!(Date32Builder::with_capacity(n), |raw| fmt.parse_date(raw)),
             ColumnType::Timestamp(unit) | ColumnType::TimestampUtc(unit) => {
-                let want_offset = matches!(ty, ColumnType::TimestampUtc(_));
-                let accept = |raw: &[u8]| {
-                    let t = match fmt.parse_timestamp(raw) {
-                        Some(t) => t,
-                        // A bare date is midnight of that day.
-                        None if !want_offset => values::Timestamp {
-                            seconds: i64::from(fmt.parse_date(raw)?) * 86_400,
-                            nanos: 0,
-                            fraction_digits: 0,
-                            has_offset: false,
-                        },
-                        None => return None,
-                    };
-                    (t.has_offset == want_offset).then_some(t)
-                };
-                let tz = want_offset.then(|| Arc::<str>::from("UTC"));
+                let utc = matches!(ty, ColumnType::TimestampUtc(_));
+                let tz = utc.then(|| Arc::<str>::from("UTC"));
                 if unit == TimeUnit::Nanosecond {
                     let b = PrimitiveBuilder::<TimestampNanosecondType>::with_capacity(n);
-                    typed!(b.with_timezone_opt(tz), |raw| accept(raw)
-                        .and_then(|t| t.nanos_total()))
+                    typed!(b.with_timezone_opt(tz), |raw| values::timestamp_value(
+                        raw, fmt, utc, true
+                    ))
                 } else {
                     let b = PrimitiveBuilder::<TimestampMicrosecondType>::with_capacity(n);
-                    typed!(b.with_timezone_opt(tz), |raw| accept(raw)
-                        .and_then(|t| t.micros()))
+                    typed!(b.with_timezone_opt(tz), |raw| values::timestamp_value(
+                        raw, fmt, utc, false
+                    ))
                 }
             }
             ColumnType::Time => typed!(
@@ -572,48 +562,6 @@ struct CastIssues {
     nulled: u64,
 }
 
-/// Chunk offsets (`raw` starts at `base`) of the invalid UTF-8 sequences in `raw`, in
-/// order; empty for valid input, found in one pass either way. Rows are cut at line feeds,
-/// which no multi-byte sequence contains, so a row is valid exactly when none falls in it.
-fn invalid_utf8_offsets(raw: &[u8], base: usize) -> Vec<usize> {
-    let mut bad = Vec::new();
-    let mut pos = 0;
-    while let Some(rest) = raw.get(pos..) {
-        match std::str::from_utf8(rest) {
-            Ok(_) => break,
-            Err(e) => {
-                let at = pos + e.valid_up_to();
-                bad.push(base + at);
-                pos = at + e.error_len().unwrap_or(rest.len() - e.valid_up_to()).max(1);
-            }
-        }
-    }
-    bad
-}
-
-/// What is wrong with a field that is not UTF-8: the first bad byte, the text before it, and
-/// the hint that the file may be in another encoding.
-fn utf8_detail(field: &[u8]) -> String {
-    let at = match std::str::from_utf8(field) {
-        Ok(_) => return "invalid UTF-8".into(),
-        Err(e) => e.valid_up_to(),
-    };
-    let before = String::from_utf8_lossy(field.get(..at).unwrap_or_default());
-    let tail: String = before
-        .chars()
-        .rev()
-        .take(20)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
-    let byte = field.get(at).copied().unwrap_or(0);
-    format!(
-        "invalid UTF-8: byte 0x{byte:02X} after {tail:?}; if the file is in another \
-         encoding, name it (e.g. encoding=\"windows-1252\")"
-    )
-}
-
 /// A record spanning several lines whose field count is wrong is, most likely, a quote that
 /// was never closed swallowing the lines after it. Each of its lines becomes a reject of its
 /// own (the first `unterminated_quote`, the others `swallowed_by_quote`), so the quarantine
@@ -670,18 +618,4 @@ fn split_swallowed_lines(out: &mut ChunkOutput) {
     }
     out.rows_read += extra;
     out.rejects = split;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::invalid_utf8_offsets;
-
-    #[test]
-    fn invalid_utf8_is_found_wherever_it_is_in_one_pass() {
-        assert!(invalid_utf8_offsets("é,ü\n".as_bytes(), 3).is_empty());
-        assert_eq!(invalid_utf8_offsets(b"a\xffb\nc\xfe\n", 10), [11, 15]);
-        // A sequence cut by the end, and one cut by a line feed.
-        assert_eq!(invalid_utf8_offsets(b"ab\xe2\x82", 0), [2]);
-        assert_eq!(invalid_utf8_offsets(b"\xe2\n\xe2\x82\xac", 0), [0]);
-    }
 }
