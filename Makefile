@@ -8,7 +8,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PROFILE ?= fast
 WHEELS := target/wheels
-DEV_DEPS := "maturin>=1.9.4,<2" "pytest>=8" "pytest-benchmark>=4" "hypothesis>=6" "pyarrow>=14" "polars>=1" "duckdb>=1.1" numpy ruff pyyaml
+DEV_DEPS := "maturin>=1.9.4,<2" "pytest>=8" "pytest-benchmark>=4" "hypothesis>=6" "pyarrow>=14" "polars>=1" "duckdb>=1.1" numpy ruff pyyaml check-jsonschema
 # Release wheels: every Linux target of ci/build-wheels.sh unless WHEEL_TARGETS names some.
 DIST := dist
 WHEEL_TARGETS ?=

@@ -1,13 +1,15 @@
-"""The release workflow's structure, checked here because it only runs on the public CI.
+"""The release workflow, checked here because it only runs on the public CI.
 
-It must build every platform's wheel, the Linux ones with exactly what ``make wheels`` runs,
-test each built wheel, and publish by trusted publishing only from a version tag.
+It must be a valid GitHub Actions workflow (the schema check-jsonschema ships), build every
+platform's wheel, the Linux ones with exactly what ``make wheels`` runs, test each built
+wheel, and publish by trusted publishing only from a version tag.
 """
 
 from __future__ import annotations
 
 import re
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -49,6 +51,18 @@ def _linux_targets() -> list[str]:
         timeout=30,
     )
     return out.stdout.split()
+
+
+def test_is_a_valid_github_workflow():
+    schema = ["--builtin-schema", "vendor.github-workflows"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", *schema, str(WORKFLOW)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def test_triggers_are_tags_pull_requests_and_manual(workflow):
