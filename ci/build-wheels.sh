@@ -8,9 +8,10 @@
 # a wheel built locally and a released one come from the same commands.
 #
 # Every wheel is linked by zig against an old C library, whatever the build machine has:
-# glibc 2.17 (manylinux2014) for the -gnu targets, musl 1.2 for the -musl ones. Then
-# ci/check_wheel.py asks auditwheel for the tag the wheel really supports and fails unless it
-# is the one the file name claims.
+# glibc 2.17 (manylinux2014) for the -gnu targets, musl 1.2 for the -musl ones (whose
+# extension ci/musl_libc_name.py then points at musl's C library by its musllinux name).
+# Then ci/check_wheel.py asks auditwheel for the tag the wheel really supports and fails
+# unless it is the one the file name claims.
 #
 # The Rust standard library for TARGET comes from rustup when its target is installed
 # (`rustup target add TARGET`, as the release workflow does). A machine whose rustup cannot
@@ -165,6 +166,9 @@ build_one() {
     if [[ ${#wheels[@]} -ne 1 ]]; then
         echo "build-wheels: expected one $tag wheel in $OUT, found ${#wheels[@]}" >&2
         exit 1
+    fi
+    if [[ $target == *-musl ]]; then
+        "$PYTHON" ci/musl_libc_name.py "${wheels[0]}"
     fi
     "$PYTHON" ci/check_wheel.py --tag "$tag" "${wheels[0]}"
 }

@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import re
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
-
-CONSISTENT = re.compile(r'is consistent with the following platform tag:\s*"([^"]+)"')
-NOT_ALLOWED = "external shared libraries are required"
 
 
 class WheelError(Exception):
@@ -61,20 +59,17 @@ def check_elf_stripped(data: bytes, name: str) -> None:
 def auditwheel_tag(wheel: Path) -> str:
     """The most portable platform tag ``auditwheel show`` finds the wheel consistent with."""
     proc = subprocess.run(
-        [sys.executable, "-m", "auditwheel", "show", str(wheel)],
+        [sys.executable, "-m", "auditwheel", "show", "--json", str(wheel)],
         capture_output=True,
         text=True,
         check=False,
     )
-    text = proc.stdout + proc.stderr
     if proc.returncode != 0:
-        raise WheelError(f"auditwheel show failed:\n{text}")
-    if NOT_ALLOWED in text:
-        raise WheelError(f"links a library outside the policy:\n{text}")
-    found = CONSISTENT.search(text)
-    if not found:
-        raise WheelError(f"auditwheel show named no platform tag:\n{text}")
-    return found.group(1)
+        raise WheelError(f"auditwheel show failed:\n{proc.stdout}{proc.stderr}")
+    report = json.loads(proc.stdout)
+    if report["external_libs"]:
+        raise WheelError(f"links libraries outside the policy: {report['external_libs']}")
+    return report["overall_tag"]
 
 
 def check(wheel: Path, tag: str | None) -> str:
