@@ -8,9 +8,13 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PROFILE ?= fast
 WHEELS := target/wheels
-DEV_DEPS := "maturin>=1.9.4,<2" "pytest>=8" "pytest-benchmark>=4" "hypothesis>=6" "pyarrow>=14" "polars>=1" "duckdb>=1.1" numpy ruff "mypy>=1.18"
+DEV_DEPS := "maturin>=1.9.4,<2" "pytest>=8" "pytest-benchmark>=4" "hypothesis>=6" "pyarrow>=14" "polars>=1" "duckdb>=1.1" numpy ruff "mypy>=1.18" pyyaml check-jsonschema
+# Release wheels: every Linux target of ci/build-wheels.sh unless WHEEL_TARGETS names some.
+DIST := dist
+WHEEL_TARGETS ?=
 
-.PHONY: help venv build demo test test-rust test-python lint format bench yardstick fuzz-seed fuzz-smoke fuzz clean
+.PHONY: help venv build demo test test-rust test-python lint format bench yardstick fuzz-seed fuzz-smoke fuzz clean \
+	wheels sdist wheel-smoke sdist-smoke
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -65,9 +69,32 @@ fuzz-seed: ## fill fuzz/corpus/ from tests/data and the conformance CSVs
 fuzz-smoke: ## every fuzz target over its seed corpus, then 10 s each (needs cargo-fuzz)
 	fuzz/run.sh smoke
 
+$(VENV)/.wheel-deps: ci/wheel-requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -r ci/wheel-requirements.txt
+	touch $@
+
+wheels: $(VENV)/.wheel-deps ## portable Linux wheels (manylinux2014, musllinux_1_2) + sdist into dist/, checked
+	PYTHON=$(PY) OUT=$(DIST) ci/build-wheels.sh $(WHEEL_TARGETS)
+	$(MAKE) --no-print-directory sdist
+
+sdist: $(VENV)/.wheel-deps ## the source distribution into dist/
+	rm -f $(DIST)/logflow-*.tar.gz
+	$(VENV)/bin/maturin sdist -o $(DIST)
+
+wheel-smoke: ## dist/'s x86_64 manylinux wheel in a fresh venv, no Rust on PATH: tests/smoke
+	@test -n "$(wildcard $(DIST)/logflow-*manylinux_2_17_x86_64.whl)" \
+		|| { echo "no x86_64 manylinux wheel in $(DIST)/: run make wheels first"; exit 1; }
+	$(PYTHON) ci/smoke_wheel.py $(wildcard $(DIST)/logflow-*manylinux_2_17_x86_64.whl)
+
+sdist-smoke: ## dist/'s sdist built by pip in a fresh venv (needs Rust), then tests/smoke
+	@test -n "$(wildcard $(DIST)/logflow-*.tar.gz)" \
+		|| { echo "no sdist in $(DIST)/: run make sdist first"; exit 1; }
+	$(PYTHON) ci/smoke_wheel.py $(wildcard $(DIST)/logflow-*.tar.gz)
+
 fuzz: ## every fuzz target for FUZZ_SECONDS (default 300) each
 	fuzz/run.sh long $${FUZZ_SECONDS:-300}
 
 clean: ## remove build outputs
 	cargo clean
-	rm -rf $(VENV) target/demo
+	rm -rf $(VENV) target/demo $(DIST)
