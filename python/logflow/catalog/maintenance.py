@@ -1,0 +1,220 @@
+"""Table maintenance: compaction of small files, and removal of orphan files.
+
+Compaction reads the small files of each partition through the same projection queries
+use (so renamed and added columns come out right), rewrites them with :func:`_rewrite`,
+and swaps them in with one snapshot. Orphan removal deletes files under a table's folder
+that no kept snapshot references: leftovers of interrupted ingests, and files of expired
+snapshots.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from logflow.catalog.base import FileGroup, ReadPlan, StagedFile, Table
+
+if TYPE_CHECKING:
+    from logflow.engine import MaintenanceResult
+
+__all__ = ["compact", "remove_orphans"]
+
+_PARQUET_WRITE_ROWS = 128 * 1024
+
+
+def _rewrite(source: object, dst: str, target_file_size: int) -> list[str]:
+    """Write the Arrow stream ``source`` as Parquet files of about ``target_file_size``.
+
+    The files go into the new folder ``dst``; returns their paths.
+
+    Uses logflow's Rust writer (``logflow.write``) when this build of logflow has it, and
+    pyarrow's writer otherwise.
+    """
+    import logflow
+
+    if hasattr(logflow, "write"):
+        result = logflow.write(source, dst, target_file_size=target_file_size)
+        files = getattr(result, "files", None)
+        if files:
+            return sorted(str(f) for f in files)
+        return sorted(
+            os.path.join(root, n)
+            for root, _d, names in os.walk(dst)
+            for n in names
+            if n.endswith(".parquet")
+        )
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    reader = pa.RecordBatchReader.from_stream(source)
+    os.makedirs(dst, exist_ok=True)
+    files: list[str] = []
+    writer: pq.ParquetWriter | None = None
+    sink: Any = None
+    try:
+        for batch in reader:
+            if batch.num_rows == 0:
+                continue
+            if writer is None:
+                path = os.path.join(dst, f"part-{len(files):05d}.parquet")
+                sink = open(path, "wb")
+                writer = pq.ParquetWriter(sink, reader.schema, compression="zstd")
+                files.append(path)
+            writer.write_batch(batch, row_group_size=_PARQUET_WRITE_ROWS)
+            if sink.tell() >= target_file_size:
+                writer.close()
+                sink.close()
+                writer = None
+        if writer is None and not files:
+            path = os.path.join(dst, "part-00000.parquet")
+            pq.write_table(reader.schema.empty_table(), path, compression="zstd")
+            files.append(path)
+    finally:
+        if writer is not None:
+            writer.close()
+        if sink is not None:
+            sink.close()
+    return files
+
+
+def _partition_key(values: object) -> tuple[tuple[str, Any], ...]:
+    return tuple(sorted((str(k), repr(v)) for k, v in values.items()))
+
+
+def compact(
+    table: Table,
+    target_file_size: int,
+    *,
+    min_files: int = 2,
+    threads: int | None = None,
+) -> MaintenanceResult:
+    """Pack files under half of ``target_file_size`` into about-target files.
+
+    Per partition, in one snapshot; nothing is committed when no partition has
+    ``min_files`` small files.
+    """
+    import duckdb
+
+    from logflow.engine import MaintenanceResult
+    from logflow.query.duckdb import view_sql
+
+    plan = table.read_plan()
+    files = table.data_files()
+    identity = {f.source for f in table.partitioning if f.transform == "identity"}
+    small: dict[Any, list[Any]] = {}
+    for f in files:
+        if f.size < target_file_size // 2:
+            small.setdefault(_partition_key(f.partition), []).append(f)
+    bins: list[list[Any]] = []
+    for group in small.values():
+        group.sort(key=lambda f: f.path)
+        current: list[Any] = []
+        size = 0
+        for f in group:
+            if current and size + f.size > target_file_size:
+                bins.append(current)
+                current, size = [], 0
+            current.append(f)
+            size += f.size
+        if current:
+            bins.append(current)
+    bins = [b for b in bins if len(b) >= min_files]
+    if not bins:
+        return MaintenanceResult((table.name,))
+
+    keep = [i for i, f in enumerate(plan.schema) if f.name not in identity]
+    import pyarrow as pa
+
+    out_schema = pa.schema([plan.schema.field(i) for i in keep])
+    run_id = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + uuid.uuid4().hex[:12]
+    written: list[str] = []
+    removed: list[str] = []
+    added: list[StagedFile] = []
+    con = duckdb.connect(
+        ":memory:",
+        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+        | ({"threads": threads} if threads else {}),
+    )
+    try:
+        for n, members in enumerate(bins):
+            paths = {f.path for f in members}
+            groups = []
+            for g in plan.groups:
+                chosen = tuple(p for p in g.files if p in paths)
+                if chosen:
+                    groups.append(
+                        FileGroup(
+                            chosen,
+                            tuple(g.sources[i] for i in keep),
+                            tuple(g.constants[i] for i in keep),
+                            tuple(g.file_types[i] for i in keep),
+                        )
+                    )
+            sub = ReadPlan(out_schema, tuple(groups), plan.snapshot_id)
+            relation = con.sql(view_sql(sub))
+            to_reader = getattr(relation, "to_arrow_reader", None) or relation.fetch_arrow_reader
+            reader = to_reader()
+            dst = os.path.join(table.location, "data", f"compact-{run_id}", f"bin-{n:05d}")
+            new_files = _rewrite(reader, dst, target_file_size)
+            written.extend(new_files)
+            removed.extend(sorted(paths))
+            added.extend(StagedFile(p, dict(members[0].partition)) for p in new_files)
+        snap = table.replace_files(
+            removed,
+            added,
+            summary={"logflow.operation": "compact", "logflow.compact-id": run_id},
+        )
+    except BaseException:
+        for p in written:
+            try:
+                os.remove(p)
+            except FileNotFoundError:
+                pass
+        raise
+    finally:
+        con.close()
+    return MaintenanceResult(
+        (table.name,),
+        files_removed=tuple(removed),
+        files_added=tuple(written),
+        snapshot_ids=(snap.snapshot_id,),
+    )
+
+
+def remove_orphans(table: Table, older_than: timedelta) -> list[str]:
+    """Delete unreferenced files older than ``older_than`` under the table's folder.
+
+    Then empty folders go too. Returns the files deleted.
+    """
+    keep = {os.path.normpath(p) for p in table.referenced_files()}
+    cutoff = time.time() - older_than.total_seconds()
+    removed: list[str] = []
+    root = table.location
+    for dirpath, _dirnames, filenames in os.walk(root, topdown=False):
+        for name in filenames:
+            path = os.path.normpath(os.path.join(dirpath, name))
+            if path in keep or _protected(table, path):
+                continue
+            try:
+                if os.lstat(path).st_mtime > cutoff:
+                    continue
+                os.remove(path)
+            except FileNotFoundError:
+                continue
+            removed.append(path)
+        if dirpath != root:
+            try:
+                os.rmdir(dirpath)
+            except OSError:
+                pass
+    return sorted(removed)
+
+
+def _protected(table: Table, path: str) -> bool:
+    """Files a format keeps outside its snapshots' lists (never orphans)."""
+    protected: Sequence[str] = getattr(table, "protected_prefixes", ())
+    return any(path.startswith(p) for p in protected)
