@@ -60,11 +60,29 @@ def _sql(
     os.makedirs(folder, exist_ok=True)
     if uri is None:
         uri = f"sqlite:///{os.path.join(folder, CATALOG_FILE)}"
-    elif uri.startswith("postgres://"):
-        uri = "postgresql://" + uri[len("postgres://") :]
-    name = props.pop("name", "logflow")
+    else:
+        uri = _postgres_driver(uri)
+    name = str(props.pop("catalog_name", "logflow"))
     catalog = SqlCatalog(name, uri=uri, warehouse=f"file://{folder}", **props)
     return IcebergCatalog(catalog, folder)
+
+
+def _postgres_driver(uri: str) -> str:
+    """A ``postgresql://`` URI with the driver that is installed named in it.
+
+    SQLAlchemy 2.1 picks psycopg 3 for a bare ``postgresql://``; pyiceberg's ``sql-postgres``
+    extra installs psycopg2. Use whichever is there.
+    """
+    import importlib.util
+
+    for bare in ("postgres://", "postgresql://"):
+        if uri.startswith(bare):
+            rest = uri[len(bare) :]
+            for module, driver in (("psycopg", "psycopg"), ("psycopg2", "psycopg2")):
+                if importlib.util.find_spec(module) is not None:
+                    return f"postgresql+{driver}://{rest}"
+            return f"postgresql://{rest}"
+    return uri
 
 
 def _memory(warehouse: str | os.PathLike[str] | None = None) -> Catalog:
@@ -120,7 +138,8 @@ def load_catalog(name: str = "sql", **options: object) -> Catalog:
             ``uri="postgresql://..."``), ``"memory"``, ``"delta"``, ``"parquet"``, or
             ``"iceberg"`` to wrap any pyiceberg catalog (``load_catalog("iceberg",
             iceberg_catalog=cat, warehouse=...)``).
-        **options: Passed to the implementation (``warehouse=``, ``uri=``, ...).
+        **options: Passed to the implementation (``warehouse=``, ``uri=``,
+            ``catalog_name=``, ...).
 
     Raises:
         logflow.errors.ConfigError: No catalog of that name.

@@ -164,7 +164,11 @@ class DeltaTable(Table):
 
     def as_of(self, when: int | datetime) -> DeltaTable:
         """The table at a version or time."""
-        version = self.snapshot_at(when).snapshot_id if isinstance(when, datetime) else int(when)
+        if isinstance(when, datetime):
+            version = self.snapshot_at(when).snapshot_id
+        else:
+            # Checked against the log first: delta-rs looks for a missing version at length.
+            version = self.snapshot(int(when)).snapshot_id
         return DeltaTable(self._catalog, self._name, self._location, version)
 
     def data_files(self) -> list[DataFileInfo]:
@@ -249,11 +253,19 @@ class DeltaTable(Table):
         import pyarrow as pa
 
         change = plan_schema_change(self.schema, file_schema, schema_policy, table_name=self._name)
+        if change.widened:
+            names = ", ".join(n for n, _ in change.widened)
+            raise SchemaError(
+                f"table {self._name}: Delta tables cannot widen column types ({names})"
+            )
+        if change.added:
+            # delta-rs commits a schema change as its own version: it comes just before the
+            # data's version (an interruption between the two leaves only new empty columns).
+            from deltalake import Schema as DeltaSchema
+
+            self._dt.alter.add_columns(list(DeltaSchema.from_arrow(pa.schema(change.added)).fields))
+            self._dt.update_incremental()
         schema = self.schema
-        for name, new_type in change.widened:
-            schema = schema.set(schema.get_field_index(name), pa.field(name, new_type))
-        for f in change.added:
-            schema = schema.append(f)
         actions = [_add_action(self._location, s, self.partitioning) for s in files]
         return self._transact(
             actions, "overwrite" if mode == "overwrite" else "append", schema, summary or {}

@@ -659,12 +659,16 @@ class IcebergCatalog(Catalog):
                     spec.add_field(f.source, parse_transform(f.transform), f.name)
         if files:
             _write_snapshot(tx, None, files, "append", summary or {})
+        from pyiceberg.exceptions import CommitFailedException
+
         try:
-            created = tx.commit_transaction()
-        except TableAlreadyExistsError:
-            raise TableExistsError(f"table {name} exists") from None
+            tx.commit_transaction()
+        except (TableAlreadyExistsError, CommitFailedException):
+            if self.table_exists(name):
+                raise TableExistsError(f"table {name} exists") from None
+            raise
         self._changed(name)
-        return IcebergTable(self, created)
+        return self.load_table(name)
 
     def load_table(self, name: str) -> IcebergTable:
         """The table's current state."""

@@ -172,7 +172,10 @@ class ParquetTable(Table):
 
     def as_of(self, when: int | datetime) -> ParquetTable:
         """The table at a version or time."""
-        version = self.snapshot_at(when).snapshot_id if isinstance(when, datetime) else int(when)
+        if isinstance(when, datetime):
+            version = self.snapshot_at(when).snapshot_id
+        else:
+            version = self.snapshot(int(when)).snapshot_id
         return ParquetTable(self._catalog, self._name, self._location, version)
 
     def _files(self) -> list[dict[str, Any]]:
