@@ -37,13 +37,23 @@ def event_rows(n: int, start: int = 0, days: int = 5) -> pa.Table:
                 pa.date32()
             ),
             "ts": pa.array(
-                [f"2024-01-{1 + (i % days):02d}T{(i * 7) % 24:02d}:{i % 60:02d}:00" for i in ids]
+                [
+                    f"{2022 + i % 3}-{1 + i % 12:02d}-{1 + (i % days):02d}"
+                    f"T{(i * 7) % 24:02d}:{i % 60:02d}:00"
+                    for i in ids
+                ]
             ).cast(pa.timestamp("us")),
             "case_id": pa.array([f"C-{i % 17}" for i in ids]),
             "activity": pa.array([ACTIVITIES[i % len(ACTIVITIES)] for i in ids]),
             "amount": pa.array([round(i * 1.25, 2) for i in ids], pa.float64()),
         }
     )
+
+
+@pytest.fixture(scope="session")
+def make_events() -> Callable[[int], pa.Table]:
+    """:func:`event_rows`, for fixtures wider than one test."""
+    return event_rows
 
 
 WriteEvents = Callable[..., Path]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -126,9 +126,9 @@ def test_table_as_of_snapshot_id_and_time(catalog):
     assert t.to_arrow().num_rows == 4
     assert t.as_of(first.snapshot_id).to_arrow().num_rows == 2
     assert t.as_of(first.timestamp).to_arrow().num_rows == 2
-    assert t.as_of(datetime.now(timezone.utc) + timedelta(days=1)).to_arrow().num_rows == 4
+    assert t.as_of(datetime.now(UTC) + timedelta(days=1)).to_arrow().num_rows == 4
     with pytest.raises(SnapshotNotFoundError):
-        t.as_of(datetime(2000, 1, 1, tzinfo=timezone.utc))
+        t.as_of(datetime(2000, 1, 1, tzinfo=UTC))
     with pytest.raises(SnapshotNotFoundError):
         t.as_of(987654321)
 
@@ -206,7 +206,7 @@ def test_table_expire_snapshots_keeps_current(catalog):
         t.commit_files([stage(catalog, "db.t", ROWS)], file_schema=SCHEMA)
     t = catalog.load_table("db.t")
     current = t.current_snapshot().snapshot_id
-    expired = t.expire_snapshots(datetime.now(timezone.utc) + timedelta(seconds=1))
+    expired = t.expire_snapshots(datetime.now(UTC) + timedelta(seconds=1))
     t = catalog.load_table("db.t")
     assert expired >= 1
     assert t.current_snapshot().snapshot_id == current
