@@ -7,14 +7,14 @@ Example:
     12
 """
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING as _TYPE_CHECKING
 
 from logflow import errors
 from logflow._native import __version__
 from logflow.detection import Detection, detect
 from logflow.io import ConvertResult, ErrorSample, Stream, convert, read
 
-if TYPE_CHECKING:
+if _TYPE_CHECKING:
     from logflow.engine import Engine
 
 __all__ = [
@@ -31,6 +31,9 @@ __all__ = [
 ]
 
 
+_SUBPACKAGES = ("catalog", "engine", "query", "storage")
+
+
 def __getattr__(name: str) -> object:
     # The Engine (and the catalog/query packages behind it) load on first use, so
     # ``import logflow`` stays as light as the one-call API needs.
@@ -39,6 +42,10 @@ def __getattr__(name: str) -> object:
 
         globals()["Engine"] = Engine
         return Engine
+    if name in _SUBPACKAGES:
+        import importlib
+
+        return importlib.import_module(f"logflow.{name}")
     raise AttributeError(f"module 'logflow' has no attribute {name!r}")
 
 

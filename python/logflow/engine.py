@@ -17,6 +17,7 @@ sqlglot are imported on first use, never by ``import logflow``.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import os
@@ -237,6 +238,10 @@ class _Hasher(threading.Thread):
         self.error: BaseException | None = None
 
     def run(self) -> None:
+        # Let the conversion have the cores: on Linux a thread has its own nice value, so
+        # the hash fills idle time and finishes on its own once the writer is done.
+        with contextlib.suppress(AttributeError, OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
         try:
             self.digest = _sha256(self.path)
         except BaseException as e:  # reported by result()
