@@ -195,7 +195,7 @@ class QueryResult:
         return list(self.table.to_pylist())
 
 
-def _parse_hive(text: str, arrow_type: pa.DataType) -> object:
+def _parse_hive(text: str, arrow_type: pa.DataType) -> Any:  # noqa: ANN401
     """A Hive directory value as a Python value of the column's type."""
     import pyarrow as pa
 
@@ -473,7 +473,7 @@ class Engine:
         error_policy: str = "strict",
         table_format: TableFormat | None = None,
         force: bool = False,
-        **convert_options: object,
+        **convert_options: Any,  # noqa: ANN401 - passed to logflow.convert as given
     ) -> IngestResult:
         """Convert ``src`` into a table and commit it as one snapshot.
 
@@ -610,7 +610,10 @@ class Engine:
         )
 
     def ingest_to_table(
-        self, src: str | os.PathLike[str], table: str, **options: object
+        self,
+        src: str | os.PathLike[str],
+        table: str,
+        **options: Any,  # noqa: ANN401
     ) -> IngestResult:
         """The same as :meth:`ingest` (the name the original API used).
 
@@ -792,7 +795,7 @@ class Engine:
                     from logflow.errors import TableExistsError
 
                     try:
-                        created = self.catalog(fmt).create_table(  # type: ignore[arg-type, call-arg]
+                        created = self.catalog(fmt).create_table(  # type: ignore[arg-type]
                             full,
                             file_schema,
                             partition_by=[_spec_text(f) for f in fields],
@@ -902,7 +905,7 @@ class Engine:
         validated = self._validate(sql)
         views: list[str] = []
         snapshots: dict[str, int | None] = {}
-        read: list[tuple[Any, ...]] = []
+        read: list[Hashable] = []
         plans = []
         for full in validated.tables:
             when = (
@@ -1040,7 +1043,7 @@ def _spec_text(f: PartitionField) -> str:
     return f"{f.transform}({f.source})"
 
 
-def _params_key(params: Sequence[Any] | Mapping[str, Any] | None) -> object:
+def _params_key(params: Sequence[Any] | Mapping[str, Any] | None) -> Hashable:
     if params is None:
         return None
     if isinstance(params, Mapping):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from logflow.catalog.base import (
     Catalog,
@@ -30,6 +31,9 @@ from logflow.catalog.base import (
     parse_partition,
 )
 from logflow.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pyiceberg.catalog import Catalog as PyIcebergCatalog
 
 __all__ = [
     "Catalog",
@@ -50,7 +54,7 @@ CATALOG_FILE = "catalog.db"
 
 
 def _sql(
-    warehouse: str | os.PathLike[str] = "./warehouse", uri: str | None = None, **props: object
+    warehouse: str | os.PathLike[str] = "./warehouse", uri: str | None = None, **props: str
 ) -> Catalog:
     from pyiceberg.catalog.sql import SqlCatalog
 
@@ -103,7 +107,9 @@ def _parquet(warehouse: str | os.PathLike[str] = "./warehouse") -> Catalog:
     return ParquetCatalog(warehouse)
 
 
-def _wrap(iceberg_catalog: object, warehouse: str | os.PathLike[str] = "./warehouse") -> Catalog:
+def _wrap(
+    iceberg_catalog: PyIcebergCatalog, warehouse: str | os.PathLike[str] = "./warehouse"
+) -> Catalog:
     from logflow.catalog.iceberg import IcebergCatalog
 
     return IcebergCatalog(iceberg_catalog, os.path.abspath(os.fspath(warehouse)))
@@ -130,7 +136,7 @@ def register_catalog(name: str, loader: Callable[..., Catalog]) -> None:
     _LOADERS[name] = loader
 
 
-def load_catalog(name: str = "sql", **options: object) -> Catalog:
+def load_catalog(name: str = "sql", **options: Any) -> Catalog:  # noqa: ANN401
     """Make the catalog registered as ``name``.
 
     Args:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from logflow.catalog.base import parse_name
 from logflow.errors import (
@@ -84,7 +84,7 @@ class FolderNames:
     def list_tables(self, namespace: str | None = None) -> list[str]:
         """Tables of this kind, in one namespace or all."""
         spaces = [namespace] if namespace is not None else self.list_namespaces()
-        out = []
+        out: list[str] = []
         for ns in spaces:
             path = os.path.join(self.warehouse, ns + NS_SUFFIX)
             if not os.path.isdir(path):
@@ -97,7 +97,7 @@ class FolderNames:
         return sorted(out)
 
 
-def value_text(value: object) -> str | None:
+def value_text(value: Any) -> str | None:  # noqa: ANN401 - any partition value
     """A partition value as text (Hive's and Delta's form); ``None`` stays ``None``."""
     if value is None:
         return None
@@ -110,7 +110,7 @@ def value_text(value: object) -> str | None:
     return str(value)
 
 
-def text_value(text: str | None, arrow_type: pa.DataType) -> object:
+def text_value(text: str | None, arrow_type: pa.DataType) -> Any:  # noqa: ANN401
     """A partition value's text as a Python value of the column's type."""
     import pyarrow as pa
 

@@ -468,8 +468,10 @@ class Catalog(ABC):
         *,
         partition_by: Sequence[str] = (),
         properties: Mapping[str, str] | None = None,
+        files: Sequence[StagedFile] = (),
+        summary: Mapping[str, str] | None = None,
     ) -> Table:
-        """Create an empty table (its namespace is created if missing).
+        """Create a table (its namespace is created if missing).
 
         Args:
             name: ``namespace.table``.
@@ -477,10 +479,17 @@ class Catalog(ABC):
             partition_by: Column names (identity) or transforms such as ``"day(ts)"``,
                 ``"bucket(16, id)"``, ``"truncate(4, name)"`` where the format has them.
             properties: Table properties.
+            files: Data files already written under :meth:`default_location`; when given,
+                the table's first snapshot holds them, committed with its creation.
+            summary: Properties of that first snapshot.
 
         Raises:
             logflow.errors.TableExistsError: A table of that name exists.
         """
+
+    @abstractmethod
+    def default_location(self, name: str) -> str:
+        """The folder a table of this name gets (data can be written there first)."""
 
     @abstractmethod
     def load_table(self, name: str) -> Table:

@@ -45,6 +45,8 @@ from logflow.errors import (
 
 if TYPE_CHECKING:
     import pyarrow as pa
+    from deltalake import DeltaTable as RawDeltaTable
+    from deltalake.transaction import AddAction
 
 __all__ = ["DeltaCatalog", "DeltaTable"]
 
@@ -63,13 +65,13 @@ def _summary_of(commit: Mapping[str, Any]) -> dict[str, str]:
     return {}
 
 
-def _arrow_schema(dt: object) -> pa.Schema:
+def _arrow_schema(dt: RawDeltaTable) -> pa.Schema:
     import pyarrow as pa
 
     return pa.schema(dt.schema())
 
 
-def _add_action(location: str, staged: StagedFile, fields: Sequence[PartitionField]) -> object:
+def _add_action(location: str, staged: StagedFile, fields: Sequence[PartitionField]) -> AddAction:
     import pyarrow.parquet as pq
     from deltalake.transaction import AddAction
 
@@ -372,7 +374,7 @@ class DeltaTable(Table):
         return DeltaTable(self._catalog, self._name, self._location)
 
 
-def _relative_files(dt: object) -> list[str]:
+def _relative_files(dt: RawDeltaTable) -> list[str]:
     import pyarrow as pa
 
     paths = pa.table(dt.get_add_actions(flatten=True)).column("path").to_pylist()

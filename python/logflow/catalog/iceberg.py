@@ -9,7 +9,7 @@ snapshot, however many files it wrote.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -47,9 +47,11 @@ if TYPE_CHECKING:
     import pyarrow as pa
     from pyiceberg.catalog import Catalog as PyIcebergCatalog
     from pyiceberg.manifest import DataFile
+    from pyiceberg.schema import Schema as IcebergSchema
     from pyiceberg.table import Table as PyIcebergTable
     from pyiceberg.table import Transaction
     from pyiceberg.table.metadata import TableMetadata
+    from pyiceberg.table.snapshots import Snapshot as IcebergSnapshot
     from pyiceberg.types import IcebergType
 
 __all__ = ["IcebergCatalog", "IcebergTable"]
@@ -99,7 +101,7 @@ def _plain_schema(schema: pa.Schema) -> pa.Schema:
     return pa.schema([pa.field(f.name, _plain_type(f.type), f.nullable) for f in schema])
 
 
-def _to_internal(value: object) -> object:
+def _to_internal(value: Any) -> Any:  # noqa: ANN401 - any partition value
     """A Python value as Iceberg keeps it in partition tuples."""
     if isinstance(value, datetime):
         if value.tzinfo is not None:
@@ -114,7 +116,7 @@ def _to_internal(value: object) -> object:
     return value
 
 
-def _from_internal(value: object, iceberg_type: IcebergType) -> object:
+def _from_internal(value: Any, iceberg_type: IcebergType) -> Any:  # noqa: ANN401
     """An Iceberg partition value as the Python value of its column."""
     from pyiceberg.types import DateType, TimestampType, TimestamptzType, TimeType
 
@@ -133,7 +135,7 @@ def _from_internal(value: object, iceberg_type: IcebergType) -> object:
     return value
 
 
-def _snapshot(snap: object) -> Snapshot:
+def _snapshot(snap: IcebergSnapshot) -> Snapshot:
     summary = snap.summary
     props: dict[str, str] = {}
     operation = "append"
@@ -184,12 +186,12 @@ class IcebergTable(Table):
         """The metadata file this object was loaded from."""
         return str(self._tbl.metadata_location)
 
-    def _snap(self) -> object:
+    def _snap(self) -> IcebergSnapshot | None:
         if self._pinned is not None:
             return self._tbl.metadata.snapshot_by_id(self._pinned)
         return self._tbl.metadata.current_snapshot()
 
-    def _iceberg_schema(self) -> object:
+    def _iceberg_schema(self) -> IcebergSchema:
         snap = self._snap()
         if self._pinned is not None and snap is not None and snap.schema_id is not None:
             schema = self._tbl.metadata.schema_by_id(snap.schema_id)
@@ -494,7 +496,7 @@ class IcebergTable(Table):
 
 def _write_snapshot(
     tx: Transaction,
-    tbl: object,
+    tbl: PyIcebergTable | None,
     files: Sequence[StagedFile],
     mode: WriteMode,
     summary: Mapping[str, str],
@@ -684,7 +686,7 @@ class IcebergCatalog(Catalog):
         from pyiceberg.exceptions import NoSuchNamespaceError
 
         spaces = [namespace] if namespace is not None else self.list_namespaces()
-        out = []
+        out: list[str] = []
         for ns in spaces:
             try:
                 out.extend(".".join(t) for t in self.iceberg.list_tables(ns))
@@ -737,7 +739,7 @@ class IcebergCatalog(Catalog):
             engine.dispose()
 
 
-def _sql_probe(catalog: object) -> object:
+def _sql_probe(catalog: PyIcebergCatalog) -> Callable[[str, str], str | None] | None:
     """For a pyiceberg ``SqlCatalog``: a function reading a table's metadata location."""
     try:
         from pyiceberg.catalog.sql import IcebergTables, SqlCatalog

@@ -12,9 +12,9 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from logflow.catalog.base import FileGroup, ReadPlan, StagedFile, Table
 
@@ -26,7 +26,13 @@ __all__ = ["compact", "remove_orphans"]
 _PARQUET_WRITE_ROWS = 128 * 1024
 
 
-def _rewrite(source: object, dst: str, target_file_size: int) -> list[str]:
+class ArrowStreamExportable(Protocol):
+    """Anything exporting an Arrow C stream (a RecordBatchReader, a logflow Stream, ...)."""
+
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object: ...
+
+
+def _rewrite(source: ArrowStreamExportable, dst: str, target_file_size: int) -> list[str]:
     """Write the Arrow stream ``source`` as Parquet files of about ``target_file_size``.
 
     The files go into the new folder ``dst``; returns their paths.
@@ -36,8 +42,9 @@ def _rewrite(source: object, dst: str, target_file_size: int) -> list[str]:
     """
     import logflow
 
-    if hasattr(logflow, "write"):
-        result = logflow.write(source, dst, target_file_size=target_file_size)
+    write = getattr(logflow, "write", None)
+    if write is not None:
+        result = write(source, dst, target_file_size=target_file_size)
         files = getattr(result, "files", None)
         if files:
             return sorted(str(f) for f in files)
@@ -52,7 +59,7 @@ def _rewrite(source: object, dst: str, target_file_size: int) -> list[str]:
 
     reader = pa.RecordBatchReader.from_stream(source)
     os.makedirs(dst, exist_ok=True)
-    files: list[str] = []
+    written: list[str] = []
     writer: pq.ParquetWriter | None = None
     sink: Any = None
     try:
@@ -60,28 +67,39 @@ def _rewrite(source: object, dst: str, target_file_size: int) -> list[str]:
             if batch.num_rows == 0:
                 continue
             if writer is None:
-                path = os.path.join(dst, f"part-{len(files):05d}.parquet")
-                sink = open(path, "wb")
+                path = os.path.join(dst, f"part-{len(written):05d}.parquet")
+                sink = open(path, "wb")  # closed in the finally, after the writer
                 writer = pq.ParquetWriter(sink, reader.schema, compression="zstd")
-                files.append(path)
+                written.append(path)
             writer.write_batch(batch, row_group_size=_PARQUET_WRITE_ROWS)
             if sink.tell() >= target_file_size:
                 writer.close()
                 sink.close()
                 writer = None
-        if writer is None and not files:
+        if writer is None and not written:
             path = os.path.join(dst, "part-00000.parquet")
             pq.write_table(reader.schema.empty_table(), path, compression="zstd")
-            files.append(path)
+            written.append(path)
     finally:
         if writer is not None:
             writer.close()
         if sink is not None:
             sink.close()
-    return files
+    return written
 
 
-def _partition_key(values: object) -> tuple[tuple[str, Any], ...]:
+def _duckdb_config(threads: int | None) -> dict[str, str | bool | int | float | list[str]]:
+    """Settings of the internal DuckDB connections (no user SQL runs on them)."""
+    config: dict[str, str | bool | int | float | list[str]] = {
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False,
+    }
+    if threads:
+        config["threads"] = threads
+    return config
+
+
+def _partition_key(values: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
     return tuple(sorted((str(k), repr(v)) for k, v in values.items()))
 
 
@@ -136,8 +154,7 @@ def compact(
     added: list[StagedFile] = []
     con = duckdb.connect(
         ":memory:",
-        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
-        | ({"threads": threads} if threads else {}),
+        config=_duckdb_config(threads),
     )
     try:
         for n, members in enumerate(bins):

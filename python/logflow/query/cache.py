@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -102,7 +102,7 @@ class LruCache:
         self._size = size
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable) -> object:
+    def get(self, key: Hashable) -> Any:  # noqa: ANN401 - values are the caller's
         """The value, or ``None``."""
         with self._lock:
             if key not in self._data:
@@ -110,7 +110,7 @@ class LruCache:
             self._data.move_to_end(key)
             return self._data[key]
 
-    def put(self, key: Hashable, value: object) -> None:
+    def put(self, key: Hashable, value: Any) -> None:  # noqa: ANN401
         """Keep a value."""
         with self._lock:
             self._data[key] = value
@@ -118,7 +118,7 @@ class LruCache:
             while len(self._data) > self._size:
                 self._data.popitem(last=False)
 
-    def drop(self, predicate: object) -> None:
+    def drop(self, predicate: Callable[[Hashable], bool]) -> None:
         """Forget the keys for which ``predicate(key)`` is true."""
         with self._lock:
             for k in [k for k in self._data if predicate(k)]:

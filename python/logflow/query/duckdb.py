@@ -11,6 +11,7 @@ metadata).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 from collections import OrderedDict
@@ -143,10 +144,10 @@ def view_sql(plan: ReadPlan) -> str:
             "hive_partitioning = false, union_by_name = false)"
         )
     if not branches:
-        cols = ", ".join(
+        nulls = ", ".join(
             f"CAST(NULL AS {types[i]}) AS {quote_ident(f.name)}" for i, f in enumerate(schema)
         )
-        return f"SELECT {cols} WHERE false"
+        return f"SELECT {nulls} WHERE false"
     return "\nUNION ALL\n".join(branches)
 
 
@@ -187,6 +188,10 @@ class DuckDBRunner:
             raise ConfigError(f"DuckDB refused the settings: {e}") from e
         dirs = ", ".join(quote_str(d.rstrip("/") + "/") for d in allowed_directories)
         con.execute(f"SET allowed_directories = [{dirs}]")
+        # DuckDB's Python client would otherwise resolve an unknown table name to a Python
+        # variable of the calling frame (a DataFrame, an Arrow table): never wanted here.
+        with contextlib.suppress(duckdb.Error):
+            con.execute("SET python_enable_replacements = false")
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
         self._duckdb = duckdb

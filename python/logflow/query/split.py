@@ -71,14 +71,14 @@ def split_by_transforms(
     """
     import duckdb
 
+    from logflow.catalog.maintenance import _duckdb_config
     from logflow.engine import _glob_safe
     from logflow.query.duckdb import duckdb_type, quote_ident, quote_str
 
     types = {f.name: f.type for f in schema}
     con = duckdb.connect(
         ":memory:",
-        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
-        | ({"threads": threads} if threads else {}),
+        config=_duckdb_config(threads),
     )
     try:
         exprs = []
@@ -86,7 +86,7 @@ def split_by_transforms(
             if f.source not in types:
                 raise ConfigError(f"partition_by: no column {f.source!r}; columns: {schema.names}")
             fn, out_type = _transform_function(f, types[f.source])
-            con.create_function(
+            con.create_function(  # type: ignore[call-overload]
                 f"lf_part_{i}",
                 fn,
                 [duckdb_type(types[f.source])],

@@ -138,7 +138,7 @@ def _quiet_sqlglot() -> Iterator[None]:
         logger.setLevel(level)
 
 
-def _statement_kind(node: object) -> str:
+def _statement_kind(node: Any) -> str:  # noqa: ANN401 - any sqlglot node
     key = str(getattr(node, "key", type(node).__name__)).upper()
     if key == "COMMAND":
         return str(node.this).split()[0].upper() if node.this else "COMMAND"
