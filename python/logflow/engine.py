@@ -531,7 +531,12 @@ class Engine:
         existing: Table | None = None
         fmt = self._locate(full)
         if fmt is not None:
-            existing = self.catalog(fmt).load_table(full)  # type: ignore[arg-type]
+            try:
+                existing = self.catalog(fmt).load_table(full)  # type: ignore[arg-type]
+            except TableNotFoundError:  # dropped by another process since we looked
+                self._where.pop(full, None)
+                fmt = None
+        if existing is not None and fmt is not None:
             if table_format is not None and table_format != fmt:
                 raise ConfigError(f"table {full} is a {fmt} table, not {table_format}")
         else:

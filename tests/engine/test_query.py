@@ -300,3 +300,30 @@ def test_query_after_expire_and_orphan_removal_still_reads(engine, write_events)
     engine.expire_snapshots("events", older_than=timedelta(0))
     engine.remove_orphans("events", older_than=timedelta(0))
     assert engine.query("SELECT count(*) AS n FROM events").to_pylist() == [{"n": 20}]
+
+
+def test_engine_takes_a_pyiceberg_catalog_and_empty_tables(warehouse, write_events):
+    from pyiceberg.catalog.sql import SqlCatalog
+
+    warehouse.mkdir()
+    raw = SqlCatalog("mine", uri=f"sqlite:///{warehouse}/mine.db", warehouse=f"file://{warehouse}")
+    with logflow.Engine(warehouse, catalog=raw) as engine:
+        engine.catalog().create_table(
+            "db.empty", pa.schema([("a", pa.int64()), ("b", pa.string())])
+        )
+        r = engine.query("SELECT count(*) AS n, max(a) AS m FROM db.empty")
+        assert r.to_pylist() == [{"n": 0, "m": None}] and r.snapshots == {"db.empty": None}
+        engine.ingest(write_events(5), "db.events")
+    assert [".".join(t) for t in raw.list_tables("db")] == ["db.empty", "db.events"]
+
+
+def test_engine_notices_a_table_dropped_elsewhere(engine, warehouse, write_events):
+    engine.ingest(write_events(5), "events")
+    engine.query("SELECT count(*) AS n FROM events")
+    with logflow.Engine(warehouse) as other:
+        other.drop_table("events")
+    with pytest.raises(TableNotFoundError):
+        engine.query("SELECT count(*) AS n FROM events")
+    r = engine.ingest(write_events(3, "b.csv"), "events")
+    assert not r.skipped
+    assert engine.query("SELECT count(*) AS n FROM events").to_pylist() == [{"n": 3}]
