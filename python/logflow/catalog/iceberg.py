@@ -266,10 +266,23 @@ class IcebergTable(Table):
         return files
 
     def _partition_values(self, df: DataFile) -> dict[str, Any]:
+        """Partition values by field name.
+
+        Identity values come as their column's Python values (dates, datetimes), other
+        transforms as Iceberg keeps them (ints, text).
+        """
         spec = self._tbl.metadata.specs().get(df.spec_id)
         if spec is None:
             return {}
-        return {f.name: df.partition[i] for i, f in enumerate(spec.fields)}
+        schema = self._tbl.metadata.schema()
+        out = {}
+        for i, f in enumerate(spec.fields):
+            value = df.partition[i]
+            if str(f.transform) == "identity":
+                source = schema.find_field(f.source_id)
+                value = _from_internal(value, source.field_type)
+            out[f.name] = value
+        return out
 
     def data_files(self) -> list[DataFileInfo]:
         """The data files of the snapshot read."""
