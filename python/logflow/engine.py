@@ -562,9 +562,10 @@ class Engine:
             hasher = _Hasher(src_s)
             hasher.start()
 
-        location = (
-            existing.location if existing is not None else self.catalog(fmt).default_location(full)  # type: ignore[arg-type, attr-defined]
-        )
+        if existing is not None:
+            location = existing.location
+        else:
+            location = self.catalog(fmt).default_location(full)  # type: ignore[arg-type]
         ingest_id = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + uuid.uuid4().hex[:12]
         data_dir = os.path.join(location, "data", ingest_id)
         stage_dir = os.path.join(location, "data", f"_stage-{ingest_id}")
@@ -575,7 +576,10 @@ class Engine:
         if existing is not None:
             hints = self._type_hints(src_s, existing, opts)
             if hints:
-                opts["schema"] = {**hints, **dict(opts.get("schema") or {})}
+                given = opts.get("schema") or {}
+                if not isinstance(given, Mapping):  # a pyarrow.Schema
+                    given = {f.name: f.type for f in given}
+                opts["schema"] = {**hints, **given}
         try:
             result, staged = self._write_files(src_s, data_dir, stage_dir, fields, opts)
             result = self._keep_quarantine(result, full, ingest_id)

@@ -216,6 +216,7 @@ class DeltaTable(Table):
         self, actions: list[Any], mode: str, schema: pa.Schema, summary: Mapping[str, str]
     ) -> Snapshot:
         from deltalake import CommitProperties
+        from deltalake.exceptions import CommitFailedError, DeltaError, SchemaMismatchError
 
         before = self._dt.version()
         try:
@@ -228,11 +229,10 @@ class DeltaTable(Table):
                     custom_metadata={_SUMMARY_KEY: json.dumps(dict(summary))}, max_commit_retries=0
                 ),
             )
-        except Exception as e:  # delta-rs: a concurrent commit or a refused schema
-            text = str(e)
-            if "version" in text.lower() and "exist" in text.lower():
-                raise CommitConflictError(f"table {self._name}: {text}") from e
-            raise SchemaError(f"table {self._name}: {text}") from e
+        except CommitFailedError as e:
+            raise CommitConflictError(f"table {self._name}: {e}") from e
+        except (SchemaMismatchError, DeltaError) as e:
+            raise SchemaError(f"table {self._name}: {e}") from e
         self._dt.update_incremental()
         self._catalog._changed(self._name)
         if self._dt.version() == before:

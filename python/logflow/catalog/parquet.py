@@ -281,14 +281,18 @@ class ParquetTable(Table):
             schema = schema.append(f)
         placed = self._place(files)
         old = self._files()
-        snap = self._write(
-            {
-                "operation": "overwrite" if mode == "overwrite" else "append",
-                "summary": dict(summary or {}),
-                "schema": _schema_text(schema),
-                "files": placed if mode == "overwrite" else old + placed,
-            }
-        )
+        try:
+            snap = self._write(
+                {
+                    "operation": "overwrite" if mode == "overwrite" else "append",
+                    "summary": dict(summary or {}),
+                    "schema": _schema_text(schema),
+                    "files": placed if mode == "overwrite" else old + placed,
+                }
+            )
+        except BaseException:
+            self._delete([f["path"] for f in placed])  # plain readers must not see them
+            raise
         if mode == "overwrite":
             self._delete([f["path"] for f in old])
         return snap
@@ -307,13 +311,17 @@ class ParquetTable(Table):
         if not gone <= {f["path"] for f in current}:
             raise CommitConflictError(f"table {self._name}: some files to replace are gone")
         placed = self._place(add)
-        snap = self._write(
-            {
-                "operation": "replace",
-                "summary": dict(summary or {}),
-                "files": [f for f in current if f["path"] not in gone] + placed,
-            }
-        )
+        try:
+            snap = self._write(
+                {
+                    "operation": "replace",
+                    "summary": dict(summary or {}),
+                    "files": [f for f in current if f["path"] not in gone] + placed,
+                }
+            )
+        except BaseException:
+            self._delete([f["path"] for f in placed])
+            raise
         self._delete(sorted(gone))
         return snap
 
