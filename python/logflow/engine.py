@@ -65,6 +65,7 @@ if TYPE_CHECKING:
     from logflow.io import ConvertResult
     from logflow.query.duckdb import DuckDBRunner
     from logflow.query.sql import ValidatedQuery
+    from logflow.storage import LocalStorage
 
 __all__ = ["Engine", "IngestResult", "MaintenanceResult", "QueryResult"]
 
@@ -293,6 +294,9 @@ class Engine:
         threads: DuckDB threads for queries.
         query_timeout: Seconds a query may run by default (``None``: no limit).
         cache_bytes: Budget of the query result cache (0 turns it off).
+        storage: The :class:`~logflow.storage.ObjectStorage` maintenance lists and deletes
+            files through; a :class:`~logflow.storage.LocalStorage` rooted at the
+            warehouse (the default), since logflow's writer writes local files.
 
     Example:
         >>> import logflow, tempfile
@@ -313,12 +317,14 @@ class Engine:
         threads: int | None = None,
         query_timeout: float | None = None,
         cache_bytes: int = 256 << 20,
+        storage: LocalStorage | None = None,
     ) -> None:
         if warehouse is None:
             warehouse = os.environ.get("LOGFLOW_WAREHOUSE", "./warehouse")
         self.warehouse = os.path.abspath(os.fspath(warehouse))
         os.makedirs(self.warehouse, exist_ok=True)
         self.default_namespace = default_namespace
+        self.storage = self._local_storage(storage)
         self._catalogs: dict[str, Catalog] = {"iceberg": self._iceberg_catalog(catalog)}
         self._memory_limit = memory_limit
         self._threads = threads
@@ -330,6 +336,20 @@ class Engine:
         self._validated: Any = None
         self._lock = threading.RLock()
         self._closed = False
+
+    def _local_storage(self, storage: LocalStorage | None) -> LocalStorage:
+        from logflow.storage import LocalStorage
+
+        if storage is None:
+            return LocalStorage(self.warehouse)
+        if not isinstance(storage, LocalStorage) or str(storage.root) != os.path.realpath(
+            self.warehouse
+        ):
+            raise ConfigError(
+                "storage must be a LocalStorage rooted at the warehouse: logflow's writer "
+                f"writes local files (warehouse {self.warehouse})"
+            )
+        return storage
 
     def _iceberg_catalog(self, catalog: str | Catalog | object | None) -> Catalog:
         if catalog is None:
@@ -1022,7 +1042,8 @@ class Engine:
         removed: list[str] = []
         names = []
         for table in self._targets(name):
-            removed.extend(remove_orphans(table, older_than))
+            inside = os.path.realpath(table.location).startswith(str(self.storage.root) + os.sep)
+            removed.extend(remove_orphans(table, older_than, self.storage if inside else None))
             names.append(table.name)
         return MaintenanceResult(tuple(names), files_removed=tuple(removed))
 

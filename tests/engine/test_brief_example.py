@@ -44,7 +44,8 @@ def test_brief_example_usage_runs(tmp_path, monkeypatch, make_events):
 
     # With catalog (Iceberg tables): any Catalog, or a pyiceberg catalog / database URI
     iceberg_catalog = logflow.catalog.load_catalog("sql", warehouse="./warehouse")
-    engine = logflow.Engine(catalog=iceberg_catalog)
+    storage = logflow.storage.LocalStorage("./warehouse")
+    engine = logflow.Engine(catalog=iceberg_catalog, storage=storage)
 
     # Stream to table
     engine.ingest_to_table("events.csv", "analytics.events", partition_by=["date"])

@@ -138,3 +138,33 @@ def test_rewrite_uses_logflow_write_when_there(tmp_path, monkeypatch):
     files = maintenance._rewrite(_reader(10), str(tmp_path / "out"), 12345)
     assert calls == [{"target_file_size": 12345}]
     assert pq.read_table(files[0]).num_rows == 10
+
+
+def test_engine_storage_must_be_the_local_warehouse(warehouse, tmp_path):
+    from logflow.errors import ConfigError
+    from logflow.storage import LocalStorage, MemoryStorage
+
+    for bad in (MemoryStorage(), LocalStorage(tmp_path / "elsewhere")):
+        with pytest.raises(ConfigError, match="LocalStorage rooted at the warehouse"):
+            logflow.Engine(warehouse, storage=bad)
+    with logflow.Engine(warehouse, storage=LocalStorage(warehouse)) as engine:
+        assert engine.storage.root == LocalStorage(warehouse).root
+
+
+def test_remove_orphans_goes_through_the_engines_storage(engine, write_events, monkeypatch):
+    engine.ingest(write_events(5), "t")
+    stray = os.path.join(engine.table("t").location, "data", "x", "part-00000.parquet")
+    os.makedirs(os.path.dirname(stray))
+    pq.write_table(pa.table({"x": [1]}), stray)
+    deleted = []
+    real = type(engine.storage).delete_many
+
+    def spy(self, keys):
+        keys = list(keys)
+        deleted.extend(keys)
+        return real(self, keys)
+
+    monkeypatch.setattr(type(engine.storage), "delete_many", spy)
+    engine.remove_orphans("t", older_than=timedelta(0))
+    assert deleted == ["default.db/t/data/x/part-00000.parquet"]
+    assert not os.path.exists(stray)

@@ -9,10 +9,11 @@ snapshots.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -20,6 +21,7 @@ from logflow.catalog.base import FileGroup, ReadPlan, StagedFile, Table
 
 if TYPE_CHECKING:
     from logflow.engine import MaintenanceResult
+    from logflow.storage import LocalStorage
 
 __all__ = ["compact", "remove_orphans"]
 
@@ -202,36 +204,41 @@ def compact(
     )
 
 
-def remove_orphans(table: Table, older_than: timedelta) -> list[str]:
+def remove_orphans(
+    table: Table, older_than: timedelta, storage: LocalStorage | None = None
+) -> list[str]:
     """Delete unreferenced files older than ``older_than`` under the table's folder.
 
-    Then empty folders go too. Returns the files deleted.
+    Files are listed and deleted through ``storage`` (a :class:`LocalStorage` whose root
+    holds the table; by default one rooted at the table folder). Empty folders go too.
+    Returns the files deleted.
     """
-    keep = {os.path.normpath(p) for p in table.referenced_files()}
+    from logflow.storage import LocalStorage
+
+    location = os.path.realpath(table.location)
+    if storage is None:
+        storage = LocalStorage(location)
+    root = str(storage.root)
+    prefix = os.path.relpath(location, root)
+    if prefix.startswith(".."):
+        from logflow.errors import ConfigError
+
+        raise ConfigError(f"table {table.name} lies outside the storage root {root}")
+    prefix = "" if prefix == "." else prefix.replace(os.sep, "/") + "/"
+    keep = {os.path.realpath(p) for p in table.referenced_files()}
+    protected = tuple(
+        os.path.realpath(p) + os.sep for p in getattr(table, "protected_prefixes", ())
+    )
     cutoff = time.time() - older_than.total_seconds()
-    removed: list[str] = []
-    root = table.location
-    for dirpath, _dirnames, filenames in os.walk(root, topdown=False):
-        for name in filenames:
-            path = os.path.normpath(os.path.join(dirpath, name))
-            if path in keep or _protected(table, path):
-                continue
-            try:
-                if os.lstat(path).st_mtime > cutoff:
-                    continue
-                os.remove(path)
-            except FileNotFoundError:
-                continue
-            removed.append(path)
-        if dirpath != root:
-            try:
+    doomed: list[str] = []
+    for obj in storage.iter_objects(prefix):
+        path = os.path.join(root, obj.key)
+        if path in keep or path.startswith(protected) or obj.last_modified > cutoff:
+            continue
+        doomed.append(obj.key)
+    storage.delete_many(doomed)
+    for dirpath, _dirnames, _filenames in os.walk(location, topdown=False):
+        if dirpath != location:
+            with contextlib.suppress(OSError):
                 os.rmdir(dirpath)
-            except OSError:
-                pass
-    return sorted(removed)
-
-
-def _protected(table: Table, path: str) -> bool:
-    """Files a format keeps outside its snapshots' lists (never orphans)."""
-    protected: Sequence[str] = getattr(table, "protected_prefixes", ())
-    return any(path.startswith(p) for p in protected)
+    return sorted(os.path.join(root, k) for k in doomed)
