@@ -8,7 +8,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PROFILE ?= fast
 WHEELS := target/wheels
-DEV_DEPS := "maturin>=1.9.4,<2" "pytest>=8" "pytest-benchmark>=4" "hypothesis>=6" "pyarrow>=14" "polars>=1" "duckdb>=1.1" numpy ruff "mypy>=1.18" pyyaml check-jsonschema
+DEV_DEPS := "maturin>=1.9.4,<2" "pytest>=8" "pytest-benchmark>=4" "hypothesis>=6" "pyarrow>=14" "polars>=1" "duckdb>=1.2" numpy ruff "mypy>=1.18" pyyaml check-jsonschema "pyiceberg[sql-sqlite,sql-postgres,pyarrow,pyiceberg-core]>=0.12" "deltalake>=1.6" "sqlglot>=30" "sqlalchemy>=2" "pandas>=2"
 # Release wheels: every Linux target of ci/build-wheels.sh unless WHEEL_TARGETS names some.
 DIST := dist
 WHEEL_TARGETS ?=
@@ -36,6 +36,8 @@ demo: build ## build, install, convert the bundled sample and query the result
 	mkdir -p target/demo
 	$(VENV)/bin/logflow convert tests/data/csv/sample.csv target/demo/sample.parquet
 	$(PY) -c "import duckdb; duckdb.sql(\"select activity, count(*) as n, round(sum(amount), 2) as amount from 'target/demo/sample.parquet' group by all order by n desc\").show()"
+	$(VENV)/bin/logflow ingest tests/data/csv/sample.csv events --warehouse target/demo/warehouse
+	$(VENV)/bin/logflow query "select activity, count(*) as n, round(sum(amount), 2) as amount from events group by all order by n desc" --warehouse target/demo/warehouse
 
 test: build test-rust test-python ## build once, then every Rust and Python test
 

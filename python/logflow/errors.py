@@ -21,17 +21,28 @@ from __future__ import annotations
 
 __all__ = [
     "CancelledError",
+    "CatalogError",
+    "CommitConflictError",
     "ConfigError",
     "DecodeError",
     "EmptyInputError",
     "InputNotFoundError",
     "LimitExceededError",
     "LogflowError",
+    "NamespaceNotFoundError",
     "NotAFileError",
+    "ObjectNotFoundError",
     "PermissionDeniedError",
+    "QueryError",
+    "QueryTimeoutError",
     "SchemaError",
+    "SnapshotNotFoundError",
+    "SqlNotAllowedError",
     "StorageError",
+    "TableExistsError",
+    "TableNotFoundError",
     "UnsupportedFormatError",
+    "UnsupportedOperationError",
     "WriteError",
 ]
 
@@ -140,3 +151,52 @@ class WriteError(StorageError):
 
 class CancelledError(LogflowError):
     """The work was cancelled before it finished."""
+
+
+class ObjectNotFoundError(StorageError, FileNotFoundError):
+    """An object storage key does not exist."""
+
+
+class CatalogError(LogflowError, RuntimeError):
+    """A table catalog refused or failed an operation."""
+
+
+class TableNotFoundError(CatalogError, LookupError):
+    """No table of that name exists in the catalog."""
+
+
+class NamespaceNotFoundError(CatalogError, LookupError):
+    """No namespace of that name exists in the catalog."""
+
+
+class TableExistsError(CatalogError, ValueError):
+    """A table (or namespace) of that name already exists."""
+
+
+class SnapshotNotFoundError(CatalogError, LookupError):
+    """A table has no snapshot with that id, or none as old as that time."""
+
+
+class CommitConflictError(CatalogError):
+    """Another writer committed to the table first; nothing was committed."""
+
+
+class UnsupportedOperationError(CatalogError, TypeError):
+    """The table format cannot do this (e.g. renaming a column of a Delta table)."""
+
+
+class QueryError(LogflowError, RuntimeError):
+    """A query failed while it ran (a bad column name, a type error, out of memory, ...)."""
+
+
+class SqlNotAllowedError(QueryError, ValueError):
+    """The SQL was refused before it ran: not a single read-only query over known tables.
+
+    The message says what was refused: a statement kind (``COPY``, ``ATTACH``, ``SET``, ...),
+    a table function (``read_csv``), a file path used as a table, a function outside the
+    allow-list, or more than one statement.
+    """
+
+
+class QueryTimeoutError(QueryError, TimeoutError):
+    """A query ran past its timeout and was interrupted."""

@@ -20,6 +20,7 @@ from logflow import _native, errors
 PUBLIC = [
     "ConvertResult",
     "Detection",
+    "Engine",
     "ErrorSample",
     "Stream",
     "__version__",

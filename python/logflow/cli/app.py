@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import datetime
 import json
 import os
 import sys
 from collections.abc import Sequence
 
 import logflow
-from logflow.cli.output import ProgressBar
-from logflow.errors import LogflowError
+from logflow.cli.output import ProgressBar, print_rows, write_result
+from logflow.errors import ConfigError, LogflowError
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -122,7 +123,192 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("src", help="input file")
     d.add_argument("--json", action="store_true", help="print JSON instead of text")
     d.set_defaults(run=_detect)
+    _table_commands(sub)
     return p
+
+
+def _warehouse_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--warehouse",
+        default=None,
+        metavar="DIR",
+        help="the warehouse folder (default: $LOGFLOW_WAREHOUSE or ./warehouse)",
+    )
+    p.add_argument(
+        "--catalog",
+        default=None,
+        metavar="URI",
+        help="Iceberg catalog database, e.g. postgresql://user@host/db (default: SQLite "
+        "inside the warehouse)",
+    )
+
+
+def _table_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    i = sub.add_parser("ingest", help="convert a file into a table, committed as one snapshot")
+    i.add_argument("src", help="input file")
+    i.add_argument("table", help="table name: TABLE or NAMESPACE.TABLE (created if missing)")
+    i.add_argument("--mode", default="append", choices=["append", "overwrite"])
+    i.add_argument(
+        "--partition-by",
+        type=_columns,
+        default=None,
+        metavar="SPEC[,SPEC]",
+        help="for a new table: columns, or day(ts), month(ts), hour(ts), year(ts), "
+        "bucket(N, col), truncate(W, col)",
+    )
+    i.add_argument(
+        "--table-format",
+        default=None,
+        choices=["iceberg", "delta", "parquet"],
+        help="format of a new table (default: iceberg)",
+    )
+    i.add_argument(
+        "--schema-policy",
+        default="evolve",
+        choices=["strict", "merge", "evolve"],
+        help="how the input's columns may differ from the table's (default: evolve)",
+    )
+    i.add_argument(
+        "--error-policy",
+        default="strict",
+        choices=["strict", "permissive", "quarantine"],
+        help="bad rows: fail (default), drop, or keep aside",
+    )
+    i.add_argument("--force", action="store_true", help="ingest even if this input was before")
+    i.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    _warehouse_option(i)
+    i.set_defaults(run=_ingest)
+
+    q = sub.add_parser("query", help="run one read-only SQL query over the tables")
+    q.add_argument("sql", help="a SELECT (DuckDB dialect)")
+    q.add_argument(
+        "--format",
+        default="table",
+        choices=["table", "csv", "json", "parquet", "arrow"],
+        help="output format (default: an aligned table)",
+    )
+    q.add_argument("-o", "--output", default=None, metavar="FILE", help="write here, not stdout")
+    q.add_argument(
+        "--as-of",
+        default=None,
+        metavar="ID|TIME",
+        help="read the tables as of a snapshot id or an ISO time",
+    )
+    q.add_argument("--timeout", type=float, default=None, metavar="SECONDS")
+    q.add_argument(
+        "--max-rows",
+        type=_positive_int,
+        default=50,
+        metavar="N",
+        help="rows shown in table format (default: 50)",
+    )
+    _warehouse_option(q)
+    q.set_defaults(run=_query)
+
+    t = sub.add_parser("tables", help="list the tables")
+    t.add_argument("namespace", nargs="?", default=None)
+    _warehouse_option(t)
+    t.set_defaults(run=_tables)
+
+    s = sub.add_parser("snapshots", help="list a table's snapshots, oldest first")
+    s.add_argument("table")
+    s.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    _warehouse_option(s)
+    s.set_defaults(run=_snapshots)
+
+    c = sub.add_parser("compact", help="rewrite a table's small files in one snapshot")
+    c.add_argument("table")
+    c.add_argument("--target-file-size", default="128MB", metavar="SIZE")
+    _warehouse_option(c)
+    c.set_defaults(run=_compact)
+
+
+def _engine(args: argparse.Namespace) -> logflow.Engine:
+    return logflow.Engine(args.warehouse, catalog=args.catalog)
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    with _engine(args) as engine:
+        r = engine.ingest(
+            args.src,
+            args.table,
+            mode=args.mode,
+            partition_by=args.partition_by,
+            table_format=args.table_format,
+            schema_policy=args.schema_policy,
+            error_policy=args.error_policy,
+            force=args.force,
+        )
+    if not args.quiet:
+        if r.skipped:
+            print(f"{args.src}: already in {r.table} (snapshot {r.snapshot_id}); nothing done")
+        else:
+            assert r.convert is not None
+            print(f"{args.src} -> {r.table} (snapshot {r.snapshot_id}, {len(r.files):,} files)")
+            print(r.convert.summary())
+    return 0
+
+
+def _as_of(text: str | None) -> int | datetime.datetime | None:
+    if text is None:
+        return None
+    if text.lstrip("-").isdigit():
+        return int(text)
+    try:
+        return datetime.datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"--as-of: expected a snapshot id or an ISO time, got {text!r}") from None
+
+
+def _query(args: argparse.Namespace) -> int:
+    with _engine(args) as engine:
+        result = engine.query(args.sql, as_of=_as_of(args.as_of), timeout=args.timeout)
+    write_result(result.to_arrow(), args.format, args.output, max_rows=args.max_rows)
+    return 0
+
+
+def _tables(args: argparse.Namespace) -> int:
+    with _engine(args) as engine:
+        for name in engine.tables(args.namespace):
+            print(name)
+    return 0
+
+
+def _snapshots(args: argparse.Namespace) -> int:
+    with _engine(args) as engine:
+        table = engine.table(args.table)
+        snaps = table.snapshots()
+        current = table.current_snapshot()
+    rows = [
+        {
+            "snapshot_id": s.snapshot_id,
+            "parent_id": s.parent_id,
+            "timestamp": s.timestamp.isoformat(),
+            "operation": s.operation,
+            "current": current is not None and s.snapshot_id == current.snapshot_id,
+            "rows": s.summary.get("logflow.rows", s.summary.get("added-records", "")),
+            "source": s.summary.get("logflow.source.path", ""),
+        }
+        for s in snaps
+    ]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        print_rows(rows)
+    return 0
+
+
+def _compact(args: argparse.Namespace) -> int:
+    with _engine(args) as engine:
+        r = engine.compact(args.table, target_file_size=args.target_file_size)
+    if r.snapshot_ids:
+        print(
+            f"{args.table}: {len(r.files_removed):,} files -> {len(r.files_added):,} "
+            f"(snapshot {r.snapshot_ids[0]})"
+        )
+    else:
+        print(f"{args.table}: nothing to compact")
+    return 0
 
 
 def _detect(args: argparse.Namespace) -> int:

@@ -1,10 +1,16 @@
-"""Terminal output: a progress bar for long runs."""
+"""Terminal output: a progress bar for long runs, tables and query results."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import sys
 import time
-from typing import TextIO
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, BinaryIO, TextIO
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 class ProgressBar:
@@ -43,3 +49,68 @@ class ProgressBar:
             self._stream.write("\r\033[K")
             self._stream.flush()
             self._shown = False
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "NULL"
+    text = str(value)
+    return text.replace("\n", "\\n").replace("\t", "\\t")
+
+
+def print_rows(
+    rows: Sequence[Mapping[str, object]],
+    columns: Sequence[str] | None = None,
+    stream: TextIO | None = None,
+    *,
+    more: int = 0,
+) -> None:
+    """Print rows as an aligned table with a header line."""
+    out = stream if stream is not None else sys.stdout
+    names = list(columns) if columns is not None else (list(rows[0]) if rows else [])
+    cells = [[_cell(r.get(n)) for n in names] for r in rows]
+    widths = [max([len(n), *(len(c[i]) for c in cells)]) for i, n in enumerate(names)]
+    out.write("  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)).rstrip() + "\n")
+    out.write("  ".join("-" * w for w in widths) + "\n")
+    for c in cells:
+        out.write("  ".join(v.ljust(w) for v, w in zip(c, widths, strict=True)).rstrip() + "\n")
+    if more:
+        out.write(f"... {more:,} more rows\n")
+
+
+def write_result(
+    table: pa.Table, fmt: str, output: str | None = None, *, max_rows: int = 50
+) -> None:
+    """Write a query result as an aligned table, CSV, JSON lines, Parquet or Arrow IPC."""
+    import pyarrow as pa
+
+    binary = fmt in ("parquet", "arrow")
+    if binary and output is None and sys.stdout.isatty():
+        from logflow.errors import ConfigError
+
+        raise ConfigError(f"--format {fmt} is binary: give --output FILE or redirect stdout")
+    if fmt == "table":
+        shown = table.slice(0, max_rows)
+        print_rows(shown.to_pylist(), table.column_names, more=table.num_rows - shown.num_rows)
+        return
+    target: BinaryIO
+    with contextlib.ExitStack() as stack:
+        if output is not None:
+            target = stack.enter_context(open(output, "wb"))
+        else:
+            target = sys.stdout.buffer
+        if fmt == "csv":
+            import pyarrow.csv as pacsv
+
+            pacsv.write_csv(table, target)
+        elif fmt == "json":
+            for row in table.to_pylist():
+                target.write(json.dumps(row, default=str).encode() + b"\n")
+        elif fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            pq.write_table(table, target)
+        else:
+            with pa.ipc.new_stream(target, table.schema) as writer:
+                writer.write_table(table)
+        target.flush()
