@@ -51,7 +51,8 @@ def ensure_data(
     rows = bench_rows() if rows is None else rows
     out = root / f"rows_{rows}"
     marker = out / f".complete-{'-'.join(sorted(formats))}"
-    if marker.is_file() and all((out / f"events.{f}").is_file() for f in formats):
+    files = {"dirty": "dirty.csv"}
+    if marker.is_file() and all((out / files.get(f, f"events.{f}")).is_file() for f in formats):
         return out
     script = gen_data_script()
     out.mkdir(parents=True, exist_ok=True)

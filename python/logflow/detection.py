@@ -72,8 +72,9 @@ class Detection:
     dialect: Dialect | None
     """For delimited text, how it is written."""
     schema: pa.Schema | None
-    """For delimited text that :func:`logflow.convert` reads today, the columns and types it
-    will produce."""
+    """For delimited text and JSON, the columns and types :func:`logflow.convert` will
+    produce (for JSON, from the first 4 MiB; later fields widen it under the default
+    ``schema_policy``)."""
     null_tokens: tuple[tuple[str, ...], ...]
     """Per column of ``schema``, the words read as null besides the empty field."""
     date_formats: dict[str, str] = field(default_factory=dict)
@@ -84,6 +85,10 @@ class Detection:
     decimal_comma: tuple[str, ...] = ()
     """The float64 columns whose numbers are written with a decimal comma (``1.234,56``),
     which is considered where the delimiter is not a comma."""
+    records_path: str | None = None
+    """For a JSON document, where its records are, as a JSON pointer: ``""`` for a
+    top-level array, ``"/items"`` for ``{"items": [...]}``; ``None`` for JSON Lines and for
+    values one after another (the format's evidence says which)."""
 
 
 def _finding(d: dict[str, Any]) -> Finding:
@@ -137,4 +142,5 @@ def detect(src: str | os.PathLike[str]) -> Detection:
         null_tokens=tuple(tuple(t) for t in raw["null_tokens"]),
         date_formats=dict(raw["date_formats"]),
         decimal_comma=tuple(raw["decimal_comma"]),
+        records_path=raw["records_path"],
     )

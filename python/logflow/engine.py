@@ -517,6 +517,8 @@ class Engine:
             schema_policy: ``"evolve"`` (default) adds new columns and widens types as a
                 schema change in the same commit; ``"merge"`` accepts fewer or narrower
                 columns but changes nothing; ``"strict"`` needs the table's exact columns.
+                This is the table's policy; the input is decoded with its format's own
+                default (see :func:`logflow.convert`).
             error_policy: Passed to :func:`logflow.convert`. Quarantined rows are moved
                 to ``<warehouse>/_quarantine/<table>/<ingest id>/``.
             table_format: Format of a new table: ``"iceberg"`` (default), ``"delta"`` or
@@ -591,8 +593,6 @@ class Engine:
         stage_dir = os.path.join(location, "data", f"_stage-{ingest_id}")
         opts = dict(convert_options)
         opts["error_policy"] = error_policy
-        if "schema_policy" in _convert_parameters():
-            opts["schema_policy"] = schema_policy
         if existing is not None:
             hints = self._type_hints(src_s, existing, opts)
             if hints:
@@ -1103,15 +1103,3 @@ def _glob_safe(path: str) -> str:
     safe = "".join(_GLOB_CHARS.get(c, c) for c in path)
     os.renames(path, safe)
     return safe
-
-
-_CONVERT_PARAMS: frozenset[str] | None = None
-
-
-def _convert_parameters() -> frozenset[str]:
-    global _CONVERT_PARAMS
-    if _CONVERT_PARAMS is None:
-        import inspect
-
-        _CONVERT_PARAMS = frozenset(inspect.signature(logflow.convert).parameters)
-    return _CONVERT_PARAMS

@@ -56,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
-    c = sub.add_parser("convert", help="convert a CSV/TSV file to Parquet")
+    c = sub.add_parser("convert", help="convert a CSV, TSV, JSON or JSON Lines file to Parquet")
     c.add_argument("src", help="input file")
     c.add_argument(
         "dst",
@@ -70,6 +70,12 @@ def _parser() -> argparse.ArgumentParser:
         help="Parquet codec (default: zstd)",
     )
     c.add_argument("--compression-level", type=int, default=None, help="codec level")
+    c.add_argument(
+        "--format",
+        default=None,
+        choices=["csv", "tsv", "json", "jsonl"],
+        help="input format (default: detected from the bytes)",
+    )
     c.add_argument(
         "--delimiter", type=_one_char, default=None, help="field delimiter (default: detected)"
     )
@@ -89,6 +95,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     c.add_argument(
         "--encoding", default=None, help="text encoding, e.g. latin-1 (default: detected)"
+    )
+    c.add_argument(
+        "--schema-policy",
+        default=None,
+        choices=["strict", "merge", "evolve"],
+        help="fields or types that change after the sample: bad rows (strict), widen the "
+        "schema (merge, default for JSON), or also keep misfits as JSON text (evolve)",
+    )
+    c.add_argument(
+        "--records-path",
+        default=None,
+        metavar="PATH",
+        help="JSON: the key path of the records array, e.g. data.items (default: found)",
+    )
+    c.add_argument(
+        "--flatten",
+        action="store_true",
+        help="JSON: nested objects as parent.child columns instead of structs",
     )
     c.add_argument(
         "--threads",
@@ -319,6 +343,7 @@ def _detect(args: argparse.Namespace) -> int:
         "compression": dataclasses.asdict(det.compression),
         "encoding": dataclasses.asdict(det.encoding),
         "dialect": dataclasses.asdict(det.dialect) if det.dialect else None,
+        "records_path": det.records_path,
         "columns": [
             {
                 "name": f.name,
@@ -327,7 +352,11 @@ def _detect(args: argparse.Namespace) -> int:
                 "format": det.date_formats.get(f.name)
                 or ("decimal comma" if f.name in det.decimal_comma else None),
             }
-            for f, nulls in zip(det.schema or [], det.null_tokens, strict=False)
+            for f, nulls in zip(
+                det.schema or [],
+                list(det.null_tokens) + [()] * len(det.schema or []),
+                strict=False,
+            )
         ],
     }
     if args.json:
@@ -345,7 +374,10 @@ def _detect(args: argparse.Namespace) -> int:
             + ("skip_initial_space=True " if dl.skip_initial_space else "")
             + f"({dl.confidence:.0%}: {dl.evidence})"
         )
-    for f, nulls in zip(det.schema or [], det.null_tokens, strict=False):
+    if det.records_path is not None:
+        print(f"  {'records':<12} {det.records_path or '(the top-level array)'}")
+    nulls_of = list(det.null_tokens) + [()] * len(det.schema or [])
+    for f, nulls in zip(det.schema or [], nulls_of, strict=False):
         fmt = det.date_formats.get(f.name) or (
             "decimal comma" if f.name in det.decimal_comma else None
         )
@@ -363,12 +395,16 @@ def _convert(args: argparse.Namespace) -> int:
             args.dst,
             compression=args.compression,
             compression_level=args.compression_level,
+            format=args.format,
             delimiter=args.delimiter,
             header=False if args.no_header else None,
             row_group_size=args.row_group_size,
             error_policy=args.error_policy,
             on_cast_error=args.on_cast_error,
             encoding=args.encoding,
+            schema_policy=args.schema_policy,
+            records_path=args.records_path,
+            flatten=args.flatten,
             threads=args.threads,
             progress=None if args.quiet else bar,
             max_rows_per_file=args.max_rows_per_file,

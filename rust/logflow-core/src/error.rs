@@ -8,7 +8,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// A position in the input.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Position {
     /// 0-based byte offset of the start of the record, in the (decompressed) input.
     pub byte: u64,
@@ -16,15 +16,23 @@ pub struct Position {
     pub line: u64,
     /// 1-based data record number (the header is not counted).
     pub record: u64,
+    /// In nested formats, the path of what holds the records in the document (a JSON
+    /// pointer such as `/items`, `""` for a top-level array); with `record` it names the
+    /// record: `/items/16` is record 17.
+    pub path: Option<Box<str>>,
 }
 
 impl fmt::Display for Position {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.line == 0 {
-            write!(f, "byte {}", self.byte)
+            write!(f, "byte {}", self.byte)?;
         } else {
-            write!(f, "line {}, byte {}", self.line, self.byte)
+            write!(f, "line {}, byte {}", self.line, self.byte)?;
         }
+        if let (Some(path), Some(index)) = (&self.path, self.record.checked_sub(1)) {
+            write!(f, ", record {path}/{index}")?;
+        }
+        Ok(())
     }
 }
 
@@ -160,7 +168,7 @@ impl Error {
     /// The input position, for decode errors.
     pub fn position(&self) -> Option<Position> {
         match &*self.kind {
-            ErrorKind::Decode { position, .. } => Some(*position),
+            ErrorKind::Decode { position, .. } => Some(position.clone()),
             _ => None,
         }
     }
@@ -207,6 +215,7 @@ impl From<std::io::Error> for Error {
                         byte: c.offset,
                         line: 0,
                         record: 0,
+                        path: None,
                     },
                     None,
                     format!("corrupt {} data: {}", c.format, c.reason),
@@ -254,6 +263,7 @@ mod tests {
                 byte: 10,
                 line: 3,
                 record: 2,
+                path: None,
             },
             Some("a".into()),
             "bad",

@@ -16,7 +16,7 @@ use arrow_schema::SchemaRef;
 
 use crate::decode::csv::{self, CsvOptions};
 use crate::decode::json::{self, JsonOptions};
-use crate::decode::{DecodeOptions, ErrorPolicy, Reject};
+use crate::decode::{DecodeOptions, ErrorPolicy, Reject, SchemaPolicy};
 use crate::detect::{Compression, Format};
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::{self, InputOptions};
@@ -428,7 +428,12 @@ pub fn read(src: &Path, opts: &ConvertOptions) -> Result<Reading> {
     let threads = worker_count(opts.threads);
     match format {
         Format::Csv => {
-            let s = csv::start(input.reader, &opts.decode, &opts.csv, None).map_err(with_src)?;
+            // A stream's schema is fixed when it starts: wider records are bad records.
+            let decode = DecodeOptions {
+                schema_policy: Some(SchemaPolicy::Strict),
+                ..opts.decode.clone()
+            };
+            let s = csv::start(input.reader, &decode, &opts.csv, None).map_err(with_src)?;
             Ok(reading(BatchReader::new(s.start), src, threads))
         }
         Format::Json | Format::Jsonl => {
@@ -1148,6 +1153,43 @@ mod tests {
             .value(0)
             .to_string();
         assert!(detail.contains("runs past 307200 bytes"), "{detail}");
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn wider_records_add_text_columns_under_merge() {
+        let d = tmpdir("wider");
+        let src = d.join("in.csv");
+        let mut text = String::from("a,b\n");
+        for i in 0..3000 {
+            text.push_str(&format!("{i},x{i}\n"));
+        }
+        text.push_str("7,y,extra,more\n");
+        std::fs::write(&src, &text).unwrap();
+        let mut opts = small_chunks(ErrorPolicy::Strict);
+        opts.decode.schema_policy = Some(SchemaPolicy::Merge);
+        let dst = d.join("o.parquet");
+        let stats = convert(&src, &dst, &opts, &Control::default()).unwrap();
+        assert_eq!((stats.rows_read, stats.rows_written), (3001, 3001));
+        let batches = read_parquet(&dst);
+        let t = arrow_select::concat::concat_batches(&batches[0].schema(), &batches).unwrap();
+        let names: Vec<String> = t
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        assert_eq!(names, ["a", "b", "column_3", "column_4"]);
+        let extra = t
+            .column(2)
+            .as_any()
+            .downcast_ref::<arrow_array::StringArray>()
+            .unwrap();
+        assert_eq!(arrow_array::Array::null_count(extra), 3000);
+        assert_eq!(extra.value(3000), "extra");
+        // Strict (the default for delimited text) rejects the wider record.
+        opts.decode.schema_policy = None;
+        assert!(convert(&src, &d.join("s.parquet"), &opts, &Control::default()).is_err());
         std::fs::remove_dir_all(&d).unwrap();
     }
 

@@ -3,11 +3,12 @@
 use std::path::PathBuf;
 
 use logflow_core::decode::csv::{self, CsvOptions};
+use logflow_core::decode::json::{self, JsonOptions, Layout};
 use logflow_core::decode::values::DateFormat;
 use logflow_core::decode::DecodeOptions;
 use logflow_core::detect::{Detection, Finding, Format, Terminator};
 use logflow_core::input::{self, InputOptions};
-use logflow_core::pipeline::Control;
+use logflow_core::pipeline::{self, Control};
 use logflow_core::schema::{written_format, ColumnType};
 use logflow_core::stream::Decoder;
 use pyo3::prelude::*;
@@ -37,21 +38,36 @@ fn char_of(b: Option<u8>) -> Option<String> {
 #[pyfunction]
 pub fn detect<'py>(py: Python<'py>, src: PathBuf) -> PyLogflowResult<Bound<'py, PyDict>> {
     let ctl = Control::default();
-    let (found, start) = run_detached(py, &ctl, None, |_| {
+    let (found, start, json_found) = run_detached(py, &ctl, None, |_| {
         // Decompressed and transcoded as convert() would read it; binary formats pass.
         let probe = InputOptions {
             binary_ok: true,
             ..InputOptions::default()
         };
         let opened = input::open(&src, &probe, None)?;
-        let format = opened.format.clone();
+        let mut format = opened.format.clone();
+        // The format convert() will read it as (a suffix may break a tie).
+        if !format.value.is_binary() && !matches!(format.value, Format::Binary | Format::Empty) {
+            let chosen = pipeline::choose_format(&src, None, &opened)?;
+            if chosen != format.value {
+                format = Finding::new(
+                    chosen,
+                    format.confidence,
+                    format!(
+                        "{}; read as {} (the file's name and content agree on it)",
+                        format.evidence,
+                        chosen.name()
+                    ),
+                );
+            }
+        }
         // Dialect and columns come from the decoder's own start-up, so they are what
         // convert() will use.
+        let reopen = || input::open(&src, &InputOptions::default(), None);
         let start = if format.value == Format::Csv {
-            let opened = input::open(&src, &InputOptions::default(), None)?;
             Some(
                 csv::start(
-                    opened.reader,
+                    reopen()?.reader,
                     &DecodeOptions::default(),
                     &CsvOptions::default(),
                     None,
@@ -61,13 +77,37 @@ pub fn detect<'py>(py: Python<'py>, src: PathBuf) -> PyLogflowResult<Bound<'py, 
         } else {
             None
         };
+        let json = if matches!(format.value, Format::Json | Format::Jsonl) {
+            let s = json::start(
+                reopen()?.reader,
+                &DecodeOptions::default(),
+                &JsonOptions::default(),
+                None,
+                false,
+            )
+            .map_err(|e| e.with_path(&src))?;
+            // What the records are decides the format reported: JSON Lines or a document.
+            let is_lines = s.layout == Layout::Lines;
+            format = Finding::new(
+                if is_lines {
+                    Format::Jsonl
+                } else {
+                    Format::Json
+                },
+                format.confidence,
+                format!("{}; {}", format.evidence, s.layout.describe()),
+            );
+            Some((s.start.decoder.schema(), s.layout))
+        } else {
+            None
+        };
         let found = Detection {
             compression: opened.compression,
             encoding: opened.encoding,
             format,
             dialect: start.as_ref().map(|s| s.dialect.clone()),
         };
-        Ok((found, start))
+        Ok((found, start, json))
     })?;
     let d = PyDict::new(py);
     d.set_item("path", src.to_string_lossy().into_owned())?;
@@ -142,11 +182,26 @@ pub fn detect<'py>(py: Python<'py>, src: PathBuf) -> PyLogflowResult<Bound<'py, 
             d.set_item("decimal_comma", comma)?;
         }
         None => {
-            d.set_item("schema", py.None())?;
+            let schema = json_found
+                .as_ref()
+                .map(|(schema, _)| PySchema::new(schema.clone()));
+            d.set_item("schema", schema)?;
             d.set_item("null_tokens", PyList::empty(py))?;
             d.set_item("date_formats", PyDict::new(py))?;
             d.set_item("decimal_comma", PyList::empty(py))?;
         }
     }
+    d.set_item(
+        "records_path",
+        json_found
+            .as_ref()
+            .and_then(|(_, layout)| layout.records_path()),
+    )?;
+    d.set_item(
+        "records_path",
+        json_found
+            .as_ref()
+            .and_then(|(_, layout)| layout.records_path()),
+    )?;
     Ok(d)
 }

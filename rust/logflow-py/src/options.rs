@@ -111,7 +111,7 @@ impl DecodeArgs<'_> {
             ..DecodeOptions::default()
         };
         if let Some(p) = self.schema_policy {
-            o.schema_policy = SchemaPolicy::parse(p)?;
+            o.schema_policy = Some(SchemaPolicy::parse(p)?);
         }
         if let Some(n) = self.batch_size {
             if n == 0 {

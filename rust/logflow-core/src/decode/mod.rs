@@ -28,9 +28,9 @@ pub struct DecodeOptions {
     /// Types for some columns by name; the others are inferred. A name the input does not
     /// have is a schema error.
     pub column_types: Vec<(String, ColumnType)>,
-    /// How the schema may change after the sample (formats whose records name their
-    /// fields: JSON, XML).
-    pub schema_policy: SchemaPolicy,
+    /// How the schema may change after the sample; `None`: the format's default (merge
+    /// for JSON, whose records name their fields; strict for delimited text).
+    pub schema_policy: Option<SchemaPolicy>,
 }
 
 impl Default for DecodeOptions {
@@ -42,7 +42,7 @@ impl Default for DecodeOptions {
             error_policy: ErrorPolicy::Strict,
             on_cast_error: CastErrorPolicy::Reject,
             column_types: Vec::new(),
-            schema_policy: SchemaPolicy::default(),
+            schema_policy: None,
         }
     }
 }
@@ -74,14 +74,14 @@ impl DecodeOptions {
 pub const INFER_TOLERANCE: f64 = 0.01;
 
 /// How the schema may change after the sample.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SchemaPolicy {
     /// The schema is the sample's: a new field, or a value its column cannot hold, is a bad
     /// record under the error policy.
     Strict,
     /// New fields become nullable columns and types widen (int -> float -> text); a value
-    /// that still does not fit (an object where text is) is a bad record.
-    #[default]
+    /// that still does not fit (an object where text is) is a bad record. For delimited
+    /// text, a record with more fields than the header adds text columns.
     Merge,
     /// As merge, and a value that still does not fit turns its column into JSON text.
     Evolve,

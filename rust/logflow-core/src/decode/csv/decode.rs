@@ -42,6 +42,9 @@ pub struct ChunkDecoder {
     pub(crate) batch_rows: usize,
     /// The header's fields, to recognise a header repeated mid-file.
     pub(crate) header: Option<Vec<Vec<u8>>>,
+    /// Records with more fields than the header add text columns (the merge schema
+    /// policy), instead of being rejected.
+    pub(crate) wider_records: bool,
 }
 
 /// A problem with one row found while decoding.
@@ -120,6 +123,7 @@ impl ChunkDecoder {
                         byte: chunk.offset + span.start as u64,
                         line,
                         record,
+                        path: None,
                     };
                     let (reason, what, mut detail) = if cut {
                         (
@@ -193,6 +197,7 @@ impl ChunkDecoder {
                     byte: chunk.offset + r.start as u64,
                     line: r.line,
                     record: r.record,
+                    path: None,
                 },
                 chunk.bytes.get(r.start..r.end).unwrap_or_default().to_vec(),
             ),
@@ -228,7 +233,8 @@ impl ChunkDecoder {
         let mut keep = Vec::with_capacity(block.len());
         let mut problems = Vec::new();
         for (i, row) in block.rows().iter().enumerate() {
-            if row.fields != ncols {
+            let wider = self.wider_records && row.fields > ncols && !row.multiline;
+            if row.fields != ncols && !wider {
                 let reason = if row.multiline {
                     RejectReason::UnterminatedQuote
                 } else if row.fields > ncols {
@@ -345,7 +351,12 @@ impl ChunkDecoder {
             }
         }
         let opts = RecordBatchOptions::new().with_row_count(Some(good_rows));
-        let batch = RecordBatch::try_new_with_options(self.schema.clone(), columns, &opts)?;
+        let schema = if columns.len() > self.types.len() {
+            self.wider_schema(columns.len())
+        } else {
+            self.schema.clone()
+        };
+        let batch = RecordBatch::try_new_with_options(schema, columns, &opts)?;
         let mut offset = 0;
         while offset < batch.num_rows() {
             let len = self.batch_rows.min(batch.num_rows() - offset);
@@ -415,7 +426,42 @@ impl ChunkDecoder {
                 None => self.decode_column(block, &kept, c, &mut cast)?,
             });
         }
+        if self.wider_records {
+            // Fields past the header's: text columns, null where a record has fewer.
+            let width = kept.iter().map(|r| r.fields).max().unwrap_or(0);
+            for c in self.types.len()..width {
+                out.push(self.decode_strings(block, &kept, c)?);
+            }
+        }
         Ok((out, kept.len(), cast))
+    }
+
+    /// The schema of a block whose widest records have `width` fields: the header's columns,
+    /// then text columns named after their position (`column_7`), made unique against the
+    /// header's names the same way in every chunk.
+    fn wider_schema(&self, width: usize) -> SchemaRef {
+        let mut fields: Vec<arrow_schema::FieldRef> =
+            self.schema.fields().iter().cloned().collect();
+        let taken: std::collections::HashSet<&str> = self
+            .schema
+            .fields()
+            .iter()
+            .map(|f| f.name().as_str())
+            .collect();
+        for c in self.types.len()..width {
+            let mut name = format!("column_{}", c + 1);
+            let mut k = 2;
+            while taken.contains(name.as_str()) {
+                name = format!("column_{}_{k}", c + 1);
+                k += 1;
+            }
+            fields.push(Arc::new(arrow_schema::Field::new(
+                name,
+                arrow_schema::DataType::Utf8,
+                true,
+            )));
+        }
+        Arc::new(arrow_schema::Schema::new(fields))
     }
 
     fn decode_column(
@@ -591,6 +637,7 @@ fn split_swallowed_lines(out: &mut ChunkOutput) {
                 byte,
                 line: first.line + i,
                 record: first.record + i,
+                path: None,
             };
             byte += line.len() as u64;
             split.push(if i == 0 {

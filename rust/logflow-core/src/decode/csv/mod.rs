@@ -320,6 +320,10 @@ pub fn start<R: Read>(
         max_record_bytes: decode.max_record_bytes,
         batch_rows: decode.batch_rows,
         header: header_fields,
+        wider_records: matches!(
+            decode.schema_policy,
+            Some(crate::decode::SchemaPolicy::Merge | crate::decode::SchemaPolicy::Evolve)
+        ),
     };
     Ok(CsvStart {
         start: Start {
@@ -385,6 +389,7 @@ const HEADER_POSITION: Position = Position {
     byte: 0,
     line: 1,
     record: 0,
+    path: None,
 };
 
 /// Reads the header record at the first chunk's start and moves the start past it; a

@@ -89,6 +89,7 @@ impl DocFraming {
                 byte: at as u64,
                 line: 0,
                 record: 0,
+                path: None,
             },
             None,
             what,

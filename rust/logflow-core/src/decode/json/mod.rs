@@ -729,6 +729,7 @@ impl JsonDecoder {
                     byte: chunk.offset + span.start as u64,
                     line: span.line,
                     record: this,
+                    path: self.layout.records_path().map(String::into_boxed_str),
                 };
                 let column = path.filter(|p| !p.is_empty());
                 if self.policy == ErrorPolicy::Strict {
@@ -766,6 +767,7 @@ impl JsonDecoder {
                     byte: chunk.offset + at as u64,
                     line,
                     record,
+                    path: None,
                 },
                 None,
                 format!("invalid JSON after the records array: {}", s.what),
@@ -1074,7 +1076,8 @@ pub fn start<R: Read>(
     // The sample: the first chunk's records.
     let shape = sample_shape(&first, &layout);
     let tolerance = decode.infer_tolerance();
-    let null_ok = first.last || decode.schema_policy != SchemaPolicy::Strict;
+    let policy = decode.schema_policy.unwrap_or(SchemaPolicy::Merge);
+    let null_ok = first.last || policy != SchemaPolicy::Strict;
     let (root, wrapped) = match &shape {
         Shape::Object(o) if o.map.is_none() && !o.fields.iter().any(|(n, _)| n == WRAPPED) => {
             let Node::Struct(s) = Node::from_shape(&shape, "", tolerance, null_ok).0 else {
@@ -1113,7 +1116,7 @@ pub fn start<R: Read>(
         schema_policy: if fixed_schema {
             SchemaPolicy::Strict
         } else {
-            decode.schema_policy
+            policy
         },
         batch_rows: decode.batch_rows,
         flatten: opts.flatten,

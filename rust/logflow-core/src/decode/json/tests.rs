@@ -135,7 +135,7 @@ fn schema_widens_under_merge() {
     assert_eq!(last.schema().field(1).name(), "b");
     let strict = DecodeOptions {
         chunk_bytes: 4096,
-        schema_policy: SchemaPolicy::Strict,
+        schema_policy: Some(SchemaPolicy::Strict),
         ..DecodeOptions::default()
     };
     assert!(read_with(&text, &strict, &JsonOptions::default()).is_err());
