@@ -69,6 +69,8 @@ def convert(
     encoding: str | None = None,
     schema: list[tuple[str, str]] | None = None,
     schema_policy: str | None = None,
+    infer_types: bool = True,
+    empty_as_null: bool | None = None,
     records_path: str | None = None,
     flatten: bool | int | None = None,
     threads: int | None = None,
@@ -94,6 +96,8 @@ def read(
     on_cast_error: str = "reject",
     encoding: str | None = None,
     schema: list[tuple[str, str]] | None = None,
+    infer_types: bool = True,
+    empty_as_null: bool | None = None,
     records_path: str | None = None,
     flatten: bool | int | None = None,
     threads: int | None = None,
@@ -115,5 +119,5 @@ def write(
 ) -> dict[str, Any]:
     """Write an Arrow stream (``__arrow_c_stream__``) to Parquet; keys as for ``convert``."""
 
-def detect(src: str | PathLike[str]) -> dict[str, Any]:
+def detect(src: str | PathLike[str], *, infer_types: bool = True) -> dict[str, Any]:
     """What a file is: compression, encoding, format, dialect and columns."""

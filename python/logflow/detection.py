@@ -95,11 +95,13 @@ def _finding(d: dict[str, Any]) -> Finding:
     return Finding(value=str(d["value"]), confidence=float(d["confidence"]), evidence=d["evidence"])
 
 
-def detect(src: str | os.PathLike[str]) -> Detection:
+def detect(src: str | os.PathLike[str], *, infer_types: bool = True) -> Detection:
     """Detect what a file is, from a 64 KiB sample (plus the first chunk for the columns).
 
     Args:
         src: The file.
+        infer_types: ``False`` reports the columns of text mode (every column text), as
+            :func:`logflow.convert` with ``infer_types=False`` writes them.
 
     Returns:
         A :class:`Detection`.
@@ -116,7 +118,7 @@ def detect(src: str | os.PathLike[str]) -> Detection:
     """
     import pyarrow as pa
 
-    raw = _native.detect(os.fspath(src))
+    raw = _native.detect(os.fspath(src), infer_types=infer_types)
     dialect = None
     if raw["dialect"] is not None:
         d = raw["dialect"]

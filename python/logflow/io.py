@@ -281,6 +281,8 @@ def convert(
     encoding: str | None = None,
     schema: SchemaLike | None = None,
     schema_policy: SchemaPolicy | None = None,
+    infer_types: bool = True,
+    empty_as_null: bool | None = None,
     records_path: str | None = None,
     flatten: bool | int = False,
     dialect: Dialect | Mapping[str, Any] | None = None,
@@ -360,6 +362,14 @@ def convert(
             does not fit, such as an object where text was, turns its column into JSON
             text). ``None`` (default): ``"merge"`` for JSON; delimited text keeps its
             header's columns and types (``"strict"``).
+        infer_types: ``True`` (default) infers column types; ``False`` is text mode, like
+            DuckDB's ``all_varchar`` or pandas' ``dtype=str``: every column is text holding
+            each value exactly as written (after unquoting and unescaping; no trimming, no
+            null words; JSON numbers and booleans keep their JSON text, objects and arrays
+            are JSON text). ``schema=`` still types the columns it names.
+        empty_as_null: Whether an empty field is null in text columns. ``None`` (default):
+            yes for delimited text when types are inferred; no in text mode and for JSON,
+            where ``""`` and ``null`` differ.
         records_path: For a JSON document, where the records are: the key path of their
             array (``"items"``, ``"data.items"`` or ``"/data/items"``). ``None`` (default)
             finds it: a top-level array, or the largest array of objects in the top-level
@@ -452,6 +462,8 @@ def convert(
         encoding=encoding,
         schema=_schema_pairs(schema),
         schema_policy=schema_policy,
+        infer_types=infer_types,
+        empty_as_null=empty_as_null,
         records_path=records_path,
         flatten=flatten,
         threads=threads,
@@ -549,6 +561,8 @@ def read(
     on_cast_error: CastErrorPolicy = "reject",
     encoding: str | None = None,
     schema: SchemaLike | None = None,
+    infer_types: bool = True,
+    empty_as_null: bool | None = None,
     records_path: str | None = None,
     flatten: bool | int = False,
     dialect: Dialect | Mapping[str, Any] | None = None,
@@ -585,6 +599,9 @@ def read(
         encoding: Text encoding; ``None`` (default) detects it. Compressed input is
             decompressed, as in :func:`convert`.
         schema: Types for some or all columns, as in :func:`convert`.
+        infer_types: ``False`` for text mode, as in :func:`convert`.
+        empty_as_null: Whether an empty field is null in text columns, as in
+            :func:`convert`.
         records_path: For a JSON document, where the records are, as in :func:`convert`.
         flatten: For JSON, nested objects as ``parent.child`` columns, as in
             :func:`convert`.
@@ -622,6 +639,8 @@ def read(
             on_cast_error=on_cast_error,
             encoding=encoding,
             schema=_schema_pairs(schema),
+            infer_types=infer_types,
+            empty_as_null=empty_as_null,
             records_path=records_path,
             flatten=flatten,
             threads=threads,

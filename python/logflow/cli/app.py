@@ -104,6 +104,11 @@ def _parser() -> argparse.ArgumentParser:
         "schema (merge, default for JSON), or also keep misfits as JSON text (evolve)",
     )
     c.add_argument(
+        "--no-infer-types",
+        action="store_true",
+        help="text mode: every column is text, each value exactly as written",
+    )
+    c.add_argument(
         "--records-path",
         default=None,
         metavar="PATH",
@@ -146,6 +151,9 @@ def _parser() -> argparse.ArgumentParser:
     d = sub.add_parser("detect", help="say what a file is: format, encoding, dialect, columns")
     d.add_argument("src", help="input file")
     d.add_argument("--json", action="store_true", help="print JSON instead of text")
+    d.add_argument(
+        "--no-infer-types", action="store_true", help="report text mode's columns (all text)"
+    )
     d.set_defaults(run=_detect)
     _table_commands(sub)
     return p
@@ -336,7 +344,7 @@ def _compact(args: argparse.Namespace) -> int:
 
 
 def _detect(args: argparse.Namespace) -> int:
-    det = logflow.detect(args.src)
+    det = logflow.detect(args.src, infer_types=not args.no_infer_types)
     info: dict[str, object] = {
         "path": det.path,
         "format": dataclasses.asdict(det.format),
@@ -403,6 +411,7 @@ def _convert(args: argparse.Namespace) -> int:
             on_cast_error=args.on_cast_error,
             encoding=args.encoding,
             schema_policy=args.schema_policy,
+            infer_types=not args.no_infer_types,
             records_path=args.records_path,
             flatten=args.flatten,
             threads=args.threads,

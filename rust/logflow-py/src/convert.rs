@@ -63,7 +63,7 @@ fn stats_dict<'py>(py: Python<'py>, stats: &ConvertStats) -> PyResult<Bound<'py,
 #[pyo3(signature = (src, dst, *, format=None, delimiter=None, quote=Some("auto"), escape=Some("auto"), skip_initial_space=None, header=None, skip_lines=None,
     compression="zstd", compression_level=None, row_group_size=None, batch_size=None,
     error_policy="strict", on_cast_error="reject", encoding=None, schema=None, schema_policy=None,
-    records_path=None, flatten=None, threads=None, progress=None,
+    infer_types=true, empty_as_null=None, records_path=None, flatten=None, threads=None, progress=None,
     max_rows_per_file=None, target_file_size=None, partition_by=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn convert<'py>(
@@ -86,6 +86,8 @@ pub fn convert<'py>(
     encoding: Option<&str>,
     schema: Option<Vec<(String, String)>>,
     schema_policy: Option<&str>,
+    infer_types: bool,
+    empty_as_null: Option<bool>,
     records_path: Option<String>,
     flatten: Option<Bound<'py, PyAny>>,
     threads: Option<usize>,
@@ -108,6 +110,8 @@ pub fn convert<'py>(
         on_cast_error,
         schema,
         schema_policy,
+        infer_types,
+        empty_as_null,
     };
     let opts = ConvertOptions {
         decode: decode.options()?,
@@ -135,8 +139,8 @@ pub fn convert<'py>(
 /// sample) is read now, so a bad file fails here rather than in the consumer.
 #[pyfunction]
 #[pyo3(signature = (src, *, format=None, delimiter=None, quote=Some("auto"), escape=Some("auto"), skip_initial_space=None, header=None, skip_lines=None, batch_size=None,
-    error_policy="strict", on_cast_error="reject", encoding=None, schema=None, records_path=None, flatten=None,
-    threads=None))]
+    error_policy="strict", on_cast_error="reject", encoding=None, schema=None, infer_types=true,
+    empty_as_null=None, records_path=None, flatten=None, threads=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn read(
     py: Python<'_>,
@@ -153,6 +157,8 @@ pub fn read(
     on_cast_error: &str,
     encoding: Option<&str>,
     schema: Option<Vec<(String, String)>>,
+    infer_types: bool,
+    empty_as_null: Option<bool>,
     records_path: Option<String>,
     flatten: Option<Bound<'_, PyAny>>,
     threads: Option<usize>,
@@ -171,6 +177,8 @@ pub fn read(
         on_cast_error,
         schema,
         schema_policy: None,
+        infer_types,
+        empty_as_null,
     };
     let opts = ConvertOptions {
         decode: decode.options()?,

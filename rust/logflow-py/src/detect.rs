@@ -34,9 +34,19 @@ fn char_of(b: Option<u8>) -> Option<String> {
     b.map(|b| char::from(b).to_string())
 }
 
-/// Detects compression, encoding, format, dialect and columns of a file.
+/// Detects compression, encoding, format, dialect and columns of a file (`infer_types`:
+/// the columns' types, or text mode's all-text columns).
 #[pyfunction]
-pub fn detect<'py>(py: Python<'py>, src: PathBuf) -> PyLogflowResult<Bound<'py, PyDict>> {
+#[pyo3(signature = (src, *, infer_types=true))]
+pub fn detect<'py>(
+    py: Python<'py>,
+    src: PathBuf,
+    infer_types: bool,
+) -> PyLogflowResult<Bound<'py, PyDict>> {
+    let decode = DecodeOptions {
+        infer_types,
+        ..DecodeOptions::default()
+    };
     let ctl = Control::default();
     let (found, start, json_found) = run_detached(py, &ctl, None, |_| {
         // Decompressed and transcoded as convert() would read it; binary formats pass.
@@ -66,13 +76,8 @@ pub fn detect<'py>(py: Python<'py>, src: PathBuf) -> PyLogflowResult<Bound<'py, 
         let reopen = || input::open(&src, &InputOptions::default(), None);
         let start = if format.value == Format::Csv {
             Some(
-                csv::start(
-                    reopen()?.reader,
-                    &DecodeOptions::default(),
-                    &CsvOptions::default(),
-                    None,
-                )
-                .map_err(|e| e.with_path(&src))?,
+                csv::start(reopen()?.reader, &decode, &CsvOptions::default(), None)
+                    .map_err(|e| e.with_path(&src))?,
             )
         } else {
             None
@@ -80,7 +85,7 @@ pub fn detect<'py>(py: Python<'py>, src: PathBuf) -> PyLogflowResult<Bound<'py, 
         let json = if matches!(format.value, Format::Json | Format::Jsonl) {
             let s = json::start(
                 reopen()?.reader,
-                &DecodeOptions::default(),
+                &decode,
                 &JsonOptions::default(),
                 None,
                 false,

@@ -100,6 +100,8 @@ pub struct DecodeArgs<'a> {
     pub on_cast_error: &'a str,
     pub schema: Option<Vec<(String, String)>>,
     pub schema_policy: Option<&'a str>,
+    pub infer_types: bool,
+    pub empty_as_null: Option<bool>,
 }
 
 impl DecodeArgs<'_> {
@@ -110,6 +112,8 @@ impl DecodeArgs<'_> {
             on_cast_error: CastErrorPolicy::parse(self.on_cast_error)?,
             ..DecodeOptions::default()
         };
+        o.infer_types = self.infer_types;
+        o.empty_as_null = self.empty_as_null;
         if let Some(p) = self.schema_policy {
             o.schema_policy = Some(SchemaPolicy::parse(p)?);
         }

@@ -31,6 +31,13 @@ pub struct DecodeOptions {
     /// How the schema may change after the sample; `None`: the format's default (merge
     /// for JSON, whose records name their fields; strict for delimited text).
     pub schema_policy: Option<SchemaPolicy>,
+    /// Infer column types. Off (text mode), every column is text holding the values
+    /// exactly as written (after unquoting and unescaping): no trimming, no null words;
+    /// types given by name still apply.
+    pub infer_types: bool,
+    /// Whether an empty field is null in text columns; `None`: yes when types are
+    /// inferred, no in text mode (an empty field stays an empty string).
+    pub empty_as_null: Option<bool>,
 }
 
 impl Default for DecodeOptions {
@@ -43,6 +50,8 @@ impl Default for DecodeOptions {
             on_cast_error: CastErrorPolicy::Reject,
             column_types: Vec::new(),
             schema_policy: None,
+            infer_types: true,
+            empty_as_null: None,
         }
     }
 }
@@ -56,6 +65,11 @@ impl DecodeOptions {
             ));
         }
         Ok(())
+    }
+
+    /// Whether an empty field is null in text columns (see [`DecodeOptions::empty_as_null`]).
+    pub fn empty_is_null(&self) -> bool {
+        self.empty_as_null.unwrap_or(self.infer_types)
     }
 
     /// Share of sampled values that may misfit an inferred type: none under the strict

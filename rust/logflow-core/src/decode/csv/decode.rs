@@ -45,6 +45,8 @@ pub struct ChunkDecoder {
     /// Records with more fields than the header add text columns (the merge schema
     /// policy), instead of being rejected.
     pub(crate) wider_records: bool,
+    /// An empty field in a text column is null (otherwise an empty string).
+    pub(crate) empty_as_null: bool,
 }
 
 /// A problem with one row found while decoding.
@@ -570,7 +572,9 @@ impl ChunkDecoder {
         for row in rows {
             let raw = block.row_field(row, c);
             values.extend_from_slice(raw);
-            nulls.append(!raw.is_empty());
+            // A field the record does not have is null; an empty one is null unless empty
+            // text is kept (text mode).
+            nulls.append(c < row.fields && (!raw.is_empty() || !self.empty_as_null));
             let end = i32::try_from(values.len()).map_err(|_| {
                 Error::new(ErrorKind::LimitExceeded(format!(
                     "column {:?} holds more than 2 GiB in one chunk",

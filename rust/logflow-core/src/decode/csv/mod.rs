@@ -320,6 +320,7 @@ pub fn start<R: Read>(
         max_record_bytes: decode.max_record_bytes,
         batch_rows: decode.batch_rows,
         header: header_fields,
+        empty_as_null: decode.empty_is_null(),
         wider_records: matches!(
             decode.schema_policy,
             Some(crate::decode::SchemaPolicy::Merge | crate::decode::SchemaPolicy::Evolve)
@@ -575,7 +576,7 @@ fn infer_columns(
     for row in sample
         .rows()
         .iter()
-        .filter(|r| r.fields == ncols && !is_header(r))
+        .filter(|r| decode.infer_types && r.fields == ncols && !is_header(r))
     {
         for (c, inf) in cols.iter_mut().enumerate() {
             inf.observe(sample.row_field(row, c));
@@ -588,6 +589,13 @@ fn infer_columns(
         inferences: Vec::new(),
     };
     for (c, name) in cols.iter().zip(names) {
+        if !decode.infer_types {
+            // Text mode: every value as written.
+            out.types.push(ColumnType::Utf8);
+            out.nulls.push(NullTokens::EMPTY_ONLY);
+            out.formats.push(DateFormat::ISO);
+            continue;
+        }
         let (mut ty, mut nulls, mut format) = c.resolve_full(tolerance);
         if whole_input && c.only_nulls() {
             // Every row of the input is in the sample, and none has a value here.

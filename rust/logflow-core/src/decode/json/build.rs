@@ -72,15 +72,18 @@ pub struct Ctx {
     pub null_on_cast: bool,
     /// Values set to null that way.
     pub nulled: u64,
+    /// An empty string in a text column is null.
+    pub empty_as_null: bool,
     scratch: Vec<u8>,
 }
 
 impl Ctx {
     /// A context for one chunk.
-    pub fn new(null_on_cast: bool) -> Self {
+    pub fn new(null_on_cast: bool, empty_as_null: bool) -> Self {
         Ctx {
             null_on_cast,
             nulled: 0,
+            empty_as_null,
             scratch: Vec::new(),
         }
     }
@@ -614,6 +617,10 @@ impl Col {
             }
         }
         let ok = match (node, &mut *self) {
+            (Node::Str, Col::Str(_, _)) if is_string && text.is_empty() && ctx.empty_as_null => {
+                self.push_null();
+                true
+            }
             (Node::Str, Col::Str(t, v)) => {
                 t.data.extend_from_slice(text);
                 t.close()?;

@@ -411,6 +411,12 @@ pub struct JsonDecoder {
     flatten: Option<usize>,
     /// The plan may not change (a stream's schema is fixed when it starts).
     fixed: bool,
+    /// Text mode: every top-level field is text (scalars as written, objects and arrays
+    /// as their JSON text).
+    text_mode: bool,
+    /// An empty string in a text column is null (JSON keeps `""` apart from `null` unless
+    /// asked).
+    empty_as_null: bool,
 }
 
 /// A record found in a chunk.
@@ -638,7 +644,10 @@ impl JsonDecoder {
         let mut next_bad = 0;
         let root_node = Node::Struct(Arc::clone(&plan.root));
         let mut root = Col::new(&root_node);
-        let mut ctx = Ctx::new(self.on_cast_error == CastErrorPolicy::Null);
+        let mut ctx = Ctx::new(
+            self.on_cast_error == CastErrorPolicy::Null,
+            self.empty_as_null,
+        );
         let in_array = matches!(self.layout, Layout::Array { .. });
         let mut walker = Walker::new(chunk, &self.layout);
         let mut record = 0u64;
@@ -821,7 +830,20 @@ impl JsonDecoder {
         } else {
             Node::Struct(Arc::clone(&plan.root))
         };
-        let changed = if plan.wrapped {
+        let changed = if self.text_mode {
+            let seen = if plan.wrapped {
+                text_node(&unwrap_value(&shape))
+            } else {
+                text_root(&shape)
+            };
+            match plan::join(&node, &seen, true) {
+                Some(j) if j != node => {
+                    node = j;
+                    true
+                }
+                _ => false,
+            }
+        } else if plan.wrapped {
             node.absorb(&unwrap_value(&shape), "value", self.schema_policy)
         } else {
             node.absorb(&shape, "", self.schema_policy)
@@ -922,6 +944,32 @@ fn sample_shape(chunk: &Chunk, layout: &Layout) -> Shape {
         objects.join(wrapped);
     }
     objects
+}
+
+/// Text mode's plan for values of `shape`: text for scalars, JSON text for the rest.
+fn text_node(shape: &Shape) -> Node {
+    match shape {
+        Shape::Unseen | Shape::Scalar(_) => Node::Str,
+        _ => Node::Json,
+    }
+}
+
+/// Text mode's plan for records of `shape`: one text (or JSON text) column per field.
+fn text_root(shape: &Shape) -> Node {
+    match shape {
+        Shape::Object(o) if o.map.is_none() => Node::Struct(Arc::new(StructPlan::new(
+            o.fields
+                .iter()
+                .map(|(n, s)| FieldPlan {
+                    name: n.clone(),
+                    key: n.as_bytes().to_vec(),
+                    node: text_node(s),
+                    nulls: NullTokens::EMPTY_ONLY,
+                })
+                .collect(),
+        ))),
+        other => text_node(other),
+    }
 }
 
 fn plan_object_shape() -> Shape {
@@ -1078,30 +1126,46 @@ pub fn start<R: Read>(
     let tolerance = decode.infer_tolerance();
     let policy = decode.schema_policy.unwrap_or(SchemaPolicy::Merge);
     let null_ok = first.last || policy != SchemaPolicy::Strict;
-    let (root, wrapped) = match &shape {
-        Shape::Object(o) if o.map.is_none() && !o.fields.iter().any(|(n, _)| n == WRAPPED) => {
-            let Node::Struct(s) = Node::from_shape(&shape, "", tolerance, null_ok).0 else {
-                return Err(Error::invalid("internal error: records are not a struct"));
-            };
-            (s, false)
+    let (root, wrapped) = if !decode.infer_types {
+        match &shape {
+            Shape::Object(o) if o.map.is_none() && !o.fields.iter().any(|(n, _)| n == WRAPPED) => {
+                let Node::Struct(s) = text_root(&shape) else {
+                    return Err(Error::invalid("internal error: records are not a struct"));
+                };
+                (s, false)
+            }
+            Shape::Unseen => (Arc::new(StructPlan::default()), false),
+            Shape::Object(o) if o.map.is_none() && o.fields.len() == 1 => {
+                (Arc::new(value_plan(text_node(&unwrap_value(&shape)))), true)
+            }
+            _ => (Arc::new(value_plan(Node::Json)), true),
         }
-        Shape::Object(o) if o.map.is_none() && o.fields.len() == 1 => {
-            let values = unwrap_value(&shape);
-            let (node, _) = Node::from_shape(&values, "value", tolerance, null_ok);
-            (Arc::new(value_plan(node)), true)
-        }
-        Shape::Unseen => (Arc::new(StructPlan::default()), false),
-        _ => {
-            // Objects with thousands of keys, or objects and other values mixed: one column.
-            let node = match &shape {
-                Shape::Object(o)
-                    if o.map.is_some() && !o.fields.iter().any(|(n, _)| n == WRAPPED) =>
-                {
-                    Node::from_shape(&shape, "value", tolerance, null_ok).0
-                }
-                _ => Node::Json,
-            };
-            (Arc::new(value_plan(node)), true)
+    } else {
+        match &shape {
+            Shape::Object(o) if o.map.is_none() && !o.fields.iter().any(|(n, _)| n == WRAPPED) => {
+                let Node::Struct(s) = Node::from_shape(&shape, "", tolerance, null_ok).0 else {
+                    return Err(Error::invalid("internal error: records are not a struct"));
+                };
+                (s, false)
+            }
+            Shape::Object(o) if o.map.is_none() && o.fields.len() == 1 => {
+                let values = unwrap_value(&shape);
+                let (node, _) = Node::from_shape(&values, "value", tolerance, null_ok);
+                (Arc::new(value_plan(node)), true)
+            }
+            Shape::Unseen => (Arc::new(StructPlan::default()), false),
+            _ => {
+                // Objects with thousands of keys, or objects and other values mixed: one column.
+                let node = match &shape {
+                    Shape::Object(o)
+                        if o.map.is_some() && !o.fields.iter().any(|(n, _)| n == WRAPPED) =>
+                    {
+                        Node::from_shape(&shape, "value", tolerance, null_ok).0
+                    }
+                    _ => Node::Json,
+                };
+                (Arc::new(value_plan(node)), true)
+            }
         }
     };
     let root = apply_given_types(root, wrapped, &decode.column_types)?;
@@ -1121,6 +1185,8 @@ pub fn start<R: Read>(
         batch_rows: decode.batch_rows,
         flatten: opts.flatten,
         fixed: fixed_schema,
+        text_mode: !decode.infer_types,
+        empty_as_null: decode.empty_as_null.unwrap_or(false),
     };
     Ok(JsonStart {
         start: Start {
