@@ -17,6 +17,8 @@ Systems (each called with nothing but the path, except the reference):
 ``logflow``             ``pyarrow.table(logflow.read(path))``
 ``logflow-convert``     ``logflow.convert(path, tmp.parquet)``, read back with pyarrow
 ``logflow-perm``        ``pyarrow.table(logflow.read(path, error_policy="permissive"))``
+``logflow-text``        ``pyarrow.table(logflow.read(path, infer_types=False))``: text mode
+                        (every value as written), as the benchmark's own harness loads
 ``pandas``              ``pandas.read_csv(path)``
 ``polars``              ``polars.read_csv(path)``
 ``duckdb``              ``duckdb.connect().read_csv(path)`` (its sniffer detects everything)
@@ -110,7 +112,7 @@ MEASURES = (
     "cell_recall",
     "cell_f1",
 )
-LOGFLOW_SYSTEMS = ("logflow", "logflow-convert", "logflow-perm")
+LOGFLOW_SYSTEMS = ("logflow", "logflow-convert", "logflow-perm", "logflow-text")
 ALL_SYSTEMS = (
     *LOGFLOW_SYSTEMS,
     "pandas",
@@ -183,6 +185,15 @@ def load_logflow_permissive(path: str, entry: dict[str, Any]) -> Rows:
     import logflow
 
     return _arrow_rows(pa.table(logflow.read(path, error_policy="permissive")))
+
+
+def load_logflow_text(path: str, entry: dict[str, Any]) -> Rows:
+    """``pyarrow.table(logflow.read(path, infer_types=False))``: text mode."""
+    import pyarrow as pa
+
+    import logflow
+
+    return _arrow_rows(pa.table(logflow.read(path, infer_types=False)))
 
 
 def load_pandas(path: str, entry: dict[str, Any]) -> Rows:
@@ -272,6 +283,7 @@ LOADERS: dict[str, Callable[[str, dict[str, Any]], Rows]] = {
     "logflow": load_logflow,
     "logflow-convert": load_logflow_convert,
     "logflow-perm": load_logflow_permissive,
+    "logflow-text": load_logflow_text,
     "pandas": load_pandas,
     "polars": load_polars,
     "duckdb": load_duckdb,
@@ -287,6 +299,7 @@ def available(system: str) -> bool:
     module = {
         "logflow-convert": "logflow",
         "logflow-perm": "logflow",
+        "logflow-text": "logflow",
         "clevercsv-rows": "clevercsv",
         "csv-sniffer": "csv",
         "csv-true": "csv",

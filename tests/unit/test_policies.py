@@ -287,9 +287,9 @@ def test_quarantine_last_bad_line_without_newline_gets_one(write_csv, out_dir):
 
 @pytest.mark.slow
 def test_line_without_end_within_64_mib_is_rejected_and_skipped(write_csv, out_dir):
-    # 80 MB with no line end: its first 64 MiB (and one byte) are kept, the rest is read
-    # past without being kept, and the rows after it decode.
-    limit = 64 << 20
+    # 80 MB with no line end within 64 MiB: one bad record, read past in bounded memory; the
+    # quarantine file holds the whole line, the error table its first MiB, and the rows
+    # after it decode.
     head = b"a,b\n1,2\n3,"
     src = write_csv(
         head + b"x" * 80_000_000 + b"\n" + b"".join(b"%d,%d\n" % (i, i) for i in range(9))
@@ -303,7 +303,9 @@ def test_line_without_end_within_64_mib_is_rejected_and_skipped(write_csv, out_d
     errors = table_of(r.errors_path)
     assert errors.column("line").to_pylist() == [3]
     raw = errors.column("raw")[0].as_py()
-    assert len(raw) == limit + 1 and raw.startswith(b"3,xxx")
+    assert len(raw) == 1 << 20 and raw.startswith(b"3,xxx")
+    assert "the quarantine file holds it whole" in errors.column("detail")[0].as_py()
+    assert Path(r.quarantine_path).read_bytes() == b"a,b\n3," + b"x" * 80_000_000 + b"\n"
     assert pq.read_table(out_dir / "q.parquet").column("a").to_pylist() == [1, *range(9)]
 
 

@@ -222,6 +222,11 @@ impl Writer<'_> {
             let b = self.fit(b)?;
             self.sink(Some(&b))?.write(&b)?;
         }
+        if !out.overflow.is_empty() {
+            if let Some(q) = &mut self.quarantine {
+                q.continue_record(&out.overflow)?;
+            }
+        }
         self.stats.rows_read += out.rows_read;
         self.stats.rows_skipped += out.rows_skipped;
         self.stats.values_nulled += out.values_nulled;
@@ -235,9 +240,17 @@ impl Writer<'_> {
                 .entry(r.reason.as_str())
                 .or_insert(0) += 1;
             if self.stats.error_samples.len() < SAMPLES {
-                let mut sample = r.clone();
-                sample.raw.truncate(SAMPLE_RAW);
-                self.stats.error_samples.push(sample);
+                self.stats.error_samples.push(Reject {
+                    position: r.position.clone(),
+                    column: r.column.clone(),
+                    reason: r.reason,
+                    detail: r.detail.clone(),
+                    raw: r
+                        .raw
+                        .get(..r.raw.len().min(SAMPLE_RAW))
+                        .unwrap_or_default()
+                        .to_vec(),
+                });
             }
             if self.policy == ErrorPolicy::Quarantine {
                 if self.quarantine.is_none() {
@@ -547,20 +560,14 @@ impl Job<'_> {
             }
         }
         let writer = self.writer(decoder.schema(), pool.clone(), quarantine_format);
+        let mut chunker = start.chunker;
+        // The quarantine keeps an over-long line whole: the chunker hands its rest on.
+        chunker.keep_overflow(opts.decode.error_policy == ErrorPolicy::Quarantine);
         let mut first = start.first;
         first.index = 0;
         let mut stats = match pool {
-            None => run_sequential(first, start.chunker, decoder.as_ref(), writer, src, ctl),
-            Some(pool) => run_parallel(
-                first,
-                start.chunker,
-                &decoder,
-                writer,
-                &pool,
-                workers,
-                src,
-                ctl,
-            ),
+            None => run_sequential(first, chunker, decoder.as_ref(), writer, src, ctl),
+            Some(pool) => run_parallel(first, chunker, &decoder, writer, &pool, workers, src, ctl),
         }?;
         stats.bytes_read = ctl.bytes_read.load(Ordering::Relaxed);
         stats.duration_s = self.started.elapsed().as_secs_f64();
@@ -820,7 +827,7 @@ fn sequential_loop<R: Read, D: Decoder>(
     let mut index = 1u64;
     while let Some(chunk) = next {
         ctl.check()?;
-        for ready in sequencer.push(decoder.process(chunk), decoder) {
+        for ready in sequencer.push(crate::stream::decode(decoder, chunk), decoder) {
             writer.take(ready)?;
         }
         next = chunker.next_chunk()?.map(|mut c| {
@@ -1153,6 +1160,54 @@ mod tests {
             .value(0)
             .to_string();
         assert!(detail.contains("runs past 307200 bytes"), "{detail}");
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn a_line_past_the_limit_is_quarantined_whole() {
+        let d = tmpdir("longline");
+        for (name, head, long, after) in [
+            (
+                "in.csv",
+                "id,text\n1,a\n",
+                format!("2,{}\r\n", "x".repeat(20_000)),
+                "3,c\n",
+            ),
+            (
+                "in.jsonl",
+                "{\"id\": 1}\n",
+                format!("{{\"id\": 2, \"t\": \"{}\"}}\n", "y".repeat(20_000)),
+                "{\"id\": 3}\n",
+            ),
+        ] {
+            let src = d.join(name);
+            std::fs::write(&src, format!("{head}{long}{after}")).unwrap();
+            for threads in [1, 2] {
+                let mut opts = small_chunks(ErrorPolicy::Quarantine);
+                opts.decode.chunk_bytes = 256;
+                opts.decode.max_record_bytes = 1000;
+                opts.threads = threads;
+                let dst = d.join(format!("{name}-{threads}.parquet"));
+                let stats = convert(&src, &dst, &opts, &Control::default()).unwrap();
+                assert_eq!(
+                    (stats.rows_read, stats.rows_written, stats.rows_quarantined),
+                    (3, 2, 1),
+                    "{name}"
+                );
+                assert_eq!(
+                    stats.errors_by_reason.get("record_too_long"),
+                    Some(&1),
+                    "{name}"
+                );
+                let q = std::fs::read_to_string(&stats.quarantine_files[0]).unwrap();
+                let header = if name.ends_with(".csv") {
+                    "id,text\n"
+                } else {
+                    ""
+                };
+                assert_eq!(q, format!("{header}{long}"), "{name} {threads}");
+            }
+        }
         std::fs::remove_dir_all(&d).unwrap();
     }
 

@@ -131,6 +131,10 @@ pub struct Chunk {
     /// goes on, but the record is rejected as too long): set by a decoder resuming a record
     /// it held, such as a CSV quote that never closes.
     pub past_limit: bool,
+    /// The bytes are the rest of the over-long line the chunk before was cut in: no
+    /// record, only bytes for the quarantine to add to that record (when kept; empty
+    /// otherwise).
+    pub overflow: bool,
     /// Where `bytes` goes back when the chunk is dropped.
     pub pool: Option<Arc<BufferPool>>,
 }
@@ -169,6 +173,8 @@ pub struct Chunker<R> {
     pool: Arc<BufferPool>,
     /// The last chunk was cut inside an over-long line, whose rest is still to be skipped.
     skip_line: bool,
+    /// Hand the rest of an over-long line on (see [`Chunker::keep_overflow`]).
+    keep_overflow: bool,
 }
 
 impl<R> std::fmt::Debug for Chunker<R> {
@@ -206,6 +212,7 @@ impl<R: Read> Chunker<R> {
             bytes_read: None,
             pool: Arc::new(BufferPool::new(POOLED_BUFFERS)),
             skip_line: false,
+            keep_overflow: false,
         }
     }
 
@@ -261,13 +268,22 @@ impl<R: Read> Chunker<R> {
         if self.done {
             return Ok(None);
         }
-        if self.skip_line && !self.skip_rest_of_line()? {
-            // Still inside the line: an empty chunk, so that the caller can check for
-            // cancellation between reads of a line that may run on for gigabytes.
-            let mut chunk = Chunk::default();
-            (chunk.index, chunk.offset, chunk.line) = (self.index, self.offset, self.line);
-            self.index += 1;
-            return Ok(Some(chunk));
+        if self.skip_line {
+            let offset = self.offset;
+            let (ended, rest) = self.skip_rest_of_line()?;
+            if !ended || !rest.is_empty() {
+                // Inside the line (or at its end): a chunk of no record, holding the bytes
+                // read past when they are kept for the quarantine, so that the caller can
+                // check for cancellation between reads of a line that may run on for
+                // gigabytes.
+                let mut chunk = Chunk::default();
+                (chunk.index, chunk.offset, chunk.line) = (self.index, offset, self.line);
+                chunk.overflow = true;
+                chunk.start = rest.len();
+                chunk.bytes = rest;
+                self.index += 1;
+                return Ok(Some(chunk));
+            }
         }
         let mut buf = self.pool.get(self.chunk_bytes.max(self.carry.len()) + 1);
         buf.extend_from_slice(&self.carry);
@@ -323,6 +339,7 @@ impl<R: Read> Chunker<R> {
             last,
             cut_line: cut_line && !last,
             past_limit: false,
+            overflow: false,
             pool: Some(Arc::clone(&self.pool)),
         };
         self.skip_line = chunk.cut_line;
@@ -345,16 +362,15 @@ impl<R: Read> Chunker<R> {
         e
     }
 
-    /// Reads on past the end of the line the last chunk was cut in, keeping none of it:
-    /// input offset and line count move on, and reading resumes on the next line. Reads at
-    /// most about `max_line` bytes per call; returns whether the line (or the input) ended.
-    fn skip_rest_of_line(&mut self) -> Result<bool> {
+    /// Reads on past the end of the line the last chunk was cut in: input offset and line
+    /// count move on, and reading resumes on the next line. Reads one chunk's worth of
+    /// bytes per call; returns whether the line (or the input) ended, and the bytes read
+    /// past (line end included) when they are kept ([`Chunker::keep_overflow`]).
+    fn skip_rest_of_line(&mut self) -> Result<(bool, Vec<u8>)> {
         let mut scratch = self.pool.get(self.chunk_bytes);
-        let mut skipped = 0;
-        let ended = loop {
-            scratch.clear();
-            self.read_into(&mut scratch, self.chunk_bytes)?;
-            if let Some(at) = memchr::memchr2(b'\n', b'\r', &scratch) {
+        self.read_into(&mut scratch, self.chunk_bytes)?;
+        let ended = match memchr::memchr2(b'\n', b'\r', &scratch) {
+            Some(at) => {
                 if at + 1 == scratch.len() && scratch.get(at) == Some(&b'\r') {
                     // Whether a line feed follows decides where the line ends.
                     self.read_into(&mut scratch, at + 2)?;
@@ -365,20 +381,28 @@ impl<R: Read> Chunker<R> {
                 self.line += 1;
                 self.carry
                     .extend_from_slice(scratch.get(end..).unwrap_or_default());
-                break true;
+                scratch.truncate(end);
+                true
             }
-            self.offset += scratch.len() as u64;
-            skipped += scratch.len();
-            if self.eof {
-                break true;
-            }
-            if skipped > self.max_line {
-                break false;
+            None => {
+                self.offset += scratch.len() as u64;
+                self.eof
             }
         };
         self.skip_line = !ended;
-        self.pool.put(scratch);
-        Ok(ended)
+        let kept = if self.keep_overflow {
+            scratch
+        } else {
+            self.pool.put(scratch);
+            Vec::new()
+        };
+        Ok((ended, kept))
+    }
+
+    /// Keeps the bytes of an over-long line read past, in chunks marked
+    /// [`Chunk::overflow`], for a quarantine that holds every bad record whole.
+    pub fn keep_overflow(&mut self, keep: bool) {
+        self.keep_overflow = keep;
     }
 }
 

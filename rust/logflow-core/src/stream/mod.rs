@@ -46,6 +46,9 @@ pub struct ChunkOutput {
     pub error: Option<Error>,
     /// The input chunk, handed back so it can be decoded again with a previous tail.
     pub chunk: Chunk,
+    /// Bytes of the last bad record of an earlier chunk, an over-long line read past: they
+    /// go to the quarantine after it.
+    pub overflow: Vec<u8>,
 }
 
 /// The unfinished record at the end of a chunk, to be resumed with the next chunk.
@@ -83,7 +86,8 @@ pub trait Decoder: Send + Sync + 'static {
 
     /// Decodes one chunk of whole records (its last record may be unfinished: see
     /// [`ChunkOutput::tail`]). Never fails: bad records become rejects, or under the
-    /// strict policy [`ChunkOutput::error`].
+    /// strict policy [`ChunkOutput::error`]. Not called for [`Chunk::overflow`] chunks
+    /// ([`decode`] passes them on).
     fn process(&self, chunk: Chunk) -> ChunkOutput;
 
     /// The chunk after an unfinished record `tail` arrived, with its own (discarded)
@@ -92,6 +96,21 @@ pub trait Decoder: Send + Sync + 'static {
     fn resume(&self, tail: Tail, next: ChunkOutput) -> Resume {
         Resume::Done(self.process(rejoin(tail, &next.chunk)))
     }
+}
+
+/// Decodes `chunk` with `decoder`; the rest of an over-long line ([`Chunk::overflow`]) is
+/// no record: its bytes are passed on for the quarantine.
+pub fn decode<D: Decoder + ?Sized>(decoder: &D, mut chunk: Chunk) -> ChunkOutput {
+    if chunk.overflow {
+        let mut out = ChunkOutput {
+            index: chunk.index,
+            overflow: std::mem::take(&mut chunk.bytes),
+            ..ChunkOutput::default()
+        };
+        out.chunk.overflow = true;
+        return out;
+    }
+    decoder.process(chunk)
 }
 
 /// The chunk that continues `tail` with the bytes of `next`, numbered as `next`.
@@ -107,6 +126,7 @@ pub fn rejoin(tail: Tail, next: &Chunk) -> Chunk {
         last: next.last,
         cut_line: next.cut_line,
         past_limit: false,
+        overflow: false,
         pool: None,
     }
 }

@@ -134,7 +134,7 @@ pub(crate) fn decode_job<D: Decoder>(
 ) -> Job {
     let decoder = Arc::clone(decoder);
     Box::new(move || {
-        let _ = done.send(decoder.process(chunk));
+        let _ = done.send(super::decode(decoder.as_ref(), chunk));
     })
 }
 

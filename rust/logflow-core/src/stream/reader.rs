@@ -136,7 +136,7 @@ impl<R: Read, D: Decoder> BatchReader<R, D> {
                     // Sequence numbers are given here: the start step may have merged chunks.
                     chunk.index = self.chunks;
                     self.chunks += 1;
-                    self.decoder.process(chunk)
+                    super::decode(self.decoder.as_ref(), chunk)
                 }
             };
             let ready = self.sequencer.push(out, self.decoder.as_ref());

@@ -39,6 +39,13 @@ impl Sequencer {
         self.waiting.insert(out.index, out);
         let mut ready = Vec::new();
         while let Some(mut out) = self.waiting.remove(&self.next) {
+            if out.chunk.overflow || !out.overflow.is_empty() {
+                // The rest of an over-long line: no record, nothing to resume.
+                self.next += 1;
+                out.chunk = Chunk::default();
+                ready.push(out);
+                continue;
+            }
             if let Some(tail) = self.tail.take() {
                 match decoder.resume(tail, out) {
                     Resume::Done(whole) => out = whole,

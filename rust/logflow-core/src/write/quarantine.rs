@@ -17,6 +17,10 @@ use crate::write::parquet::{sync_buffered, AtomicFile, Closed, ParquetOptions, P
 /// Rejects buffered before a batch goes to the error table.
 const FLUSH_ROWS: usize = 4096;
 
+/// Bytes of a record kept in the error table's `raw` column; a longer record is whole in
+/// the quarantine file, and its detail says so.
+pub const ERROR_RAW_BYTES: usize = 1 << 20;
+
 /// The two quarantine paths for an output `dst`: `<stem>.quarantine.<ext>` and
 /// `<stem>.errors.parquet`, beside it.
 pub fn paths_for(dst: &Path, input_ext: &str) -> (PathBuf, PathBuf) {
@@ -50,6 +54,10 @@ pub struct QuarantineSink {
     errors: ParquetSink,
     pending: Vec<Reject>,
     rows: u64,
+    /// The last record written has no line end yet: one is written before the next
+    /// record, unless the record goes on ([`QuarantineSink::continue_record`]).
+    open_line: bool,
+    raw_path: PathBuf,
 }
 
 impl QuarantineSink {
@@ -75,6 +83,8 @@ impl QuarantineSink {
             errors,
             pending: Vec::new(),
             rows: 0,
+            open_line: false,
+            raw_path: raw_path.to_path_buf(),
         })
     }
 
@@ -84,17 +94,45 @@ impl QuarantineSink {
     }
 
     /// Adds one record.
-    pub fn write(&mut self, r: Reject) -> Result<()> {
+    pub fn write(&mut self, mut r: Reject) -> Result<()> {
+        self.end_line()?;
         self.raw.write_all(&r.raw).map_err(Error::output)?;
         // Keep one record per line even when the last input line had no line feed.
-        if !r.raw.ends_with(b"\n") && !r.raw.ends_with(b"\r") {
-            self.raw.write_all(b"\n").map_err(Error::output)?;
+        self.open_line = !r.raw.ends_with(b"\n") && !r.raw.ends_with(b"\r");
+        if r.raw.len() > ERROR_RAW_BYTES {
+            r.detail.push_str(&format!(
+                "; the record is {} bytes, the error table keeps its first {ERROR_RAW_BYTES} \
+                 (the quarantine file holds it whole)",
+                r.raw.len()
+            ));
+            r.raw.truncate(ERROR_RAW_BYTES);
+            r.raw.shrink_to_fit();
         }
         self.rows += 1;
         self.pending.push(r);
         if self.pending.len() >= FLUSH_ROWS {
             self.flush()?;
         }
+        Ok(())
+    }
+
+    /// Writes the line end the last record is waiting for.
+    fn end_line(&mut self) -> Result<()> {
+        if std::mem::take(&mut self.open_line) {
+            self.raw
+                .write_all(b"\n")
+                .map_err(|e| Error::output(e).with_path(&self.raw_path))?;
+        }
+        Ok(())
+    }
+
+    /// Appends `bytes` to the last record written: the rest of an over-long line, read
+    /// past in pieces after the record was cut at the size limit.
+    pub fn continue_record(&mut self, bytes: &[u8]) -> Result<()> {
+        self.raw
+            .write_all(bytes)
+            .map_err(|e| Error::output(e).with_path(&self.raw_path))?;
+        self.open_line = !bytes.ends_with(b"\n") && !bytes.ends_with(b"\r");
         Ok(())
     }
 
@@ -132,6 +170,7 @@ impl QuarantineSink {
     /// Completes both files (still under temporary names).
     pub fn close(mut self) -> Result<Vec<Closed>> {
         self.flush()?;
+        self.end_line()?;
         let QuarantineSink {
             raw,
             raw_file,

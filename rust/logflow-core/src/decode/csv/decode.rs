@@ -160,7 +160,11 @@ impl ChunkDecoder {
                         break;
                     }
                     if cut {
-                        detail.push_str("; the bytes past them are skipped");
+                        detail.push_str(if self.policy == ErrorPolicy::Quarantine {
+                            "; the quarantine file holds the whole line"
+                        } else {
+                            "; the bytes past them are skipped"
+                        });
                     }
                     out.rejects.push(Reject {
                         position,

@@ -85,6 +85,7 @@ fn never_closes(
         cut_line: false,
         // As decoding the record and the chunk together would judge it.
         past_limit: tail.bytes.len() + out.chunk.bytes.len() > decoder.max_record_bytes,
+        overflow: false,
         pool: None,
     });
     if whole.error.is_some() || whole.tail.is_some() {

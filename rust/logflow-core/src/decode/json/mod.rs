@@ -408,6 +408,7 @@ pub struct JsonDecoder {
     on_cast_error: CastErrorPolicy,
     schema_policy: SchemaPolicy,
     batch_rows: usize,
+    max_record_bytes: usize,
     flatten: Option<usize>,
     /// The plan may not change (a stream's schema is fixed when it starts).
     fixed: bool,
@@ -660,13 +661,27 @@ impl JsonDecoder {
             while bad_utf8.get(next_bad).is_some_and(|&o| o < span.start) {
                 next_bad += 1;
             }
-            let failure = if bad_utf8
-                .get(next_bad)
-                .is_some_and(|&o| o < record_end(b, &span, in_array).max(limit.min(b.len())))
-                && {
-                    let end = record_end(b, &span, in_array);
-                    bad_utf8.get(next_bad).is_some_and(|&o| o < end)
-                } {
+            // The last line of a chunk cut inside an over-long line is that line's start.
+            let cut = chunk.cut_line
+                && span
+                    .line_end
+                    .is_some_and(|(end, after)| end == after && after == b.len());
+            let bad_at = bad_utf8.get(next_bad).copied();
+            let failure = if cut {
+                Some((
+                    RejectReason::RecordTooLong,
+                    None,
+                    format!(
+                        "the line has no end within {} bytes; {}",
+                        self.max_record_bytes,
+                        if self.policy == ErrorPolicy::Quarantine {
+                            "the quarantine file holds the whole line"
+                        } else {
+                            "the bytes past them are skipped"
+                        }
+                    ),
+                ))
+            } else if bad_at.is_some_and(|o| o < record_end(b, &span, in_array)) {
                 let end = record_end(b, &span, in_array);
                 Some((
                     RejectReason::InvalidUtf8,
@@ -744,6 +759,7 @@ impl JsonDecoder {
                 if self.policy == ErrorPolicy::Strict {
                     let what = match reason {
                         RejectReason::InvalidJson => "invalid JSON",
+                        RejectReason::RecordTooLong => "record too long",
                         RejectReason::InvalidUtf8 => "invalid UTF-8",
                         RejectReason::CastError => "a value does not fit its column",
                         _ => "the record does not fit the schema",
@@ -1183,6 +1199,7 @@ pub fn start<R: Read>(
             policy
         },
         batch_rows: decode.batch_rows,
+        max_record_bytes: decode.max_record_bytes,
         flatten: opts.flatten,
         fixed: fixed_schema,
         text_mode: !decode.infer_types,
