@@ -373,7 +373,7 @@ impl ColumnInference {
                     .max(u8::try_from(significant).unwrap_or(u8::MAX));
                 // Up to 15 digits always survive a float64; 16 or 17 (as written from
                 // floats) may or may not.
-                if (16..=17).contains(&significant) && !float_keeps(b) {
+                if significant >= 16 && !float_keeps(b) {
                     self.float_changes = true;
                 }
             }
@@ -419,10 +419,10 @@ impl ColumnInference {
         ))
     }
 
-    /// Whether some plain decimal seen would change through a float64 (more than 17
-    /// significant digits, or 16-17 that do not read back the same).
+    /// Whether some plain decimal seen would change through a float64 (it does not read
+    /// back the same, or it is longer than any decimal128).
     fn float_rounds(&self) -> bool {
-        !self.not_plain && (self.significant > 17 || self.float_changes || self.too_long)
+        !self.not_plain && (self.float_changes || self.too_long)
     }
 
     /// Adds what `other` saw (another part of the same column) to this inference.

@@ -601,13 +601,46 @@ fn table_records(parsed: &Parsed) -> Vec<Record> {
     if let Some(last) = recs.last().copied() {
         if !last.complete && recs.len() > 1 {
             let others = recs.get(..recs.len() - 1).unwrap_or_default();
-            let mode = modal_len(others.iter().map(|r| r.len));
-            if last.len != mode {
+            let base = base_width(parsed, others);
+            let mode = modal_len(others.iter().map(|r| width(parsed, r, base)));
+            if width(parsed, &last, base) != mode {
                 recs.pop();
             }
         }
     }
     recs
+}
+
+/// Whether a record ends with an empty, unquoted field: it ends with the delimiter.
+fn ends_with_delimiter(parsed: &Parsed, r: &Record) -> bool {
+    r.len > 1
+        && parsed
+            .fields_of(r)
+            .last()
+            .is_some_and(|f| f.end == f.start && !f.quoted)
+}
+
+/// The usual field count of the records that do not end with the delimiter (of all of
+/// them when every one does): what a record ending with one extra delimiter is compared
+/// with.
+fn base_width(parsed: &Parsed, recs: &[Record]) -> usize {
+    let plain = recs.iter().filter(|r| !ends_with_delimiter(parsed, r));
+    if plain.clone().next().is_some() {
+        modal_len(plain.map(|r| r.len))
+    } else {
+        modal_len(recs.iter().map(|r| r.len))
+    }
+}
+
+/// The width a record gives the table: its field count, less one when it ends with the
+/// delimiter and is one field wider than the other records (`"1";"2";"3";` under
+/// `"a";"b";"c"`): writers add that field, and it says nothing about the table's width.
+fn width(parsed: &Parsed, r: &Record, base: usize) -> usize {
+    if r.len == base + 1 && ends_with_delimiter(parsed, r) {
+        base
+    } else {
+        r.len
+    }
 }
 
 /// Most frequent value (ties: the larger).
@@ -629,12 +662,14 @@ fn modal_len(lens: impl Iterator<Item = usize>) -> usize {
 /// modal length, or as long but with at most one value, are a preamble (at most half of the
 /// records).
 fn block_start(parsed: &Parsed, recs: &[Record]) -> usize {
-    let mode = modal_len(recs.iter().map(|r| r.len));
+    let base = base_width(parsed, recs);
+    let width = |r: &Record| width(parsed, r, base);
+    let mode = modal_len(recs.iter().map(width));
     // A title padded with delimiters (`Report 2024,,,,`) is as wide as the table but holds
     // at most one value.
     let padded_title = |r: &Record| {
         mode >= 3
-            && r.len == mode
+            && width(r) == mode
             && parsed
                 .fields_of(r)
                 .iter()
@@ -643,7 +678,33 @@ fn block_start(parsed: &Parsed, recs: &[Record]) -> usize {
                 <= 1
     };
     let mut s = 0;
-    while s < recs.len() / 2 && recs.get(s).is_some_and(|r| r.len < mode || padded_title(r)) {
+    while s < recs.len() / 2
+        && recs
+            .get(s)
+            .is_some_and(|r| width(r) < mode || padded_title(r))
+    {
+        s += 1;
+    }
+    // A title holding the delimiter (`Created by X, Sample 12, 11 Feb`) above a narrower
+    // table, or a first line much wider than every record after it: read as the header it
+    // would make nearly every record the wrong width, so it is a preamble line. Only when
+    // the records after it agree on their width.
+    // A header with extra empty cells (`id,,name`) is fitted to the table instead.
+    let values = |r: &Record| {
+        parsed
+            .fields_of(r)
+            .iter()
+            .filter(|f| f.end > f.start)
+            .count()
+    };
+    let wider = |r: &Record| width(r) > mode && mode >= 1 && values(r) > mode;
+    while s < recs.len() / 2
+        && recs.get(s).is_some_and(wider)
+        && recs.get(s + 1..).is_some_and(|rest| {
+            rest.len() >= 2
+                && rest.iter().filter(|r| width(r) == mode).count() * 10 >= rest.len() * 9
+        })
+    {
         s += 1;
     }
     s
@@ -664,10 +725,12 @@ fn score(text: &[u8], parsed: &Parsed, sp: Split, floor: f64) -> Option<Scored> 
     let s = block_start(parsed, &recs);
     let block = recs.get(s..).unwrap_or_default();
     let mut lens: Vec<(usize, usize)> = Vec::new();
+    let base = base_width(parsed, block);
     for r in block {
-        match lens.iter_mut().find(|(k, _)| *k == r.len) {
+        let len = width(parsed, r, base);
+        match lens.iter_mut().find(|(k, _)| *k == len) {
             Some((_, n)) => *n += 1,
-            None => lens.push((r.len, 1)),
+            None => lens.push((len, 1)),
         }
     }
     #[allow(clippy::cast_precision_loss)]
@@ -1098,6 +1161,50 @@ mod tests {
                 "a, b, c\n1, 2, 3\n4, 5, 6\n",
                 b',',
             ),
+            case(
+                "short file, a data row ending with the delimiter",
+                "\"a\";\"b\";\"c\"\n\"1\";\"2\";\"3\";\n",
+                b';',
+            )
+            .header(true),
+            case(
+                "quoted line break in the last field",
+                "\"a\";\"b\"\n\"1\";\"x\ny\"\n\"2\";\"z\"\n",
+                b';',
+            )
+            .header(true),
+            case(
+                "title holding the delimiter above a two-column table",
+                "Created by X, Sample 12, Saturday, 11 Feb\nname,value\na,1\nb,2\nc,3\nd,4\n",
+                b',',
+            )
+            .skip(1)
+            .header(true),
+            case(
+                "first line much wider than the records",
+                "a,b,c,d,e,f\n1,2\n3,4\n5,6\n",
+                b',',
+            )
+            .skip(1)
+            .header(false),
+            case(
+                "header with an empty cell is fitted, not skipped",
+                "id,,name\n1,a\n2,b\n3,c\n",
+                b',',
+            )
+            .header(true),
+            case(
+                "pipes inside values, commas between them",
+                "id,tags\n1,a|b|c|d\n2,e|f|g|h\n3,i|j|k|l\n",
+                b',',
+            )
+            .header(true),
+            case(
+                "prose with spaces, commas between fields",
+                "name,comment\nann,hello big world\nbob,hi there you\ncid,so so so\n",
+                b',',
+            )
+            .header(true),
         ]
     }
 

@@ -74,7 +74,7 @@ impl CsvOptions {
 }
 
 /// The width of the table: the field count shared by at least 90% of the sample's records
-/// (and by at least two), when there is one.
+/// (and by at least two, unless the sample has one record), when there is one.
 fn table_width(block: &RowBlock) -> Option<usize> {
     let mut counts: Vec<(usize, usize)> = Vec::new();
     for r in block.rows() {
@@ -84,7 +84,8 @@ fn table_width(block: &RowBlock) -> Option<usize> {
         }
     }
     let (w, n) = counts.into_iter().max_by_key(|&(_, n)| n)?;
-    (n >= 2 && n * 10 >= block.len() * 9).then_some(w)
+    // One record is all a short file may have: its width stands.
+    ((n >= 2 || block.len() == 1) && n * 10 >= block.len() * 9).then_some(w)
 }
 
 /// Makes a header as wide as the table its records agree on: a header with extra empty
@@ -290,6 +291,11 @@ pub fn start<R: Read>(
     };
     let mut header_fields = header.as_ref().map(|h| h.fields.clone());
     let names = column_names(header_fields.as_mut(), width, &sample)?;
+    let wider_ok = matches!(
+        decode.schema_policy,
+        Some(crate::decode::SchemaPolicy::Merge | crate::decode::SchemaPolicy::Evolve)
+    );
+    check_widths(&sample, names.len(), wider_ok, &found.value)?;
     let inferred = infer_columns(
         &sample,
         &names,
@@ -340,6 +346,46 @@ pub fn start<R: Read>(
         dialect: found,
         time_shapes,
     })
+}
+
+/// Refuses a reading that makes nearly every record of the sample the wrong width: the
+/// reading is wrong, not the data, and decoding would drop almost every record. (Detection
+/// prefers readings that explain the records; this catches a dialect given by the caller,
+/// or one detection could not do better with.)
+fn check_widths(
+    sample: &RowBlock,
+    columns: usize,
+    wider_ok: bool,
+    d: &crate::detect::Dialect,
+) -> Result<()> {
+    let rows = sample.rows();
+    if rows.len() < 5 {
+        return Ok(());
+    }
+    let fitting = rows
+        .iter()
+        .filter(|r| r.fields == columns || (wider_ok && r.fields > columns))
+        .count();
+    if fitting * 10 >= rows.len() {
+        return Ok(());
+    }
+    let usual = table_width(sample).map_or_else(
+        || "records of varying widths".to_string(),
+        |w| format!("most records have {w}"),
+    );
+    let delimiter = match d.delimiter_lead {
+        Some(lead) => String::from_utf8_lossy(&[lead, d.delimiter]).into_owned(),
+        None => char::from(d.delimiter).to_string(),
+    };
+    Err(Error::new(ErrorKind::Schema(format!(
+        "the table read with delimiter {delimiter:?}, header={}, skip_lines={} has {columns} \
+         columns but only {fitting} of the first {} records have {columns} fields ({usual}): \
+         nearly every record would be rejected; give the dialect (delimiter, header, \
+         skip_lines) that fits the file",
+        d.header,
+        d.skip_lines,
+        rows.len()
+    ))))
 }
 
 /// The first chunk that holds more than blank lines: a chunk of nothing but line ends holds
