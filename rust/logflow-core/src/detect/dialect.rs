@@ -620,23 +620,21 @@ fn ends_with_delimiter(parsed: &Parsed, r: &Record) -> bool {
             .is_some_and(|f| f.end == f.start && !f.quoted)
 }
 
-/// The usual field count of the records that do not end with the delimiter (of all of
-/// them when every one does): what a record ending with one extra delimiter is compared
-/// with.
+/// The width of the first record, when it does not end with the delimiter (its last field
+/// is a column name or value): what a record ending with one extra delimiter is compared
+/// with. `usize::MAX` (no comparison) otherwise.
 fn base_width(parsed: &Parsed, recs: &[Record]) -> usize {
-    let plain = recs.iter().filter(|r| !ends_with_delimiter(parsed, r));
-    if plain.clone().next().is_some() {
-        modal_len(plain.map(|r| r.len))
-    } else {
-        modal_len(recs.iter().map(|r| r.len))
+    match recs.first() {
+        Some(r) if !ends_with_delimiter(parsed, r) => r.len,
+        _ => usize::MAX,
     }
 }
 
 /// The width a record gives the table: its field count, less one when it ends with the
-/// delimiter and is one field wider than the other records (`"1";"2";"3";` under
+/// delimiter and is one field wider than the first record (`"1";"2";"3";` under
 /// `"a";"b";"c"`): writers add that field, and it says nothing about the table's width.
 fn width(parsed: &Parsed, r: &Record, base: usize) -> usize {
-    if r.len == base + 1 && ends_with_delimiter(parsed, r) {
+    if base != usize::MAX && r.len == base + 1 && ends_with_delimiter(parsed, r) {
         base
     } else {
         r.len
