@@ -8,7 +8,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 
 use crate::error::PyLogflowResult;
-use crate::options::{self, CsvArgs, DecodeArgs};
+use crate::options::{self, CsvArgs, DecodeArgs, ReadingArgs};
 use crate::run::{run_detached, run_detached_undo};
 use crate::stream::{PyBatchStream, PySchema};
 
@@ -96,32 +96,33 @@ pub fn convert<'py>(
     target_file_size: Option<Bound<'py, PyAny>>,
     partition_by: Option<Vec<String>>,
 ) -> PyLogflowResult<Bound<'py, PyDict>> {
-    let csv = CsvArgs {
-        delimiter,
-        quote,
-        escape,
-        skip_initial_space,
-        header,
-        skip_lines,
-    };
-    let decode = DecodeArgs {
-        batch_size,
-        error_policy,
-        on_cast_error,
-        schema,
-        schema_policy,
-        infer_types,
-        empty_as_null,
+    let reading = ReadingArgs {
+        format,
+        csv: CsvArgs {
+            delimiter,
+            quote,
+            escape,
+            skip_initial_space,
+            header,
+            skip_lines,
+        },
+        decode: DecodeArgs {
+            batch_size,
+            error_policy,
+            on_cast_error,
+            schema,
+            schema_policy,
+            infer_types,
+            empty_as_null,
+        },
+        encoding,
+        records_path,
+        threads,
     };
     let opts = ConvertOptions {
-        decode: decode.options()?,
-        format: options::format(format)?,
-        csv: csv.options()?,
-        json: options::json(records_path, flatten.as_ref())?,
         parquet: options::parquet(compression, compression_level, row_group_size)?,
-        input: options::input(encoding, delimiter.is_some())?,
         dataset: options::dataset(max_rows_per_file, target_file_size.as_ref(), partition_by)?,
-        threads: threads.unwrap_or(0),
+        ..reading.options(flatten.as_ref())?
     };
     let ctl = Control::default();
     let stats = run_detached_undo(
@@ -163,32 +164,30 @@ pub fn read(
     flatten: Option<Bound<'_, PyAny>>,
     threads: Option<usize>,
 ) -> PyLogflowResult<PyBatchStream> {
-    let csv = CsvArgs {
-        delimiter,
-        quote,
-        escape,
-        skip_initial_space,
-        header,
-        skip_lines,
+    let reading = ReadingArgs {
+        format,
+        csv: CsvArgs {
+            delimiter,
+            quote,
+            escape,
+            skip_initial_space,
+            header,
+            skip_lines,
+        },
+        decode: DecodeArgs {
+            batch_size,
+            error_policy,
+            on_cast_error,
+            schema,
+            schema_policy: None,
+            infer_types,
+            empty_as_null,
+        },
+        encoding,
+        records_path,
+        threads,
     };
-    let decode = DecodeArgs {
-        batch_size,
-        error_policy,
-        on_cast_error,
-        schema,
-        schema_policy: None,
-        infer_types,
-        empty_as_null,
-    };
-    let opts = ConvertOptions {
-        decode: decode.options()?,
-        format: options::format(format)?,
-        csv: csv.options()?,
-        json: options::json(records_path, flatten.as_ref())?,
-        input: options::input(encoding, delimiter.is_some())?,
-        threads: threads.unwrap_or(0),
-        ..ConvertOptions::default()
-    };
+    let opts = reading.options(flatten.as_ref())?;
     let ctl = Control::default();
     let reading = run_detached(py, &ctl, None, |_| pipeline::read(&src, &opts))?;
     Ok(PyBatchStream::with_counts(reading.reader, reading.counts))

@@ -245,3 +245,31 @@ pub fn json(
         flatten,
     })
 }
+
+/// Everything `convert` and `read` take about reading the input.
+pub struct ReadingArgs<'a> {
+    pub format: Option<&'a str>,
+    pub csv: CsvArgs<'a>,
+    pub decode: DecodeArgs<'a>,
+    pub encoding: Option<&'a str>,
+    pub records_path: Option<String>,
+    pub threads: Option<usize>,
+}
+
+impl ReadingArgs<'_> {
+    /// The conversion options for reading (writing ones at their defaults).
+    pub fn options(
+        self,
+        flatten: Option<&Bound<'_, PyAny>>,
+    ) -> Result<logflow_core::pipeline::ConvertOptions, Error> {
+        Ok(logflow_core::pipeline::ConvertOptions {
+            decode: self.decode.options()?,
+            format: format(self.format)?,
+            input: input(self.encoding, self.csv.delimiter.is_some())?,
+            csv: self.csv.options()?,
+            json: json(self.records_path, flatten)?,
+            threads: self.threads.unwrap_or(0),
+            ..logflow_core::pipeline::ConvertOptions::default()
+        })
+    }
+}

@@ -83,6 +83,21 @@ impl DecodeOptions {
     }
 }
 
+/// A value for a message: its text, cut to 60 bytes (on a character boundary) with `…`.
+#[cold]
+pub(crate) fn shown(raw: &[u8]) -> String {
+    let mut shown = String::from_utf8_lossy(raw).into_owned();
+    if shown.len() > 60 {
+        let cut = (0..=60)
+            .rev()
+            .find(|&i| shown.is_char_boundary(i))
+            .unwrap_or(0);
+        shown.truncate(cut);
+        shown.push('…');
+    }
+    shown
+}
+
 /// Share of values in a column that may fail to parse as the inferred type when the error
 /// policy sets bad rows aside (strict inference allows none).
 pub const INFER_TOLERANCE: f64 = 0.01;

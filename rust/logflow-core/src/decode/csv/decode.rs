@@ -374,16 +374,11 @@ impl ChunkDecoder {
 
     #[cold]
     fn cast_detail(raw: &[u8], ty: ColumnType) -> String {
-        let mut shown = String::from_utf8_lossy(raw).into_owned();
-        if shown.len() > 60 {
-            let cut = (0..=60)
-                .rev()
-                .find(|&i| shown.is_char_boundary(i))
-                .unwrap_or(0);
-            shown.truncate(cut);
-            shown.push('…');
-        }
-        format!("cannot parse {shown:?} as {}", ty.data_type())
+        format!(
+            "cannot parse {:?} as {}",
+            crate::decode::shown(raw),
+            ty.data_type()
+        )
     }
 
     /// The columns of `rows` less those with a value their column cannot hold (counted in

@@ -190,6 +190,30 @@ pub enum Col {
     Map(Vec<i32>, Text, Box<Col>, Valid),
 }
 
+/// Appends `value` (when parsed) as the column's next row; whether it was.
+#[inline]
+fn push<T>(values: &mut Vec<T>, valid: &mut Valid, value: Option<T>) -> bool {
+    match value {
+        Some(x) => {
+            values.push(x);
+            valid.0.append_non_null();
+            true
+        }
+        None => false,
+    }
+}
+
+/// Ends a list or map value whose children now end at `children`.
+fn close_nested(offsets: &mut Vec<i32>, children: usize, valid: &mut Valid, what: &str) -> Decoded {
+    let end = i32::try_from(children).map_err(|_| Fail::Cast {
+        path: String::new(),
+        detail: format!("more than 2^31 {what} in one chunk"),
+    })?;
+    offsets.push(end);
+    valid.0.append_non_null();
+    Ok(())
+}
+
 /// A syntax failure at the cursor.
 #[cold]
 fn syntax(lex: &Lex<'_>, what: &'static str) -> Fail {
@@ -407,17 +431,7 @@ impl Col {
                         }
                     }
                 }
-                match i32::try_from(child.len()) {
-                    Ok(end) => offsets.push(end),
-                    Err(_) => {
-                        return Err(Fail::Cast {
-                            path: String::new(),
-                            detail: "more than 2^31 list items in one chunk".into(),
-                        })
-                    }
-                }
-                valid.0.append_non_null();
-                Ok(())
+                close_nested(offsets, child.len(), valid, "list items")
             }
             (Node::Map(value), Col::Map(offsets, keys, values, valid)) if c == Some(b'{') => {
                 if depth >= MAX_DEPTH {
@@ -451,17 +465,7 @@ impl Col {
                         }
                     }
                 }
-                match i32::try_from(values.len()) {
-                    Ok(end) => offsets.push(end),
-                    Err(_) => {
-                        return Err(Fail::Cast {
-                            path: String::new(),
-                            detail: "more than 2^31 map entries in one chunk".into(),
-                        })
-                    }
-                }
-                valid.0.append_non_null();
-                Ok(())
+                close_nested(offsets, values.len(), valid, "map entries")
             }
             (Node::Json, Col::Str(text, valid)) => {
                 let start = lex.i;
@@ -607,6 +611,8 @@ impl Col {
             _ => return Err(syntax(lex, "a JSON value expected")),
         };
         let boolean = !is_string && matches!(c, Some(b't' | b'f'));
+        // Typed readings ignore the padding around a value, as for delimited text.
+        let t = values::trim_padding(text);
         // In a typed column, an empty string or one of the column's null words is null.
         let typed = !matches!(node, Node::Str | Node::Json);
         if typed && is_string {
@@ -635,73 +641,24 @@ impl Col {
                 }
                 None => false,
             },
-            (Node::Int, Col::I64(x, v)) if !boolean => {
-                match values::parse_i64(values::trim_padding(text)) {
-                    Some(n) => {
-                        x.push(n);
-                        v.0.append_non_null();
-                        true
-                    }
-                    None => false,
-                }
-            }
-            (Node::Float, Col::F64(x, v)) if !boolean => {
-                match values::parse_f64(values::trim_padding(text)) {
-                    Some(n) => {
-                        x.push(n);
-                        v.0.append_non_null();
-                        true
-                    }
-                    None => false,
-                }
-            }
+            (Node::Int, Col::I64(x, v)) if !boolean => push(x, v, values::parse_i64(t)),
+            (Node::Float, Col::F64(x, v)) if !boolean => push(x, v, values::parse_f64(t)),
             (Node::Decimal(p, s), Col::I128(x, v)) if !boolean => {
-                match values::parse_decimal(values::trim_padding(text), *p, *s) {
-                    Some(n) => {
-                        x.push(n);
-                        v.0.append_non_null();
-                        true
-                    }
-                    None => false,
-                }
+                push(x, v, values::parse_decimal(t, *p, *s))
             }
             (Node::Date(fmt), Col::I32(x, v)) if !boolean => {
-                let t = values::trim_padding(text);
                 let d = if *fmt == DateFormat::ISO {
                     values::parse_date(t)
                 } else {
                     fmt.parse_date(t)
                 };
-                match d {
-                    Some(n) => {
-                        x.push(n);
-                        v.0.append_non_null();
-                        true
-                    }
-                    None => false,
-                }
+                push(x, v, d)
             }
+            // Epoch columns take numbers; other timestamp columns take strings.
             (Node::Timestamp { fmt, nanos, utc }, Col::I64(x, v)) if !boolean => {
-                // Epoch columns take numbers; other timestamp columns take strings.
-                match values::timestamp_value(values::trim_padding(text), *fmt, *utc, *nanos) {
-                    Some(n) => {
-                        x.push(n);
-                        v.0.append_non_null();
-                        true
-                    }
-                    None => false,
-                }
+                push(x, v, values::timestamp_value(t, *fmt, *utc, *nanos))
             }
-            (Node::Time, Col::I64(x, v)) if is_string => {
-                match values::parse_time(values::trim_padding(text)) {
-                    Some(n) => {
-                        x.push(n);
-                        v.0.append_non_null();
-                        true
-                    }
-                    None => false,
-                }
-            }
+            (Node::Time, Col::I64(x, v)) if is_string => push(x, v, values::parse_time(t)),
             _ => false,
         };
         if ok {
@@ -712,20 +669,12 @@ impl Col {
             self.push_null();
             return Ok(());
         }
-        let mut shown = String::from_utf8_lossy(text).into_owned();
-        if shown.len() > 60 {
-            let cut = (0..=60)
-                .rev()
-                .find(|&i| shown.is_char_boundary(i))
-                .unwrap_or(0);
-            shown.truncate(cut);
-            shown.push('…');
-        }
         Err(Fail::Cast {
             path: String::new(),
             detail: format!(
-                "cannot read {}{shown:?} as {}",
+                "cannot read {}{:?} as {}",
                 if is_string { "the string " } else { "" },
+                crate::decode::shown(text),
                 node.data_type()
             ),
         })
