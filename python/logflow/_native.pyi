@@ -73,6 +73,8 @@ def convert(
     empty_as_null: bool | None = None,
     records_path: str | None = None,
     flatten: bool | int | None = None,
+    max_expansion: int | None = None,
+    max_decompressed_size: int | str | None = None,
     threads: int | None = None,
     progress: Callable[[int, int, int], Any] | None = None,
     max_rows_per_file: int | None = None,
@@ -100,6 +102,8 @@ def read(
     empty_as_null: bool | None = None,
     records_path: str | None = None,
     flatten: bool | int | None = None,
+    max_expansion: int | None = None,
+    max_decompressed_size: int | str | None = None,
     threads: int | None = None,
 ) -> BatchStream:
     """Open a file as a one-shot stream of record batches."""

@@ -285,6 +285,8 @@ def convert(
     empty_as_null: bool | None = None,
     records_path: str | None = None,
     flatten: bool | int = False,
+    max_expansion: int | None = None,
+    max_decompressed_size: int | str | None = None,
     dialect: Dialect | Mapping[str, Any] | None = None,
     threads: int | None = None,
     progress: ProgressCallback | None = None,
@@ -377,6 +379,12 @@ def convert(
         flatten: For JSON, nested objects as ``parent.child`` columns instead of struct
             columns: ``True`` for every level, a number for that many levels. Arrays stay
             list columns.
+        max_expansion: For compressed input, the most decompressed bytes per compressed
+            byte (default 200, judged once 64 MiB came out; ``0``: no limit): past it the
+            input is a decompression bomb and :class:`~logflow.errors.LimitExceededError`
+            stops the run at once, its memory bounded.
+        max_decompressed_size: For compressed input, the most decompressed bytes in all
+            (bytes, or text such as ``"10GB"``); ``None`` (default): no limit.
         dialect: A whole dialect at once: ``logflow.detect(src).dialect`` (e.g. detected
             on a clean sample and reused) or a mapping with some of ``delimiter``,
             ``quote``, ``escape``, ``skip_initial_space`` (spaces after a delimiter are
@@ -466,6 +474,8 @@ def convert(
         empty_as_null=empty_as_null,
         records_path=records_path,
         flatten=flatten,
+        max_expansion=max_expansion,
+        max_decompressed_size=max_decompressed_size,
         threads=threads,
         progress=progress,
         max_rows_per_file=max_rows_per_file,
@@ -565,6 +575,8 @@ def read(
     empty_as_null: bool | None = None,
     records_path: str | None = None,
     flatten: bool | int = False,
+    max_expansion: int | None = None,
+    max_decompressed_size: int | str | None = None,
     dialect: Dialect | Mapping[str, Any] | None = None,
     threads: int | None = None,
 ) -> Stream:
@@ -605,6 +617,8 @@ def read(
         records_path: For a JSON document, where the records are, as in :func:`convert`.
         flatten: For JSON, nested objects as ``parent.child`` columns, as in
             :func:`convert`.
+        max_expansion: Decompression limit, as in :func:`convert`.
+        max_decompressed_size: Decompression limit, as in :func:`convert`.
         dialect: A whole dialect at once, as in :func:`convert`.
         threads: Threads decoding ahead (default: one per core); 1 decodes each batch on
             the consumer's thread when it asks for it.
@@ -643,6 +657,8 @@ def read(
             empty_as_null=empty_as_null,
             records_path=records_path,
             flatten=flatten,
+            max_expansion=max_expansion,
+            max_decompressed_size=max_decompressed_size,
             threads=threads,
         )
     )

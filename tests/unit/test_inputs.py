@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import logflow
-from logflow.errors import DecodeError, UnsupportedFormatError
+from logflow.errors import DecodeError, LimitExceededError, UnsupportedFormatError
 
 TEXT = "id,name,city,amount\n" + "".join(
     f"{i},José Müller {i},Göteborg,{i * 1.5}\n" for i in range(3000)
@@ -257,3 +257,18 @@ def test_detect_looks_inside_compression(tmp_path: Path) -> None:
     assert d.format.value == "csv"
     assert d.dialect is not None and d.dialect.delimiter == "\t"
     assert d.schema is not None and d.schema.names == ["id", "name", "city", "amount"]
+
+
+def test_a_decompression_bomb_stops_at_once(tmp_path: Path) -> None:
+    # 80 MB of one line, compressed five hundred to one: past the default 200:1 limit.
+    src = tmp_path / "bomb.csv.gz"
+    rows = 5_000_000
+    src.write_bytes(gzip.compress(b"a,b,c,d,e,f,g,h\n" + b"0,0,0,0,0,0,0,0\n" * rows, 9))
+    with pytest.raises(LimitExceededError, match="decompression bomb"):
+        logflow.convert(src, tmp_path / "o.parquet")
+    assert not (tmp_path / "o.parquet").exists()
+    # A size limit is the caller's to set; no ratio limit reads it all.
+    with pytest.raises(LimitExceededError, match="more than 1000000 bytes"):
+        logflow.read(src, max_decompressed_size=1_000_000, max_expansion=0).read_all()
+    r = logflow.convert(src, tmp_path / "o.parquet", max_expansion=0)
+    assert r.rows_written == rows

@@ -200,6 +200,12 @@ impl From<ErrorKind> for Error {
 
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
+        // A decompression bomb stopped by the expansion limits.
+        if e.get_ref()
+            .is_some_and(|r| r.is::<crate::input::ExpansionLimit>())
+        {
+            return Error::new(ErrorKind::LimitExceeded(e.to_string()));
+        }
         // A corrupt compressed stream surfaces through `Read` as an io::Error; it is bad
         // input, so it becomes a decode error.
         if e.get_ref()

@@ -63,7 +63,8 @@ fn stats_dict<'py>(py: Python<'py>, stats: &ConvertStats) -> PyResult<Bound<'py,
 #[pyo3(signature = (src, dst, *, format=None, delimiter=None, quote=Some("auto"), escape=Some("auto"), skip_initial_space=None, header=None, skip_lines=None,
     compression="zstd", compression_level=None, row_group_size=None, batch_size=None,
     error_policy="strict", on_cast_error="reject", encoding=None, schema=None, schema_policy=None,
-    infer_types=true, empty_as_null=None, records_path=None, flatten=None, threads=None, progress=None,
+    infer_types=true, empty_as_null=None, records_path=None, flatten=None, max_expansion=None,
+    max_decompressed_size=None, threads=None, progress=None,
     max_rows_per_file=None, target_file_size=None, partition_by=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn convert<'py>(
@@ -90,6 +91,8 @@ pub fn convert<'py>(
     empty_as_null: Option<bool>,
     records_path: Option<String>,
     flatten: Option<Bound<'py, PyAny>>,
+    max_expansion: Option<u64>,
+    max_decompressed_size: Option<Bound<'py, PyAny>>,
     threads: Option<usize>,
     progress: Option<Bound<'py, PyAny>>,
     max_rows_per_file: Option<i64>,
@@ -118,11 +121,12 @@ pub fn convert<'py>(
         encoding,
         records_path,
         threads,
+        max_expansion,
     };
     let opts = ConvertOptions {
         parquet: options::parquet(compression, compression_level, row_group_size)?,
         dataset: options::dataset(max_rows_per_file, target_file_size.as_ref(), partition_by)?,
-        ..reading.options(flatten.as_ref())?
+        ..reading.options(flatten.as_ref(), max_decompressed_size.as_ref())?
     };
     let ctl = Control::default();
     let stats = run_detached_undo(
@@ -141,7 +145,8 @@ pub fn convert<'py>(
 #[pyfunction]
 #[pyo3(signature = (src, *, format=None, delimiter=None, quote=Some("auto"), escape=Some("auto"), skip_initial_space=None, header=None, skip_lines=None, batch_size=None,
     error_policy="strict", on_cast_error="reject", encoding=None, schema=None, infer_types=true,
-    empty_as_null=None, records_path=None, flatten=None, threads=None))]
+    empty_as_null=None, records_path=None, flatten=None, max_expansion=None, max_decompressed_size=None,
+    threads=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn read(
     py: Python<'_>,
@@ -162,6 +167,8 @@ pub fn read(
     empty_as_null: Option<bool>,
     records_path: Option<String>,
     flatten: Option<Bound<'_, PyAny>>,
+    max_expansion: Option<u64>,
+    max_decompressed_size: Option<Bound<'_, PyAny>>,
     threads: Option<usize>,
 ) -> PyLogflowResult<PyBatchStream> {
     let reading = ReadingArgs {
@@ -186,8 +193,9 @@ pub fn read(
         encoding,
         records_path,
         threads,
+        max_expansion,
     };
-    let opts = reading.options(flatten.as_ref())?;
+    let opts = reading.options(flatten.as_ref(), max_decompressed_size.as_ref())?;
     let ctl = Control::default();
     let reading = run_detached(py, &ctl, None, |_| pipeline::read(&src, &opts))?;
     Ok(PyBatchStream::with_counts(reading.reader, reading.counts))

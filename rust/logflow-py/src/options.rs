@@ -150,6 +150,21 @@ pub fn input(encoding: Option<&str>, delimited: bool) -> Result<InputOptions, Er
     })
 }
 
+/// How far compressed input may expand: a ratio (`0` for none) and a size in all.
+pub fn limits(
+    max_expansion: Option<u64>,
+    max_decompressed_size: Option<&Bound<'_, PyAny>>,
+) -> Result<input::ExpansionLimits, Error> {
+    let mut l = input::ExpansionLimits::default();
+    if let Some(r) = max_expansion {
+        l.ratio = if r == 0 { u64::MAX } else { r };
+    }
+    l.max_bytes = max_decompressed_size
+        .map(|v| size_arg("max_decompressed_size", v))
+        .transpose()?;
+    Ok(l)
+}
+
 /// The Parquet writer's options.
 pub fn parquet(
     compression: &str,
@@ -254,6 +269,7 @@ pub struct ReadingArgs<'a> {
     pub encoding: Option<&'a str>,
     pub records_path: Option<String>,
     pub threads: Option<usize>,
+    pub max_expansion: Option<u64>,
 }
 
 impl ReadingArgs<'_> {
@@ -261,11 +277,15 @@ impl ReadingArgs<'_> {
     pub fn options(
         self,
         flatten: Option<&Bound<'_, PyAny>>,
+        max_decompressed_size: Option<&Bound<'_, PyAny>>,
     ) -> Result<logflow_core::pipeline::ConvertOptions, Error> {
         Ok(logflow_core::pipeline::ConvertOptions {
             decode: self.decode.options()?,
             format: format(self.format)?,
-            input: input(self.encoding, self.csv.delimiter.is_some())?,
+            input: InputOptions {
+                limits: limits(self.max_expansion, max_decompressed_size)?,
+                ..input(self.encoding, self.csv.delimiter.is_some())?
+            },
             csv: self.csv.options()?,
             json: json(self.records_path, flatten)?,
             threads: self.threads.unwrap_or(0),

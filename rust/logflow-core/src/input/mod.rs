@@ -58,6 +58,8 @@ pub struct InputOptions {
     /// The caller named the delimiter: the data is delimited text even where its bytes look
     /// binary (NUL or control bytes in values).
     pub delimited: bool,
+    /// How far compressed input may expand.
+    pub limits: ExpansionLimits,
 }
 
 /// An opened input: a reader yielding UTF-8 text, and what was found on the way.
@@ -130,20 +132,32 @@ pub fn open_stream<R: Read + Seek + Send + 'static>(
         None => detect::compression(&head),
     };
     let mut member = None;
+    let compressed = Arc::new(AtomicU64::new(0));
+    let limits = opts.limits;
     let decompressed: Box<dyn Read + Send> = if compression.value == Compression::Zip {
         src.seek(SeekFrom::Start(0))?;
-        let (name, reader) = zip::open_single(src)?;
+        let counted = CountRead {
+            inner: src,
+            count: Arc::clone(&compressed),
+        };
+        let (name, reader) = zip::open_single(counted)?;
         member = Some(name);
-        corrupt_as_decode(reader, "zip")
+        corrupt_as_decode(reader, "zip", &compressed, limits)
     } else {
-        let raw: Box<dyn Read + Send> = Box::new(Cursor::new(head).chain(src));
+        let raw = CountRead {
+            inner: Cursor::new(head).chain(src),
+            count: Arc::clone(&compressed),
+        };
+        let raw: Box<dyn Read + Send> = Box::new(raw);
+        let wrap = |r: Box<dyn Read + Send>, f| corrupt_as_decode(r, f, &compressed, limits);
         match compression.value {
-            Compression::Gzip => corrupt_as_decode(flate2::read::MultiGzDecoder::new(raw), "gzip"),
-            Compression::Zstd => corrupt_as_decode(zstd::stream::read::Decoder::new(raw)?, "zstd"),
-            Compression::Bzip2 => corrupt_as_decode(bzip2::read::MultiBzDecoder::new(raw), "bzip2"),
-            Compression::Xz => {
-                corrupt_as_decode(liblzma::read::XzDecoder::new_multi_decoder(raw), "xz")
-            }
+            Compression::Gzip => wrap(Box::new(flate2::read::MultiGzDecoder::new(raw)), "gzip"),
+            Compression::Zstd => wrap(Box::new(zstd::stream::read::Decoder::new(raw)?), "zstd"),
+            Compression::Bzip2 => wrap(Box::new(bzip2::read::MultiBzDecoder::new(raw)), "bzip2"),
+            Compression::Xz => wrap(
+                Box::new(liblzma::read::XzDecoder::new_multi_decoder(raw)),
+                "xz",
+            ),
             Compression::None | Compression::Zip => raw,
         }
     };
@@ -318,23 +332,94 @@ impl fmt::Display for CorruptStream {
 
 impl std::error::Error for CorruptStream {}
 
+/// How far a compressed input may expand: past either limit reading stops with
+/// [`ExpansionLimit`] (a `LimitExceededError`), so a decompression bomb costs neither memory
+/// nor much time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExpansionLimits {
+    /// Most decompressed bytes for each compressed byte read, judged once more than
+    /// [`ExpansionLimits::grace`] bytes came out.
+    pub ratio: u64,
+    /// Decompressed bytes out before the ratio is judged.
+    pub grace: u64,
+    /// Most decompressed bytes in all; `None`: no limit.
+    pub max_bytes: Option<u64>,
+}
+
+impl Default for ExpansionLimits {
+    fn default() -> Self {
+        ExpansionLimits {
+            ratio: 200,
+            grace: 64 << 20,
+            max_bytes: None,
+        }
+    }
+}
+
+/// A compressed input expanded past its [`ExpansionLimits`].
+#[derive(Debug)]
+pub struct ExpansionLimit {
+    format: &'static str,
+    what: String,
+}
+
+impl fmt::Display for ExpansionLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the {} data expands past the limit ({}): a decompression bomb, or raise the limit",
+            self.format, self.what
+        )
+    }
+}
+
+impl std::error::Error for ExpansionLimit {}
+
 /// Turns read errors of a decompressor into [`CorruptStream`] errors (the decompressed
-/// position is where decoding stopped).
+/// position is where decoding stopped), and stops reading past the expansion limits.
 struct Decompressed<R> {
     inner: R,
     format: &'static str,
     out: u64,
+    /// Compressed bytes read so far.
+    compressed: Arc<AtomicU64>,
+    limits: ExpansionLimits,
 }
 
 fn corrupt_as_decode<R: Read + Send + 'static>(
     inner: R,
     format: &'static str,
+    compressed: &Arc<AtomicU64>,
+    limits: ExpansionLimits,
 ) -> Box<dyn Read + Send> {
     Box::new(Decompressed {
         inner,
         format,
         out: 0,
+        compressed: Arc::clone(compressed),
+        limits,
     })
+}
+
+impl<R> Decompressed<R> {
+    fn check_limits(&self) -> io::Result<()> {
+        let what = if self.limits.max_bytes.is_some_and(|m| self.out > m) {
+            format!("more than {} bytes", self.limits.max_bytes.unwrap_or(0))
+        } else {
+            let compressed = self.compressed.load(Ordering::Relaxed).max(1);
+            if self.out <= self.limits.grace || self.out / compressed <= self.limits.ratio {
+                return Ok(());
+            }
+            format!(
+                "{} bytes from {compressed} compressed, over {}:1",
+                self.out, self.limits.ratio
+            )
+        };
+        Err(io::Error::other(ExpansionLimit {
+            format: self.format,
+            what,
+        }))
+    }
 }
 
 impl<R: Read> Read for Decompressed<R> {
@@ -342,10 +427,16 @@ impl<R: Read> Read for Decompressed<R> {
         match self.inner.read(buf) {
             Ok(n) => {
                 self.out += n as u64;
+                self.check_limits()?;
                 Ok(n)
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => Err(e),
-            Err(e) if e.get_ref().is_some_and(|r| r.is::<CorruptStream>()) => Err(e),
+            Err(e)
+                if e.get_ref()
+                    .is_some_and(|r| r.is::<CorruptStream>() || r.is::<ExpansionLimit>()) =>
+            {
+                Err(e)
+            }
             Err(e)
                 if matches!(
                     e.kind(),
@@ -370,6 +461,26 @@ impl<R: Read> Read for Decompressed<R> {
             }
             Err(e) => Err(e),
         }
+    }
+}
+
+/// A source that counts the bytes read from it (the compressed side of a decompressor).
+struct CountRead<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for CountRead<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+impl<R: Seek> Seek for CountRead<R> {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        self.inner.seek(pos)
     }
 }
 
