@@ -36,15 +36,12 @@ pub struct JsonCase {
     pub fixed_schema: bool,
 }
 
+/// The streaming reader `json::start` leads to, over `R`.
+pub type JsonReader<R> = BatchReader<std::io::Chain<Cursor<Vec<u8>>, R>, json::JsonDecoder>;
+
 impl JsonCase {
     /// A streaming reader over `src` with these options, and the layout found.
-    pub fn reader<R: Read>(
-        &self,
-        src: R,
-    ) -> logflow_core::Result<(
-        BatchReader<std::io::Chain<Cursor<Vec<u8>>, R>, json::JsonDecoder>,
-        Layout,
-    )> {
+    pub fn reader<R: Read>(&self, src: R) -> logflow_core::Result<(JsonReader<R>, Layout)> {
         let s = json::start(
             src,
             &self.decode,
@@ -319,12 +316,15 @@ pub fn decode_jsonl_lines(data: &[u8]) {
 /// line is neither a row nor a reject. (A cut part that is a JSON value, a number cut
 /// short, is even read as a good row: the ignored `json_lines_cut_at_max_record_bytes_are_
 /// rejected` test in `tests/fuzz_regressions.rs`.)
+/// The cut counts the byte order mark before the first line, which the decoder skips.
 pub fn blank_start_past_limit(input: &[u8], limit: usize) -> bool {
-    input.split(|&c| c == b'\n').any(|line| {
-        line.len() > limit
-            && line
-                .get(..=limit)
-                .is_some_and(|start| start.iter().all(|&c| matches!(c, b' ' | b'\t' | b'\r')))
+    input.split(|&c| c == b'\n').enumerate().any(|(i, line)| {
+        let start = line.get(..=limit).unwrap_or_default();
+        let start = match start.strip_prefix(b"\xEF\xBB\xBF") {
+            Some(rest) if i == 0 => rest,
+            _ => start,
+        };
+        line.len() > limit && start.iter().all(|&c| matches!(c, b' ' | b'\t' | b'\r'))
     })
 }
 
