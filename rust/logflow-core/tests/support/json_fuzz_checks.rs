@@ -419,12 +419,49 @@ pub fn decode_json_chunked_unfiltered(data: &[u8]) {
 ///   no line feed, so small chunks cut the line there, but the JSON Lines reader splits
 ///   lines at line feeds only: `1\r2\n` is one bad line (data after the value) in one
 ///   chunk, and two good lines, `1` and `2`, in chunks of 3 bytes.
+/// - `bad-string-swallows-chunk` (values and array layouts): a string holding a control
+///   character or an invalid escape. The framing steps over it as a string, but the
+///   decoder skips the bad record with a scan that reads strings with the strict lexer,
+///   which rejects the string and ends the record at the end of the chunk: every record
+///   after it in the same chunk is gone, counted neither as a row nor as a reject.
 pub fn known_bug(input: &[u8], layout: &Layout) -> bool {
     match layout {
-        Layout::Values => scalar_runs_into_value(input),
+        Layout::Values => scalar_runs_into_value(input) || bad_string(input),
         Layout::Lines => lone_carriage_return(input),
-        Layout::Array { .. } => false,
+        Layout::Array { .. } => bad_string(input),
     }
+}
+
+/// Whether a string in `input` holds a control character or an escape that is not JSON.
+fn bad_string(input: &[u8]) -> bool {
+    let mut in_string = false;
+    let mut i = 0;
+    while let Some(&c) = input.get(i) {
+        i += 1;
+        if !in_string {
+            in_string = c == b'"';
+            continue;
+        }
+        match c {
+            b'"' => in_string = false,
+            b'\\' => {
+                let ok = match input.get(i) {
+                    Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => true,
+                    Some(b'u') => input
+                        .get(i + 1..i + 5)
+                        .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)),
+                    _ => false,
+                };
+                if !ok {
+                    return true;
+                }
+                i += 1;
+            }
+            c if c < 0x20 => return true,
+            _ => {}
+        }
+    }
+    false
 }
 
 /// Whether `input` holds a carriage return that no line feed follows.
