@@ -474,7 +474,7 @@ pub fn lone_carriage_return(input: &[u8]) -> bool {
         .any(|(i, &c)| c == b'\r' && input.get(i + 1) != Some(&b'\n'))
 }
 
-/// Whether, outside strings and brackets, bytes that are not whitespace or structure are
+/// Whether, outside strings and brackets, bytes that are not whitespace or brackets are
 /// directly followed by `{`, `[` or `"` (after a byte order mark, which the reader skips).
 fn scalar_runs_into_value(input: &[u8]) -> bool {
     let body = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
@@ -506,7 +506,8 @@ fn scalar_runs_into_value(input: &[u8]) -> bool {
                 depth = depth.saturating_sub(1);
                 scalar = false;
             }
-            b' ' | b'\t' | b'\r' | b'\n' | b',' | b':' => scalar = false,
+            // At the top level `:` and `,` are no structure to the framing: part of the run.
+            b' ' | b'\t' | b'\r' | b'\n' => scalar = false,
             _ => scalar = depth == 0,
         }
     }
