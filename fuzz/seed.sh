@@ -3,7 +3,9 @@
 # csv-spectrum conformance files (${LOGFLOW_CONFORMANCE:-../shared/conformance}, relative to
 # the repository root). Each seed is stored as-is (its first byte then picks the reader
 # options) and once more behind a few option bytes, so the fuzzer starts from valid CSV under
-# several dialects. Safe to re-run: seeds are overwritten, fuzzer-found inputs kept.
+# several dialects. The JSON targets get JSON and JSON Lines samples written here and the
+# JSONTestSuite parsing cases ($conformance/jsontestsuite/test_parsing/), the same way.
+# Safe to re-run: seeds are overwritten, fuzzer-found inputs kept.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -61,8 +63,62 @@ for src in "${sources[@]}"; do
     { printf '\x00\xff\xfe'; iconv -f UTF-8 -t UTF-16LE "$src" 2> /dev/null || true; } > "$dir/seed-utf16-$base"
     n=$((n + 4))
 done
+
+# JSON targets. Option bytes (see rust/logflow-core/tests/support/json_fuzz_checks.rs):
+# decode_json reads two: 00c0 everything found, strict, default sizes; 0508 JSON hint,
+# permissive, 2-byte chunks, 1-row batches; 1550 JSON, permissive, strict schema, 3-byte
+# chunks, 2-row batches, 16-byte records; 2ab0 JSON Lines, quarantine, evolve, 64-byte
+# chunks, 7-row batches, 64-byte records; bec4 JSON Lines hint, unparsable values as nulls,
+# fixed schema, flattened one level, records path `items`. decode_jsonl_lines reads one:
+# 00 merge, 1-byte chunks, 1-row batches; 05 strict schema, 2-byte chunks; 2e evolve,
+# 5-byte chunks, 32-byte records; ff fixed schema, 4096-byte chunks, 32-byte records.
+# decode_json_chunked reads two: 0000 1-row batches from 1-byte chunks; 4012 unparsable
+# values as nulls, 3 rows, 3 bytes; 3022 flattened, 3 rows, 7 bytes; 0c3e records path
+# `items`, 7 rows, 4096 bytes; 0813 top-level array, 4 rows, 3 bytes.
+declare -A json_prefixes=(
+    [decode_json]="00c0 0508 1550 2ab0 bec4"
+    [decode_jsonl_lines]="00 05 2e ff"
+    [decode_json_chunked]="0000 4012 3022 0c3e 0813"
+)
+samples="$(mktemp -d)"
+trap 'rm -rf "$samples"' EXIT
+printf '%s\n' \
+    '{"id": 1, "name": "a", "x": 1.5, "ok": true, "ts": "2024-05-01T10:00:00Z", "tags": ["a", "b"], "geo": {"lat": 1.0, "lon": 2}}' \
+    '{"id": 2, "name": null, "x": 2, "ok": false, "ts": "2024-05-02T11:00:00Z", "tags": [], "geo": null}' \
+    '{"id": 3, "name": "c\u00e9\ud83d\ude00", "x": -0.5e3, "ok": null, "ts": null, "tags": null, "geo": {"lat": -1.5}}' \
+    > "$samples/lines.jsonl"
+printf '%s' '[{"a": 1, "b": "x"}, {"a": 2, "b": "y", "c": [1, 2]}, {"a": null, "b": "z"}]' > "$samples/array.json"
+printf '%s' '{"meta": {"count": 2, "next": null}, "items": [{"a": 1, "d": "2024-01-02"}, {"a": 2, "d": "2024-01-03"}], "total": 2}' > "$samples/items.json"
+printf '%s' '{"data": {"items": [{"k": "v1", "n": 10}, {"k": "v2", "n": 20.5}]}, "ok": true}' > "$samples/data-items.json"
+printf '%s' '{"a":1}{"a":2} {"a":3}' > "$samples/values.json"
+printf '%s\n' 1 '"x"' '[1,2]' '{"a":1}' null true > "$samples/scalars.jsonl"
+printf '\xef\xbb\xbf{"a": 1, "b": "x"}\r\n\r\n  \r\n{"a": 2, "b": "y"}\r\n' > "$samples/crlf-bom.jsonl"
+printf '%s\n' '{"a": 1}' '{"a": 2}' '{"a": 4.5, "b": 1}' '{"a": "five", "c": {"d": [1, {"e": null}]}}' '{"a": {"x": 1}}' > "$samples/evolving.jsonl"
+printf '[\n  {\n    "a": 1,\n    "s": "q\\"uote"\n  },\n  {\n    "a": 2\n  }\n]\n' > "$samples/pretty.json"
+printf '%s\n' '{"a": 1}' '{"a": 2,}' '{"a": 3}' 'not json' '{"a": "4"}' > "$samples/bad-line.jsonl"
+json_sources=("$samples"/*)
+if compgen -G "$conformance/jsontestsuite/test_parsing/*.json" > /dev/null; then
+    # The few cases over 64 KiB (100 000 brackets) would make libFuzzer's inputs as long.
+    while IFS= read -r -d '' f; do
+        json_sources+=("$f")
+    done < <(find "$conformance/jsontestsuite/test_parsing" -name '*.json' -size -64k -print0 | sort -z)
+else
+    echo "seed.sh: no JSONTestSuite files under $conformance/jsontestsuite/test_parsing; using the generated JSON samples only" >&2
+fi
+for target in decode_json decode_jsonl_lines decode_json_chunked; do
+    dir="$here/corpus/$target"
+    mkdir -p "$dir"
+    for src in "${json_sources[@]}"; do
+        base="$(basename "$src")"
+        for p in ${json_prefixes[$target]}; do
+            { printf "$(sed 's/../\\x&/g' <<< "$p")"; cat "$src"; } > "$dir/seed-$p-$base"
+            n=$((n + 1))
+        done
+    done
+done
+
 # Other targets (e.g. detect) take the files as they are.
-others="$(cd "$here" && cargo fuzz list 2> /dev/null | grep -vx -e decode_csv -e decode_csv_chunked -e input || true)"
+others="$(cd "$here" && cargo fuzz list 2> /dev/null | grep -vx -e decode_csv -e decode_csv_chunked -e input -e decode_json -e decode_jsonl_lines -e decode_json_chunked || true)"
 for target in $others; do
     dir="$here/corpus/$target"
     mkdir -p "$dir"
