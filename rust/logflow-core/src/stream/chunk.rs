@@ -37,6 +37,28 @@ pub trait Framing: Send {
         let _ = rest;
         Ok(())
     }
+
+    /// Whether a carriage return that no line feed follows ends a line, in input without
+    /// line feeds (old Mac text): for line counts and over-long lines. Formats whose lines
+    /// end only at line feeds (JSON Lines, JSON) say no.
+    fn lone_cr_ends_lines(&self) -> bool {
+        true
+    }
+}
+
+/// Records end at line feeds only (a lone carriage return is part of its line): JSON Lines,
+/// whose lines end with `\n` or `\r\n`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LineFeeds;
+
+impl Framing for LineFeeds {
+    fn cut_point(&mut self, buf: &[u8]) -> Result<Option<usize>> {
+        Ok(memchr::memrchr(b'\n', buf).map(|at| at + 1))
+    }
+
+    fn lone_cr_ends_lines(&self) -> bool {
+        false
+    }
 }
 
 /// Records end at line ends: the last line feed, or, in input without line feeds, the last
@@ -144,6 +166,24 @@ impl Drop for Chunk {
         if let Some(pool) = self.pool.take() {
             pool.put(std::mem::take(&mut self.bytes));
         }
+    }
+}
+
+/// The line ends in `b` for a framing (see [`Framing::lone_cr_ends_lines`]).
+fn lines_in(b: &[u8], lone_cr: bool) -> u64 {
+    if lone_cr {
+        count_lines(b)
+    } else {
+        memchr::memchr_iter(b'\n', b).count() as u64
+    }
+}
+
+/// Whether `b` holds a line end, for a framing (see [`Framing::lone_cr_ends_lines`]).
+fn has_line_end(b: &[u8], lone_cr: bool) -> bool {
+    if lone_cr {
+        memchr::memchr2(b'\n', b'\r', b).is_some()
+    } else {
+        memchr::memchr(b'\n', b).is_some()
     }
 }
 
@@ -309,7 +349,7 @@ impl<R: Read> Chunker<R> {
             if buf.len() > self.max_line {
                 // Past the limit: cut anyway. A buffer without any line end is one line too
                 // long to keep, so the rest of it is skipped (and the line rejected).
-                cut_line = memchr::memchr2(b'\n', b'\r', &buf).is_none();
+                cut_line = !has_line_end(&buf, self.framing.lone_cr_ends_lines());
                 break buf.len();
             }
             // No line end outside quotes yet: a very long record. Read more, up to the limit.
@@ -345,7 +385,7 @@ impl<R: Read> Chunker<R> {
         self.skip_line = chunk.cut_line;
         self.index += 1;
         self.offset += chunk.bytes.len() as u64;
-        self.line += count_lines(&chunk.bytes);
+        self.line += lines_in(&chunk.bytes, self.framing.lone_cr_ends_lines());
         self.done = last;
         Ok(Some(chunk))
     }
@@ -354,9 +394,10 @@ impl<R: Read> Chunker<R> {
     /// input: byte offset and line.
     fn locate(&self, mut e: crate::error::Error, buf: &[u8]) -> crate::error::Error {
         let (offset, line) = (self.offset, self.line);
+        let lone_cr = self.framing.lone_cr_ends_lines();
         e.relocate(|p| {
             let at = usize::try_from(p.byte).unwrap_or(usize::MAX).min(buf.len());
-            p.line = line + count_lines(buf.get(..at).unwrap_or_default());
+            p.line = line + lines_in(buf.get(..at).unwrap_or_default(), lone_cr);
             p.byte += offset;
         });
         e
@@ -369,7 +410,12 @@ impl<R: Read> Chunker<R> {
     fn skip_rest_of_line(&mut self) -> Result<(bool, Vec<u8>)> {
         let mut scratch = self.pool.get(self.chunk_bytes);
         self.read_into(&mut scratch, self.chunk_bytes)?;
-        let ended = match memchr::memchr2(b'\n', b'\r', &scratch) {
+        let found = if self.framing.lone_cr_ends_lines() {
+            memchr::memchr2(b'\n', b'\r', &scratch)
+        } else {
+            memchr::memchr(b'\n', &scratch)
+        };
+        let ended = match found {
             Some(at) => {
                 if at + 1 == scratch.len() && scratch.get(at) == Some(&b'\r') {
                     // Whether a line feed follows decides where the line ends.

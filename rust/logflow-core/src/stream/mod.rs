@@ -17,7 +17,7 @@ pub mod sequence;
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 
-pub use chunk::{count_lines, BufferPool, Chunk, Chunker, Framing, LineEnds};
+pub use chunk::{count_lines, BufferPool, Chunk, Chunker, Framing, LineEnds, LineFeeds};
 pub use reader::{ArrowBatches, BatchReader, ReadCounts};
 pub use sequence::Sequencer;
 

@@ -110,11 +110,11 @@ pub fn split_options(data: &[u8]) -> (JsonCase, &[u8]) {
         }
     }
     match (b0 >> 4) & 3 {
-        0 => case.decode.schema_policy = SchemaPolicy::Merge,
-        1 => case.decode.schema_policy = SchemaPolicy::Strict,
-        2 => case.decode.schema_policy = SchemaPolicy::Evolve,
+        0 => case.decode.schema_policy = Some(SchemaPolicy::Merge),
+        1 => case.decode.schema_policy = Some(SchemaPolicy::Strict),
+        2 => case.decode.schema_policy = Some(SchemaPolicy::Evolve),
         _ => {
-            case.decode.schema_policy = SchemaPolicy::Merge;
+            case.decode.schema_policy = Some(SchemaPolicy::Merge);
             case.fixed_schema = true;
         }
     }
@@ -185,7 +185,7 @@ pub fn decode_all(input: &[u8], case: &JsonCase, threads: usize) -> logflow_core
 /// the reader's schema when that cannot change), and every record read is either a row or
 /// rejected (JSON skips none).
 pub fn check_accounting(d: &Decoded, case: &JsonCase, what: &str) {
-    let fixed = case.fixed_schema || case.decode.schema_policy == SchemaPolicy::Strict;
+    let fixed = case.fixed_schema || case.decode.schema_policy == Some(SchemaPolicy::Strict);
     for (i, batch) in d.batches.iter().enumerate() {
         assert!(batch.num_rows() > 0, "batch {i} is empty, {what}");
         assert!(
@@ -270,9 +270,9 @@ pub fn split_lines_options(data: &[u8]) -> (JsonCase, &[u8]) {
     };
     case.decode.error_policy = ErrorPolicy::Permissive;
     match b & 3 {
-        0 => case.decode.schema_policy = SchemaPolicy::Merge,
-        1 => case.decode.schema_policy = SchemaPolicy::Strict,
-        2 => case.decode.schema_policy = SchemaPolicy::Evolve,
+        0 => case.decode.schema_policy = Some(SchemaPolicy::Merge),
+        1 => case.decode.schema_policy = Some(SchemaPolicy::Strict),
+        2 => case.decode.schema_policy = Some(SchemaPolicy::Evolve),
         _ => case.fixed_schema = true,
     }
     case.decode.chunk_bytes = CHUNK_BYTES
@@ -296,40 +296,7 @@ pub fn split_lines_options(data: &[u8]) -> (JsonCase, &[u8]) {
 /// line ([`non_blank_lines`]) is exactly one record: a row or a reject, whatever it holds
 /// and however the input is cut into chunks. A line longer than `max_record_bytes` is one
 /// record too (cut at the limit, its rest skipped).
-///
-/// Inputs that hit an open core bug are skipped: `lone-carriage-return` ([`known_bug`]) and
-/// `long-line-cut-in-leading-whitespace` ([`blank_start_past_limit`]); their minimal inputs
-/// are in `tests/fuzz_regressions_pending/decode_jsonl_lines/`, replayed without the skip
-/// by [`decode_jsonl_lines_unfiltered`].
 pub fn decode_jsonl_lines(data: &[u8]) {
-    let (case, input) = split_lines_options(data);
-    if lone_carriage_return(input) || blank_start_past_limit(input, case.decode.max_record_bytes) {
-        return;
-    }
-    decode_jsonl_lines_unfiltered(data);
-}
-
-/// Known core bug `long-line-cut-in-leading-whitespace`: whether a line of `input` longer
-/// than `limit` starts with more than `limit` bytes of whitespace. The chunker cuts such a
-/// line past the limit and skips its rest, but the JSON decoder ignores that the chunk was
-/// cut (`Chunk::cut_line`) and takes the cut part, all whitespace, for a blank line: the
-/// line is neither a row nor a reject. (A cut part that is a JSON value, a number cut
-/// short, is even read as a good row: the ignored `json_lines_cut_at_max_record_bytes_are_
-/// rejected` test in `tests/fuzz_regressions.rs`.)
-/// The cut counts the byte order mark before the first line, which the decoder skips.
-pub fn blank_start_past_limit(input: &[u8], limit: usize) -> bool {
-    input.split(|&c| c == b'\n').enumerate().any(|(i, line)| {
-        let start = line.get(..=limit).unwrap_or_default();
-        let start = match start.strip_prefix(b"\xEF\xBB\xBF") {
-            Some(rest) if i == 0 => rest,
-            _ => start,
-        };
-        line.len() > limit && start.iter().all(|&c| matches!(c, b' ' | b'\t' | b'\r'))
-    })
-}
-
-/// [`decode_jsonl_lines`] without skipping the known bugs.
-pub fn decode_jsonl_lines_unfiltered(data: &[u8]) {
     let (case, input) = split_lines_options(data);
     let Ok(d) = decode_all(input, &case, 1) else {
         return;
@@ -376,7 +343,7 @@ pub fn chunked_case(data: &[u8]) -> (JsonCase, usize, usize, &[u8]) {
         _ => None,
     };
     case.decode.error_policy = ErrorPolicy::Permissive;
-    case.decode.schema_policy = SchemaPolicy::Strict;
+    case.decode.schema_policy = Some(SchemaPolicy::Strict);
     if b0 & 0x40 != 0 {
         case.decode.on_cast_error = CastErrorPolicy::Null;
     }
@@ -389,129 +356,9 @@ pub fn chunked_case(data: &[u8]) -> (JsonCase, usize, usize, &[u8]) {
 }
 
 /// Fuzz target `decode_json_chunked`: see [`chunked_case`] and [`check_chunked`].
-///
-/// Inputs that hit an open core bug are skipped, so that the fuzzer can look for others;
-/// each bug has a minimal input in `tests/fuzz_regressions_pending/<target>/`, replayed
-/// without the skip ([`decode_json_chunked_unfiltered`]) by the ignored
-/// `pending_fuzz_inputs` test. Skipped: see [`known_bug`].
 pub fn decode_json_chunked(data: &[u8]) {
     let (case, k, chunk_bytes, input) = chunked_case(data);
-    check_chunked(input, &case, k, chunk_bytes, true);
-}
-
-/// [`decode_json_chunked`] without skipping the known bugs.
-pub fn decode_json_chunked_unfiltered(data: &[u8]) {
-    let (case, k, chunk_bytes, input) = chunked_case(data);
-    check_chunked(input, &case, k, chunk_bytes, false);
-}
-
-/// Whether a read of `input` in `layout` runs into an open core bug that makes the chunked
-/// and the one-chunk decodes differ:
-///
-/// - `scalar-runs-into-value` (values layout): a top-level run of bytes that is no JSON
-///   value (`x`, `1a`) directly followed by `{`, `[` or `"`. The framing ends the run there
-///   and cuts before the bracket, but the decoder, finding no value, skips the bad record
-///   by a structural scan that goes on through the bracket's value: `x{"a":1}` is one
-///   rejected record in one chunk, and a rejected record and a row when the chunks are cut
-///   before the `{`.
-/// - `lone-carriage-return` (lines layout): a carriage return not followed by a line feed.
-///   The chunker's line framing (`LineEnds`) takes it for a line end when the buffer holds
-///   no line feed, so small chunks cut the line there, but the JSON Lines reader splits
-///   lines at line feeds only: `1\r2\n` is one bad line (data after the value) in one
-///   chunk, and two good lines, `1` and `2`, in chunks of 3 bytes.
-/// - `line-of-cr`: line numbers of errors depend on the chunking in a file mixing `\r`
-///   and `\n` line ends (the skip compares errors without their lines).
-/// - `bad-string-swallows-chunk` (values and array layouts): a string holding a control
-///   character or an invalid escape. The framing steps over it as a string, but the
-///   decoder skips the bad record with a scan that reads strings with the strict lexer,
-///   which rejects the string and ends the record at the end of the chunk: every record
-///   after it in the same chunk is gone, counted neither as a row nor as a reject.
-pub fn known_bug(input: &[u8], layout: &Layout) -> bool {
-    match layout {
-        Layout::Values => scalar_runs_into_value(input) || bad_string(input),
-        Layout::Lines => lone_carriage_return(input),
-        Layout::Array { .. } => bad_string(input),
-    }
-}
-
-/// Whether a string in `input` holds a control character or an escape that is not JSON.
-fn bad_string(input: &[u8]) -> bool {
-    let mut in_string = false;
-    let mut i = 0;
-    while let Some(&c) = input.get(i) {
-        i += 1;
-        if !in_string {
-            in_string = c == b'"';
-            continue;
-        }
-        match c {
-            b'"' => in_string = false,
-            b'\\' => {
-                let ok = match input.get(i) {
-                    Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => true,
-                    Some(b'u') => input
-                        .get(i + 1..i + 5)
-                        .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)),
-                    _ => false,
-                };
-                if !ok {
-                    return true;
-                }
-                i += 1;
-            }
-            c if c < 0x20 => return true,
-            _ => {}
-        }
-    }
-    false
-}
-
-/// Whether `input` holds a carriage return that no line feed follows.
-pub fn lone_carriage_return(input: &[u8]) -> bool {
-    input
-        .iter()
-        .enumerate()
-        .any(|(i, &c)| c == b'\r' && input.get(i + 1) != Some(&b'\n'))
-}
-
-/// Whether, outside strings and brackets, bytes that are not whitespace or brackets are
-/// directly followed by `{`, `[` or `"` (after a byte order mark, which the reader skips).
-fn scalar_runs_into_value(input: &[u8]) -> bool {
-    let body = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
-    let (mut depth, mut in_string, mut escape, mut scalar) = (0usize, false, false, false);
-    for &c in body {
-        if in_string {
-            if escape {
-                escape = false;
-            } else if c == b'\\' {
-                escape = true;
-            } else if c == b'"' {
-                in_string = false;
-            }
-            continue;
-        }
-        match c {
-            b'"' | b'{' | b'[' => {
-                if depth == 0 && scalar {
-                    return true;
-                }
-                scalar = false;
-                if c == b'"' {
-                    in_string = true;
-                } else {
-                    depth += 1;
-                }
-            }
-            b'}' | b']' => {
-                depth = depth.saturating_sub(1);
-                scalar = false;
-            }
-            // At the top level `:` and `,` are no structure to the framing: part of the run.
-            b' ' | b'\t' | b'\r' | b'\n' => scalar = false,
-            _ => scalar = depth == 0,
-        }
-    }
-    false
+    check_chunked(input, &case, k, chunk_bytes);
 }
 
 /// Whether `t` holds a date, timestamp or time, at any depth.
@@ -571,15 +418,7 @@ fn pinnable(schema: &SchemaRef) -> Option<Vec<(String, ColumnType)>> {
 /// - The same again with the top-level column types pinned to the one-chunk decode's
 ///   (when all are plain scalars), which makes equal schemas far more common.
 /// - Decoding ahead on two threads gives the same batches, counts and errors as one.
-///
-/// `skip_known`: skips inputs that hit an open core bug ([`known_bug`]).
-pub fn check_chunked(
-    input: &[u8],
-    case: &JsonCase,
-    k: usize,
-    chunk_bytes: usize,
-    skip_known: bool,
-) {
+pub fn check_chunked(input: &[u8], case: &JsonCase, k: usize, chunk_bytes: usize) {
     assert!(k > 0 && chunk_bytes > 0);
     let whole_case = JsonCase {
         decode: DecodeOptions {
@@ -599,19 +438,8 @@ pub fn check_chunked(
     };
     let what = format!("batch_rows = {k}, chunk_bytes = {chunk_bytes}");
     let whole = decode_all(input, &whole_case, 1);
-    if skip_known && whole.as_ref().is_ok_and(|w| known_bug(input, &w.layout)) {
-        return;
-    }
     let chunked = decode_all(input, &chunked_case, 1);
-    compare(
-        input,
-        &whole,
-        &whole_case,
-        &chunked,
-        &chunked_case,
-        &what,
-        !skip_known,
-    );
+    compare(input, &whole, &whole_case, &chunked, &chunked_case, &what);
 
     if let Some(types) = whole.as_ref().ok().and_then(|w| pinnable(&w.schema)) {
         let pin = |c: &JsonCase| JsonCase {
@@ -628,15 +456,7 @@ pub fn check_chunked(
         // Pinning names top-level fields, which a sample of records that are not objects
         // does not have (`start` refuses it): compare only when both samples take it.
         if w.is_ok() && c.is_ok() {
-            compare(
-                input,
-                &w,
-                &whole_pinned,
-                &c,
-                &chunked_pinned,
-                &what,
-                !skip_known,
-            );
+            compare(input, &w, &whole_pinned, &c, &chunked_pinned, &what);
         }
     }
 
@@ -667,24 +487,13 @@ fn compare(
     chunked: &logflow_core::Result<Decoded>,
     chunked_case: &JsonCase,
     what: &str,
-    exact_errors: bool,
 ) {
     let (w, c) = match (whole, chunked) {
-        (Err(w), Err(c)) if exact_errors => {
+        (Err(w), Err(c)) => {
             assert_eq!(w.to_string(), c.to_string(), "the errors differ, {what}");
             return;
         }
         (Ok(w), Ok(c)) => (w, c),
-        (Err(w), Err(c)) => {
-            // The byte, not the line: line numbers of a file mixing `\r` and `\n` line
-            // ends depend on the chunking (`pending/decode_json_chunked/line-of-cr`).
-            assert_eq!(
-                (without_position(w), w.position().map(|p| p.byte)),
-                (without_position(c), c.position().map(|p| p.byte)),
-                "the errors differ, {what}: {w} vs {c}"
-            );
-            return;
-        }
         (Ok(_), Err(e)) => panic!("decodes as one chunk but fails with {what}: {e}"),
         (Err(e), Ok(_)) => panic!("fails as one chunk ({e}) but decodes with {what}"),
     };
@@ -705,15 +514,6 @@ fn compare(
             "rows rejected with the same schema, {what}"
         );
         assert_same_rows(w.batches.first(), &c.batches, what);
-    }
-}
-
-/// An error's message without its position (` (json, line 3, byte 32)`).
-fn without_position(e: &logflow_core::Error) -> String {
-    let text = e.to_string();
-    match (e.position(), text.rfind(" (")) {
-        (Some(_), Some(at)) => text.get(..at).unwrap_or_default().to_string(),
-        _ => text,
     }
 }
 

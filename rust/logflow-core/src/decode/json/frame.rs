@@ -268,6 +268,10 @@ impl Framing for DocFraming {
         self.last_end = None;
     }
 
+    fn lone_cr_ends_lines(&self) -> bool {
+        false
+    }
+
     fn finish(&mut self, rest: &[u8]) -> Result<()> {
         self.scan(rest)?;
         let end = rest.len();

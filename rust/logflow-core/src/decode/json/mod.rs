@@ -38,7 +38,7 @@ use crate::decode::{
 use crate::detect::Format;
 use crate::error::{Error, ErrorKind, Position, Result};
 use crate::schema::{self, NullTokens};
-use crate::stream::{Chunk, ChunkOutput, Chunker, Decoder, LineEnds, QuarantineFormat, Start};
+use crate::stream::{Chunk, ChunkOutput, Chunker, Decoder, LineFeeds, QuarantineFormat, Start};
 
 const FORMAT: &str = "json";
 
@@ -437,6 +437,8 @@ struct Walker<'a> {
     line: u64,
     counted: usize,
     done: bool,
+    /// The chunk ends inside a line longer than the size limit.
+    cut_line: bool,
 }
 
 impl<'a> Walker<'a> {
@@ -448,6 +450,7 @@ impl<'a> Walker<'a> {
             line: chunk.line,
             counted: 0,
             done: false,
+            cut_line: chunk.cut_line,
         }
     }
 
@@ -481,7 +484,9 @@ impl<'a> Walker<'a> {
                 }
                 self.pos = after;
                 let line = self.b.get(start..end).unwrap_or_default();
-                if line.iter().all(|&c| is_ws(c)) {
+                // The start of a line cut at the size limit is a record, whatever it holds.
+                let cut = self.cut_line && nl.is_none();
+                if !cut && line.iter().all(|&c| is_ws(c)) {
                     continue;
                 }
                 let l = self.line_at(start);
@@ -574,16 +579,24 @@ fn record_end(b: &[u8], span: &Span, in_array: bool) -> usize {
     if let Some((end, _)) = span.line_end {
         return end;
     }
+    let _ = in_array;
+    // A run of scalar bytes (a number, a literal, or junk) ends where the framing ends it:
+    // at whitespace or at any structural byte.
+    if !matches!(b.get(span.start), Some(b'{' | b'[' | b'"')) {
+        return b
+            .get(span.start..)
+            .and_then(|rest| {
+                rest.iter()
+                    .position(|&c| is_ws(c) || matches!(c, b'{' | b'[' | b'"' | b',' | b']' | b'}'))
+            })
+            .map_or(b.len(), |k| span.start + k);
+    }
     let mut depth = 0usize;
     let mut i = span.start;
     while let Some(&c) = b.get(i) {
         match c {
             b'"' => {
-                let mut lex = Lex::new(b, i);
-                match lex.string_raw() {
-                    Ok(_) => i = lex.i,
-                    Err(_) => return b.len(),
-                }
+                i = string_end(b, i);
                 if depth == 0 {
                     return i;
                 }
@@ -591,21 +604,60 @@ fn record_end(b: &[u8], span: &Span, in_array: bool) -> usize {
             }
             b'{' | b'[' => depth += 1,
             b'}' | b']' => {
-                if depth == 0 {
-                    return i;
-                }
-                depth -= 1;
+                depth = depth.saturating_sub(1);
                 if depth == 0 {
                     return i + 1;
                 }
             }
-            b',' if depth == 0 && in_array => return i,
-            c if depth == 0 && (is_ws(c) || c == b',') => return i,
             _ => {}
         }
         i += 1;
     }
     b.len()
+}
+
+/// Just past the string whose opening quote is at `at`, by its quotes and backslashes alone
+/// (the way the framing reads it, whatever is wrong inside); the end of `b` when it never
+/// closes.
+fn string_end(b: &[u8], at: usize) -> usize {
+    let mut i = at + 1;
+    while let Some(k) = b
+        .get(i..)
+        .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
+    {
+        let p = i + k;
+        if b.get(p) == Some(&b'"') {
+            return p + 1;
+        }
+        i = p + 2;
+    }
+    b.len()
+}
+
+/// After a record read whole at the cursor: nothing but whitespace may follow it on its
+/// line (JSON Lines), and a scalar record must end where the framing ends it (`null-2` is
+/// one bad element, not `null` and `-2`).
+fn check_record_end(
+    lex: &mut Lex<'_>,
+    b: &[u8],
+    span: &Span,
+    in_array: bool,
+) -> std::result::Result<(), Fail> {
+    let ended = if span.line_end.is_some() {
+        lex.ws().is_none()
+    } else if matches!(b.get(span.start), Some(b'{' | b'[' | b'"')) {
+        true
+    } else {
+        lex.i == record_end(b, span, in_array)
+    };
+    if ended {
+        Ok(())
+    } else {
+        Err(Fail::Syntax(lex::Syntax {
+            at: lex.i,
+            what: "data after the JSON value",
+        }))
+    }
 }
 
 /// What decoding a chunk with one plan gave.
@@ -704,17 +756,7 @@ impl JsonDecoder {
                         }),
                     }
                 };
-                let result = result.and_then(|()| {
-                    // JSON Lines: nothing but whitespace may follow the value on its line.
-                    if span.line_end.is_some() && lex.ws().is_some() {
-                        Err(Fail::Syntax(lex::Syntax {
-                            at: lex.i,
-                            what: "data after the JSON value on its line",
-                        }))
-                    } else {
-                        Ok(())
-                    }
-                });
+                let result = result.and_then(|()| check_record_end(&mut lex, b, &span, in_array));
                 match result {
                     Ok(()) => {
                         walker.finish(lex.i);
@@ -941,12 +983,14 @@ fn sample_shape(chunk: &Chunk, layout: &Layout) -> Shape {
     while let Some(span) = walker.next() {
         let limit = span.line_end.map_or(b.len(), |(end, _)| end);
         let mut lex = Lex::new(b.get(..limit).unwrap_or_default(), span.start);
-        let target = if lex.peek() == Some(b'{') {
-            &mut objects
-        } else {
-            &mut values
-        };
-        if target.observe(&mut lex, &mut key, 0).is_ok() {
+        // Each record is seen on its own and joined when it is JSON, so a malformed one
+        // changes nothing of what the others showed.
+        let mut record = Shape::Unseen;
+        let ok = record.observe(&mut lex, &mut key, 0).is_ok()
+            && check_record_end(&mut lex, b, &span, in_array).is_ok();
+        if ok {
+            let object = matches!(record, Shape::Object(_));
+            if object { &mut objects } else { &mut values }.join(record);
             walker.finish(lex.i);
         } else {
             walker.finish(record_end(b, &span, in_array));
@@ -1114,7 +1158,7 @@ pub fn start<R: Read>(
         }
     };
     let (framing, first_start): (Box<dyn crate::stream::Framing>, usize) = match &layout {
-        Layout::Lines => (Box::new(LineEnds), bom),
+        Layout::Lines => (Box::new(LineFeeds), bom),
         Layout::Values => (Box::new(DocFraming::values(decode.max_record_bytes)), bom),
         Layout::Array {
             start, enclosing, ..
