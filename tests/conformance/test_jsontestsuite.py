@@ -318,7 +318,14 @@ CHILD = textwrap.dedent(
         outcome = {"outcome": "logflow_error", "error": type(e).__name__}
     except BaseException as e:
         outcome = {"outcome": "other_exception", "error": repr(e)}
-    outcome["max_rss_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # peak resident memory of this program: VmHWM starts again at exec, while ru_maxrss
+    # counts the parent's memory at fork
+    try:
+        with open("/proc/self/status") as status:
+            peak = [l for l in status if l.startswith("VmHWM:")][0].split()[1]
+    except OSError:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    outcome["max_rss_kib"] = int(peak)
     print(json.dumps(outcome))
     """
 )
