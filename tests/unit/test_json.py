@@ -804,9 +804,10 @@ def test_deep_nesting_converts_or_fails_cleanly(
 
 @pytest.mark.xfail(
     strict=True,
-    reason="the reason for an invalid record is wrong: schema_mismatch (a lone surrogate "
-    "when no record was sampled, a syntax error after a key the schema lacks, an object "
-    "nested too deeply) instead of invalid_json",
+    reason="the reason for an invalid record is wrong: schema_mismatch or cast_error (a "
+    "lone surrogate when no record was sampled, a syntax error after a key the schema "
+    "lacks or after a value its column cannot hold, an object nested too deeply) instead "
+    "of invalid_json",
 )
 @pytest.mark.parametrize(
     "data",
@@ -814,8 +815,16 @@ def test_deep_nesting_converts_or_fails_cleanly(
         '["\\ud800"]',
         '[{"a": 1}, {"a": 3, "b" 4}, {"a": 5}]',
         '{"a": 1}\n' + '{"a":' * 600 + "1" + "}" * 600 + "\n",
+        '{"n": 1}\n{"n": {} 0}\n{"n": 2}\n',
+        '{"n": 1}\n{"n": 1.5 0}\n{"n": 2}\n',
     ],
-    ids=["lone_surrogate", "syntax_after_new_key", "too_deep"],
+    ids=[
+        "lone_surrogate",
+        "syntax_after_new_key",
+        "too_deep",
+        "syntax_after_an_object_where_ints_are",
+        "syntax_after_a_float_where_ints_are",
+    ],
 )
 def test_invalid_records_are_invalid_json(in_dir: Path, out_dir: Path, data: str) -> None:
     result, _ = convert(write(in_dir, data), out_dir / "o.parquet", error_policy="permissive")
