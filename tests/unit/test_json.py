@@ -967,3 +967,16 @@ def test_one_record_json_lines(in_dir: Path, out_dir: Path, name: str) -> None:
     result, table = convert(src, out_dir / "o.parquet")
     assert result.format == "jsonl"
     assert table.to_pylist() == [record]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason='a record that is not an object after the sample (5, [1], "x", or a bad line '
+    'starting with one) adds an internal all-null column named "\\x00value"',
+)
+@pytest.mark.parametrize("late", ["5", "[1]", '"x"', "0:"])
+def test_a_late_record_that_is_not_an_object(in_dir: Path, out_dir: Path, late: str) -> None:
+    src = write(in_dir, fat_lines() + late.encode() + b"\n", "late.jsonl")
+    result, table = convert(src, out_dir / "o.parquet", error_policy="permissive")
+    assert table.column_names == ["id", "pad"]
+    assert (result.rows_written, result.rows_skipped) == (FAT_ROWS, 1)
