@@ -353,8 +353,10 @@ def convert(
             record bad (reason ``invalid_utf8``), never silently replaced.
         schema: Types for some or all columns, by name (a :class:`pyarrow.Schema` or
             ``{"zip": "string", "amount": "float64"}``); the other columns are inferred. A
-            name the input does not have raises :class:`~logflow.errors.SchemaError`; values
-            that do not fit the given type are bad rows under the error policy.
+            name a CSV header does not have raises :class:`~logflow.errors.SchemaError`; for
+            JSON it is a column of that type (null in records without the field, as fields
+            may appear anywhere). Values that do not fit the given type are bad rows under
+            the error policy.
         schema_policy: How the schema may change after the sample the types are inferred
             from (JSON: the first 4 MiB chunk): ``"strict"`` (a field that was not in the
             sample, or a value its column cannot hold, is a bad row under the error policy),

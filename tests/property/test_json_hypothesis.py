@@ -607,13 +607,6 @@ def test_bad_lines_are_counted_and_quarantined(
     check_bad_lines(work, SAMPLE_LINES + lines, crlf)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a bad line in the type-inference sample changes the schema: a cut object "
-    "record drops the fields of the records before it (they become schema_mismatch "
-    "rejects), and a line starting with a whole scalar ('1 2') turns every record into "
-    "one JSON-text value column",
-)
 @settings(phases=NO_SHRINK)
 @given(lines=LINES, crlf=st.booleans())
 def test_bad_lines_in_the_sample(work: Path, lines: list[tuple[bool, bytes]], crlf: bool) -> None:
@@ -654,11 +647,6 @@ def test_wide_integers_round_trip(work: Path, values: list[Any], nested: bool) -
     check_rows(table, records)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an integer beyond int64 beside a float written with an exponent (1e+16) is "
-    "read as float64 and rounded",
-)
 @settings(phases=NO_SHRINK)
 @given(wide=WIDE_INTS, exponent=EXPONENT_FLOATS)
 def test_wide_integer_beside_an_exponent_float(work: Path, wide: int, exponent: float) -> None:
@@ -667,11 +655,6 @@ def test_wide_integer_beside_an_exponent_float(work: Path, wide: int, exponent: 
     check_rows(table, records)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an integer of more than 38 digits with few significant ones (10**38) is read "
-    "as float64 and loses its exact value",
-)
 @settings(phases=NO_SHRINK)
 @given(
     significant=st.integers(1, 10**15),

@@ -391,7 +391,7 @@ pub fn convert(
     let input = input::open(src, &opts.input, Some(ctl.bytes_read.clone()))?;
     ctl.bytes_total.store(input.size, Ordering::Relaxed);
     let format = choose_format(src, opts.format, &input)?;
-    let job = Job {
+    let mut job = Job {
         src,
         dst,
         opts,
@@ -408,8 +408,15 @@ pub fn convert(
             job.run(s.start)
         }
         Format::Json | Format::Jsonl => {
-            let s = json::start(input.reader, &opts.decode, &opts.json, opts.format, false)
-                .map_err(with_src)?;
+            let s = json::start(
+                input.reader,
+                &opts.decode,
+                &json_opts(src, opts),
+                opts.format,
+                false,
+            )
+            .map_err(with_src)?;
+            job.format = s.layout.format().name();
             job.run(s.start)
         }
         _ => Err(unsupported(&input).with_path(src)),
@@ -450,8 +457,14 @@ pub fn read(src: &Path, opts: &ConvertOptions) -> Result<Reading> {
             Ok(reading(BatchReader::new(s.start), src, threads))
         }
         Format::Json | Format::Jsonl => {
-            let s = json::start(input.reader, &opts.decode, &opts.json, opts.format, true)
-                .map_err(with_src)?;
+            let s = json::start(
+                input.reader,
+                &opts.decode,
+                &json_opts(src, opts),
+                opts.format,
+                true,
+            )
+            .map_err(with_src)?;
             Ok(reading(BatchReader::new(s.start), src, threads))
         }
         _ => Err(unsupported(&input).with_path(src)),
@@ -496,6 +509,14 @@ pub fn choose_format(src: &Path, given: Option<Format>, input: &input::Input) ->
         }
     }
     Ok(Format::Csv)
+}
+
+/// The JSON options for `src`: what `opts` says, and whether the file's name says JSON Lines.
+fn json_opts(src: &Path, opts: &ConvertOptions) -> json::JsonOptions {
+    json::JsonOptions {
+        named_lines: suffix_format(src) == Some(Format::Jsonl),
+        ..opts.json.clone()
+    }
 }
 
 /// The text format a file's suffix names (under a compression suffix): `.json`, `.jsonl`,

@@ -707,15 +707,21 @@ pub fn quoted_names<S: AsRef<str>>(names: &[S]) -> String {
 /// Makes column names usable: blanks become `column_N` (1-based), duplicates get `_2`, `_3`...,
 /// and a NUL byte (which Arrow's C interface cannot carry in a name) becomes U+FFFD.
 pub fn unique_names(raw: impl IntoIterator<Item = String>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    let mut taken = std::collections::HashSet::new();
-    for (i, name) in raw.into_iter().enumerate() {
+    distinct_names(raw.into_iter().enumerate().map(|(i, name)| {
         let trimmed = name.trim();
-        let base = if trimmed.is_empty() {
+        if trimmed.is_empty() {
             format!("column_{}", i + 1)
         } else {
             trimmed.replace('\0', "\u{FFFD}")
-        };
+        }
+    }))
+}
+
+/// `names` with each repeat of an earlier name suffixed `_2`, `_3`... (to a name not taken).
+pub fn distinct_names(names: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut taken = std::collections::HashSet::new();
+    for base in names {
         let mut candidate = base.clone();
         let mut n = 2;
         while taken.contains(&candidate) {

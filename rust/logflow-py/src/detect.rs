@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use logflow_core::decode::csv::{self, CsvOptions};
-use logflow_core::decode::json::{self, JsonOptions, Layout};
+use logflow_core::decode::json::{self, JsonOptions};
 use logflow_core::decode::values::DateFormat;
 use logflow_core::decode::DecodeOptions;
 use logflow_core::detect::{Detection, Finding, Format, Terminator};
@@ -86,19 +86,17 @@ pub fn detect<'py>(
             let s = json::start(
                 reopen()?.reader,
                 &decode,
-                &JsonOptions::default(),
+                &JsonOptions {
+                    named_lines: pipeline::suffix_format(&src) == Some(Format::Jsonl),
+                    ..JsonOptions::default()
+                },
                 None,
                 false,
             )
             .map_err(|e| e.with_path(&src))?;
             // What the records are decides the format reported: JSON Lines or a document.
-            let is_lines = s.layout == Layout::Lines;
             format = Finding::new(
-                if is_lines {
-                    Format::Jsonl
-                } else {
-                    Format::Json
-                },
+                s.layout.format(),
                 format.confidence,
                 format!("{}; {}", format.evidence, s.layout.describe()),
             );

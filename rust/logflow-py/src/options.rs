@@ -258,6 +258,7 @@ pub fn json(
     Ok(JsonOptions {
         records_path,
         flatten,
+        ..JsonOptions::default()
     })
 }
 

@@ -282,7 +282,18 @@ impl<'a> Lex<'a> {
                     }
                 }
             }
-            Some(b'"') => self.string_raw().map(drop),
+            Some(b'"') => {
+                let (raw, escaped) = self.string_raw()?;
+                if escaped {
+                    let start = self.i - raw.len() - 1;
+                    if let Err(at) = surrogates_pair(raw) {
+                        self.i = start + at;
+                        return self
+                            .err("lone surrogate in a \\u escape (not representable in UTF-8)");
+                    }
+                }
+                Ok(())
+            }
             Some(b't') => self.literal(b"true"),
             Some(b'f') => self.literal(b"false"),
             Some(b'n') => self.literal(b"null"),
@@ -291,6 +302,29 @@ impl<'a> Lex<'a> {
             None => self.err("a JSON value expected, found the end of the input"),
         }
     }
+}
+
+/// Checks that every UTF-16 surrogate escaped in a string's raw bytes (validated by
+/// [`Lex::string_raw`]) is half of a pair; `Err`: the offset of one that is not.
+fn surrogates_pair(raw: &[u8]) -> std::result::Result<(), usize> {
+    let mut i = 0;
+    while let Some(k) = memchr::memchr(b'\\', raw.get(i..).unwrap_or_default()) {
+        let at = i + k;
+        if raw.get(at + 1) != Some(&b'u') {
+            i = at + 2;
+            continue;
+        }
+        i = at + 6;
+        match hex4(raw.get(at + 2..at + 6)) {
+            Some(0xD800..=0xDBFF) => match (raw.get(i..i + 2), hex4(raw.get(i + 2..i + 6))) {
+                (Some(b"\\u"), Some(0xDC00..=0xDFFF)) => i += 6,
+                _ => return Err(at),
+            },
+            Some(0xDC00..=0xDFFF) => return Err(at),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// Decodes the escapes of a string's raw bytes (as [`Lex::string_raw`] returned them,

@@ -51,6 +51,10 @@ pub struct JsonOptions {
     /// Nested objects as `a.b` columns instead of struct columns: to this many levels
     /// (`usize::MAX`: all). `None` keeps structs.
     pub flatten: Option<usize>,
+    /// The file's name says JSON Lines (`.jsonl`, `.ndjson`): when its first line holds one
+    /// whole value, the records are lines even if that value could hold them (a file of one
+    /// record).
+    pub named_lines: bool,
 }
 
 /// How records are laid out in the input.
@@ -73,6 +77,14 @@ pub enum Layout {
 }
 
 impl Layout {
+    /// The format records in this layout are: JSON Lines for lines, JSON otherwise.
+    pub fn format(&self) -> Format {
+        match self {
+            Layout::Lines => Format::Jsonl,
+            _ => Format::Json,
+        }
+    }
+
     /// The layout in words, for detection reports.
     pub fn describe(&self) -> String {
         match self {
@@ -349,7 +361,17 @@ impl Plan {
         let fields = root.arrow_fields();
         let schema = match flatten {
             None => Schema::new(fields),
-            Some(depth) => Schema::new(flat_fields(&fields, "", depth)),
+            Some(depth) => {
+                // `{"a": {"b": 1}, "a.b": 2}` flattens to two `a.b`: the later is `a.b_2`.
+                let flat = flat_fields(&fields, "", depth);
+                let names = crate::schema::distinct_names(flat.iter().map(|f| f.name().clone()));
+                Schema::new(
+                    flat.into_iter()
+                        .zip(names)
+                        .map(|(f, n)| f.with_name(n))
+                        .collect::<Vec<_>>(),
+                )
+            }
         };
         Plan {
             root,
@@ -660,6 +682,28 @@ fn check_record_end(
     }
 }
 
+/// Whether the first line of `b` is one whole JSON value (and whitespace).
+fn first_line_is_a_value(b: &[u8]) -> bool {
+    let Some(end) = memchr::memchr(b'\n', b) else {
+        return false;
+    };
+    let mut lex = Lex::new(b.get(..end).unwrap_or_default(), 0);
+    lex.skip_value(0).is_ok() && lex.ws().is_none()
+}
+
+/// Where the record at `span` is not JSON, if it is not (`line`: the bytes up to its line
+/// end).
+fn record_syntax(line: &[u8], b: &[u8], span: &Span, in_array: bool) -> Option<lex::Syntax> {
+    let mut lex = Lex::new(line, span.start);
+    match lex.skip_value(0) {
+        Err(s) => Some(s),
+        Ok(()) => match check_record_end(&mut lex, b, span, in_array) {
+            Err(Fail::Syntax(s)) => Some(s),
+            _ => None,
+        },
+    }
+}
+
 /// What decoding a chunk with one plan gave.
 enum Attempt {
     Done(Box<ChunkOutput>),
@@ -764,6 +808,14 @@ impl JsonDecoder {
                     }
                     Err(fail) => {
                         root.truncate(before);
+                        // A record the plan cannot read may not be JSON at all: that is
+                        // what it is rejected for, and no reason to widen the plan.
+                        let fail = match fail {
+                            Fail::Cast { .. } | Fail::Shape { .. } => {
+                                record_syntax(line, b, &span, in_array).map_or(fail, Fail::Syntax)
+                            }
+                            syntax => syntax,
+                        };
                         match fail {
                             Fail::Syntax(s) => Some((
                                 RejectReason::InvalidJson,
@@ -878,7 +930,8 @@ impl JsonDecoder {
 
     /// The plan widened by everything `chunk` holds.
     fn widened(&self, chunk: &Chunk, plan: &Plan) -> Option<Plan> {
-        let shape = sample_shape(chunk, &self.layout);
+        let sample = sample_shape(chunk, &self.layout);
+        let (seen, wrapped) = root_plan(&sample, self.text_mode, 0.0, true);
         let mut node = if plan.wrapped {
             plan.root
                 .fields
@@ -888,23 +941,18 @@ impl JsonDecoder {
         } else {
             Node::Struct(Arc::clone(&plan.root))
         };
-        let changed = if self.text_mode {
-            let seen = if plan.wrapped {
-                text_node(&unwrap_value(&shape))
-            } else {
-                text_root(&shape)
-            };
-            match plan::join(&node, &seen, true) {
+        // Records of the other kind than the plan's cannot widen it: they are bad records.
+        let changed = if wrapped != plan.wrapped {
+            false
+        } else {
+            let evolve = self.text_mode || self.schema_policy == SchemaPolicy::Evolve;
+            match plan::join(&node, &seen, evolve) {
                 Some(j) if j != node => {
                     node = j;
                     true
                 }
                 _ => false,
             }
-        } else if plan.wrapped {
-            node.absorb(&unwrap_value(&shape), "value", self.schema_policy)
-        } else {
-            node.absorb(&shape, "", self.schema_policy)
         };
         if !changed {
             return None;
@@ -954,30 +1002,23 @@ fn decode_wrapped(
     Ok(())
 }
 
-/// The shape of the values of a sample whose records are wrapped (`{"value": ...}` is how
-/// [`sample_shape`] sees non-object records).
-fn unwrap_value(shape: &Shape) -> Shape {
-    match shape {
-        Shape::Object(o) => o
-            .fields
-            .iter()
-            .find(|(n, _)| n == WRAPPED)
-            .map(|(_, s)| s.clone())
-            .unwrap_or_default(),
-        other => other.clone(),
-    }
+/// What the records of a chunk look like: object records and the others apart.
+#[derive(Debug, Default)]
+struct Sample {
+    /// The object records.
+    objects: Shape,
+    /// The records that are not objects.
+    values: Shape,
+    /// How many records of each kind (JSON ones; the others are left out).
+    object_records: u64,
+    value_records: u64,
 }
 
-/// The key non-object records are counted under while sampling.
-const WRAPPED: &str = "\u{0}value";
-
-/// What the records of `chunk` look like. Records that are not objects are counted under
-/// [`WRAPPED`]; records that are not JSON are left out.
-fn sample_shape(chunk: &Chunk, layout: &Layout) -> Shape {
+/// What the records of `chunk` look like. Records that are not JSON are left out.
+fn sample_shape(chunk: &Chunk, layout: &Layout) -> Sample {
     let b = &chunk.bytes;
     let in_array = matches!(layout, Layout::Array { .. });
-    let mut objects = Shape::Unseen;
-    let mut values = Shape::Unseen;
+    let mut sample = Sample::default();
     let mut key = Vec::new();
     let mut walker = Walker::new(chunk, layout);
     while let Some(span) = walker.next() {
@@ -986,24 +1027,23 @@ fn sample_shape(chunk: &Chunk, layout: &Layout) -> Shape {
         // Each record is seen on its own and joined when it is JSON, so a malformed one
         // changes nothing of what the others showed.
         let mut record = Shape::Unseen;
+        let object = lex.peek() == Some(b'{');
         let ok = record.observe(&mut lex, &mut key, 0).is_ok()
             && check_record_end(&mut lex, b, &span, in_array).is_ok();
         if ok {
-            let object = matches!(record, Shape::Object(_));
-            if object { &mut objects } else { &mut values }.join(record);
+            if object {
+                sample.objects.join(record);
+                sample.object_records += 1;
+            } else {
+                sample.values.join(record);
+                sample.value_records += 1;
+            }
             walker.finish(lex.i);
         } else {
             walker.finish(record_end(b, &span, in_array));
         }
     }
-    if !matches!(values, Shape::Unseen) {
-        let mut wrapped = plan_object_shape();
-        if let Shape::Object(o) = &mut wrapped {
-            o.fields.push((WRAPPED.into(), values));
-        }
-        objects.join(wrapped);
-    }
-    objects
+    sample
 }
 
 /// Text mode's plan for values of `shape`: text for scalars, JSON text for the rest.
@@ -1032,8 +1072,35 @@ fn text_root(shape: &Shape) -> Node {
     }
 }
 
-fn plan_object_shape() -> Shape {
-    Shape::Object(Box::default())
+/// The plan of the records a sample showed, and whether they are wrapped (one `value`
+/// column): object records are a struct of their fields (a map of thousands of keys is one
+/// `value` column); other records are one `value` column; both kinds at once are one
+/// `value` column of JSON text.
+fn root_plan(sample: &Sample, text_mode: bool, tolerance: f64, null_ok: bool) -> (Node, bool) {
+    let plan = |shape: &Shape, name: &str| {
+        if text_mode {
+            text_node(shape)
+        } else {
+            Node::from_shape(shape, name, tolerance, null_ok).0
+        }
+    };
+    match (sample.object_records > 0, sample.value_records > 0) {
+        (true, true) => (Node::Json, true),
+        (false, true) => (plan(&sample.values, "value"), true),
+        (true, false) => match &sample.objects {
+            Shape::Object(o) if o.map.is_some() => (plan(&sample.objects, "value"), true),
+            // Records without keys: no columns (nested, such objects are JSON text).
+            Shape::Object(o) if o.fields.is_empty() => {
+                (Node::Struct(Arc::new(StructPlan::default())), false)
+            }
+            _ if text_mode => (text_root(&sample.objects), false),
+            _ => (
+                Node::from_shape(&sample.objects, "", tolerance, null_ok).0,
+                false,
+            ),
+        },
+        (false, false) => (Node::Struct(Arc::new(StructPlan::default())), false),
+    }
 }
 
 impl Decoder for JsonDecoder {
@@ -1145,6 +1212,9 @@ pub fn start<R: Read>(
     let lines = match format {
         Some(Format::Jsonl) => Some(true),
         Some(Format::Json) => Some(false),
+        _ if opts.named_lines && first_line_is_a_value(head.get(bom..).unwrap_or_default()) => {
+            Some(true)
+        }
         _ => None,
     };
     let layout = loop {
@@ -1182,51 +1252,18 @@ pub fn start<R: Read>(
         .ok_or_else(|| Error::new(ErrorKind::Empty))?;
     first.start = first.start.max(first_start).min(first.bytes.len());
     // The sample: the first chunk's records.
-    let shape = sample_shape(&first, &layout);
-    let tolerance = decode.infer_tolerance();
+    let sample = sample_shape(&first, &layout);
     let policy = decode.schema_policy.unwrap_or(SchemaPolicy::Merge);
     let null_ok = first.last || policy != SchemaPolicy::Strict;
-    let (root, wrapped) = if !decode.infer_types {
-        match &shape {
-            Shape::Object(o) if o.map.is_none() && !o.fields.iter().any(|(n, _)| n == WRAPPED) => {
-                let Node::Struct(s) = text_root(&shape) else {
-                    return Err(Error::invalid("internal error: records are not a struct"));
-                };
-                (s, false)
-            }
-            Shape::Unseen => (Arc::new(StructPlan::default()), false),
-            Shape::Object(o) if o.map.is_none() && o.fields.len() == 1 => {
-                (Arc::new(value_plan(text_node(&unwrap_value(&shape)))), true)
-            }
-            _ => (Arc::new(value_plan(Node::Json)), true),
-        }
-    } else {
-        match &shape {
-            Shape::Object(o) if o.map.is_none() && !o.fields.iter().any(|(n, _)| n == WRAPPED) => {
-                let Node::Struct(s) = Node::from_shape(&shape, "", tolerance, null_ok).0 else {
-                    return Err(Error::invalid("internal error: records are not a struct"));
-                };
-                (s, false)
-            }
-            Shape::Object(o) if o.map.is_none() && o.fields.len() == 1 => {
-                let values = unwrap_value(&shape);
-                let (node, _) = Node::from_shape(&values, "value", tolerance, null_ok);
-                (Arc::new(value_plan(node)), true)
-            }
-            Shape::Unseen => (Arc::new(StructPlan::default()), false),
-            _ => {
-                // Objects with thousands of keys, or objects and other values mixed: one column.
-                let node = match &shape {
-                    Shape::Object(o)
-                        if o.map.is_some() && !o.fields.iter().any(|(n, _)| n == WRAPPED) =>
-                    {
-                        Node::from_shape(&shape, "value", tolerance, null_ok).0
-                    }
-                    _ => Node::Json,
-                };
-                (Arc::new(value_plan(node)), true)
-            }
-        }
+    let (node, wrapped) = root_plan(
+        &sample,
+        !decode.infer_types,
+        decode.infer_tolerance(),
+        null_ok,
+    );
+    let root = match node {
+        Node::Struct(s) if !wrapped => s,
+        other => Arc::new(value_plan(other)),
     };
     let root = apply_given_types(root, wrapped, &decode.column_types)?;
     let plan = Plan::new(root, wrapped, opts.flatten);

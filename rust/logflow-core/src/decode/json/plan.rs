@@ -21,6 +21,9 @@ use crate::schema::{ColumnInference, ColumnType, NullTokens};
 /// a column per key.
 pub const MAP_KEYS: usize = 1024;
 
+/// Levels of nested struct, list and map columns; values nested deeper are JSON text.
+pub const MAX_NESTED_COLUMNS: usize = 32;
+
 /// What values of one place in the records looked like.
 #[derive(Debug, Clone, Default)]
 pub enum Shape {
@@ -48,6 +51,9 @@ pub struct Leaf {
     pub numbers: u64,
     /// `true` / `false` seen.
     pub bools: u64,
+    /// Some integer (written without fraction or exponent) does not fit an int64: the
+    /// numbers are then kept exactly, as decimals or text, never as floats.
+    pub wide_integers: bool,
 }
 
 /// Objects seen: their fields in order of first appearance, or once there are too many
@@ -187,6 +193,9 @@ impl Shape {
                 if let Some(leaf) = self.leaf() {
                     leaf.numbers += 1;
                     leaf.inference.observe(n.text);
+                    if n.integer && crate::decode::values::parse_i64(n.text).is_none() {
+                        leaf.wide_integers = true;
+                    }
                 }
                 Ok(())
             }
@@ -225,6 +234,7 @@ impl Shape {
                 a.strings += b.strings;
                 a.numbers += b.numbers;
                 a.bools += b.bools;
+                a.wide_integers |= b.wide_integers;
                 Shape::Scalar(a)
             }
             (Shape::Array(mut a), Shape::Array(b)) => {
@@ -443,42 +453,47 @@ impl Node {
         tolerance: f64,
         null_ok: bool,
     ) -> (Node, NullTokens) {
+        Node::from_shape_at(shape, name, tolerance, null_ok, 0)
+    }
+
+    fn from_shape_at(
+        shape: &Shape,
+        name: &str,
+        tolerance: f64,
+        null_ok: bool,
+        depth: usize,
+    ) -> (Node, NullTokens) {
+        let plain = |node| (node, NullTokens::EMPTY_ONLY);
+        let nested = |shape: &Shape, name: &str| {
+            Node::from_shape_at(shape, name, tolerance, null_ok, depth + 1).0
+        };
         match shape {
-            Shape::Unseen => (
-                if null_ok { Node::Null } else { Node::Str },
-                NullTokens::EMPTY_ONLY,
-            ),
-            Shape::Mixed => (Node::Json, NullTokens::EMPTY_ONLY),
-            Shape::Array(items) => (
-                Node::List(Box::new(
-                    Node::from_shape(items, "item", tolerance, null_ok).0,
-                )),
-                NullTokens::EMPTY_ONLY,
-            ),
+            // Deeper than Parquet nesting is useful (and than its writer's stack allows):
+            // kept as JSON text.
+            Shape::Array(_) | Shape::Object(_) if depth >= MAX_NESTED_COLUMNS => plain(Node::Json),
+            Shape::Unseen => plain(if null_ok { Node::Null } else { Node::Str }),
+            Shape::Mixed => plain(Node::Json),
+            Shape::Array(items) => plain(Node::List(Box::new(nested(items, "item")))),
             Shape::Object(o) => match &o.map {
-                Some(values) => (
-                    Node::Map(Box::new(
-                        Node::from_shape(values, "value", tolerance, null_ok).0,
-                    )),
-                    NullTokens::EMPTY_ONLY,
-                ),
-                None => (
-                    Node::Struct(Arc::new(StructPlan::new(
-                        o.fields
-                            .iter()
-                            .map(|(n, s)| {
-                                let (node, nulls) = Node::from_shape(s, n, tolerance, null_ok);
-                                FieldPlan {
-                                    name: n.clone(),
-                                    key: n.as_bytes().to_vec(),
-                                    node,
-                                    nulls,
-                                }
-                            })
-                            .collect(),
-                    ))),
-                    NullTokens::EMPTY_ONLY,
-                ),
+                Some(values) => plain(Node::Map(Box::new(nested(values, "value")))),
+                // Objects that never held a field: no struct type has no fields in Parquet,
+                // so they are JSON text (`{}`).
+                None if o.fields.is_empty() => plain(Node::Json),
+                None => plain(Node::Struct(Arc::new(StructPlan::new(
+                    o.fields
+                        .iter()
+                        .map(|(n, s)| {
+                            let (node, nulls) =
+                                Node::from_shape_at(s, n, tolerance, null_ok, depth + 1);
+                            FieldPlan {
+                                name: n.clone(),
+                                key: n.as_bytes().to_vec(),
+                                node,
+                                nulls,
+                            }
+                        })
+                        .collect(),
+                )))),
             },
             Shape::Scalar(leaf) => Node::from_leaf(leaf, name, tolerance),
         }
@@ -510,7 +525,9 @@ impl Node {
                     ),
                     None => (Node::Int, NullTokens::EMPTY_ONLY),
                 },
-                ColumnType::Float64 if fmt == DateFormat::ISO => {
+                // An integer too wide for int64 loses digits as a float: such
+                // columns are decimals when every value fits one, text otherwise.
+                ColumnType::Float64 if fmt == DateFormat::ISO && !leaf.wide_integers => {
                     (Node::Float, NullTokens::EMPTY_ONLY)
                 }
                 ColumnType::Decimal(p, s) => (Node::Decimal(p, s), NullTokens::EMPTY_ONLY),
