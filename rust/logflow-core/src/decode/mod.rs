@@ -4,6 +4,7 @@
 
 pub mod csv;
 pub mod json;
+pub mod nested;
 pub mod values;
 
 use crate::error::{Error, Result};
