@@ -64,7 +64,8 @@ fn stats_dict<'py>(py: Python<'py>, stats: &ConvertStats) -> PyResult<Bound<'py,
     compression="zstd", compression_level=None, row_group_size=None, batch_size=None,
     error_policy="strict", on_cast_error="reject", encoding=None, schema=None, schema_policy=None,
     records_path=None, flatten=None, threads=None, progress=None,
-    max_rows_per_file=None, target_file_size=None, partition_by=None))]
+    max_rows_per_file=None, target_file_size=None, partition_by=None, record_path=None,
+    tables=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn convert<'py>(
     py: Python<'py>,
@@ -93,6 +94,8 @@ pub fn convert<'py>(
     max_rows_per_file: Option<i64>,
     target_file_size: Option<Bound<'py, PyAny>>,
     partition_by: Option<Vec<String>>,
+    record_path: Option<String>,
+    tables: Option<&str>,
 ) -> PyLogflowResult<Bound<'py, PyDict>> {
     let csv = CsvArgs {
         delimiter,
@@ -113,6 +116,7 @@ pub fn convert<'py>(
         decode: decode.options()?,
         format: options::format(format)?,
         csv: csv.options()?,
+        xml: options::xml(records_path.clone(), record_path, flatten.as_ref(), tables)?,
         json: options::json(records_path, flatten.as_ref())?,
         parquet: options::parquet(compression, compression_level, row_group_size)?,
         input: options::input(encoding, delimiter.is_some())?,
@@ -136,7 +140,7 @@ pub fn convert<'py>(
 #[pyfunction]
 #[pyo3(signature = (src, *, format=None, delimiter=None, quote=Some("auto"), escape=Some("auto"), skip_initial_space=None, header=None, skip_lines=None, batch_size=None,
     error_policy="strict", on_cast_error="reject", encoding=None, schema=None, records_path=None, flatten=None,
-    threads=None))]
+    threads=None, record_path=None, tables=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn read(
     py: Python<'_>,
@@ -156,6 +160,8 @@ pub fn read(
     records_path: Option<String>,
     flatten: Option<Bound<'_, PyAny>>,
     threads: Option<usize>,
+    record_path: Option<String>,
+    tables: Option<&str>,
 ) -> PyLogflowResult<PyBatchStream> {
     let csv = CsvArgs {
         delimiter,
@@ -176,6 +182,7 @@ pub fn read(
         decode: decode.options()?,
         format: options::format(format)?,
         csv: csv.options()?,
+        xml: options::xml(records_path.clone(), record_path, flatten.as_ref(), tables)?,
         json: options::json(records_path, flatten.as_ref())?,
         input: options::input(encoding, delimiter.is_some())?,
         threads: threads.unwrap_or(0),

@@ -50,6 +50,7 @@ pub struct QuarantineSink {
     errors: ParquetSink,
     pending: Vec<Reject>,
     rows: u64,
+    footer: Vec<u8>,
 }
 
 impl QuarantineSink {
@@ -75,7 +76,16 @@ impl QuarantineSink {
             errors,
             pending: Vec::new(),
             rows: 0,
+            footer: Vec::new(),
         })
+    }
+
+    /// Writes `footer` at the end of the raw file when it is closed (an XML quarantine's
+    /// closing tag).
+    #[must_use]
+    pub fn with_footer(mut self, footer: &[u8]) -> Self {
+        self.footer = footer.to_vec();
+        self
     }
 
     /// Records quarantined so far.
@@ -132,6 +142,9 @@ impl QuarantineSink {
     /// Completes both files (still under temporary names).
     pub fn close(mut self) -> Result<Vec<Closed>> {
         self.flush()?;
+        if !self.footer.is_empty() {
+            self.raw.write_all(&self.footer).map_err(Error::output)?;
+        }
         let QuarantineSink {
             raw,
             raw_file,

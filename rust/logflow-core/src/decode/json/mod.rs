@@ -1092,6 +1092,7 @@ pub fn start<R: Read>(
             first,
             quarantine: QuarantineFormat {
                 header: Vec::new(),
+                footer: Vec::new(),
                 extension: "jsonl".into(),
                 input_extension: false,
             },

@@ -1,0 +1,126 @@
+//! XES logs end to end: the event table, types, traces, chunking.
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Float64Type, Int64Type, TimestampMicrosecondType};
+use arrow_array::{Array, RecordBatch};
+
+use super::*;
+use crate::stream::BatchReader;
+
+const LOG: &str = r#"<?xml version="1.0" encoding="UTF-8" ?>
+<log xes.version="1849-2016" xes.features="nested-attributes" xmlns="http://www.xes-standard.org/">
+  <extension name="Concept" prefix="concept" uri="http://www.xes-standard.org/concept.xesext"/>
+  <global scope="event"><string key="concept:name" value="__INVALID__"/></global>
+  <classifier name="Activity" keys="concept:name"/>
+  <string key="concept:name" value="the log"/>
+  <trace>
+    <string key="concept:name" value="c1"/>
+    <int key="prio" value="3"/>
+    <event>
+      <string key="concept:name" value="A"/>
+      <date key="time:timestamp" value="2024-01-01T00:00:10.5+01:00"/>
+      <string key="org:resource" value="r1"/>
+      <float key="cost" value="1.5"/>
+    </event>
+    <event>
+      <string key="concept:name" value="B &amp; C"/>
+      <date key="time:timestamp" value="2024-01-01T00:00:11"/>
+      <int key="cost" value="2"/>
+    </event>
+  </trace>
+  <trace><string key="concept:name" value="c2"/><event><string key="concept:name" value="D"/></event></trace>
+</log>
+"#;
+
+fn read_with(
+    text: &str,
+    decode: &DecodeOptions,
+    tables: Tables,
+) -> Result<(Vec<RecordBatch>, LogInfo)> {
+    let s = start(
+        text.as_bytes(),
+        decode,
+        &XmlOptions::default(),
+        tables,
+        false,
+    )?;
+    let info = s.info.clone();
+    Ok((BatchReader::new(s.start).collect::<Result<Vec<_>>>()?, info))
+}
+
+fn one(batches: &[RecordBatch]) -> RecordBatch {
+    arrow_select::concat::concat_batches(&batches[0].schema(), batches).unwrap()
+}
+
+#[test]
+fn events_with_their_trace() {
+    let (batches, info) = read_with(LOG, &DecodeOptions::default(), Tables::Events).unwrap();
+    let b = one(&batches);
+    let names: Vec<String> = b
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "case:concept:name",
+            "concept:name",
+            "time:timestamp",
+            "org:resource",
+            "lifecycle:transition",
+            "cost",
+            "case:prio"
+        ]
+    );
+    assert_eq!(b.num_rows(), 3);
+    let case = b.column(0).as_string::<i32>();
+    assert_eq!(
+        (case.value(0), case.value(1), case.value(2)),
+        ("c1", "c1", "c2")
+    );
+    assert_eq!(b.column(1).as_string::<i32>().value(1), "B & C");
+    let ts = b.column(2).as_primitive::<TimestampMicrosecondType>();
+    assert_eq!(ts.value(0), 1_704_067_210_500_000 - 3_600_000_000);
+    assert_eq!(ts.value(1), 1_704_067_211_000_000);
+    assert!(ts.is_null(2));
+    assert_eq!(
+        b.column(5).as_primitive::<Float64Type>().values(),
+        &[1.5, 2.0, 0.0]
+    );
+    assert_eq!(b.column(6).as_primitive::<Int64Type>().value(1), 3);
+    assert!(b.column(6).is_null(2));
+    assert_eq!(info.extensions.len(), 1);
+    assert_eq!(info.classifiers[0].keys, "concept:name");
+    assert_eq!(info.globals[0].1[0].key, "concept:name");
+    assert_eq!(info.attributes[0].value.as_deref(), Some("the log"));
+}
+
+#[test]
+fn traces_table() {
+    let (batches, _) = read_with(LOG, &DecodeOptions::default(), Tables::Traces).unwrap();
+    let b = one(&batches);
+    assert_eq!(b.num_rows(), 2);
+    let names: Vec<String> = b
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    assert_eq!(names, ["case:concept:name", "case:prio"]);
+}
+
+#[test]
+fn chunked_equals_whole() {
+    let (whole, _) = read_with(LOG, &DecodeOptions::default(), Tables::Events).unwrap();
+    for chunk_bytes in [1, 7, 64, 300] {
+        let d = DecodeOptions {
+            chunk_bytes,
+            batch_rows: 2,
+            ..DecodeOptions::default()
+        };
+        let (parts, _) = read_with(LOG, &d, Tables::Events).unwrap();
+        assert_eq!(one(&parts), one(&whole), "{chunk_bytes}");
+    }
+}
