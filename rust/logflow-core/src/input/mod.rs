@@ -167,7 +167,17 @@ pub fn open_stream<R: Read + Seek + Send + 'static>(
             "not examined: binary format",
         ),
         (Some(e), None) => Finding::new(with_bom(e, &sample), 1.0, "given"),
-        (None, None) => detect::encoding(&sample),
+        (None, None) => {
+            let found = detect::encoding(&sample);
+            match xml_declared(&sample, &found.value) {
+                Some((e, label)) => Finding::new(
+                    e,
+                    1.0,
+                    format!("named by the XML declaration (encoding=\"{label}\")"),
+                ),
+                None => found,
+            }
+        }
     };
     let format = match (binary, opts.delimited) {
         (Some(f), _) => Finding::new(f, 1.0, "magic bytes"),
@@ -197,6 +207,24 @@ pub fn open_stream<R: Read + Seek + Send + 'static>(
         member,
         format,
     })
+}
+
+/// The encoding an XML declaration names (`<?xml version="1.0" encoding="ISO-8859-1"?>`),
+/// when it says something the bytes could not: a legacy charset where the bytes read as
+/// UTF-8 (an ASCII head), or a charset other than the one guessed. A byte order mark, and
+/// UTF-16/32 found from the bytes, are not overruled by a declaration.
+fn xml_declared(sample: &[u8], found: &Encoding) -> Option<(Encoding, String)> {
+    if !matches!(found, Encoding::Utf8 { bom: false } | Encoding::Legacy(_)) {
+        return None;
+    }
+    let label = crate::decode::xml::declared_encoding(sample)?;
+    let declared = parse_encoding(&label).ok()?;
+    match declared {
+        Encoding::Utf8 { .. } | Encoding::Legacy(_) if declared != *found => {
+            Some((declared, label))
+        }
+        _ => None,
+    }
 }
 
 /// Refuses binary data that no magic bytes name ([`detect::binary_evidence`]): read as

@@ -212,7 +212,8 @@ impl XmlDecoder {
             null_on_cast: self.on_cast_error == CastErrorPolicy::Null,
             ..Scratch::default()
         };
-        let mut w = Walker::new(chunk, &self.doc);
+        let expanded = std::cell::Cell::new(0);
+        let mut w = Walker::new(chunk, &self.doc, &expanded);
         let mut record = 0u64;
         let mut checked = chunk.start;
         loop {
@@ -286,7 +287,7 @@ impl XmlDecoder {
                 };
                 let position = Position {
                     byte: chunk.offset + at as u64,
-                    line: start.line,
+                    line: w.line_at(at),
                     record: this,
                     path: Some(self.doc.path_text.clone().into_boxed_str()),
                 };
@@ -371,6 +372,17 @@ impl XmlDecoder {
     }
 }
 
+/// The encoding label of the XML declaration at the start of `head` (bytes in any
+/// ASCII-compatible encoding), if it names one.
+pub(crate) fn declared_encoding(head: &[u8]) -> Option<String> {
+    let rest = head.strip_prefix(b"<?xml")?;
+    if !rest.first().copied().is_some_and(wf::is_space) {
+        return None;
+    }
+    let end = memchr::memmem::find(rest.get(..rest.len().min(512))?, b"?>")?;
+    wf::xml_decl(rest.get(..end)?, false).ok()?.encoding
+}
+
 /// `batch` in slices of at most `rows` rows.
 pub(crate) fn slice_batches(batch: &RecordBatch, rows: usize) -> Vec<RecordBatch> {
     let total = batch.num_rows();
@@ -387,7 +399,8 @@ pub(crate) fn slice_batches(batch: &RecordBatch, rows: usize) -> Vec<RecordBatch
 /// What the records of `chunk` hold; records that are not well-formed are left out.
 fn sample(chunk: &Chunk, doc: &Doc) -> Elem {
     let mut elem = Elem::default();
-    let mut w = Walker::new(chunk, doc);
+    let expanded = std::cell::Cell::new(0);
+    let mut w = Walker::new(chunk, doc, &expanded);
     let mut text = Vec::new();
     let mut attrs = Vec::new();
     while let Ok(Some(r)) = w.next_record() {

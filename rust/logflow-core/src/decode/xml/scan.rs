@@ -137,34 +137,49 @@ fn bang(b: &[u8], at: usize) -> Found {
 }
 
 /// The start tag at `at`: its name, and its end past the `>` that is outside quoted
-/// attribute values.
+/// attribute values. Tags are short: a plain byte loop beats searching.
 fn start_tag(b: &[u8], at: usize) -> Found {
     let from = at + 1;
-    let rest = b.get(from..).unwrap_or_default();
-    let Some(len) = rest.iter().position(|&c| ends_name(c)) else {
-        return Found::Incomplete;
-    };
-    let name = (from, from + len);
-    let mut p = from + len;
+    let mut p = from;
     loop {
-        let Some(k) = memchr::memchr3(b'>', b'"', b'\'', b.get(p..).unwrap_or_default()) else {
-            return Found::Incomplete;
-        };
-        let at_c = p + k;
-        match b.get(at_c) {
-            Some(&b'>') => {
-                let empty = at_c > name.1 && b.get(at_c - 1) == Some(&b'/');
-                return Found::Markup(Markup::Start { name, empty }, at_c + 1);
-            }
-            Some(&q) => {
-                let Some(k) = memchr::memchr(q, b.get(at_c + 1..).unwrap_or_default()) else {
-                    return Found::Incomplete;
-                };
-                p = at_c + 1 + k + 1;
-            }
+        match b.get(p) {
             None => return Found::Incomplete,
+            Some(&c) if ends_name(c) => break,
+            Some(_) => p += 1,
         }
     }
+    let name = (from, p);
+    // The first `>` ends the tag unless it is inside a quoted value: with quotes of one kind
+    // only, an even number of them before it says it is not (most tags); otherwise follow
+    // the quotes byte by byte.
+    let Some(k) = memchr::memchr(b'>', b.get(p..).unwrap_or_default()) else {
+        return Found::Incomplete;
+    };
+    let gt = p + k;
+    let (mut double, mut single) = (0u32, 0u32);
+    for &c in b.get(p..gt).unwrap_or_default() {
+        double += u32::from(c == b'"');
+        single += u32::from(c == b'\'');
+    }
+    if (single == 0 && double % 2 == 0) || (double == 0 && single % 2 == 0) {
+        let empty = gt > name.1 && b.get(gt - 1) == Some(&b'/');
+        return Found::Markup(Markup::Start { name, empty }, gt + 1);
+    }
+    let mut quote = 0u8;
+    while let Some(&c) = b.get(p) {
+        if quote != 0 {
+            if c == quote {
+                quote = 0;
+            }
+        } else if c == b'"' || c == b'\'' {
+            quote = c;
+        } else if c == b'>' {
+            let empty = p > name.1 && b.get(p - 1) == Some(&b'/');
+            return Found::Markup(Markup::Start { name, empty }, p + 1);
+        }
+        p += 1;
+    }
+    Found::Incomplete
 }
 
 /// The end of a document type declaration whose body starts at `p` (after `<!DOCTYPE`):

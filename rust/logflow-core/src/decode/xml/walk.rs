@@ -6,6 +6,7 @@
 //! turned into values, element names checked.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::sync::Arc;
 
 use quick_xml::events::{BytesStart, Event};
@@ -116,70 +117,62 @@ pub fn parse_attrs<'a>(tag: &Tag<'a>, out: &mut Vec<(&'a [u8], &'a [u8])>) -> Re
     let base = tag.at + 1 + tag.name_len;
     let first = out.len();
     let mut p = 0;
+    let skip_space = |p: &mut usize| {
+        while b.get(*p).is_some_and(|&c| wf::is_space(c)) {
+            *p += 1;
+        }
+    };
     loop {
-        let ws = b
-            .get(p..)
-            .unwrap_or_default()
-            .iter()
-            .take_while(|c| wf::is_space(**c))
-            .count();
-        p += ws;
+        let before = p;
+        skip_space(&mut p);
         let Some(&c) = b.get(p) else {
             return Ok(());
         };
         if c == b'/' && p + 1 == b.len() {
             return Ok(());
         }
-        if ws == 0 {
+        if p == before {
             return syntax(base + p, "white space expected before an attribute");
         }
-        let rest = b.get(p..).unwrap_or_default();
-        let len = rest
-            .iter()
-            .position(|&c| c == b'=' || wf::is_space(c))
-            .unwrap_or(rest.len());
-        let name = rest.get(..len).unwrap_or_default();
-        if !wf::is_name(name) {
-            return syntax(base + p, "an attribute name expected");
+        let name_start = p;
+        while b.get(p).is_some_and(|&c| c != b'=' && !wf::is_space(c)) {
+            p += 1;
         }
-        p += len;
-        p += b
-            .get(p..)
-            .unwrap_or_default()
-            .iter()
-            .take_while(|c| wf::is_space(**c))
-            .count();
+        let name = b.get(name_start..p).unwrap_or_default();
+        if !wf::is_name(name) {
+            return syntax(base + name_start, "an attribute name expected");
+        }
+        skip_space(&mut p);
         if b.get(p) != Some(&b'=') {
             return syntax(base + p, "'=' expected after an attribute name");
         }
         p += 1;
-        p += b
-            .get(p..)
-            .unwrap_or_default()
-            .iter()
-            .take_while(|c| wf::is_space(**c))
-            .count();
+        skip_space(&mut p);
         let q = match b.get(p) {
             Some(&q @ (b'"' | b'\'')) => q,
             _ => return syntax(base + p, "an attribute value must be quoted"),
         };
-        let Some(n) = b.get(p + 1..).and_then(|r| memchr::memchr(q, r)) else {
-            return syntax(base + p, "an unterminated attribute value");
-        };
-        let value = b.get(p + 1..p + 1 + n).unwrap_or_default();
-        if memchr::memchr(b'<', value).is_some() {
-            return syntax(base + p, "'<' in an attribute value");
+        p += 1;
+        let value_start = p;
+        loop {
+            match b.get(p) {
+                None => return syntax(base + value_start, "an unterminated attribute value"),
+                Some(&c) if c == q => break,
+                Some(b'<') => return syntax(base + p, "'<' in an attribute value"),
+                Some(_) => p += 1,
+            }
         }
+        let value = b.get(value_start..p).unwrap_or_default();
+        p += 1;
         if out
             .get(first..)
             .unwrap_or_default()
             .iter()
             .any(|(k, _)| *k == name)
         {
-            return syntax(base + p, "an attribute given twice");
+            return syntax(base + name_start, "an attribute given twice");
         }
         out.push((name, value));
-        p += n + 2;
     }
 }
 
@@ -189,20 +182,47 @@ pub fn is_xmlns(name: &[u8]) -> bool {
     name.starts_with(b"xmlns") && (name.len() == 5 || name.get(5) == Some(&b':'))
 }
 
+/// Most bytes the entity references of one record may expand to, all together: a record
+/// that references a large entity many times (the "quadratic blow-up") stops here.
+pub const RECORD_EXPANSION: usize = 16 << 20;
+
 /// Reads the document-wide context a record needs to turn bytes into values.
 #[derive(Debug, Clone, Copy)]
 pub struct Values<'d> {
     dtd: Option<&'d Dtd>,
     v11: bool,
+    /// Bytes entity references expanded to in the current record.
+    expanded: &'d Cell<usize>,
 }
 
 impl<'d> Values<'d> {
-    /// The value context of `doc`.
-    pub fn of(doc: &'d Doc) -> Self {
+    /// The value context of `doc`, counting expansions in `expanded`.
+    pub fn of(doc: &'d Doc, expanded: &'d Cell<usize>) -> Self {
         Values {
             dtd: doc.dtd.as_deref(),
             v11: doc.v11,
+            expanded,
         }
+    }
+
+    /// An attribute's value: `raw` itself when it holds no reference and no white space to
+    /// normalise, else its value built in `scratch`.
+    #[inline]
+    pub fn att_value_ref<'x>(
+        &self,
+        raw: &'x [u8],
+        at: usize,
+        scratch: &'x mut Vec<u8>,
+    ) -> Read<&'x [u8]> {
+        if !raw
+            .iter()
+            .any(|&c| matches!(c, b'&' | b'\t' | b'\n' | b'\r'))
+        {
+            return Ok(raw);
+        }
+        scratch.clear();
+        self.att_value(raw, at, scratch)?;
+        Ok(scratch)
     }
 
     /// Appends an attribute's value: references expanded, white space normalised to
@@ -261,8 +281,18 @@ impl<'d> Values<'d> {
                 let Some(dtd) = self.dtd else {
                     return syntax(at, "a reference to an undeclared entity");
                 };
+                let before = out.len();
                 match dtd.expand(name, ctx, out) {
-                    Ok(()) => Ok(()),
+                    Ok(()) => {
+                        let total = self.expanded.get() + (out.len() - before);
+                        self.expanded.set(total);
+                        if total > RECORD_EXPANSION {
+                            return Err(Bad::Fatal(format!(
+                                "entity references in one record expand past {RECORD_EXPANSION} bytes: refused"
+                            )));
+                        }
+                        Ok(())
+                    }
                     Err(ExpandError::TooLarge) => Err(Bad::Fatal(format!(
                         "entity &{}; {}",
                         String::from_utf8_lossy(name),
@@ -325,13 +355,12 @@ pub fn tokenizer_error<T>(e: &quick_xml::Error, at: usize) -> Read<T> {
     syntax(at, format!("not well-formed XML: {e}"))
 }
 
-/// A record's start, handed out by [`Walker::next_record`].
+/// A record's start, handed out by [`Walker::next_record`] (its line is found only when
+/// needed, with [`Walker::line_at`]).
 #[derive(Debug, Clone, Copy)]
 pub struct RecordStart<'a> {
     /// The record element's start tag.
     pub tag: Tag<'a>,
-    /// 1-based line of the tag.
-    pub line: u64,
 }
 
 /// Walks the records of one chunk; see the module docs.
@@ -352,16 +381,19 @@ pub struct Walker<'a> {
     start: usize,
     seen_doctype: bool,
     chunk_offset: u64,
+    first_line: u64,
     line: u64,
     counted: usize,
     scratch: Vec<u8>,
     attrs: Vec<(&'a [u8], &'a [u8])>,
+    expanded: &'a Cell<usize>,
 }
 
 impl<'a> Walker<'a> {
     /// A walk over `chunk`: from the document's start for the first chunk, otherwise
-    /// inside the records' parent, where the previous chunk was cut.
-    pub fn new(chunk: &'a Chunk, doc: &'a Doc) -> Self {
+    /// inside the records' parent, where the previous chunk was cut. `expanded` counts the
+    /// bytes entity references expand to in each record.
+    pub fn new(chunk: &'a Chunk, doc: &'a Doc, expanded: &'a Cell<usize>) -> Self {
         let b = chunk.bytes.as_slice();
         let first = chunk.index == 0 && chunk.offset == 0;
         let mut nest = Nesting::default();
@@ -395,10 +427,12 @@ impl<'a> Walker<'a> {
             start,
             seen_doctype: false,
             chunk_offset: chunk.offset,
+            first_line: chunk.line,
             line: chunk.line,
             counted: 0,
             scratch: Vec::new(),
             attrs: Vec::new(),
+            expanded,
         }
     }
 
@@ -408,8 +442,13 @@ impl<'a> Walker<'a> {
         self.base + usize::try_from(self.rd.buffer_position()).unwrap_or(usize::MAX)
     }
 
-    /// The 1-based line of chunk offset `at` (offsets asked for only grow).
+    /// The 1-based line of chunk offset `at` (counted on from the last offset asked for,
+    /// or from the chunk's start for an earlier one).
     pub fn line_at(&mut self, at: usize) -> u64 {
+        if at < self.counted {
+            self.counted = 0;
+            self.line = self.first_line;
+        }
         if at > self.counted {
             let seen = self.b.get(self.counted..at).unwrap_or_default();
             self.line += crate::stream::count_lines(seen);
@@ -473,7 +512,7 @@ impl<'a> Walker<'a> {
 
     /// The values context of the document.
     pub fn values(&self) -> Values<'a> {
-        Values::of(self.doc)
+        Values::of(self.doc, self.expanded)
     }
 
     /// The next record's start tag, reading past and checking what is between records;
@@ -623,8 +662,8 @@ impl<'a> Walker<'a> {
         }
         let on_path = self.matched == depth && self.doc.path.get(depth).is_some_and(|n| n == name);
         if on_path && depth + 1 == self.doc.path.len() {
-            let line = self.line_at(tag.at);
-            return Ok(Some(RecordStart { tag, line }));
+            self.expanded.set(0);
+            return Ok(Some(RecordStart { tag }));
         }
         // An element outside the records: checked, not read.
         let mut attrs = std::mem::take(&mut self.attrs);

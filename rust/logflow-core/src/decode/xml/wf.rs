@@ -40,16 +40,24 @@ const ASCII_NAME: [u8; 128] = {
 };
 
 /// Whether `b` is a `Name` (production 5).
+#[inline]
 pub fn is_name(b: &[u8]) -> bool {
     let Some(&first) = b.first() else {
         return false;
     };
-    if b.is_ascii() {
-        return ASCII_NAME
-            .get(usize::from(first))
-            .is_some_and(|&t| t & 1 != 0)
-            && b.iter()
-                .all(|&c| ASCII_NAME.get(usize::from(c)).is_some_and(|&t| t != 0));
+    let class = |c: u8| ASCII_NAME.get(usize::from(c & 0x7F)).copied().unwrap_or(0);
+    if first < 0x80 && class(first) & 1 != 0 {
+        let mut ascii = true;
+        let mut ok = true;
+        for &c in b {
+            ascii &= c < 0x80;
+            ok &= class(c) != 0;
+        }
+        if ascii {
+            return ok;
+        }
+    } else if first < 0x80 {
+        return false;
     }
     let Ok(s) = std::str::from_utf8(b) else {
         return false;
@@ -85,29 +93,43 @@ pub fn is_restricted_11(c: char) -> bool {
 /// bytes finds none.
 pub fn bad_chars(b: &[u8], base: usize, v11: bool, out: &mut Vec<usize>) {
     // Bytes that may start a bad character: C0 controls, 0x7F, the lead of C1 controls
-    // (C2) and of U+FFFE / U+FFFF (EF).
+    // (C2) and of U+FFFE / U+FFFF (EF). The scan for them works on blocks of 32 bytes
+    // without branches, so the compiler vectorises it.
     let suspect = |c: u8| {
-        (c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r'))
+        (c < 0x20 && c != b'\t' && c != b'\n' && c != b'\r')
             || c == 0xEF
             || (v11 && (c == 0x7F || c == 0xC2))
     };
-    if !b.iter().any(|&c| suspect(c)) {
-        return;
-    }
-    for (i, &c) in b.iter().enumerate() {
-        if !suspect(c) {
-            continue;
+    let block_suspect = |block: &[u8]| {
+        block.iter().fold(false, |any, &c| {
+            let control = (c < 0x20) & (c != b'\t') & (c != b'\n') & (c != b'\r');
+            let special = (c == 0xEF) | (v11 & ((c == 0x7F) | (c == 0xC2)));
+            any | control | special
+        })
+    };
+    let mut at = 0;
+    for block in b.chunks(64) {
+        if block_suspect(block) {
+            for (i, &c) in block.iter().enumerate() {
+                if !suspect(c) {
+                    continue;
+                }
+                let k = at + i;
+                let bad = match c {
+                    0xEF => {
+                        b.get(k + 1) == Some(&0xBF) && matches!(b.get(k + 2), Some(&(0xBE | 0xBF)))
+                    }
+                    0xC2 => b
+                        .get(k + 1)
+                        .is_some_and(|&n| (0x80..=0x9F).contains(&n) && n != 0x85),
+                    _ => true,
+                };
+                if bad {
+                    out.push(base + k);
+                }
+            }
         }
-        let bad = match c {
-            0xEF => b.get(i + 1) == Some(&0xBF) && matches!(b.get(i + 2), Some(&(0xBE | 0xBF))),
-            0xC2 => b
-                .get(i + 1)
-                .is_some_and(|&n| (0x80..=0x9F).contains(&n) && n != 0x85),
-            _ => true,
-        };
-        if bad {
-            out.push(base + i);
-        }
+        at += block.len();
     }
 }
 

@@ -224,7 +224,8 @@ pub struct LogInfo {
 fn attr_of(attrs: &[(&[u8], &[u8])], name: &[u8], doc: &Doc) -> Option<String> {
     let raw = attrs.iter().find(|(n, _)| *n == name)?.1;
     let mut out = Vec::new();
-    super::walk::Values::of(doc)
+    let expanded = std::cell::Cell::new(0);
+    super::walk::Values::of(doc, &expanded)
         .att_value(raw, 0, &mut out)
         .ok()?;
     Some(String::from_utf8_lossy(&out).into_owned())
@@ -570,7 +571,8 @@ fn skip<'a>(tag: &Tag<'a>, w: &mut Walker<'a>) -> Step<()> {
 
 fn sample(chunk: &Chunk, doc: &Doc) -> Sample {
     let mut s = Sample::default();
-    let mut w = Walker::new(chunk, doc);
+    let expanded = std::cell::Cell::new(0);
+    let mut w = Walker::new(chunk, doc, &expanded);
     while let Ok(Some(r)) = w.next_record() {
         let mut p = Vec::new();
         if observe_attrs(&mut s.trace, Some(&mut s.event), &r.tag, &mut w, &mut p, 0).is_err() {
@@ -640,6 +642,10 @@ struct Cols {
     nulled: u64,
     text: Vec<u8>,
     key: Vec<u8>,
+    /// The fields the last event's (and trace's) attributes went to, in order: the next
+    /// one's attributes are looked for there first.
+    event_order: Vec<usize>,
+    trace_order: Vec<usize>,
 }
 
 enum Attempt {
@@ -739,6 +745,42 @@ struct Row {
     row: usize,
 }
 
+/// Which learned attribute order a struct's fields are looked for in first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Order {
+    /// The events'.
+    Event,
+    /// The traces'.
+    Trace,
+    /// None: the field after the last one.
+    None,
+}
+
+impl Order {
+    #[inline]
+    fn get(self, c: &Cols, k: usize) -> Option<usize> {
+        match self {
+            Order::Event => c.event_order.get(k).copied(),
+            Order::Trace => c.trace_order.get(k).copied(),
+            Order::None => None,
+        }
+    }
+
+    #[inline]
+    fn set(self, c: &mut Cols, k: usize, field: usize) {
+        let v = match self {
+            Order::Event => &mut c.event_order,
+            Order::Trace => &mut c.trace_order,
+            Order::None => return,
+        };
+        if let Some(slot) = v.get_mut(k) {
+            *slot = field;
+        } else if v.len() == k {
+            v.push(field);
+        }
+    }
+}
+
 /// Reads the attribute elements inside `parent` into the struct column `col` (of `plan`),
 /// into its current row; with `events`, `<event>` children are decoded into event rows.
 #[allow(clippy::too_many_arguments)]
@@ -752,6 +794,7 @@ fn decode_attrs<'a>(
     prefix: &mut Vec<u8>,
     depth: usize,
     mut events: Option<(&StructPlan, u32, &mut EventFailures)>,
+    order: Order,
 ) -> Step<()> {
     if parent.empty {
         return Ok(());
@@ -761,6 +804,7 @@ fn decode_attrs<'a>(
     }
     let mut attrs: Vec<(&'a [u8], &'a [u8])> = Vec::with_capacity(2);
     let mut guess = 0usize;
+    let mut ordinal = 0usize;
     let values = w.values();
     loop {
         let at = w.pos();
@@ -807,7 +851,10 @@ fn decode_attrs<'a>(
             Event::Eof => return syntax(at, "the element is never closed"),
         };
         let name = tag.name();
-        super::walk::check_name(name, at)?;
+        let kind = Kind::of(name);
+        if kind.is_none() {
+            super::walk::check_name(name, at)?;
+        }
         if name == b"event" {
             if let Some((event_plan, trace_row, fails)) = events.as_mut() {
                 decode_event(event_plan, *trace_row, &tag, w, c, depth + 1, fails)?;
@@ -816,7 +863,7 @@ fn decode_attrs<'a>(
         }
         attrs.clear();
         parse_attrs(&tag, &mut attrs)?;
-        let Some(kind) = Kind::of(name) else {
+        let Some(kind) = kind else {
             // Not an attribute (an event in the trace table, an unknown element): checked
             // and passed over.
             skip(&tag, w)?;
@@ -836,16 +883,34 @@ fn decode_attrs<'a>(
         };
         let len = prefix.len();
         values.att_value(key_raw, at, prefix)?;
+        if let Some(g) = order.get(c, ordinal) {
+            guess = g;
+        }
         let res = decode_attr(
             col, plan, row, &tag, kind, value_raw, w, c, prefix, &mut guess, depth,
         );
+        if res.is_ok() {
+            order.set(c, ordinal, guess.saturating_sub(1));
+        }
+        ordinal += 1;
         let res = res.and_then(|()| {
             if tag.empty || matches!(kind, Kind::List | Kind::Container) {
                 return Ok(());
             }
             // Attributes nested in this one: `<key>.<child key>`, in the same row.
             prefix.push(b'.');
-            decode_attrs(col, plan, row, &tag, w, c, prefix, depth + 1, None)
+            decode_attrs(
+                col,
+                plan,
+                row,
+                &tag,
+                w,
+                c,
+                prefix,
+                depth + 1,
+                None,
+                Order::None,
+            )
         });
         if let Err(e) = res {
             let e = match e {
@@ -911,12 +976,11 @@ fn decode_attr<'a>(
         },
         _ => match value_raw {
             Some(raw) => {
-                let start = c.text.len();
                 let mut text = std::mem::take(&mut c.text);
-                let r = w.values().att_value(raw, tag.at, &mut text).and_then(|()| {
-                    push_value(fc, &f.node, kind, text.get(start..).unwrap_or_default(), c)
-                });
-                text.truncate(start);
+                let r = w
+                    .values()
+                    .att_value_ref(raw, tag.at, &mut text)
+                    .and_then(|v| push_value(fc, &f.node, kind, v, c));
                 c.text = text;
                 r?;
             }
@@ -938,7 +1002,18 @@ fn decode_struct_row<'a>(
 ) -> Step<()> {
     let row = Row { row: col.len() + 1 };
     let mut prefix = Vec::new();
-    decode_attrs(col, plan, &row, tag, w, c, &mut prefix, depth, None)?;
+    decode_attrs(
+        col,
+        plan,
+        &row,
+        tag,
+        w,
+        c,
+        &mut prefix,
+        depth,
+        None,
+        Order::None,
+    )?;
     close_row(col, &row)
 }
 
@@ -1086,8 +1161,19 @@ fn decode_event<'a>(
     let row = Row { row: before + 1 };
     let mut prefix = std::mem::take(&mut c.key);
     prefix.clear();
-    let res = decode_attrs(&mut event, plan, &row, tag, w, c, &mut prefix, depth, None)
-        .and_then(|()| close_row(&mut event, &row));
+    let res = decode_attrs(
+        &mut event,
+        plan,
+        &row,
+        tag,
+        w,
+        c,
+        &mut prefix,
+        depth,
+        None,
+        Order::Event,
+    )
+    .and_then(|()| close_row(&mut event, &row));
     c.key = prefix;
     match res {
         Ok(()) => {
@@ -1142,8 +1228,11 @@ impl XesDecoder {
             nulled: 0,
             text: Vec::new(),
             key: Vec::new(),
+            event_order: Vec::new(),
+            trace_order: Vec::new(),
         };
-        let mut w = Walker::new(chunk, &self.doc);
+        let expanded = std::cell::Cell::new(0);
+        let mut w = Walker::new(chunk, &self.doc, &expanded);
         let mut units = 0u64;
         let mut checked = chunk.start;
         let mut fails: EventFailures = Vec::new();
@@ -1180,6 +1269,7 @@ impl XesDecoder {
                 &mut prefix,
                 0,
                 (self.tables != Tables::Traces).then_some((&plans.event, trace_row, &mut fails)),
+                Order::Trace,
             )
             .and_then(|()| close_row(&mut trace, &row));
             c.trace = trace;

@@ -124,3 +124,72 @@ fn chunked_equals_whole() {
         assert_eq!(one(&parts), one(&whole), "{chunk_bytes}");
     }
 }
+
+/// Timing of the stages on a large log (`LOGFLOW_XES_BENCH=path`); not run by default.
+#[test]
+#[ignore = "a manual timing"]
+fn stage_timing() {
+    let Ok(path) = std::env::var("LOGFLOW_XES_BENCH") else {
+        return;
+    };
+    let t = std::time::Instant::now();
+    let file = std::fs::File::open(&path).unwrap();
+    let mut s = start(
+        file,
+        &DecodeOptions::default(),
+        &XmlOptions::default(),
+        Tables::Events,
+        false,
+    )
+    .unwrap();
+    eprintln!("start {:?}", t.elapsed());
+    let t = std::time::Instant::now();
+    let mut chunks = vec![s.start.first];
+    while let Some(c) = s.start.chunker.next_chunk().unwrap() {
+        chunks.push(c);
+    }
+    eprintln!("{} chunks cut in {:?}", chunks.len(), t.elapsed());
+    let t = std::time::Instant::now();
+    let mut rows = 0;
+    for c in chunks {
+        let out = s.start.decoder.process(c);
+        assert!(out.error.is_none(), "{:?}", out.error);
+        rows += out.batches.iter().map(RecordBatch::num_rows).sum::<usize>();
+    }
+    eprintln!("{rows} rows decoded in {:?}", t.elapsed());
+}
+
+/// Timing of the framing alone over a whole file in memory (`LOGFLOW_XES_BENCH=path`).
+#[test]
+#[ignore = "a manual timing"]
+fn framing_timing() {
+    use crate::stream::Framing;
+    let Ok(path) = std::env::var("LOGFLOW_XES_BENCH") else {
+        return;
+    };
+    let data = std::fs::read(&path).unwrap();
+    let t = std::time::Instant::now();
+    let mut f =
+        super::super::frame::XmlFraming::new(vec![b"log".to_vec(), b"trace".to_vec()], usize::MAX);
+    let cut = f.cut_point(&data).unwrap();
+    eprintln!("framing one buffer: {:?} cut at {cut:?}", t.elapsed());
+    let t = std::time::Instant::now();
+    let mut n = 0;
+    for _ in memchr::memchr_iter(b'<', &data) {
+        n += 1;
+    }
+    eprintln!("{n} '<' in {:?}", t.elapsed());
+    let t = std::time::Instant::now();
+    let mut p = 0;
+    let mut m = 0;
+    while let Some(k) = memchr::memchr(b'<', &data[p..]) {
+        match super::super::scan::markup(&data, p + k) {
+            super::super::scan::Found::Markup(_, end) => {
+                p = end;
+                m += 1;
+            }
+            super::super::scan::Found::Incomplete => break,
+        }
+    }
+    eprintln!("{m} markups in {:?}", t.elapsed());
+}
