@@ -1304,10 +1304,13 @@ mod tests {
             assert_eq!(join(&s, &other, true), Some(None), "{other}");
             assert_eq!(join(&other, &s, true), Some(None), "{other}");
         }
+        // A scalar where a list is becomes a one-item list (XML: a child seen once, then
+        // repeated); a list where a struct is still needs JSON text.
         assert_eq!(
-            join(&list(DataType::Int64), &DataType::Float64, true),
-            Some(None)
+            join(&list(DataType::Int64), &DataType::Float64, false),
+            Some(Some(list(DataType::Float64)))
         );
+        assert_eq!(join(&list(DataType::Int64), &s, true), Some(None));
         assert_eq!(
             join(&map(DataType::Int64), &list(DataType::Int64), false),
             None
@@ -2341,5 +2344,31 @@ mod tests {
         .unwrap();
         let got = conform(&empty, &Arc::new(Schema::new(vec![field(DataType::Int64)]))).unwrap();
         assert_eq!((got.num_rows(), got.column(0).null_count()), (4, 4));
+    }
+
+    #[test]
+    fn scalars_join_lists_and_structs_with_text_as_xml_widens() {
+        let text_struct = strukt(&[("lang", DataType::Utf8), (TEXT_MEMBER, DataType::Utf8)]);
+        assert_eq!(
+            join(&DataType::Utf8, &text_struct, false),
+            Some(Some(text_struct.clone()))
+        );
+        let listed = list(text_struct.clone());
+        assert_eq!(
+            join(&DataType::Utf8, &listed, false),
+            Some(Some(listed.clone()))
+        );
+        // Values convert: one-item lists, the text member (a null stays null).
+        let values: ArrayRef = Arc::new(StringArray::from(vec![Some("a"), None]));
+        let got = conform_array(&values, &field(DataType::Utf8), &field(listed)).unwrap();
+        let lists = got.as_list::<i32>();
+        assert_eq!(
+            (lists.len(), lists.value_length(0), lists.is_null(1)),
+            (2, 1, true)
+        );
+        let item = lists.value(0);
+        let item = item.as_struct();
+        assert_eq!(texts(item.column(1)), [Some("a".to_string())]);
+        assert_eq!(item.column(0).null_count(), 1);
     }
 }

@@ -41,6 +41,9 @@ pub struct Dtd {
     /// parameter entities: entities may be declared where this reader does not look, so an
     /// undeclared one is not an error.
     pub has_external: bool,
+    /// The document is XML 1.1: character references to its restricted characters are
+    /// allowed.
+    pub v11: bool,
 }
 
 /// A syntax error in the declaration: offset (in the declaration's body) and what.
@@ -144,10 +147,13 @@ impl<'a> Cur<'a> {
 }
 
 /// Parses the body of `<!DOCTYPE ...>` (between `<!DOCTYPE` and the final `>`), with
-/// `standalone` from the XML declaration.
-pub fn parse(body: &[u8], standalone: bool) -> Parsed<Dtd> {
+/// `standalone` from the XML declaration; `v11` for an XML 1.1 document.
+pub fn parse(body: &[u8], standalone: bool, v11: bool) -> Parsed<Dtd> {
     let mut c = Cur { b: body, i: 0 };
-    let mut dtd = Dtd::default();
+    let mut dtd = Dtd {
+        v11,
+        ..Dtd::default()
+    };
     c.need_ws("white space expected after <!DOCTYPE")?;
     dtd.root = c.name()?.to_vec();
     let had_ws = c.ws();
@@ -277,9 +283,6 @@ pub fn pi_ok(body: &[u8]) -> Result<(), &'static str> {
     }
     if target.eq_ignore_ascii_case(b"xml") {
         return Err("a processing instruction may not be named xml (the XML declaration belongs at the very start)");
-    }
-    if memchr::memchr(b':', target).is_some() {
-        return Err("a processing instruction's target may not hold ':'");
     }
     Ok(())
 }
@@ -448,6 +451,9 @@ fn attlist_decl(c: &mut Cur<'_>, dtd: &Dtd) -> Parsed<()> {
         if let Err((at, what)) = check_att_value(value, dtd) {
             return Err((start + 1 + at, what));
         }
+        if let Err((at, what)) = check_default_entities(value, dtd) {
+            return Err((start + 1 + at, what));
+        }
     }
 }
 
@@ -514,6 +520,28 @@ pub fn check_att_value(v: &[u8], dtd: &Dtd) -> Result<(), (usize, &'static str)>
     Ok(())
 }
 
+/// The entity references of an attribute default: each declared before it (unless
+/// declarations may be outside the document) and expandable in an attribute value.
+fn check_default_entities(v: &[u8], dtd: &Dtd) -> Result<(), (usize, &'static str)> {
+    let mut p = 0;
+    while let Some(k) = memchr::memchr(b'&', v.get(p..).unwrap_or_default()) {
+        let at = p + k;
+        let n = memchr::memchr(b';', v.get(at + 1..).unwrap_or_default()).unwrap_or(0);
+        let body = v.get(at + 1..at + 1 + n).unwrap_or_default();
+        if let Some(Ref::Entity(name)) = wf::reference(body, dtd.v11) {
+            if wf::predefined(name).is_none() {
+                let mut scratch = Vec::new();
+                match dtd.expand(name, Context::Attribute, &mut scratch) {
+                    Ok(()) | Err(ExpandError::TooLarge) => {}
+                    Err(e) => return Err((at, e.what())),
+                }
+            }
+        }
+        p = at + 1 + n + 1;
+    }
+    Ok(())
+}
+
 /// After `<!ENTITY`: a general or parameter entity declaration.
 fn entity_decl(c: &mut Cur<'_>, dtd: &mut Dtd, after_pe: bool) -> Parsed<()> {
     c.need_ws("white space expected after <!ENTITY")?;
@@ -525,9 +553,6 @@ fn entity_decl(c: &mut Cur<'_>, dtd: &mut Dtd, after_pe: bool) -> Parsed<()> {
         false
     };
     let name = c.name()?;
-    if memchr::memchr(b':', name).is_some() {
-        return c.err("an entity name may not hold ':'");
-    }
     c.need_ws("white space expected after the entity name")?;
     let mut entity = Entity {
         value: None,
@@ -537,7 +562,7 @@ fn entity_decl(c: &mut Cur<'_>, dtd: &mut Dtd, after_pe: bool) -> Parsed<()> {
     if matches!(c.peek(), Some(b'"' | b'\'')) {
         let start = c.i + 1;
         let raw = c.literal()?;
-        entity.value = Some(entity_value(raw).map_err(|(at, what)| (start + at, what))?);
+        entity.value = Some(entity_value(raw, dtd.v11).map_err(|(at, what)| (start + at, what))?);
     } else {
         external_id(c, false)?;
         let ws = c.ws();
@@ -560,25 +585,9 @@ fn entity_decl(c: &mut Cur<'_>, dtd: &mut Dtd, after_pe: bool) -> Parsed<()> {
     c.i += 1;
     if !parameter {
         let predefined = wf::predefined(name);
-        let keep = match (predefined, &entity.value) {
-            // The five predefined entities may be declared, to what they already mean
-            // (`<` and `&` only as character references).
-            (Some(ch), Some(v)) => {
-                let literal = v.as_slice() == [ch] && ch != b'<' && ch != b'&';
-                let as_ref = v.len() > 3
-                    && v.starts_with(b"&")
-                    && v.ends_with(b";")
-                    && wf::reference(v.get(1..v.len() - 1).unwrap_or_default(), false)
-                        == Some(Ref::Char(char::from(ch)));
-                if !literal && !as_ref {
-                    return c.err("a predefined entity declared with another value");
-                }
-                false
-            }
-            (Some(_), None) => return c.err("a predefined entity declared as external"),
-            (None, _) => true,
-        };
-        if keep {
+        // The five predefined entities may be declared (to what they already mean): they
+        // keep their meaning whatever the declaration says.
+        if predefined.is_none() {
             dtd.entities.entry(name.to_vec()).or_insert(entity);
         }
     }
@@ -588,7 +597,7 @@ fn entity_decl(c: &mut Cur<'_>, dtd: &mut Dtd, after_pe: bool) -> Parsed<()> {
 /// The replacement text of an entity value literal: character references expanded, entity
 /// references checked and kept. Parameter entity references are not allowed inside
 /// declarations of the internal subset.
-fn entity_value(raw: &[u8]) -> Result<Vec<u8>, (usize, &'static str)> {
+fn entity_value(raw: &[u8], v11: bool) -> Result<Vec<u8>, (usize, &'static str)> {
     if let Some(i) = memchr::memchr(b'%', raw) {
         return Err((
             i,
@@ -604,7 +613,7 @@ fn entity_value(raw: &[u8]) -> Result<Vec<u8>, (usize, &'static str)> {
             return Err((at, "'&' that starts no reference"));
         };
         let body = raw.get(at + 1..at + 1 + n).unwrap_or_default();
-        match wf::reference(body, false) {
+        match wf::reference(body, v11) {
             None => return Err((at, "a malformed reference")),
             Some(Ref::Char(ch)) => {
                 let mut buf = [0u8; 4];
@@ -618,7 +627,7 @@ fn entity_value(raw: &[u8]) -> Result<Vec<u8>, (usize, &'static str)> {
     }
     out.extend_from_slice(raw.get(p..).unwrap_or_default());
     let mut bad = Vec::new();
-    wf::bad_chars(&out, 0, false, &mut bad);
+    wf::bad_chars(raw, 0, v11, &mut bad);
     if let Some(&i) = bad.first() {
         return Err((i, "a character XML does not allow"));
     }
@@ -772,7 +781,7 @@ impl Dtd {
                         return Err(ExpandError::Malformed);
                     };
                     let body = value.get(p + 1..p + 1 + n).unwrap_or_default();
-                    match wf::reference(body, false) {
+                    match wf::reference(body, self.v11) {
                         Some(Ref::Entity(inner)) => {
                             self.expand_into(inner, ctx, out, stack, budget)?;
                         }
@@ -841,6 +850,26 @@ fn balanced(v: &[u8]) -> bool {
                         if !wf::is_name(n) {
                             return false;
                         }
+                        // Its attributes: well formed, and each value a valid attribute
+                        // value once the entity's character references are expanded.
+                        let inner_end = if empty { end - 2 } else { end - 1 };
+                        let tag = super::walk::Tag {
+                            raw: v.get(lt + 1..inner_end).unwrap_or_default(),
+                            name_len: name.1 - name.0,
+                            at: lt,
+                            empty,
+                        };
+                        let mut attrs = Vec::new();
+                        if super::walk::parse_attrs(&tag, &mut attrs).is_err() {
+                            return false;
+                        }
+                        let plain = Dtd::default();
+                        if attrs
+                            .iter()
+                            .any(|(_, value)| check_att_value(value, &plain).is_err())
+                        {
+                            return false;
+                        }
                         if !empty {
                             nest.open(n);
                         }
@@ -871,7 +900,7 @@ mod tests {
     use super::*;
 
     fn dtd(body: &str) -> Parsed<Dtd> {
-        parse(body.as_bytes(), false)
+        parse(body.as_bytes(), false, false)
     }
 
     #[test]
@@ -920,7 +949,6 @@ mod tests {
             "doc",
             " doc PUBLIC 'a' ",
             " doc SYSTEM",
-            " doc [<!ENTITY lt 'x'>]",
         ] {
             assert!(dtd(body).is_err(), "{body}");
         }

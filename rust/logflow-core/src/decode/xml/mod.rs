@@ -547,7 +547,11 @@ pub(crate) fn read_prolog(head: &[u8], whole: bool) -> Result<Prolog> {
                     .count();
                 let mut full = body.get(at + 9..at + 9 + ws).unwrap_or_default().to_vec();
                 full.extend_from_slice(&raw);
-                let dtd = dtd::parse(&full, standalone).map_err(|(off, what)| {
+                if body.get(at..at + 9) != Some(&b"<!DOCTYPE"[..]) {
+                    return Err(err(at, "<!DOCTYPE must be written in capitals".into()));
+                }
+                let v11 = prolog.decl.as_ref().is_some_and(|d| d.version == "1.1");
+                let dtd = dtd::parse(&full, standalone, v11).map_err(|(off, what)| {
                     err(
                         at + 9 + off.saturating_sub(0),
                         format!("document type declaration: {what}"),

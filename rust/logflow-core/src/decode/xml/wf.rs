@@ -151,14 +151,20 @@ pub fn reference(body: &[u8], v11: bool) -> Option<Ref<'_>> {
             Some(hex) => (hex, 16),
             None => (num, 10),
         };
-        if digits.is_empty() || digits.len() > 8 {
+        if digits.is_empty() || !digits.iter().all(|&d| char::from(d).is_digit(radix)) {
             return None;
         }
-        let text = std::str::from_utf8(digits).ok()?;
-        if !text.chars().all(|c| c.is_digit(radix)) {
+        // Leading zeros are allowed, as many as written.
+        let significant = digits.get(digits.iter().take_while(|&&d| d == b'0').count()..)?;
+        if significant.len() > 8 {
             return None;
         }
-        let n = u32::from_str_radix(text, radix).ok()?;
+        let text = std::str::from_utf8(significant).ok()?;
+        let n = if text.is_empty() {
+            0
+        } else {
+            u32::from_str_radix(text, radix).ok()?
+        };
         let c = char::from_u32(n)?;
         let allowed = is_char(c) || (v11 && c != '\0' && is_restricted_11(c));
         return allowed.then_some(Ref::Char(c));
@@ -344,7 +350,12 @@ mod tests {
         assert_eq!(reference(b"#65", false), Some(Ref::Char('A')));
         assert_eq!(reference(b"#x41", false), Some(Ref::Char('A')));
         assert_eq!(reference(b"amp", false), Some(Ref::Entity(b"amp")));
+        assert_eq!(
+            reference(b"#000000000000000065", false),
+            Some(Ref::Char('A'))
+        );
         for bad in [
+            b"#000",
             &b"#"[..],
             b"#x",
             b"#0",
