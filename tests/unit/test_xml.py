@@ -83,9 +83,9 @@ def test_xml_feeds_and_namespaces(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("given", ["catalog/book", "/catalog/book", "book", "catalog.book"])
 def test_xml_record_path_given(tmp_path: Path, given: str) -> None:
-    r, t = convert(DATA / "catalog.xml", tmp_path, record_path=given)
+    r, _ = convert(DATA / "catalog.xml", tmp_path, record_path=given)
     assert r.rows_written == 3
-    r, t = convert(DATA / "catalog.xml", tmp_path, records_path=given)
+    r, _ = convert(DATA / "catalog.xml", tmp_path, records_path=given)
     assert r.rows_written == 3
 
 
@@ -127,7 +127,7 @@ def test_xml_bad_record_under_each_policy(tmp_path: Path) -> None:
     assert info.value.line == 7
     assert info.value.offset == text.index("<row id='x'>")
     assert "not well-formed" in str(info.value)
-    r, t = convert(src, tmp_path, error_policy="permissive")
+    r, _ = convert(src, tmp_path, error_policy="permissive")
     assert (r.rows_read, r.rows_written, r.rows_skipped) == (7, 6, 1)
     assert r.errors_by_reason == {"invalid_xml": 1}
     r = logflow.convert(src, tmp_path / "q.parquet", error_policy="quarantine")

@@ -1,3 +1,4 @@
 //! Code shared by integration tests (and, for `fuzz_checks`, by the fuzz targets).
 
 pub mod fuzz_checks;
+pub mod xml_checks;

@@ -893,6 +893,7 @@ pub(crate) fn doc_of(prolog: &Prolog, path: Vec<Vec<u8>>) -> Doc {
         path,
         dtd: prolog.dtd.clone().map(Arc::new),
         v11: prolog.decl.as_ref().is_some_and(|d| d.version == "1.1"),
+        trim_text: false,
     }
 }
 

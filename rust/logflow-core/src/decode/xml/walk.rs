@@ -30,6 +30,9 @@ pub struct Doc {
     pub v11: bool,
     /// The path of the records for positions (`/catalog/book`).
     pub path_text: String,
+    /// Text between elements is not data (XES): white space around text is not reported,
+    /// so the reader skips the indentation between elements.
+    pub trim_text: bool,
 }
 
 /// Why a record could not be read.
@@ -86,6 +89,13 @@ impl<'a> Tag<'a> {
     /// The tag of a start event read at chunk offset `at`.
     /// `b` is the buffer the event was read from, `at` the offset of its `<`.
     pub fn new(e: &BytesStart<'_>, b: &'a [u8], at: usize, empty: bool) -> Self {
+        // A reader that trims text starts the event at the white space before the tag.
+        let at = at
+            + b.get(at..)
+                .unwrap_or_default()
+                .iter()
+                .take_while(|c| wf::is_space(**c))
+                .count();
         let name_len = e.name().as_ref().len();
         let raw = b.get(at + 1..at + 1 + e.len()).unwrap_or_default();
         Tag {
@@ -416,7 +426,7 @@ impl<'a> Walker<'a> {
         let start = chunk.start.min(b.len());
         Walker {
             b,
-            rd: reader(b.get(start..).unwrap_or_default()),
+            rd: reader(b.get(start..).unwrap_or_default(), doc.trim_text),
             base: start,
             doc,
             nest,
@@ -470,7 +480,7 @@ impl<'a> Walker<'a> {
     /// Goes on reading at chunk offset `at` (past a bad record).
     pub fn resume_at(&mut self, at: usize) {
         let at = at.min(self.b.len());
-        self.rd = reader(self.b.get(at..).unwrap_or_default());
+        self.rd = reader(self.b.get(at..).unwrap_or_default(), self.doc.trim_text);
         self.base = at;
     }
 
@@ -710,14 +720,15 @@ impl<'a> Walker<'a> {
 
 /// A quick-xml reader over `b`, configured for reading records: comments checked, end
 /// names checked by the record readers themselves (a chunk starts inside elements the
-/// reader never saw open).
-fn reader(b: &[u8]) -> Reader<&[u8]> {
+/// reader never saw open); with `trim`, white space around text is left out (and white
+/// space alone is no event).
+fn reader(b: &[u8], trim: bool) -> Reader<&[u8]> {
     let mut rd = Reader::from_reader(b);
     let cfg = rd.config_mut();
     cfg.check_comments = true;
     cfg.check_end_names = false;
     cfg.allow_unmatched_ends = true;
     cfg.expand_empty_elements = false;
-    cfg.trim_text(false);
+    cfg.trim_text(trim);
     rd
 }

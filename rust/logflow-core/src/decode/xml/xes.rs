@@ -99,17 +99,19 @@ impl Kind {
     /// The kind an element name gives; `None` for elements that are not attributes.
     #[inline]
     pub fn of(name: &[u8]) -> Option<Kind> {
-        Some(match name {
-            b"string" => Kind::String,
-            b"date" => Kind::Date,
-            b"int" => Kind::Int,
-            b"float" => Kind::Float,
-            b"boolean" => Kind::Boolean,
-            b"id" => Kind::Id,
-            b"list" => Kind::List,
-            b"container" => Kind::Container,
+        // By length first: one comparison of a few bytes.
+        let (kind, text): (Kind, &[u8]) = match name.len() {
+            2 => (Kind::Id, b"id"),
+            3 => (Kind::Int, b"int"),
+            4 if name.first() == Some(&b'd') => (Kind::Date, b"date"),
+            4 => (Kind::List, b"list"),
+            5 => (Kind::Float, b"float"),
+            6 => (Kind::String, b"string"),
+            7 => (Kind::Boolean, b"boolean"),
+            9 => (Kind::Container, b"container"),
             _ => return None,
-        })
+        };
+        (name == text).then_some(kind)
     }
 
     /// The element name.
@@ -882,12 +884,24 @@ fn decode_attrs<'a>(
             return syntax(at, "an attribute element without a key");
         };
         let len = prefix.len();
-        values.att_value(key_raw, at, prefix)?;
+        // A key needs copying only under a prefix or to expand references.
+        let plain = len == 0
+            && !key_raw
+                .iter()
+                .any(|&b| matches!(b, b'&' | b'\t' | b'\n' | b'\r'));
+        if plain {
+            if !tag.empty {
+                prefix.extend_from_slice(key_raw);
+            }
+        } else {
+            values.att_value(key_raw, at, prefix)?;
+        }
         if let Some(g) = order.get(c, ordinal) {
             guess = g;
         }
+        let key: &[u8] = if plain { key_raw } else { prefix };
         let res = decode_attr(
-            col, plan, row, &tag, kind, value_raw, w, c, prefix, &mut guess, depth,
+            col, plan, row, &tag, kind, value_raw, w, c, key, &mut guess, depth,
         );
         if res.is_ok() {
             order.set(c, ordinal, guess.saturating_sub(1));
@@ -914,7 +928,10 @@ fn decode_attrs<'a>(
         });
         if let Err(e) = res {
             let e = match e {
-                Bad::Plan(f) => Bad::Plan(f.within(&String::from_utf8_lossy(prefix))),
+                Bad::Plan(f) => {
+                    let name = if plain { key_raw } else { prefix.as_slice() };
+                    Bad::Plan(f.within(&String::from_utf8_lossy(name)))
+                }
                 other => other,
             };
             prefix.truncate(len);
@@ -1533,7 +1550,10 @@ pub fn start<R: Read>(
         None => trace_name = b"trace".to_vec(),
     }
     let path = vec![root, trace_name];
-    let doc = Arc::new(super::doc_of(&head.prolog, path));
+    let doc = Arc::new(Doc {
+        trim_text: true,
+        ..super::doc_of(&head.prolog, path)
+    });
     let info = log_info(&head.bytes, &doc);
     let layout = super::XmlLayout {
         records_path: doc.path_text.clone(),
