@@ -4,6 +4,6 @@
 //! flattened to `a.b` columns the same way ([`flat`]). Each format brings its own syntax:
 //! how a value is read and what it adds to a shape.
 
-pub mod build;
-pub mod flat;
+pub(crate) mod build;
+pub(crate) mod flat;
 pub mod plan;

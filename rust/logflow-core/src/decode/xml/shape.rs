@@ -167,9 +167,7 @@ impl Elem {
             }
         }
         let own = text.get(start..).unwrap_or_default();
-        if leaf {
-            self.text.observe(own);
-        } else if !wf::all_space(own) {
+        if leaf || !wf::all_space(own) {
             self.text.observe(own);
         }
         if !wf::all_space(own) {

@@ -20,24 +20,17 @@ pub fn is_name_char(c: char) -> bool {
         || matches!(c, '-' | '.' | '0'..='9' | '\u{B7}' | '\u{300}'..='\u{36F}' | '\u{203F}'..='\u{2040}')
 }
 
-/// Name characters among the ASCII bytes, for the fast path: 1 may start a name, 2 may
-/// follow.
-const ASCII_NAME: [u8; 128] = {
-    let mut t = [0u8; 128];
-    let mut c = 0;
-    while c < 128 {
-        let b = c as u8;
-        t[c] = if b.is_ascii_alphabetic() || b == b'_' || b == b':' {
-            3
-        } else if b.is_ascii_digit() || b == b'-' || b == b'.' {
-            2
-        } else {
-            0
-        };
-        c += 1;
+/// How an ASCII byte may appear in a name: 3 may start one, 2 may follow, 0 neither.
+#[inline]
+const fn ascii_name_class(b: u8) -> u8 {
+    if b.is_ascii_alphabetic() || b == b'_' || b == b':' {
+        3
+    } else if b.is_ascii_digit() || b == b'-' || b == b'.' {
+        2
+    } else {
+        0
     }
-    t
-};
+}
 
 /// Whether `b` is a `Name` (production 5).
 #[inline]
@@ -45,7 +38,7 @@ pub fn is_name(b: &[u8]) -> bool {
     let Some(&first) = b.first() else {
         return false;
     };
-    let class = |c: u8| ASCII_NAME.get(usize::from(c & 0x7F)).copied().unwrap_or(0);
+    let class = |c: u8| ascii_name_class(c & 0x7F);
     if first < 0x80 && class(first) & 1 != 0 {
         let mut ascii = true;
         let mut ok = true;
