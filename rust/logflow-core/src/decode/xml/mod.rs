@@ -130,41 +130,70 @@ enum Attempt {
     Widen,
 }
 
-/// A chunk's bad bytes: invalid UTF-8 and characters XML does not allow, by offset.
-pub(crate) struct BadBytes {
+/// A chunk's bad bytes: invalid UTF-8 and characters XML does not allow, by offset. The
+/// chunk is checked lazily, a window at a time as records are read, so each window is
+/// checked while the parser has it in cache.
+pub(crate) struct BadBytes<'a> {
+    b: &'a [u8],
+    v11: bool,
+    /// Checked up to here.
+    done: usize,
     utf8: Vec<usize>,
     chars: Vec<usize>,
 }
 
-impl BadBytes {
-    pub(crate) fn of(chunk: &Chunk, v11: bool) -> Self {
-        let body = chunk.bytes.get(chunk.start..).unwrap_or_default();
-        let utf8 = if std::str::from_utf8(body).is_ok() {
-            Vec::new()
-        } else {
-            invalid_utf8_offsets(body, chunk.start)
-        };
-        let mut chars = Vec::new();
-        wf::bad_chars(body, chunk.start, v11, &mut chars);
-        BadBytes { utf8, chars }
+/// Bytes checked at a time.
+const CHECK_WINDOW: usize = 64 << 10;
+
+impl<'a> BadBytes<'a> {
+    pub(crate) fn of(chunk: &'a Chunk, v11: bool) -> Self {
+        BadBytes {
+            b: &chunk.bytes,
+            v11,
+            done: chunk.start.min(chunk.bytes.len()),
+            utf8: Vec::new(),
+            chars: Vec::new(),
+        }
+    }
+
+    /// Checks the bytes up to `to` (and a little past, to a character boundary).
+    fn check_to(&mut self, to: usize) {
+        let len = self.b.len();
+        let to = to.min(len);
+        while self.done < to {
+            let mut end = (self.done + CHECK_WINDOW).max(to).min(len);
+            // End before a character's first byte, so no sequence is split.
+            let mut back = 0;
+            while end < len
+                && back < 3
+                && self.b.get(end).is_some_and(|&c| (0x80..0xC0).contains(&c))
+            {
+                end -= 1;
+                back += 1;
+            }
+            if end <= self.done {
+                end = (self.done + CHECK_WINDOW).min(len);
+            }
+            let window = self.b.get(self.done..end).unwrap_or_default();
+            if std::str::from_utf8(window).is_err() {
+                self.utf8.extend(invalid_utf8_offsets(window, self.done));
+            }
+            wf::bad_chars(window, self.done, self.v11, &mut self.chars);
+            self.done = end;
+        }
     }
 
     /// Why the bytes `from..to` are bad, if they are.
-    pub(crate) fn within(
-        &self,
-        b: &[u8],
-        from: usize,
-        to: usize,
-    ) -> Option<(RejectReason, String)> {
+    pub(crate) fn within(&mut self, from: usize, to: usize) -> Option<(RejectReason, String)> {
+        self.check_to(to);
         let hit = |v: &[usize]| {
             let i = v.partition_point(|&o| o < from);
             v.get(i).copied().filter(|&o| o < to)
         };
-        if let Some(at) = hit(&self.utf8) {
-            let _ = at;
+        if hit(&self.utf8).is_some() {
             return Some((
                 RejectReason::InvalidUtf8,
-                utf8_detail(b.get(from..to).unwrap_or_default()),
+                utf8_detail(self.b.get(from..to).unwrap_or_default()),
             ));
         }
         hit(&self.chars).map(|at| {
@@ -179,7 +208,8 @@ impl BadBytes {
     }
 
     /// The first bad byte at or after `from`, before `to`.
-    pub(crate) fn first(&self, from: usize, to: usize) -> Option<usize> {
+    pub(crate) fn first(&mut self, from: usize, to: usize) -> Option<usize> {
+        self.check_to(to);
         let hit = |v: &[usize]| {
             let i = v.partition_point(|&o| o < from);
             v.get(i).copied().filter(|&o| o < to)
@@ -205,7 +235,7 @@ impl XmlDecoder {
             index: chunk.index,
             ..ChunkOutput::default()
         };
-        let bad = BadBytes::of(chunk, self.doc.v11);
+        let mut bad = BadBytes::of(chunk, self.doc.v11);
         let root_node = Node::Struct(Arc::clone(&plan.root));
         let mut root = Col::new(&root_node);
         let mut s = Scratch {
@@ -237,7 +267,7 @@ impl XmlDecoder {
             let result = decode_struct(&mut root, &plan.root, &start.tag, &mut w, &mut s, 0);
             let mut end = w.pos();
             let failure = match result {
-                Ok(()) => match bad.within(w.b, at, end) {
+                Ok(()) => match bad.within(at, end) {
                     Some(f) => {
                         root.truncate(before);
                         Some(f)
@@ -262,7 +292,7 @@ impl XmlDecoder {
                         Bad::Plan(Fail::Syntax(s)) => {
                             Some((RejectReason::InvalidXml, s.what.to_string()))
                         }
-                        Bad::Syntax(pos, what) => match bad.within(w.b, at, end) {
+                        Bad::Syntax(pos, what) => match bad.within(at, end) {
                             Some(f) => Some(f),
                             None => Some((
                                 RejectReason::InvalidXml,

@@ -1234,7 +1234,7 @@ impl XesDecoder {
             index: chunk.index,
             ..ChunkOutput::default()
         };
-        let bad = BadBytes::of(chunk, self.doc.v11);
+        let mut bad = BadBytes::of(chunk, self.doc.v11);
         let trace_node = Node::Struct(Arc::clone(&plans.trace));
         let event_node = Node::Struct(Arc::clone(&plans.event));
         let mut c = Cols {
@@ -1292,7 +1292,7 @@ impl XesDecoder {
             c.trace = trace;
             let mut end = w.pos();
             let failure = match res {
-                Ok(()) => bad.within(w.b, at, end).map(|(r, d)| (r, None, d)),
+                Ok(()) => bad.within(at, end).map(|(r, d)| (r, None, d)),
                 Err(fail) => {
                     end = w.skip_element(at);
                     match fail {
@@ -1310,7 +1310,7 @@ impl XesDecoder {
                         Bad::Plan(Fail::Syntax(s)) => {
                             Some((RejectReason::InvalidXml, None, s.what.to_string()))
                         }
-                        Bad::Syntax(pos, what) => Some(match bad.within(w.b, at, end) {
+                        Bad::Syntax(pos, what) => Some(match bad.within(at, end) {
                             Some((r, d)) => (r, None, d),
                             None => (
                                 RejectReason::InvalidXml,
