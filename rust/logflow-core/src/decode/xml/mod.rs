@@ -645,6 +645,17 @@ struct PathStat {
     structured: u64,
 }
 
+/// Layouts whose records are known by their (local) names, root first.
+const KNOWN_LAYOUTS: [&[&str]; 7] = [
+    &["feed", "entry"],
+    &["rss", "channel", "item"],
+    &["RDF", "item"],
+    &["urlset", "url"],
+    &["sitemapindex", "sitemap"],
+    &["opml", "body", "outline"],
+    &["log", "trace"],
+];
+
 /// Paths deeper than this are not candidates for records.
 const SEARCH_DEPTH: usize = 32;
 
@@ -763,6 +774,34 @@ fn path_of(stats: &[PathStat], id: usize) -> Vec<Vec<u8>> {
 pub(crate) fn find_records(head: &[u8]) -> Option<(Vec<Vec<u8>>, String)> {
     let stats = path_stats(head);
     let root = stats.iter().position(|s| s.depth == 1)?;
+    // Formats whose records are known by name: feeds and sitemaps hold one record or a
+    // few, and lists inside them (links, categories) can outnumber them.
+    for known in KNOWN_LAYOUTS {
+        let mut at = Some(root);
+        let mut found = None;
+        for (depth, seg) in known.iter().enumerate() {
+            found = at.and_then(|parent| {
+                stats.iter().position(|s| {
+                    (s.depth == depth + 1)
+                        && (depth == 0 || s.parent == Some(parent))
+                        && wf::local_name(&s.name) == seg.as_bytes()
+                })
+            });
+            if depth == 0 && found != Some(root) {
+                found = None;
+            }
+            at = found;
+            if at.is_none() {
+                break;
+            }
+        }
+        if let Some(i) = found {
+            return Some((
+                path_of(&stats, i),
+                format!("the records of a known layout ({})", known.join("/")),
+            ));
+        }
+    }
     let count = |i: Option<usize>| i.and_then(|i| stats.get(i)).map_or(1, |s| s.count.max(1));
     #[allow(clippy::cast_precision_loss)]
     let ratio = |s: &PathStat| s.count as f64 / count(s.parent) as f64;

@@ -93,6 +93,11 @@ fn records_are_found() {
         records_path("<feed xmlns='http://www.w3.org/2005/Atom'><title>x</title><entry><id>1</id><link href='a'/><link href='b'/></entry><entry><id>2</id></entry></feed>"),
         "/feed/entry"
     );
+    // One entry with two links: the entry is the record (a known layout).
+    assert_eq!(
+        records_path("<feed xmlns='http://www.w3.org/2005/Atom'><entry><id>1</id><link href='a'/><link href='b'/></entry></feed>"),
+        "/feed/entry"
+    );
     // A book holding authors is the record, not the author.
     assert_eq!(
         records_path(
