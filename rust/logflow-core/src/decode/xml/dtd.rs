@@ -229,8 +229,7 @@ fn internal_subset(c: &mut Cur<'_>, dtd: &mut Dtd) -> Parsed<()> {
             }
             Some(b'%') => {
                 c.i += 1;
-                let name = c.name()?;
-                let _ = name;
+                c.name()?;
                 if c.peek() != Some(b';') {
                     return c.err("';' expected after a parameter entity reference");
                 }
@@ -296,9 +295,7 @@ fn pi(c: &mut Cur<'_>) -> Parsed<()> {
     if let Err(what) = pi_ok(body) {
         return c.err(what);
     }
-    let target_len = body.iter().position(|&b| is_space(b)).unwrap_or(body.len());
     check_chars(c, body)?;
-    let _ = target_len;
     c.i += n + 2;
     Ok(())
 }

@@ -146,7 +146,7 @@ impl XmlFraming {
         let records = self.path.len();
         if self.in_record() {
             // Recovery may close the record itself, not what holds it.
-            match self.nest.close(name, records - 1) {
+            match self.nest.close(name, records.saturating_sub(1)) {
                 Closed::Matched | Closed::Recovered => {}
                 Closed::Stray | Closed::Mismatch => return Ok(()),
             }

@@ -918,7 +918,6 @@ pub(crate) fn path_text(path: &[Vec<u8>]) -> String {
 /// The head of the input, read until the records' layout is clear (or 64 MiB).
 pub(crate) struct Head {
     pub bytes: Vec<u8>,
-    pub whole: bool,
     pub prolog: Prolog,
 }
 
@@ -946,7 +945,6 @@ pub(crate) fn read_head<R: Read>(src: &mut R, decode: &DecodeOptions) -> Result<
             }
             return Ok(Head {
                 bytes: head,
-                whole,
                 prolog,
             });
         }
@@ -1011,7 +1009,6 @@ pub fn start<R: Read>(
         evidence,
     };
     let quarantine = quarantine_format(&head.prolog);
-    let _ = head.whole;
     let mut chunker = Chunker::new(
         Cursor::new(head.bytes).chain(src),
         decode.chunk_bytes,

@@ -286,7 +286,7 @@ impl Nesting {
             self.truncate(depth - 1);
             return Closed::Matched;
         }
-        if depth <= floor + 1 {
+        if depth <= floor.saturating_add(1) {
             return Closed::Mismatch;
         }
         match (floor..depth - 1).rev().find(|&i| self.name(i) == name) {

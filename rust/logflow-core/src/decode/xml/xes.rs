@@ -597,7 +597,12 @@ pub struct Plans {
 }
 
 impl Plans {
-    fn new(trace: Arc<StructPlan>, event: Arc<StructPlan>, tables: Tables) -> Self {
+    fn new(
+        trace: Arc<StructPlan>,
+        event: Arc<StructPlan>,
+        tables: Tables,
+        flatten: Option<usize>,
+    ) -> Self {
         let case = |f: &Field| f.clone().with_name(format!("case:{}", f.name()));
         let trace_fields = trace.arrow_fields();
         let mut fields: Vec<Field> = Vec::new();
@@ -611,6 +616,14 @@ impl Plans {
                 fields.extend(trace_fields.iter().skip(1).map(|f| case(f)));
             }
         }
+        let fields = match flatten {
+            None => fields,
+            Some(depth) => super::super::nested::flat::flat_fields(
+                &arrow_schema::Fields::from(fields),
+                "",
+                depth,
+            ),
+        };
         Plans {
             trace,
             event,
@@ -630,6 +643,8 @@ pub struct XesDecoder {
     on_cast_error: CastErrorPolicy,
     schema_policy: SchemaPolicy,
     batch_rows: usize,
+    /// Container (struct) columns as `a.b` columns, to this many levels.
+    flatten: Option<usize>,
     fixed: bool,
     info: LogInfo,
 }
@@ -1440,6 +1455,37 @@ impl XesDecoder {
         if rows == 0 {
             return Ok(Vec::new());
         }
+        let columns = match self.flatten {
+            None => columns,
+            Some(depth) => {
+                // The columns as one struct, flattened as the schema is.
+                let mut fields: Vec<Field> = Vec::new();
+                if self.tables == Tables::Traces {
+                    fields.extend(
+                        plans
+                            .trace
+                            .arrow_fields()
+                            .iter()
+                            .map(|f| f.as_ref().clone()),
+                    );
+                } else {
+                    let trace = plans.trace.arrow_fields();
+                    fields.extend(trace.first().map(|f| f.as_ref().clone()));
+                    fields.extend(
+                        plans
+                            .event
+                            .arrow_fields()
+                            .iter()
+                            .map(|f| f.as_ref().clone()),
+                    );
+                    fields.extend(trace.iter().skip(1).map(|f| f.as_ref().clone()));
+                }
+                let all = StructArray::try_new(arrow_schema::Fields::from(fields), columns, None)?;
+                let mut flat = Vec::new();
+                super::super::nested::flat::flat_columns(&all, depth, &mut flat)?;
+                flat
+            }
+        };
         let opts = RecordBatchOptions::new().with_row_count(Some(rows));
         let batch = RecordBatch::try_new_with_options(plans.schema.clone(), columns, &opts)?;
         Ok(slice_batches(&batch, self.batch_rows))
@@ -1460,7 +1506,7 @@ impl XesDecoder {
         if *trace == *plans.trace && *event == *plans.event {
             return None;
         }
-        Some(Plans::new(trace, event, self.tables))
+        Some(Plans::new(trace, event, self.tables, self.flatten))
     }
 }
 
@@ -1499,7 +1545,7 @@ impl Decoder for XesDecoder {
                             let trace = join_plan(&shared.trace, &wider.trace, self.schema_policy);
                             let event = join_plan(&shared.event, &wider.event, self.schema_policy);
                             if let (Some(t), Some(e)) = (trace, event) {
-                                *shared = Arc::new(Plans::new(t, e, self.tables));
+                                *shared = Arc::new(Plans::new(t, e, self.tables, self.flatten));
                             }
                             plans = Arc::clone(&shared);
                         } else {
@@ -1578,7 +1624,7 @@ pub fn start<R: Read>(
     let s = sample(&first, &doc);
     let trace = Arc::new(s.trace.plan(&["concept:name"]));
     let event = Arc::new(s.event.plan(&STANDARD_EVENT_KEYS));
-    let plans = Plans::new(trace, event, tables);
+    let plans = Plans::new(trace, event, tables, opts.flatten);
     let first_schema = plans.schema.clone();
     let policy = decode.schema_policy.unwrap_or(SchemaPolicy::Merge);
     if !decode.column_types.is_empty() {
@@ -1586,7 +1632,6 @@ pub fn start<R: Read>(
             "schema= is not supported for XES: attribute types come from the log",
         ));
     }
-    let _ = opts;
     let decoder = XesDecoder {
         doc,
         plans: RwLock::new(Arc::new(plans)),
@@ -1600,6 +1645,7 @@ pub fn start<R: Read>(
             policy
         },
         batch_rows: decode.batch_rows,
+        flatten: opts.flatten,
         fixed: fixed_schema,
         info: info.clone(),
     };

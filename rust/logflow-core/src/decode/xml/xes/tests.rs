@@ -193,3 +193,31 @@ fn framing_timing() {
     }
     eprintln!("{m} markups in {:?}", t.elapsed());
 }
+
+#[test]
+fn containers_flatten() {
+    let log = r#"<log xes.version="1.0"><trace><string key="concept:name" value="c"/><event><container key="box"><int key="w" value="2"/><string key="u" value="cm"/></container></event></trace></log>"#;
+    let opts = XmlOptions {
+        flatten: Some(usize::MAX),
+        ..XmlOptions::default()
+    };
+    let s = start(
+        log.as_bytes(),
+        &DecodeOptions::default(),
+        &opts,
+        Tables::Events,
+        false,
+    )
+    .unwrap();
+    let batches: Vec<RecordBatch> = BatchReader::new(s.start).collect::<Result<_>>().unwrap();
+    let b = one(&batches);
+    let names: Vec<String> = b
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    assert!(names.contains(&"box.w".to_string()), "{names:?}");
+    let i = names.iter().position(|n| n == "box.w").unwrap();
+    assert_eq!(b.column(i).as_primitive::<Int64Type>().value(0), 2);
+}
