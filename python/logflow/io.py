@@ -368,9 +368,9 @@ def convert(
             finds it: a top-level array, or the largest array of objects in the top-level
             object (three levels deep at most); a lone object is one row. For XML, the
             same as ``record_path``.
-        flatten: For JSON and XML, nested objects (elements) as ``parent.child`` columns
-            instead of struct columns: ``True`` for every level, a number for that many
-            levels. Arrays (repeated elements) stay list columns.
+        flatten: For JSON and XML, nested objects (elements, XES containers) as
+            ``parent.child`` columns instead of struct columns: ``True`` for every level, a
+            number for that many levels. Arrays (repeated elements) stay list columns.
         dialect: A whole dialect at once: ``logflow.detect(src).dialect`` (e.g. detected
             on a clean sample and reused) or a mapping with some of ``delimiter``,
             ``quote``, ``escape``, ``skip_initial_space`` (spaces after a delimiter are
