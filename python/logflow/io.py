@@ -135,9 +135,10 @@ class ErrorSample:
     reason: str
     """``too_many_fields``, ``too_few_fields``, ``invalid_utf8``, ``cast_error``,
     ``unterminated_quote`` (a quote opened on this line and never closed),
-    ``swallowed_by_quote`` (a line inside such a quote, from an earlier line) or
+    ``swallowed_by_quote`` (a line inside such a quote, from an earlier line),
     ``record_too_long`` (a line with no end within 64 MiB: its first 64 MiB are kept, the
-    rest of the line is skipped)."""
+    rest of the line is skipped), ``invalid_json``, ``invalid_xml`` (a record that is not
+    well-formed XML) or ``schema_mismatch`` (a field or value the schema does not allow)."""
     detail: str
     """What is wrong, in words."""
     raw: bytes
@@ -223,8 +224,8 @@ class ConvertResult:
     """Text encoding of the input as detected or given: ``"utf-8"``, ``"utf-8-sig"``,
     ``"utf-16-le"``, ``"windows-1252"``, ..."""
     format: str = "csv"
-    """The format read, as given or detected: ``"csv"``, ``"json"``, ``"jsonl"``; ``"arrow"``
-    for :func:`write`."""
+    """The format read, as given or detected: ``"csv"``, ``"json"``, ``"jsonl"``, ``"xml"``,
+    ``"xes"``; ``"arrow"`` for :func:`write`."""
 
     @classmethod
     def _from_native(cls, stats: dict[str, Any]) -> ConvertResult:
@@ -342,7 +343,9 @@ def convert(
             raises :class:`~logflow.errors.DecodeError` and writes nothing;
             ``"permissive"`` drops it and counts it in ``errors_by_reason``;
             ``"quarantine"`` writes it byte for byte to ``<dst stem>.quarantine.csv``
-            beside the output, plus an error table ``<dst stem>.errors.parquet``. Under the
+            (``.jsonl`` for JSON, ``.xml`` for XML, ``.xes`` for XES: the records between
+            ``<quarantine>`` tags) beside the output, plus an error table
+            ``<dst stem>.errors.parquet``. Under the
             last two, a column stays typed when at most 1% of the sampled values do not fit.
         on_cast_error: ``"reject"`` (default) treats a value that does not parse as its
             column's type as a bad row; ``"null"`` stores null and keeps the row.
