@@ -7,7 +7,7 @@ logflow takes part whenever ``import logflow`` works here (its ``w_logflow`` hoo
 
 1. generate the event log with ``gen_data.py`` if it is not cached yet
    (``benches/.data/rows_<N>/``, N = ``--rows``, default 1,000,000);
-2. run ``yardstick.py --data DIR --only csv,tsv,jsonl,json,dirty --json
+2. run ``yardstick.py --data DIR --only csv,tsv,jsonl,json,xes,dirty --json
    benches/results/<name>.json``;
 3. save the printed tables next to it as ``<name>.md`` and say where both went.
 
@@ -30,14 +30,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from data import BENCHES, BenchDataUnavailable, bench_dir, ensure_data
 
 RESULTS = BENCHES / "results"
-CASES = ("csv", "tsv", "jsonl", "json", "dirty")  # the cases logflow takes part in
+CASES = ("csv", "tsv", "jsonl", "json", "xes", "dirty")  # the cases logflow takes part in
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rows", type=int, default=1_000_000, help="rows to generate (1,000,000)")
     ap.add_argument(
-        "--only", default=",".join(CASES), help="yardstick cases (csv,tsv,jsonl,json,dirty)"
+        "--only", default=",".join(CASES), help="yardstick cases (csv,tsv,jsonl,json,xes,dirty)"
     )
     ap.add_argument("--tools", default=None, help="yardstick tools to keep (default: all)")
     ap.add_argument("--runs", type=int, default=None, help="rounds per case (yardstick: 3)")

@@ -117,8 +117,36 @@ for target in decode_json decode_jsonl_lines decode_json_chunked; do
     done
 done
 
+# XML targets: the bundled XML and XES samples (and with LOGFLOW_CONFORMANCE, the W3C
+# suite's documents), each behind a few option bytes (see xml_checks.rs): 00 strict, 1-byte
+# chunks; 0b permissive, 8-byte chunks; 2e flattened, 64-byte chunks; 47 strict schema,
+# 4096-byte chunks (for XES: the trace table).
+xml_sources=("$root"/tests/data/xml/*)
+xes_sources=("$root"/tests/data/xes/*.xes)
+if [ -d "$conformance/xml-conformance/xmlconf/xmltest" ]; then
+    while IFS= read -r f; do
+        xml_sources+=("$f")
+    done < <(find "$conformance/xml-conformance/xmlconf/xmltest" -name '*.xml' -size -8k | sort | head -400)
+fi
+for target in decode_xml decode_xml_chunked decode_xes decode_xes_chunked; do
+    dir="$here/corpus/$target"
+    mkdir -p "$dir"
+    case "$target" in
+        decode_xes*) files=("${xes_sources[@]}" "${xml_sources[@]:0:3}") ;;
+        *) files=("${xml_sources[@]}") ;;
+    esac
+    for src in "${files[@]}"; do
+        [ -f "$src" ] || continue
+        base="$(echo "$src" | tr '/' '_' | tail -c 80)"
+        for p in 00 0b 2e 47; do
+            { printf "$(sed 's/../\\x&/g' <<< "$p")"; cat "$src"; } > "$dir/seed-$p-$base"
+            n=$((n + 1))
+        done
+    done
+done
+
 # Other targets (e.g. detect) take the files as they are.
-others="$(cd "$here" && cargo fuzz list 2> /dev/null | grep -vx -e decode_csv -e decode_csv_chunked -e input -e decode_json -e decode_jsonl_lines -e decode_json_chunked || true)"
+others="$(cd "$here" && cargo fuzz list 2> /dev/null | grep -vx -e decode_csv -e decode_csv_chunked -e input -e decode_json -e decode_jsonl_lines -e decode_json_chunked -e decode_xml -e decode_xml_chunked -e decode_xes -e decode_xes_chunked || true)"
 for target in $others; do
     dir="$here/corpus/$target"
     mkdir -p "$dir"

@@ -80,6 +80,8 @@ def convert(
     max_rows_per_file: int | None = None,
     target_file_size: int | str | None = None,
     partition_by: list[str] | None = None,
+    record_path: str | None = None,
+    tables: str | None = None,
 ) -> dict[str, Any]:
     """Convert a file to Parquet; the dict's keys are the fields of ``ConvertResult``."""
 
@@ -105,6 +107,8 @@ def read(
     max_expansion: int | None = None,
     max_decompressed_size: int | str | None = None,
     threads: int | None = None,
+    record_path: str | None = None,
+    tables: str | None = None,
 ) -> BatchStream:
     """Open a file as a one-shot stream of record batches."""
 

@@ -15,7 +15,7 @@ from logflow import _native
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = ["Detection", "Dialect", "Finding", "detect"]
+__all__ = ["Detection", "Dialect", "Finding", "XesAttribute", "XesLog", "detect"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,52 @@ class Dialect:
 
 
 @dataclass(frozen=True)
+class XesAttribute:
+    """An attribute an XES log declares (its own, or a global default)."""
+
+    key: str
+    """Its key, e.g. ``"concept:name"``."""
+    type: str
+    """``string``, ``date``, ``int``, ``float``, ``boolean``, ``id``, ``list`` or
+    ``container``."""
+    value: str | None
+    """Its value as written (``None`` for lists and containers)."""
+
+
+@dataclass(frozen=True)
+class XesLog:
+    """What an XES event log declares before its traces."""
+
+    version: str | None
+    """``xes.version``, e.g. ``"1849-2016"``."""
+    features: str | None
+    """``xes.features``, e.g. ``"nested-attributes"``."""
+    extensions: tuple[dict[str, str], ...]
+    """Each extension's ``name``, ``prefix`` and ``uri``."""
+    classifiers: tuple[dict[str, str | None], ...]
+    """Each classifier's ``name``, ``keys`` (space separated) and ``scope``."""
+    globals: dict[str, tuple[XesAttribute, ...]]
+    """Global attributes (their defaults) by scope: ``"trace"``, ``"event"``."""
+    attributes: tuple[XesAttribute, ...]
+    """The log's own attributes."""
+
+
+def _xes_attribute(d: dict[str, Any]) -> XesAttribute:
+    return XesAttribute(key=d["key"], type=d["type"], value=d["value"])
+
+
+def _xes_log(d: dict[str, Any]) -> XesLog:
+    return XesLog(
+        version=d["version"],
+        features=d["features"],
+        extensions=tuple(dict(e) for e in d["extensions"]),
+        classifiers=tuple(dict(c) for c in d["classifiers"]),
+        globals={k: tuple(_xes_attribute(a) for a in v) for k, v in d["globals"].items()},
+        attributes=tuple(_xes_attribute(a) for a in d["attributes"]),
+    )
+
+
+@dataclass(frozen=True)
 class Detection:
     """The result of :func:`detect`."""
 
@@ -72,9 +118,9 @@ class Detection:
     dialect: Dialect | None
     """For delimited text, how it is written."""
     schema: pa.Schema | None
-    """For delimited text and JSON, the columns and types :func:`logflow.convert` will
-    produce (for JSON, from the first 4 MiB; later fields widen it under the default
-    ``schema_policy``)."""
+    """For delimited text, JSON, XML and XES, the columns and types
+    :func:`logflow.convert` will produce (for JSON and XML, from the first 4 MiB; later
+    fields widen it under the default ``schema_policy``; for XES, the event table)."""
     null_tokens: tuple[tuple[str, ...], ...]
     """Per column of ``schema``, the words read as null besides the empty field."""
     date_formats: dict[str, str] = field(default_factory=dict)
@@ -88,7 +134,10 @@ class Detection:
     records_path: str | None = None
     """For a JSON document, where its records are, as a JSON pointer: ``""`` for a
     top-level array, ``"/items"`` for ``{"items": [...]}``; ``None`` for JSON Lines and for
-    values one after another (the format's evidence says which)."""
+    values one after another (the format's evidence says which). For XML, the element path
+    of the records (``"/catalog/book"``); for XES, ``"/log/trace"``."""
+    xes: XesLog | None = None
+    """For an XES event log, its extensions, classifiers, global and log attributes."""
 
 
 def _finding(d: dict[str, Any]) -> Finding:
@@ -145,4 +194,5 @@ def detect(src: str | os.PathLike[str], *, infer_types: bool = True) -> Detectio
         date_formats=dict(raw["date_formats"]),
         decimal_comma=tuple(raw["decimal_comma"]),
         records_path=raw["records_path"],
+        xes=_xes_log(raw["xes"]) if raw.get("xes") is not None else None,
     )

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 __all__ = ["ConvertResult", "ErrorSample", "Stream", "convert", "read", "write"]
 
 Compression = Literal["zstd", "snappy", "gzip", "lz4", "none"]
-Format = Literal["csv", "tsv", "json", "jsonl"]
+Format = Literal["csv", "tsv", "json", "jsonl", "xml", "xes"]
+XesTables = Literal["events", "traces", "both"]
 ErrorPolicy = Literal["strict", "permissive", "quarantine"]
 CastErrorPolicy = Literal["null", "reject"]
 SchemaPolicy = Literal["strict", "merge", "evolve"]
@@ -134,9 +135,10 @@ class ErrorSample:
     reason: str
     """``too_many_fields``, ``too_few_fields``, ``invalid_utf8``, ``cast_error``,
     ``unterminated_quote`` (a quote opened on this line and never closed),
-    ``swallowed_by_quote`` (a line inside such a quote, from an earlier line) or
+    ``swallowed_by_quote`` (a line inside such a quote, from an earlier line),
     ``record_too_long`` (a line with no end within 64 MiB: its first 64 MiB are kept, the
-    rest of the line is skipped)."""
+    rest of the line is skipped), ``invalid_json``, ``invalid_xml`` (a record that is not
+    well-formed XML) or ``schema_mismatch`` (a field or value the schema does not allow)."""
     detail: str
     """What is wrong, in words."""
     raw: bytes
@@ -222,8 +224,8 @@ class ConvertResult:
     """Text encoding of the input as detected or given: ``"utf-8"``, ``"utf-8-sig"``,
     ``"utf-16-le"``, ``"windows-1252"``, ..."""
     format: str = "csv"
-    """The format read, as given or detected: ``"csv"``, ``"json"``, ``"jsonl"``; ``"arrow"``
-    for :func:`write`."""
+    """The format read, as given or detected: ``"csv"``, ``"json"``, ``"jsonl"``, ``"xml"``,
+    ``"xes"``; ``"arrow"`` for :func:`write`."""
 
     @classmethod
     def _from_native(cls, stats: dict[str, Any]) -> ConvertResult:
@@ -293,8 +295,10 @@ def convert(
     max_rows_per_file: int | None = None,
     target_file_size: int | str | None = None,
     partition_by: list[str] | str | None = None,
+    record_path: str | None = None,
+    tables: XesTables = "events",
 ) -> ConvertResult:
-    r"""Convert a delimited text file (CSV, TSV, ...) to a Parquet file or dataset.
+    r"""Convert a data file (CSV, TSV, JSON, JSON Lines, XML, XES) to a Parquet file or dataset.
 
     The input may be compressed (gzip, zstd, bzip2, xz, or a zip archive holding one file:
     detected from its first bytes) and in any common text encoding (detected, or given as
@@ -319,9 +323,9 @@ def convert(
         dst: Output Parquet file (replaced if it exists); a directory with
             ``max_rows_per_file``, ``target_file_size`` or ``partition_by``.
         format: The input's format: ``"csv"`` (any delimited text), ``"tsv"`` (tab
-            delimited), ``"json"`` or ``"jsonl"``; ``None`` (default) detects it from the
-            bytes, whatever the file is called (the suffix decides only when the bytes could
-            be either).
+            delimited), ``"json"``, ``"jsonl"``, ``"xml"`` or ``"xes"`` (an event log);
+            ``None`` (default) detects it from the bytes, whatever the file is called (the
+            suffix decides only when the bytes could be either).
         compression: Parquet codec: ``"zstd"`` (default), ``"snappy"``, ``"gzip"``,
             ``"lz4"`` or ``"none"``.
         compression_level: Codec level (zstd 1-22, gzip 0-9); ``None`` for the default.
@@ -343,7 +347,9 @@ def convert(
             raises :class:`~logflow.errors.DecodeError` and writes nothing;
             ``"permissive"`` drops it and counts it in ``errors_by_reason``;
             ``"quarantine"`` writes it byte for byte to ``<dst stem>.quarantine.csv``
-            beside the output, plus an error table ``<dst stem>.errors.parquet``. Under the
+            (``.jsonl`` for JSON, ``.xml`` for XML, ``.xes`` for XES: the records between
+            ``<quarantine>`` tags) beside the output, plus an error table
+            ``<dst stem>.errors.parquet``. Under the
             last two, a column stays typed when at most 1% of the sampled values do not fit.
         on_cast_error: ``"reject"`` (default) treats a value that does not parse as its
             column's type as a bad row; ``"null"`` stores null and keeps the row.
@@ -377,10 +383,11 @@ def convert(
         records_path: For a JSON document, where the records are: the key path of their
             array (``"items"``, ``"data.items"`` or ``"/data/items"``). ``None`` (default)
             finds it: a top-level array, or the largest array of objects in the top-level
-            object (three levels deep at most); a lone object is one row.
-        flatten: For JSON, nested objects as ``parent.child`` columns instead of struct
-            columns: ``True`` for every level, a number for that many levels. Arrays stay
-            list columns.
+            object (three levels deep at most); a lone object is one row. For XML, the
+            same as ``record_path``.
+        flatten: For JSON and XML, nested objects (elements, XES containers) as
+            ``parent.child`` columns instead of struct columns: ``True`` for every level, a
+            number for that many levels. Arrays (repeated elements) stay list columns.
         max_expansion: For compressed input, the most decompressed bytes per compressed
             byte (default 200, judged once 64 MiB came out; ``0``: no limit): past it the
             input is a decompression bomb and :class:`~logflow.errors.LimitExceededError`
@@ -422,6 +429,24 @@ def convert(
             Partitioning by a float column works but is a bad idea: every distinct value
             becomes a directory. A value whose directory name would pass 255 bytes raises
             :class:`~logflow.errors.LimitExceededError`.
+        record_path: For XML, the element path of the records from the root:
+            ``"catalog/book"`` (or ``"/catalog/book"``, or ``"book"`` below the root; a
+            name without a prefix also matches a prefixed one, ``entry`` for
+            ``atom:entry``). ``None`` (default) finds it: the element that repeats most
+            under its parent, taken at its outermost repeating ancestor (a book holding
+            authors is the record, not the author), whose instances hold data. Attributes
+            and child elements become columns (attributes under their name, or ``@name``
+            where a child has the same name), repeated children list columns, nested
+            elements struct columns, an element's own text beside children ``#text``;
+            namespaced names by their local name unless two would clash. Text is typed as
+            CSV cells are.
+        tables: For an XES event log: ``"events"`` (default: one row per event with
+            ``case:concept:name``, ``concept:name``, ``time:timestamp``, ``org:resource``,
+            ``lifecycle:transition``, the other event attributes by key and the trace
+            attributes as ``case:<key>``), ``"traces"`` (one row per trace, its attributes
+            as ``case:<key>``) or ``"both"`` (the events to ``dst`` and the traces to
+            ``<dst stem>.traces.parquet`` beside it, read in a second pass; both are in
+            ``files``).
 
     Returns:
         Counts, sizes, the files written and the output schema.
@@ -483,6 +508,8 @@ def convert(
         max_rows_per_file=max_rows_per_file,
         target_file_size=target_file_size,
         partition_by=partition_cols,
+        record_path=record_path,
+        tables=tables,
     )
     return ConvertResult._from_native(stats)
 
@@ -581,8 +608,10 @@ def read(
     max_decompressed_size: int | str | None = None,
     dialect: Dialect | Mapping[str, Any] | None = None,
     threads: int | None = None,
+    record_path: str | None = None,
+    tables: Literal["events", "traces"] = "events",
 ) -> Stream:
-    """Open a delimited text file as a stream of Arrow record batches.
+    """Open a data file (delimited text, JSON, XML, XES) as a stream of Arrow record batches.
 
     The header and the first batch (the type-inference sample) are read at once, so a
     missing, empty or unreadable file fails here. Later chunks are decoded on background
@@ -617,13 +646,16 @@ def read(
         empty_as_null: Whether an empty field is null in text columns, as in
             :func:`convert`.
         records_path: For a JSON document, where the records are, as in :func:`convert`.
-        flatten: For JSON, nested objects as ``parent.child`` columns, as in
+        flatten: For JSON and XML, nested objects as ``parent.child`` columns, as in
             :func:`convert`.
         max_expansion: Decompression limit, as in :func:`convert`.
         max_decompressed_size: Decompression limit, as in :func:`convert`.
         dialect: A whole dialect at once, as in :func:`convert`.
         threads: Threads decoding ahead (default: one per core); 1 decodes each batch on
             the consumer's thread when it asks for it.
+        record_path: For XML, the element path of the records, as in :func:`convert`.
+        tables: For an XES event log, ``"events"`` (default) or ``"traces"``, as in
+            :func:`convert`.
 
     Returns:
         A :class:`Stream`.
@@ -662,6 +694,8 @@ def read(
             max_expansion=max_expansion,
             max_decompressed_size=max_decompressed_size,
             threads=threads,
+            record_path=record_path,
+            tables=tables,
         )
     )
 

@@ -215,9 +215,9 @@ def test_cli_empty_input_one_line_error(cli, write_csv, out_dir, list_dir):
 
 
 def test_cli_unsupported_format_one_line_error(write_csv, out_dir):
-    src = write_csv('<?xml version="1.0"?>\n<rows><row a="1"/></rows>\n', name="x.xml")
+    src = write_csv(b"PAR1\x00\x01\x02\x00PAR1", name="x.parquet")
     line = assert_one_error_line(run(MODULE, "convert", src, out_dir / "x.parquet"))
-    assert "XML" in line
+    assert "parquet" in line
 
 
 def test_cli_output_is_directory_one_line_error(sample_csv, out_dir):

@@ -66,7 +66,8 @@ def _make_input(
         "unknown_compression": ("good.csv", GOOD.encode(), {"compression": "brotli"}),
         "bad_delimiter": ("good.csv", GOOD.encode(), {"delimiter": ";;"}),
         "batch_size_zero": ("good.csv", GOOD.encode(), {"batch_size": 0}),
-        "xml_suffix": ("events.xml", b'<?xml version="1.0"?>\n<rows><row a="1"/></rows>', {}),
+        "xml_broken": ("events.xml", b'<?xml version="1.0"?>\n<rows><row a="1"></rows>', {}),
+        "parquet_magic": ("events.parquet", b"PAR1\x00\x01\x02\x00PAR1", {}),
         "json_broken": ("events.json", b'[{"a": 1},]', {}),
         "jsonl_broken": ("events.jsonl", b'{"a": 1}\n{"a": \n', {}),
         "truncated_gzip": ("events.csv.gz", b"\x1f\x8b", {}),
@@ -100,7 +101,8 @@ CASES: list[tuple[str, tuple[type[BaseException], ...]]] = [
     ("unknown_compression", (ConfigError, ValueError)),
     ("bad_delimiter", (ConfigError, ValueError)),
     ("batch_size_zero", (ConfigError, ValueError)),
-    ("xml_suffix", (UnsupportedFormatError, ValueError)),
+    ("xml_broken", (DecodeError, ValueError)),
+    ("parquet_magic", (UnsupportedFormatError, ValueError)),
     ("json_broken", (DecodeError, ValueError)),
     ("jsonl_broken", (DecodeError,)),
     ("truncated_gzip", (DecodeError,)),
@@ -300,10 +302,10 @@ def test_convert_directory_input_is_not_a_file(in_dir, out_dir):
 
 
 def test_convert_unsupported_format_names_format(in_dir, out_dir):
-    src, _ = _make_input(in_dir, "xml_suffix")
+    src, _ = _make_input(in_dir, "parquet_magic")
     with pytest.raises(UnsupportedFormatError) as info:
         logflow.convert(src, out_dir / "out.parquet")
-    assert "XML" in str(info.value)
+    assert "parquet" in str(info.value)
     assert info.value.path == str(src)
 
 

@@ -238,13 +238,12 @@ def test_json_text_is_read_as_json_whatever_the_file_is_called(
     assert logflow.detect(src).format.value == name
 
 
-def test_xml_text_given_as_csv_is_refused(tmp_path: Path) -> None:
+def test_xml_text_named_csv_is_read_as_xml(tmp_path: Path) -> None:
     src = tmp_path / "x.csv.gz"
     src.write_bytes(gzip.compress(b'<?xml version="1.0"?>\n<rows><row a="1"/></rows>\n'))
-    with pytest.raises(UnsupportedFormatError, match=r"this is xml text inside gzip"):
-        logflow.convert(src, tmp_path / "out.parquet")
-    with pytest.raises(UnsupportedFormatError):
-        logflow.read(src)
+    r = logflow.convert(src, tmp_path / "out.parquet")
+    assert (r.format, r.input_compression, r.rows_written) == ("xml", "gzip", 1)
+    assert pa.table(logflow.read(src)).column("a").to_pylist() == [1]
     assert logflow.detect(src).format.value == "xml"
 
 

@@ -53,6 +53,27 @@ def test_json_scalars_keep_their_json_text(tmp_path: Path) -> None:
     assert t.column("e").to_pylist() == ["", None]
 
 
+def test_xml_text_is_kept_as_written(tmp_path: Path) -> None:
+    src = tmp_path / "t.xml"
+    src.write_text(
+        '<rows><row id="007"><n> 1.50 </n><d>2024-01-01</d><e></e><g><h>1</h></g></row>'
+        '<row id="8"><n>2</n><d>31/12/2024</d><e/><g><h>x</h></g></row></rows>'
+    )
+    t = pa.table(logflow.read(src, infer_types=False))
+    assert t.column("id").to_pylist() == ["007", "8"]
+    assert t.column("n").to_pylist() == [" 1.50 ", "2"]
+    assert t.column("d").to_pylist() == ["2024-01-01", "31/12/2024"]
+    # An empty element stays empty text, unless empty_as_null says otherwise.
+    assert t.column("e").to_pylist() == ["", ""]
+    # Nested elements keep their structure; their text is text too.
+    assert t.column("g").to_pylist() == [{"h": "1"}, {"h": "x"}]
+    nulls = pa.table(logflow.read(src, infer_types=False, empty_as_null=True))
+    assert nulls.column("e").to_pylist() == [None, None]
+    typed = pa.table(logflow.read(src))
+    assert typed.column("id").to_pylist() == [7, 8]
+    assert typed.column("e").to_pylist() == [None, None]
+
+
 def test_detect_and_cli_in_text_mode(tmp_path: Path) -> None:
     src = tmp_path / "t.csv"
     src.write_bytes(CSV)

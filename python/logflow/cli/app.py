@@ -73,7 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument(
         "--format",
         default=None,
-        choices=["csv", "tsv", "json", "jsonl"],
+        choices=["csv", "tsv", "json", "jsonl", "xml", "xes"],
         help="input format (default: detected from the bytes)",
     )
     c.add_argument(
@@ -112,12 +112,20 @@ def _parser() -> argparse.ArgumentParser:
         "--records-path",
         default=None,
         metavar="PATH",
-        help="JSON: the key path of the records array, e.g. data.items (default: found)",
+        help="JSON: the key path of the records array, e.g. data.items; XML: the element "
+        "path of the records, e.g. catalog/book (default: found)",
     )
     c.add_argument(
         "--flatten",
         action="store_true",
-        help="JSON: nested objects as parent.child columns instead of structs",
+        help="JSON, XML: nested objects as parent.child columns instead of structs",
+    )
+    c.add_argument(
+        "--tables",
+        default="events",
+        choices=["events", "traces", "both"],
+        help="XES: one row per event (default), per trace, or both (the traces to "
+        "DST_STEM.traces.parquet)",
     )
     c.add_argument(
         "--threads",
@@ -352,6 +360,7 @@ def _detect(args: argparse.Namespace) -> int:
         "encoding": dataclasses.asdict(det.encoding),
         "dialect": dataclasses.asdict(det.dialect) if det.dialect else None,
         "records_path": det.records_path,
+        "xes": dataclasses.asdict(det.xes) if det.xes else None,
         "columns": [
             {
                 "name": f.name,
@@ -384,6 +393,16 @@ def _detect(args: argparse.Namespace) -> int:
         )
     if det.records_path is not None:
         print(f"  {'records':<12} {det.records_path or '(the top-level array)'}")
+    if det.xes is not None:
+        log = det.xes
+        print(f"  {'xes':<12} version {log.version or '?'}, features {log.features or '-'}")
+        for e in log.extensions:
+            print(f"  {'extension':<12} {e['name']} ({e['prefix']}: {e['uri']})")
+        for c in log.classifiers:
+            print(f"  {'classifier':<12} {c['name']}: {c['keys']}")
+        for scope, attrs in log.globals.items():
+            keys = ", ".join(f"{a.key} ({a.type})" for a in attrs)
+            print(f"  {'global':<12} {scope}: {keys}")
     nulls_of = list(det.null_tokens) + [()] * len(det.schema or [])
     for f, nulls in zip(det.schema or [], nulls_of, strict=False):
         fmt = det.date_formats.get(f.name) or (
@@ -419,6 +438,7 @@ def _convert(args: argparse.Namespace) -> int:
             max_rows_per_file=args.max_rows_per_file,
             target_file_size=args.target_file_size,
             partition_by=args.partition_by,
+            tables=args.tables,
         )
     finally:
         bar.close()

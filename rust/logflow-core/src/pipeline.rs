@@ -16,6 +16,7 @@ use arrow_schema::SchemaRef;
 
 use crate::decode::csv::{self, CsvOptions};
 use crate::decode::json::{self, JsonOptions};
+use crate::decode::xml::{self, xes, XmlOptions};
 use crate::decode::{DecodeOptions, ErrorPolicy, Reject, SchemaPolicy};
 use crate::detect::{Compression, Format};
 use crate::error::{Error, ErrorKind, Result};
@@ -125,6 +126,9 @@ pub struct ConvertOptions {
     pub csv: CsvOptions,
     /// Where the records are and how nested values are laid out, for JSON input.
     pub json: JsonOptions,
+    /// Where the records are, how nested elements are laid out and which XES tables to
+    /// write, for XML and XES input.
+    pub xml: XmlOptions,
     /// How to write the output.
     pub parquet: ParquetOptions,
     /// Decompression and transcoding of the input.
@@ -256,7 +260,9 @@ impl Writer<'_> {
                 if self.quarantine.is_none() {
                     let q = &self.quarantine_format;
                     let (raw, errors) = quarantine::paths_for(self.dst, &q.extension);
-                    self.quarantine = Some(QuarantineSink::create(&raw, &errors, &q.header)?);
+                    self.quarantine = Some(
+                        QuarantineSink::create(&raw, &errors, &q.header)?.with_footer(&q.footer),
+                    );
                     self.stats.quarantine_files = vec![raw, errors];
                 }
                 if let Some(q) = &mut self.quarantine {
@@ -419,8 +425,83 @@ pub fn convert(
             job.format = s.layout.format().name();
             job.run(s.start)
         }
+        Format::Xml => {
+            let s = xml::start(input.reader, &opts.decode, &opts.xml, false).map_err(with_src)?;
+            job.run(s.start)
+        }
+        Format::Xes => convert_xes(src, dst, opts, ctl, input, job),
         _ => Err(unsupported(&input).with_path(src)),
     }
+}
+
+/// An XES log: the event table (or the trace table) to `dst`; with both tables, the trace
+/// table is then written by a second pass over the input to `<dst stem>.traces.parquet`
+/// beside it, listed in the result's files. If the second pass fails, the first output is
+/// removed too.
+fn convert_xes(
+    src: &Path,
+    dst: &Path,
+    opts: &ConvertOptions,
+    ctl: &Control,
+    input: input::Input,
+    job: Job<'_>,
+) -> Result<ConvertStats> {
+    let with_src = |e: Error| e.with_path(src);
+    let tables = opts.xml.tables;
+    let first = match tables {
+        xes::Tables::Traces => xes::Tables::Traces,
+        _ => xes::Tables::Events,
+    };
+    let s = xes::start(input.reader, &opts.decode, &opts.xml, first, false).map_err(with_src)?;
+    let mut stats = job.run(s.start)?;
+    if tables != xes::Tables::Both {
+        return Ok(stats);
+    }
+    let traces_dst = traces_path(dst);
+    let second = (|| {
+        let input = input::open(src, &opts.input, None)?;
+        let s = xes::start(
+            input.reader,
+            &opts.decode,
+            &opts.xml,
+            xes::Tables::Traces,
+            false,
+        )
+        .map_err(with_src)?;
+        let job = Job {
+            src,
+            dst: &traces_dst,
+            opts,
+            ctl,
+            compression: input.compression.value,
+            encoding: input.encoding.value.name(),
+            format: Format::Xes.name(),
+            started: Instant::now(),
+        };
+        job.run(s.start)
+    })();
+    match second {
+        Ok(t) => {
+            stats.files.extend(t.files);
+            stats.bytes_written += t.bytes_written;
+            stats.quarantine_files.extend(t.quarantine_files);
+            Ok(stats)
+        }
+        Err(e) => {
+            remove_output(&stats);
+            Err(e)
+        }
+    }
+}
+
+/// Where the trace table of an XES conversion goes: `<dst stem>.traces.parquet` beside
+/// `dst` (inside it, as `traces/`, for a dataset directory).
+pub fn traces_path(dst: &Path) -> PathBuf {
+    let stem = dst
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "output".into());
+    dst.with_file_name(format!("{stem}.traces.parquet"))
 }
 
 /// A streaming read of a file: Arrow batches decoded ahead on `opts.threads` threads, and
@@ -465,6 +546,19 @@ pub fn read(src: &Path, opts: &ConvertOptions) -> Result<Reading> {
                 true,
             )
             .map_err(with_src)?;
+            Ok(reading(BatchReader::new(s.start), src, threads))
+        }
+        Format::Xml => {
+            let s = xml::start(input.reader, &opts.decode, &opts.xml, true).map_err(with_src)?;
+            Ok(reading(BatchReader::new(s.start), src, threads))
+        }
+        Format::Xes => {
+            let tables = match opts.xml.tables {
+                xes::Tables::Traces => xes::Tables::Traces,
+                _ => xes::Tables::Events,
+            };
+            let s = xes::start(input.reader, &opts.decode, &opts.xml, tables, true)
+                .map_err(with_src)?;
             Ok(reading(BatchReader::new(s.start), src, threads))
         }
         _ => Err(unsupported(&input).with_path(src)),
@@ -531,6 +625,8 @@ pub fn suffix_format(src: &Path) -> Option<Format> {
     match ext {
         "json" => Some(Format::Json),
         "jsonl" | "ndjson" => Some(Format::Jsonl),
+        "xml" => Some(Format::Xml),
+        "xes" => Some(Format::Xes),
         _ => None,
     }
 }

@@ -18,6 +18,7 @@ use logflow_core::decode::ErrorPolicy;
 use support::fuzz_checks;
 use support::fuzz_checks::Opts;
 use support::json_fuzz_checks;
+use support::xml_checks;
 
 /// Non-hidden files in `dir` other than READMEs, sorted; none if `dir` does not exist.
 fn files_in(dir: &Path) -> Vec<PathBuf> {
@@ -59,6 +60,10 @@ fn target_fn(name: &str, unfiltered: bool) -> fn(&[u8]) {
         ("decode_jsonl_lines", true) => json_fuzz_checks::decode_jsonl_lines,
         ("decode_json_chunked", false) => json_fuzz_checks::decode_json_chunked,
         ("decode_json_chunked", true) => json_fuzz_checks::decode_json_chunked,
+        ("decode_xml", _) => xml_checks::decode_xml,
+        ("decode_xes", _) => xml_checks::decode_xes,
+        ("decode_xml_chunked", _) => xml_checks::decode_xml_chunked,
+        ("decode_xes_chunked", _) => xml_checks::decode_xes_chunked,
         (other, _) => panic!("tests/fuzz_regressions/{other}/ does not name a fuzz target"),
     }
 }
@@ -462,4 +467,42 @@ fn invalid_utf8_split_by_a_delimiter_is_a_decode_error() {
     let d = fuzz_checks::decode_all(input, &permissive).unwrap();
     assert_eq!(d.rows_rejected, 1);
     assert_eq!(d.batches.iter().map(|b| b.num_rows()).sum::<usize>(), 1);
+}
+
+/// The bundled XML and XES samples (`tests/data/xml`, `tests/data/xes`), uncompressed.
+fn xml_samples() -> (Cases, Cases) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data");
+    let read = |dir: &str, ext: &str| -> Cases {
+        files_in(&root.join(dir))
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == ext || ext.is_empty()))
+            .map(|p| (p.display().to_string(), std::fs::read(&p).unwrap()))
+            .collect()
+    };
+    let xml = read("xml", "");
+    let xes = read("xes", "xes");
+    assert!(!xml.is_empty() && !xes.is_empty(), "no XML or XES samples");
+    (xml, xes)
+}
+
+/// Every XML and XES sample through its fuzz targets under every option byte: plain, in
+/// chunks (against one chunk), and on threads.
+#[test]
+fn xml_samples_under_every_option_byte() {
+    let (xml, xes) = xml_samples();
+    let with_byte = |cases: &Cases| -> Cases {
+        let mut out = Vec::new();
+        for (name, data) in cases {
+            for b in 0..=u8::MAX {
+                let mut input = vec![b];
+                input.extend_from_slice(data);
+                out.push((format!("{name} with option byte {b:#04x}"), input));
+            }
+        }
+        out
+    };
+    run_all(with_byte(&xml), xml_checks::decode_xml);
+    run_all(with_byte(&xml), xml_checks::decode_xml_chunked);
+    run_all(with_byte(&xes), xml_checks::decode_xes);
+    run_all(with_byte(&xes), xml_checks::decode_xes_chunked);
 }

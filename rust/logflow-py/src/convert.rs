@@ -65,7 +65,8 @@ fn stats_dict<'py>(py: Python<'py>, stats: &ConvertStats) -> PyResult<Bound<'py,
     error_policy="strict", on_cast_error="reject", encoding=None, schema=None, schema_policy=None,
     infer_types=true, empty_as_null=None, records_path=None, flatten=None, max_expansion=None,
     max_decompressed_size=None, threads=None, progress=None,
-    max_rows_per_file=None, target_file_size=None, partition_by=None))]
+    max_rows_per_file=None, target_file_size=None, partition_by=None, record_path=None,
+    tables=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn convert<'py>(
     py: Python<'py>,
@@ -98,6 +99,8 @@ pub fn convert<'py>(
     max_rows_per_file: Option<i64>,
     target_file_size: Option<Bound<'py, PyAny>>,
     partition_by: Option<Vec<String>>,
+    record_path: Option<String>,
+    tables: Option<&str>,
 ) -> PyLogflowResult<Bound<'py, PyDict>> {
     let reading = ReadingArgs {
         format,
@@ -120,6 +123,8 @@ pub fn convert<'py>(
         },
         encoding,
         records_path,
+        record_path,
+        tables,
         threads,
         max_expansion,
     };
@@ -146,7 +151,7 @@ pub fn convert<'py>(
 #[pyo3(signature = (src, *, format=None, delimiter=None, quote=Some("auto"), escape=Some("auto"), skip_initial_space=None, header=None, skip_lines=None, batch_size=None,
     error_policy="strict", on_cast_error="reject", encoding=None, schema=None, infer_types=true,
     empty_as_null=None, records_path=None, flatten=None, max_expansion=None, max_decompressed_size=None,
-    threads=None))]
+    threads=None, record_path=None, tables=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn read(
     py: Python<'_>,
@@ -170,6 +175,8 @@ pub fn read(
     max_expansion: Option<u64>,
     max_decompressed_size: Option<Bound<'_, PyAny>>,
     threads: Option<usize>,
+    record_path: Option<String>,
+    tables: Option<&str>,
 ) -> PyLogflowResult<PyBatchStream> {
     let reading = ReadingArgs {
         format,
@@ -192,6 +199,8 @@ pub fn read(
         },
         encoding,
         records_path,
+        record_path,
+        tables,
         threads,
         max_expansion,
     };

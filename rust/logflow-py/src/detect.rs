@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use logflow_core::decode::csv::{self, CsvOptions};
 use logflow_core::decode::json::{self, JsonOptions};
 use logflow_core::decode::values::DateFormat;
+use logflow_core::decode::xml::{self, xes, XmlOptions};
 use logflow_core::decode::DecodeOptions;
 use logflow_core::detect::{Detection, Finding, Format, Terminator};
 use logflow_core::input::{self, InputOptions};
@@ -48,7 +49,7 @@ pub fn detect<'py>(
         ..DecodeOptions::default()
     };
     let ctl = Control::default();
-    let (found, start, json_found) = run_detached(py, &ctl, None, |_| {
+    let (found, start, json_found, xml_found) = run_detached(py, &ctl, None, |_| {
         // Decompressed and transcoded as convert() would read it; binary formats pass.
         let probe = InputOptions {
             binary_ok: true,
@@ -104,13 +105,51 @@ pub fn detect<'py>(
         } else {
             None
         };
+        // XML: the records' path and their columns; XES: the event table's columns and
+        // what the log declares.
+        let xml = match format.value {
+            Format::Xml => {
+                let s = xml::start(
+                    reopen()?.reader,
+                    &DecodeOptions::default(),
+                    &XmlOptions::default(),
+                    false,
+                )
+                .map_err(|e| e.with_path(&src))?;
+                format = Finding::new(
+                    Format::Xml,
+                    format.confidence,
+                    format!(
+                        "{}; records at {}: {}",
+                        format.evidence, s.layout.records_path, s.layout.evidence
+                    ),
+                );
+                Some((s.start.decoder.schema(), s.layout.records_path, None))
+            }
+            Format::Xes => {
+                let s = xes::start(
+                    reopen()?.reader,
+                    &DecodeOptions::default(),
+                    &XmlOptions::default(),
+                    xes::Tables::Events,
+                    false,
+                )
+                .map_err(|e| e.with_path(&src))?;
+                Some((
+                    s.start.decoder.schema(),
+                    s.layout.records_path,
+                    Some(s.info),
+                ))
+            }
+            _ => None,
+        };
         let found = Detection {
             compression: opened.compression,
             encoding: opened.encoding,
             format,
             dialect: start.as_ref().map(|s| s.dialect.clone()),
         };
-        Ok((found, start, json))
+        Ok((found, start, json, xml))
     })?;
     let d = PyDict::new(py);
     d.set_item("path", src.to_string_lossy().into_owned())?;
@@ -187,24 +226,77 @@ pub fn detect<'py>(
         None => {
             let schema = json_found
                 .as_ref()
-                .map(|(schema, _)| PySchema::new(schema.clone()));
+                .map(|(schema, _)| PySchema::new(schema.clone()))
+                .or_else(|| {
+                    xml_found
+                        .as_ref()
+                        .map(|(schema, _, _)| PySchema::new(schema.clone()))
+                });
             d.set_item("schema", schema)?;
             d.set_item("null_tokens", PyList::empty(py))?;
             d.set_item("date_formats", PyDict::new(py))?;
             d.set_item("decimal_comma", PyList::empty(py))?;
         }
     }
+    let records_path = json_found
+        .as_ref()
+        .and_then(|(_, layout)| layout.records_path())
+        .or_else(|| xml_found.as_ref().map(|(_, path, _)| path.clone()));
+    d.set_item("records_path", records_path)?;
+    let info = xml_found.as_ref().and_then(|(_, _, info)| info.as_ref());
     d.set_item(
-        "records_path",
-        json_found
-            .as_ref()
-            .and_then(|(_, layout)| layout.records_path()),
+        "xes",
+        match info {
+            Some(info) => Some(xes_dict(py, info)?),
+            None => None,
+        },
     )?;
-    d.set_item(
-        "records_path",
-        json_found
-            .as_ref()
-            .and_then(|(_, layout)| layout.records_path()),
-    )?;
+    Ok(d)
+}
+
+/// What an XES log declares, as plain Python values.
+fn xes_dict<'py>(py: Python<'py>, info: &xes::LogInfo) -> PyResult<Bound<'py, PyDict>> {
+    let attr = |a: &xes::Attribute| -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("key", &a.key)?;
+        d.set_item("type", &a.kind)?;
+        d.set_item("value", a.value.as_deref())?;
+        Ok(d)
+    };
+    let d = PyDict::new(py);
+    d.set_item("version", info.version.as_deref())?;
+    d.set_item("features", info.features.as_deref())?;
+    let extensions = PyList::empty(py);
+    for e in &info.extensions {
+        let x = PyDict::new(py);
+        x.set_item("name", &e.name)?;
+        x.set_item("prefix", &e.prefix)?;
+        x.set_item("uri", &e.uri)?;
+        extensions.append(x)?;
+    }
+    d.set_item("extensions", extensions)?;
+    let classifiers = PyList::empty(py);
+    for c in &info.classifiers {
+        let x = PyDict::new(py);
+        x.set_item("name", &c.name)?;
+        x.set_item("keys", &c.keys)?;
+        x.set_item("scope", c.scope.as_deref())?;
+        classifiers.append(x)?;
+    }
+    d.set_item("classifiers", classifiers)?;
+    let globals = PyDict::new(py);
+    for (scope, attrs) in &info.globals {
+        let list = PyList::empty(py);
+        for a in attrs {
+            list.append(attr(a)?)?;
+        }
+        globals.set_item(scope, list)?;
+    }
+    d.set_item("globals", globals)?;
+    let attributes = PyList::empty(py);
+    for a in &info.attributes {
+        attributes.append(attr(a)?)?;
+    }
+    d.set_item("attributes", attributes)?;
     Ok(d)
 }

@@ -4,6 +4,7 @@
 
 use logflow_core::decode::csv::CsvOptions;
 use logflow_core::decode::json::JsonOptions;
+use logflow_core::decode::xml::{xes, XmlOptions};
 use logflow_core::decode::{CastErrorPolicy, DecodeOptions, ErrorPolicy, SchemaPolicy};
 use logflow_core::detect::Format;
 use logflow_core::input::{self, InputOptions};
@@ -58,10 +59,13 @@ pub fn format(name: Option<&str>) -> Result<Option<Format>, Error> {
         "csv" | "tsv" | "delimited" => Format::Csv,
         "json" => Format::Json,
         "jsonl" | "ndjson" | "json-lines" | "jsonlines" => Format::Jsonl,
+        "xml" => Format::Xml,
+        "xes" => Format::Xes,
         other => {
             return Err(Error::invalid(format!(
-            "unknown format {other:?}: use \"csv\", \"json\" or \"jsonl\" (or None to detect it)"
-        )))
+                "unknown format {other:?}: use \"csv\", \"json\", \"jsonl\", \"xml\" or \"xes\" \
+                 (or None to detect it)"
+            )))
         }
     }))
 }
@@ -240,7 +244,44 @@ pub fn json(
     records_path: Option<String>,
     flatten: Option<&Bound<'_, PyAny>>,
 ) -> Result<JsonOptions, Error> {
-    let flatten = match flatten {
+    Ok(JsonOptions {
+        records_path,
+        flatten: flatten_levels(flatten)?,
+        ..JsonOptions::default()
+    })
+}
+
+/// How XML and XES are read: where the records are (`record_path`, or `records_path`, the
+/// name JSON uses; both given must agree), nested elements flattened, and which XES
+/// tables to write (`"events"`, `"traces"` or `"both"`).
+pub fn xml(
+    records_path: Option<String>,
+    record_path: Option<String>,
+    flatten: Option<&Bound<'_, PyAny>>,
+    tables: Option<&str>,
+) -> Result<XmlOptions, Error> {
+    let record_path = match (records_path, record_path) {
+        (Some(a), Some(b)) if a != b => {
+            return Err(Error::invalid(format!(
+                "record_path={b:?} and records_path={a:?} disagree; give one of them"
+            )))
+        }
+        (a, b) => b.or(a),
+    };
+    Ok(XmlOptions {
+        record_path,
+        flatten: flatten_levels(flatten)?,
+        tables: match tables {
+            None => xes::Tables::Events,
+            Some(t) => xes::Tables::parse(t)?,
+        },
+    })
+}
+
+/// `flatten` as Python gives it: `True` (every level), `False`/`None`/`0` (none), or a
+/// number of levels.
+fn flatten_levels(flatten: Option<&Bound<'_, PyAny>>) -> Result<Option<usize>, Error> {
+    Ok(match flatten {
         None => None,
         Some(v) if v.is_instance_of::<PyBool>() => v
             .extract::<bool>()
@@ -254,11 +295,6 @@ pub fn json(
                 )))
             }
         },
-    };
-    Ok(JsonOptions {
-        records_path,
-        flatten,
-        ..JsonOptions::default()
     })
 }
 
@@ -269,6 +305,10 @@ pub struct ReadingArgs<'a> {
     pub decode: DecodeArgs<'a>,
     pub encoding: Option<&'a str>,
     pub records_path: Option<String>,
+    /// XML's record element path (`records_path` is accepted for it too).
+    pub record_path: Option<String>,
+    /// Which XES tables to write.
+    pub tables: Option<&'a str>,
     pub threads: Option<usize>,
     pub max_expansion: Option<u64>,
 }
@@ -288,6 +328,12 @@ impl ReadingArgs<'_> {
                 ..input(self.encoding, self.csv.delimiter.is_some())?
             },
             csv: self.csv.options()?,
+            xml: xml(
+                self.records_path.clone(),
+                self.record_path,
+                flatten,
+                self.tables,
+            )?,
             json: json(self.records_path, flatten)?,
             threads: self.threads.unwrap_or(0),
             ..logflow_core::pipeline::ConvertOptions::default()

@@ -4,7 +4,9 @@
 
 pub mod csv;
 pub mod json;
+pub mod nested;
 pub mod values;
+pub mod xml;
 
 use crate::error::{Error, Result};
 use crate::schema::ColumnType;
@@ -204,6 +206,8 @@ pub enum RejectReason {
     RecordTooLong,
     /// A record that is not valid JSON.
     InvalidJson,
+    /// A record that is not well-formed XML.
+    InvalidXml,
     /// A record whose shape the schema does not allow: a field it does not have, or a
     /// value of another kind (an object where a number was), under a policy that does not
     /// widen the schema for it.
@@ -222,6 +226,7 @@ impl RejectReason {
             RejectReason::SwallowedByQuote => "swallowed_by_quote",
             RejectReason::RecordTooLong => "record_too_long",
             RejectReason::InvalidJson => "invalid_json",
+            RejectReason::InvalidXml => "invalid_xml",
             RejectReason::SchemaMismatch => "schema_mismatch",
         }
     }

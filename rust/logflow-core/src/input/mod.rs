@@ -181,7 +181,13 @@ pub fn open_stream<R: Read + Seek + Send + 'static>(
             "not examined: binary format",
         ),
         (Some(e), None) => Finding::new(with_bom(e, &sample), 1.0, "given"),
-        (None, None) => detect::encoding(&sample),
+        (None, None) => {
+            let found = detect::encoding(&sample);
+            match xml_encoding(&sample, &found.value)? {
+                Some((e, why)) => Finding::new(e, 1.0, why),
+                None => found,
+            }
+        }
     };
     let format = match (binary, opts.delimited) {
         (Some(f), _) => Finding::new(f, 1.0, "magic bytes"),
@@ -211,6 +217,73 @@ pub fn open_stream<R: Read + Seek + Send + 'static>(
         member,
         format,
     })
+}
+
+/// What an XML document's own declaration says about its encoding, against what the bytes
+/// showed (`found`):
+/// - a charset named where the bytes cannot tell (an ASCII head read as UTF-8, or a legacy
+///   charset guessed) is used (`Ok(Some)`);
+/// - XML without an encoding declaration is UTF-8 (or UTF-16 with a byte order mark): a
+///   legacy charset guessed for it does not apply;
+/// - a declaration that contradicts a byte order mark, or names UTF-16/32 for bytes that
+///   are not, is an error (the document is not well-formed; `encoding=` overrides it).
+fn xml_encoding(sample: &[u8], found: &Encoding) -> Result<Option<(Encoding, String)>> {
+    let text = detect::to_utf8(sample, found);
+    let body = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&text);
+    let wide = |e: &Encoding| {
+        matches!(
+            e,
+            Encoding::Utf16Le { .. }
+                | Encoding::Utf16Be { .. }
+                | Encoding::Utf32Le { .. }
+                | Encoding::Utf32Be { .. }
+        )
+    };
+    let Some(label) = crate::decode::xml::declared_encoding(body) else {
+        let xml = matches!(detect::format(body).value, Format::Xml | Format::Xes);
+        if xml && matches!(found, Encoding::Legacy(_)) {
+            return Ok(Some((
+                Encoding::Utf8 { bom: false },
+                "XML without an encoding declaration is UTF-8".into(),
+            )));
+        }
+        return Ok(None);
+    };
+    let Ok(declared) = parse_encoding(&label) else {
+        return Ok(None);
+    };
+    let conflict = |what: String| {
+        Err(Error::decode(
+            "xml",
+            crate::error::Position {
+                byte: 0,
+                line: 1,
+                record: 0,
+                path: None,
+            },
+            None,
+            format!("{what}: the document is not well-formed (pass encoding= to read it anyway)"),
+        ))
+    };
+    match found {
+        Encoding::Utf8 { bom: true } if !matches!(declared, Encoding::Utf8 { .. }) => conflict(
+            format!("a UTF-8 byte order mark, but the XML declaration says encoding=\"{label}\""),
+        ),
+        Encoding::Utf8 { bom: true } => Ok(None),
+        f if wide(f) && !wide(&declared) => conflict(format!(
+            "the text is {}, but the XML declaration says encoding=\"{label}\"",
+            f.name()
+        )),
+        f if wide(f) => Ok(None),
+        _ if wide(&declared) => conflict(format!(
+            "the XML declaration says encoding=\"{label}\", but the bytes are not {label}"
+        )),
+        f if declared != *f => Ok(Some((
+            declared,
+            format!("named by the XML declaration (encoding=\"{label}\")"),
+        ))),
+        _ => Ok(None),
+    }
 }
 
 /// Refuses binary data that no magic bytes name ([`detect::binary_evidence`]): read as

@@ -133,11 +133,14 @@ pub fn rejoin(tail: Tail, next: &Chunk) -> Chunk {
 
 /// How a format's bad records are kept under the quarantine policy: a file in the input's
 /// own format that starts with `header` (CSV's header line, nothing for JSON Lines), holding
-/// each bad record byte for byte, named with `extension`.
+/// each bad record byte for byte, ending with `footer` (an XML file's closing tag), named
+/// with `extension`.
 #[derive(Debug, Clone, Default)]
 pub struct QuarantineFormat {
     /// Written once at the top of the quarantine file.
     pub header: Vec<u8>,
+    /// Written once at the end of the quarantine file.
+    pub footer: Vec<u8>,
     /// The quarantine file's extension (`csv`, `jsonl`, ...).
     pub extension: String,
     /// Whether the input file's own extension, when it has one, replaces `extension`

@@ -23,6 +23,11 @@
 //!   Null is below every type; a decimal joins a decimal into one wide enough for both.
 //! ```
 //!
+//! Two more edges come from XML, where a child element seen once may later repeat and an
+//! element seen as text may later have attributes: a scalar joins a list into a list (the
+//! scalar becomes a one-item list), and a scalar joins a struct that has a
+//! [`TEXT_MEMBER`] into that struct (the scalar becomes its text, the other members null).
+//!
 //! Every conversion along an edge keeps the value exactly, except int64 to float64 (integers
 //! beyond 2^53 round to the nearest float) and the moves to text, which keep the value but
 //! not its type. A [JSON-text](JSON_EXTENSION) column is a Utf8 column whose values are JSON
@@ -148,9 +153,43 @@ enum Joined {
     Json,
 }
 
+/// The member of a struct that holds an XML element's own text, beside its attributes and
+/// children: a scalar joins such a struct as that member.
+pub const TEXT_MEMBER: &str = "#text";
+
+fn is_scalar(t: &DataType) -> bool {
+    is_known(t) && !is_nested(t)
+}
+
+fn has_text_member(members: &Fields) -> bool {
+    members.iter().any(|m| m.name() == TEXT_MEMBER)
+}
+
 fn join_types(a: &DataType, b: &DataType, evolve: bool) -> Option<Joined> {
     use DataType as T;
     let joined = match (a, b) {
+        (T::List(x), t) | (t, T::List(x))
+            if is_scalar(t) || matches!(t, T::Struct(m) if has_text_member(m)) =>
+        {
+            // A value where a list of such values is: a one-item list.
+            let one = Field::new(x.name(), t.clone(), true);
+            T::List(Arc::new(join_fields(x, &one, evolve)?))
+        }
+        (T::Struct(m), t) | (t, T::Struct(m)) if is_scalar(t) && has_text_member(m) => {
+            // A scalar where an element with attributes is: the element's text.
+            let text = Field::new(TEXT_MEMBER, t.clone(), true);
+            let members = m
+                .iter()
+                .map(|f| {
+                    if f.name() == TEXT_MEMBER {
+                        join_fields(f, &text, evolve)
+                    } else {
+                        Some(f.as_ref().clone())
+                    }
+                })
+                .collect::<Option<Vec<_>>>()?;
+            T::Struct(Fields::from(members))
+        }
         _ if a == b => a.clone(),
         (T::Null, t) | (t, T::Null) => t.clone(),
         (T::Int64, T::Float64) | (T::Float64, T::Int64) => T::Float64,
@@ -393,6 +432,34 @@ fn conform_at(array: &ArrayRef, from: &Field, to: &Field, at: &At<'_>) -> Result
         }
         (T::Struct(from_members), T::Struct(to_members)) => {
             conform_struct(array, from_members, to_members, at)
+        }
+        (from_t, T::List(to_item)) if !matches!(from_t, T::List(_)) => {
+            // One-item lists (a null value is a null list).
+            let from_item = Field::new(to_item.name(), from_t.clone(), true);
+            let values = conform_at(array, &from_item, to_item, &at.child(to_item.name()))?;
+            let offsets = OffsetBuffer::from_lengths(std::iter::repeat_n(1, values.len()));
+            let nulls = values.logical_nulls();
+            ListArray::try_new(Arc::clone(to_item), offsets, values, nulls)
+                .map(|a| Arc::new(a) as ArrayRef)
+                .map_err(|e| fail(at, e))
+        }
+        (from_t, T::Struct(to_members))
+            if !matches!(from_t, T::Struct(_)) && has_text_member(to_members) =>
+        {
+            // The element's text; its other members null.
+            let mut children = Vec::with_capacity(to_members.len());
+            for m in to_members {
+                let here = at.child(m.name());
+                children.push(if m.name() == TEXT_MEMBER {
+                    let from_text = Field::new(TEXT_MEMBER, from_t.clone(), true);
+                    conform_at(array, &from_text, m, &here)?
+                } else {
+                    nulls(m, array.len(), &here)?
+                });
+            }
+            StructArray::try_new(to_members.clone(), children, array.logical_nulls())
+                .map(|a| Arc::new(a) as ArrayRef)
+                .map_err(|e| fail(at, e))
         }
         (T::List(from_item), T::List(to_item)) => {
             let list = downcast::<ListArray>(array, at)?;
@@ -1237,10 +1304,13 @@ mod tests {
             assert_eq!(join(&s, &other, true), Some(None), "{other}");
             assert_eq!(join(&other, &s, true), Some(None), "{other}");
         }
+        // A scalar where a list is becomes a one-item list (XML: a child seen once, then
+        // repeated); a list where a struct is still needs JSON text.
         assert_eq!(
-            join(&list(DataType::Int64), &DataType::Float64, true),
-            Some(None)
+            join(&list(DataType::Int64), &DataType::Float64, false),
+            Some(Some(list(DataType::Float64)))
         );
+        assert_eq!(join(&list(DataType::Int64), &s, true), Some(None));
         assert_eq!(
             join(&map(DataType::Int64), &list(DataType::Int64), false),
             None
@@ -2274,5 +2344,31 @@ mod tests {
         .unwrap();
         let got = conform(&empty, &Arc::new(Schema::new(vec![field(DataType::Int64)]))).unwrap();
         assert_eq!((got.num_rows(), got.column(0).null_count()), (4, 4));
+    }
+
+    #[test]
+    fn scalars_join_lists_and_structs_with_text_as_xml_widens() {
+        let text_struct = strukt(&[("lang", DataType::Utf8), (TEXT_MEMBER, DataType::Utf8)]);
+        assert_eq!(
+            join(&DataType::Utf8, &text_struct, false),
+            Some(Some(text_struct.clone()))
+        );
+        let listed = list(text_struct.clone());
+        assert_eq!(
+            join(&DataType::Utf8, &listed, false),
+            Some(Some(listed.clone()))
+        );
+        // Values convert: one-item lists, the text member (a null stays null).
+        let values: ArrayRef = Arc::new(StringArray::from(vec![Some("a"), None]));
+        let got = conform_array(&values, &field(DataType::Utf8), &field(listed)).unwrap();
+        let lists = got.as_list::<i32>();
+        assert_eq!(
+            (lists.len(), lists.value_length(0), lists.is_null(1)),
+            (2, 1, true)
+        );
+        let item = lists.value(0);
+        let item = item.as_struct();
+        assert_eq!(texts(item.column(1)), [Some("a".to_string())]);
+        assert_eq!(item.column(0).null_count(), 1);
     }
 }

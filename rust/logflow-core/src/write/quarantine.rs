@@ -58,6 +58,7 @@ pub struct QuarantineSink {
     /// record, unless the record goes on ([`QuarantineSink::continue_record`]).
     open_line: bool,
     raw_path: PathBuf,
+    footer: Vec<u8>,
 }
 
 impl QuarantineSink {
@@ -85,7 +86,16 @@ impl QuarantineSink {
             rows: 0,
             open_line: false,
             raw_path: raw_path.to_path_buf(),
+            footer: Vec::new(),
         })
+    }
+
+    /// Writes `footer` at the end of the raw file when it is closed (an XML quarantine's
+    /// closing tag).
+    #[must_use]
+    pub fn with_footer(mut self, footer: &[u8]) -> Self {
+        self.footer = footer.to_vec();
+        self
     }
 
     /// Records quarantined so far.
@@ -171,6 +181,9 @@ impl QuarantineSink {
     pub fn close(mut self) -> Result<Vec<Closed>> {
         self.flush()?;
         self.end_line()?;
+        if !self.footer.is_empty() {
+            self.raw.write_all(&self.footer).map_err(Error::output)?;
+        }
         let QuarantineSink {
             raw,
             raw_file,

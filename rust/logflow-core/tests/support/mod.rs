@@ -3,3 +3,4 @@
 
 pub mod fuzz_checks;
 pub mod json_fuzz_checks;
+pub mod xml_checks;

@@ -339,6 +339,7 @@ pub fn start<R: Read>(
             first,
             quarantine: QuarantineFormat {
                 header: header.map(|h| h.raw).unwrap_or_default(),
+                footer: Vec::new(),
                 extension: "csv".into(),
                 input_extension: true,
             },

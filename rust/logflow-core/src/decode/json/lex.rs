@@ -9,14 +9,8 @@
 /// recurse, and a file of a million `[` must not exhaust the stack).
 pub const MAX_DEPTH: usize = 512;
 
-/// Where and why the input is not JSON.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Syntax {
-    /// Offset in the slice read.
-    pub at: usize,
-    /// What was wrong, in words.
-    pub what: &'static str,
-}
+/// Where and why the input is not JSON (shared with the other nested formats).
+pub use crate::decode::nested::build::Syntax;
 
 /// The result of lexing.
 pub type Lexed<T> = Result<T, Syntax>;

@@ -23,13 +23,14 @@ pub mod plan;
 use std::io::{Cursor, Read};
 use std::sync::{Arc, RwLock};
 
-use arrow_array::{Array, ArrayRef, RecordBatch, RecordBatchOptions, StructArray};
-use arrow_schema::{Field, Schema, SchemaRef};
+use arrow_array::{Array, RecordBatch, RecordBatchOptions, StructArray};
+use arrow_schema::{Schema, SchemaRef};
 
 use self::build::{value_plan, Col, Ctx, Fail};
 use self::frame::DocFraming;
 use self::lex::{is_ws, Lex};
 use self::plan::{FieldPlan, Node, Shape, StructPlan};
+use crate::decode::nested::flat::{flat_columns, flat_fields};
 use crate::decode::values::DateFormat;
 use crate::decode::{
     invalid_utf8_offsets, utf8_detail, CastErrorPolicy, DecodeOptions, ErrorPolicy, Reject,
@@ -379,44 +380,6 @@ impl Plan {
             schema: Arc::new(schema),
         }
     }
-}
-
-/// `fields` with struct fields replaced by their children named `parent.child`, to `depth`
-/// levels.
-fn flat_fields(fields: &arrow_schema::Fields, prefix: &str, depth: usize) -> Vec<Field> {
-    let mut out = Vec::new();
-    for f in fields {
-        let name = format!("{prefix}{}", f.name());
-        match f.data_type() {
-            arrow_schema::DataType::Struct(children) if depth > 0 && !children.is_empty() => {
-                out.extend(flat_fields(children, &format!("{name}."), depth - 1));
-            }
-            _ => out.push(f.as_ref().clone().with_name(name)),
-        }
-    }
-    out
-}
-
-/// The columns of a finished struct array, flattened as [`flat_fields`] names them; a
-/// parent's nulls carry into its children.
-fn flat_columns(array: &StructArray, depth: usize, out: &mut Vec<ArrayRef>) -> Result<()> {
-    for child in array.columns() {
-        let child = match array.nulls() {
-            Some(parent) if depth > 0 => with_parent_nulls(child, parent)?,
-            _ => Arc::clone(child),
-        };
-        match child.as_any().downcast_ref::<StructArray>() {
-            Some(s) if depth > 0 && s.num_columns() > 0 => flat_columns(s, depth - 1, out)?,
-            _ => out.push(child),
-        }
-    }
-    Ok(())
-}
-
-fn with_parent_nulls(child: &ArrayRef, parent: &arrow_buffer::NullBuffer) -> Result<ArrayRef> {
-    let nulls = arrow_buffer::NullBuffer::union(Some(parent), child.nulls());
-    let data = child.to_data().into_builder().nulls(nulls).build()?;
-    Ok(arrow_array::make_array(data))
 }
 
 /// Decodes chunks of JSON records (any layout); see the module docs.
@@ -1293,6 +1256,7 @@ pub fn start<R: Read>(
             first,
             quarantine: QuarantineFormat {
                 header: Vec::new(),
+                footer: Vec::new(),
                 extension: "jsonl".into(),
                 input_extension: false,
             },

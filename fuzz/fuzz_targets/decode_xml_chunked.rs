@@ -1,0 +1,11 @@
+//! XML read in chunks of 1..4096 bytes gives what one chunk gives.
+//! The body lives in `rust/logflow-core/tests/support/xml_checks.rs`, shared with the
+//! regression test.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+#[path = "../../rust/logflow-core/tests/support/xml_checks.rs"]
+mod xml_checks;
+
+fuzz_target!(|data: &[u8]| xml_checks::decode_xml_chunked(data));

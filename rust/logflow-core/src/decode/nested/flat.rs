@@ -1,0 +1,47 @@
+//! Struct columns flattened to `parent.child` columns (`flatten=True`), for any nested
+//! format.
+
+use std::sync::Arc;
+
+use arrow_array::{Array, ArrayRef, StructArray};
+use arrow_schema::Field;
+
+use crate::error::Result;
+
+/// `fields` with struct fields replaced by their children named `parent.child`, to `depth`
+/// levels.
+pub fn flat_fields(fields: &arrow_schema::Fields, prefix: &str, depth: usize) -> Vec<Field> {
+    let mut out = Vec::new();
+    for f in fields {
+        let name = format!("{prefix}{}", f.name());
+        match f.data_type() {
+            arrow_schema::DataType::Struct(children) if depth > 0 && !children.is_empty() => {
+                out.extend(flat_fields(children, &format!("{name}."), depth - 1));
+            }
+            _ => out.push(f.as_ref().clone().with_name(name)),
+        }
+    }
+    out
+}
+
+/// The columns of a finished struct array, flattened as [`flat_fields`] names them; a
+/// parent's nulls carry into its children.
+pub fn flat_columns(array: &StructArray, depth: usize, out: &mut Vec<ArrayRef>) -> Result<()> {
+    for child in array.columns() {
+        let child = match array.nulls() {
+            Some(parent) if depth > 0 => with_parent_nulls(child, parent)?,
+            _ => Arc::clone(child),
+        };
+        match child.as_any().downcast_ref::<StructArray>() {
+            Some(s) if depth > 0 && s.num_columns() > 0 => flat_columns(s, depth - 1, out)?,
+            _ => out.push(child),
+        }
+    }
+    Ok(())
+}
+
+fn with_parent_nulls(child: &ArrayRef, parent: &arrow_buffer::NullBuffer) -> Result<ArrayRef> {
+    let nulls = arrow_buffer::NullBuffer::union(Some(parent), child.nulls());
+    let data = child.to_data().into_builder().nulls(nulls).build()?;
+    Ok(arrow_array::make_array(data))
+}
