@@ -13,6 +13,7 @@ __all__ = [
     "convert",
     "detect",
     "read",
+    "read_stream",
     "write",
 ]
 
@@ -78,6 +79,8 @@ def convert(
     max_rows_per_file: int | None = None,
     target_file_size: int | str | None = None,
     partition_by: list[str] | None = None,
+    columns: list[str] | None = None,
+    sheet: str | int | None = None,
 ) -> dict[str, Any]:
     """Convert a file to Parquet; the dict's keys are the fields of ``ConvertResult``."""
 
@@ -101,8 +104,22 @@ def read(
     records_path: str | None = None,
     flatten: bool | int | None = None,
     threads: int | None = None,
+    columns: list[str] | None = None,
+    sheet: str | int | None = None,
 ) -> BatchStream:
     """Open a file as a one-shot stream of record batches."""
+
+def read_stream(
+    data: object,
+    *,
+    format: str | None = None,
+    columns: list[str] | None = None,
+    schema: list[tuple[str, str]] | None = None,
+    error_policy: str = "permissive",
+    on_cast_error: str = "reject",
+    batch_size: int | None = None,
+) -> BatchStream:
+    """Stream an Arrow stream (``__arrow_c_stream__``) with columns and types applied."""
 
 def write(
     data: object,
@@ -116,6 +133,11 @@ def write(
     max_rows_per_file: int | None = None,
     target_file_size: int | str | None = None,
     partition_by: list[str] | None = None,
+    format: str | None = None,
+    columns: list[str] | None = None,
+    schema: list[tuple[str, str]] | None = None,
+    error_policy: str = "strict",
+    on_cast_error: str = "reject",
 ) -> dict[str, Any]:
     """Write an Arrow stream (``__arrow_c_stream__``) to Parquet; keys as for ``convert``."""
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Union
 
-from logflow import _native
+from logflow import _native, _orc
 from logflow.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -18,7 +18,21 @@ if TYPE_CHECKING:
 __all__ = ["ConvertResult", "ErrorSample", "Stream", "convert", "read", "write"]
 
 Compression = Literal["zstd", "snappy", "gzip", "lz4", "none"]
-Format = Literal["csv", "tsv", "json", "jsonl"]
+Format = Literal[
+    "csv",
+    "tsv",
+    "json",
+    "jsonl",
+    "parquet",
+    "avro",
+    "orc",
+    "arrow",
+    "arrow-stream",
+    "xlsx",
+    "xlsb",
+    "xls",
+    "ods",
+]
 ErrorPolicy = Literal["strict", "permissive", "quarantine"]
 CastErrorPolicy = Literal["null", "reject"]
 SchemaPolicy = Literal["strict", "merge", "evolve"]
@@ -117,6 +131,21 @@ def _reading_options(
     if out["delimiter"] is None and tab:
         out["delimiter"] = "\t"
     return out
+
+
+def _columns(columns: Sequence[str] | str | None) -> list[str] | None:
+    """``columns`` as a list of names: one name, or a sequence of them."""
+    if columns is None:
+        return None
+    names = [columns] if isinstance(columns, str) else list(columns)
+    if not names or not all(isinstance(n, str) for n in names):
+        raise ConfigError(f"columns takes one or more column names, got {columns!r}")
+    return names
+
+
+def _is_orc(src: str, format: str | None) -> bool:
+    """Whether to read ``src`` as ORC: named so, or detected from its bytes."""
+    return format == "orc" or (format is None and _orc.is_orc(src))
 
 
 @dataclass(frozen=True)
@@ -291,8 +320,17 @@ def convert(
     max_rows_per_file: int | None = None,
     target_file_size: int | str | None = None,
     partition_by: list[str] | str | None = None,
+    columns: Sequence[str] | str | None = None,
+    sheet: str | int | None = None,
 ) -> ConvertResult:
-    r"""Convert a delimited text file (CSV, TSV, ...) to a Parquet file or dataset.
+    r"""Convert a data file to a Parquet file or dataset.
+
+    Text (CSV, TSV and other delimited text, JSON, JSON Lines) is decoded and typed by
+    logflow; binary formats are read by their own projects' readers and enter the same
+    writer: Parquet (row groups decoded in parallel, only ``columns`` read), Avro object
+    container files, Arrow IPC files and streams, ORC (through pyarrow), and Excel and
+    OpenDocument workbooks (xlsx, xlsm, xlsb, xls, ods: a sheet is typed as a CSV file would
+    be, its header row found below any titles).
 
     The input may be compressed (gzip, zstd, bzip2, xz, or a zip archive holding one file:
     detected from its first bytes) and in any common text encoding (detected, or given as
@@ -412,6 +450,13 @@ def convert(
             Partitioning by a float column works but is a bad idea: every distinct value
             becomes a directory. A value whose directory name would pass 255 bytes raises
             :class:`~logflow.errors.LimitExceededError`.
+        columns: For binary formats (Parquet, Avro, Arrow IPC, ORC), the columns to read, in
+            this order (one name or a list); for Parquet also dotted paths into nested
+            columns (``"user.id"`` keeps that member of the ``user`` struct), and the other
+            columns are not even read from disk. ``None`` (default) reads all. A name the
+            input does not have raises :class:`~logflow.errors.ConfigError` listing them.
+        sheet: For a workbook, the sheet to read: its name, or its 0-based position among
+            all sheets. ``None`` (default): the first sheet holding any cell.
 
     Returns:
         Counts, sizes, the files written and the output schema.
@@ -423,8 +468,13 @@ def convert(
         logflow.errors.EmptyInputError: The input holds no data.
         logflow.errors.InputNotFoundError: ``src`` does not exist.
         logflow.errors.NotAFileError: ``src`` is a directory.
-        logflow.errors.UnsupportedFormatError: ``src`` is in a format not supported yet
-            (Parquet, JSON, ...), or binary data that is not text at all.
+        logflow.errors.DecodeError: A binary input is damaged (a Parquet page, an Avro block
+            (named by number and byte offset), an IPC message, an ORC stripe, a workbook's
+            parts).
+        logflow.errors.UnsupportedFormatError: ``src`` is in a format logflow does not read
+            (XML, logs), binary data that is not text at all, a password-protected workbook,
+            an encrypted Parquet file, or a compressed Parquet / Arrow IPC file / workbook
+            (these are read by position: decompress them first).
         logflow.errors.ConfigError: An option value is invalid, a ``partition_by`` column does
             not exist (the message lists the columns), or ``dst`` holds files that are not a
             logflow dataset.
@@ -438,6 +488,26 @@ def convert(
     """
     src_s, dst_s = os.fspath(src), os.fspath(dst)
     partition_cols = _partition_columns(partition_by)
+    if _is_orc(src_s, format):
+        reader = _orc.open_orc(src_s, _columns(columns), batch_size)
+        stats = _native.write(
+            reader,
+            dst_s,
+            compression=compression,
+            compression_level=compression_level,
+            row_group_size=row_group_size,
+            threads=threads,
+            progress=progress,
+            max_rows_per_file=max_rows_per_file,
+            target_file_size=target_file_size,
+            partition_by=partition_cols,
+            format="orc",
+            schema=_schema_pairs(schema),
+            error_policy=error_policy,
+            on_cast_error=on_cast_error,
+        )
+        stats["bytes_read"] = _orc.size_of(src_s)
+        return ConvertResult._from_native(stats)
     opts = _reading_options(
         src_s,
         format,
@@ -471,6 +541,8 @@ def convert(
         max_rows_per_file=max_rows_per_file,
         target_file_size=target_file_size,
         partition_by=partition_cols,
+        columns=_columns(columns),
+        sheet=sheet,
     )
     return ConvertResult._from_native(stats)
 
@@ -567,8 +639,15 @@ def read(
     flatten: bool | int = False,
     dialect: Dialect | Mapping[str, Any] | None = None,
     threads: int | None = None,
+    columns: Sequence[str] | str | None = None,
+    sheet: str | int | None = None,
 ) -> Stream:
-    """Open a delimited text file as a stream of Arrow record batches.
+    """Open a data file as a stream of Arrow record batches.
+
+    Every format :func:`convert` reads is streamed: text decoded in chunks; Parquet row
+    groups, Avro blocks and Arrow IPC batches decoded ahead of the consumer, in order; ORC
+    stripe by stripe; a workbook's sheet row by row. Binary formats keep their own Arrow
+    types (an Arrow union stays a union here; :func:`convert` writes what Parquet can hold).
 
     The header and the first batch (the type-inference sample) are read at once, so a
     missing, empty or unreadable file fails here. Later chunks are decoded on background
@@ -608,6 +687,8 @@ def read(
         dialect: A whole dialect at once, as in :func:`convert`.
         threads: Threads decoding ahead (default: one per core); 1 decodes each batch on
             the consumer's thread when it asks for it.
+        columns: For binary formats, the columns to read, as in :func:`convert`.
+        sheet: For a workbook, the sheet to read, as in :func:`convert`.
 
     Returns:
         A :class:`Stream`.
@@ -619,6 +700,17 @@ def read(
         6
     """
     src_s = os.fspath(src)
+    if _is_orc(src_s, format):
+        return Stream(
+            _native.read_stream(
+                _orc.open_orc(src_s, _columns(columns), batch_size),
+                format="orc",
+                schema=_schema_pairs(schema),
+                error_policy=error_policy,
+                on_cast_error=on_cast_error,
+                batch_size=batch_size,
+            )
+        )
     opts = _reading_options(
         src_s,
         format,
@@ -644,6 +736,8 @@ def read(
             records_path=records_path,
             flatten=flatten,
             threads=threads,
+            columns=_columns(columns),
+            sheet=sheet,
         )
     )
 
