@@ -392,7 +392,7 @@ pub fn convert(
     ctl: &Control,
 ) -> Result<ConvertStats> {
     let started = Instant::now();
-    let input = input::open(src, &opts.input, Some(ctl.bytes_read.clone()))?;
+    let input = input::open(src, &native_ok(&opts.input), Some(ctl.bytes_read.clone()))?;
     ctl.bytes_total.store(input.size, Ordering::Relaxed);
     let format = choose_format(src, opts.format, &input)?;
     let job = Job {
@@ -448,6 +448,14 @@ pub fn native_schema(src: &Path, format: Format, opts: &ConvertOptions) -> Resul
         return Ok(start.decoder.schema());
     }
     native::schema(src, format, &opts.decode, &opts.native)
+}
+
+/// `opts` letting the binary formats logflow reads through (named, for their readers).
+fn native_ok(opts: &InputOptions) -> InputOptions {
+    InputOptions {
+        native: true,
+        ..*opts
+    }
 }
 
 /// Options of text formats given for a binary input are refused rather than ignored.
@@ -517,7 +525,7 @@ pub fn read(src: &Path, opts: &ConvertOptions) -> Result<Reading> {
              or \"permissive\" to drop them while streaming",
         ));
     }
-    let input = input::open(src, &opts.input, None)?;
+    let input = input::open(src, &native_ok(&opts.input), None)?;
     let format = choose_format(src, opts.format, &input)?;
     let with_src = |e: Error| e.with_path(src);
     let threads = worker_count(opts.threads);

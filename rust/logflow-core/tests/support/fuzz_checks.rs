@@ -399,6 +399,7 @@ pub fn input(data: &[u8]) {
         compression,
         binary_ok: opt & 0x40 != 0,
         delimited: opt & 0x80 != 0,
+        native: opt & 0x40 != 0,
     };
     let Ok(opened) = open_stream(std::io::Cursor::new(bytes.to_vec()), &opts) else {
         return;
