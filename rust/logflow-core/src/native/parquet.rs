@@ -18,6 +18,9 @@ use crate::detect::Format;
 use crate::error::{Error, ErrorKind, Result};
 use crate::stream::parts::{Part, Parts};
 
+/// Largest column chunk (uncompressed) read: 1 GiB.
+const MAX_COLUMN_CHUNK: u64 = 1 << 30;
+
 /// A Parquet file's row groups, as parts.
 pub(super) struct ParquetParts {
     file: SharedFile,
@@ -91,6 +94,22 @@ impl Parts for ParquetParts {
             return Ok(None);
         }
         self.next += 1;
+        // A column chunk whose pages decompress to more than this is refused before any page
+        // is read: a page is decompressed whole, and a damaged or hostile header could ask
+        // for any size.
+        let meta = self.meta.metadata();
+        if let Some(rg) = meta.row_groups().get(group) {
+            for c in rg.columns() {
+                let size = u64::try_from(c.uncompressed_size()).unwrap_or(u64::MAX);
+                if size > MAX_COLUMN_CHUNK {
+                    return Err(Error::new(ErrorKind::LimitExceeded(format!(
+                        "row group {group}, column {}: {size} bytes uncompressed, more than \
+                         logflow reads in one column chunk ({MAX_COLUMN_CHUNK} bytes)",
+                        c.column_path().string()
+                    ))));
+                }
+            }
+        }
         let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(
             self.file.clone(),
             self.meta.clone(),
