@@ -52,6 +52,8 @@ fn target_fn(name: &str, unfiltered: bool) -> fn(&[u8]) {
         ("decode_csv_chunked", false) => fuzz_checks::decode_csv_chunked,
         ("decode_csv_chunked", true) => fuzz_checks::decode_csv_chunked_unfiltered,
         ("input", _) => fuzz_checks::input,
+        ("native", _) => fuzz_checks::native,
+        ("decode_avro", _) => fuzz_checks::decode_avro,
         (other, _) => panic!("tests/fuzz_regressions/{other}/ does not name a fuzz target"),
     }
 }
@@ -262,4 +264,37 @@ fn invalid_utf8_split_by_a_delimiter_is_a_decode_error() {
     let d = fuzz_checks::decode_all(input, &permissive).unwrap();
     assert_eq!(d.rows_rejected, 1);
     assert_eq!(d.batches.iter().map(|b| b.num_rows()).sum::<usize>(), 1);
+}
+
+/// The conformance suites' Avro, Parquet and Arrow IPC files (when the suites are there)
+/// through the binary-format targets, under each format byte.
+#[test]
+fn conformance_files_through_the_native_targets() {
+    let root = std::env::var_os("LOGFLOW_CONFORMANCE").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance"),
+        PathBuf::from,
+    );
+    let data = root.join("arrow-testing/data");
+    let mut cases: Cases = Vec::new();
+    for dir in [
+        data.join("avro"),
+        data.join("parquet"),
+        root.join("parquet-testing/bad_data"),
+    ] {
+        for f in files_in(&dir) {
+            if std::fs::metadata(&f).map_or(0, |m| m.len()) < 1 << 20 {
+                cases.push((f.display().to_string(), std::fs::read(&f).unwrap()));
+            }
+        }
+    }
+    run_all(cases.clone(), |bytes| {
+        if bytes.starts_with(b"Obj\x01") {
+            fuzz_checks::decode_avro(bytes);
+        }
+        for opt in [0u8, 1, 2, 3, 4, 9] {
+            let mut input = vec![opt];
+            input.extend_from_slice(bytes);
+            fuzz_checks::native(&input);
+        }
+    });
 }

@@ -138,10 +138,8 @@ pub(crate) fn magic(sample: &[u8]) -> Option<Finding<Format>> {
         )
     } else if sample.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
         (Format::Xls, "OLE2 compound file magic D0 CF 11 E0")
-    } else if let Some(found) = workbook_zip(sample) {
-        found
     } else {
-        return None;
+        workbook_zip(sample)?
     };
     Some(Finding::new(f, 1.0, why))
 }

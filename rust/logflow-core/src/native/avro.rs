@@ -152,7 +152,9 @@ fn truncated(pos: u64) -> Error {
 }
 
 fn zigzag(v: i64, out: &mut Vec<u8>) {
-    let mut z = ((v << 1) ^ (v >> 63)).cast_unsigned();
+    // Zigzag: the sign moves to the lowest bit (the cast keeps the bits).
+    #[allow(clippy::cast_sign_loss)]
+    let mut z = ((v << 1) ^ (v >> 63)) as u64;
     loop {
         let b = u8::try_from(z & 0x7F).unwrap_or(0);
         z >>= 7;

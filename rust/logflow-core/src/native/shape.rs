@@ -296,7 +296,7 @@ fn cast_column(
         };
         let cast = arrow_cast::cast_with_options(source, &target, &options)?;
         if source.data_type().is_numeric() && target.is_numeric() {
-            return Ok(exact(source, cast)?);
+            return exact(source, cast);
         }
         cast
     };
