@@ -30,7 +30,8 @@ logflow.convert(sys.argv[1], sys.argv[2], compression="zstd")
 
 DUCKDB = """
 import sys, duckdb
-duckdb.sql(f"COPY (SELECT * FROM '{sys.argv[1]}') TO '{sys.argv[2]}' (FORMAT parquet, COMPRESSION zstd)")
+src, dst = sys.argv[1], sys.argv[2]
+duckdb.sql(f"COPY (SELECT * FROM '{src}') TO '{dst}' (FORMAT parquet, COMPRESSION zstd)")
 """
 
 

@@ -63,7 +63,9 @@ def open_orc(
         missing = [n for n in names if schema.get_field_index(n) < 0]
         if missing:
             have = ", ".join(repr(n) for n in schema.names)
-            raise ConfigError(f"columns: the input has no column {missing[0]!r} (its columns: {have})")
+            raise ConfigError(
+                f"columns: the input has no column {missing[0]!r} (its columns: {have})"
+            )
         names = list(dict.fromkeys(names))
         schema = pa.schema([schema.field(n) for n in names], metadata=schema.metadata)
     size = batch_size or 65_536

@@ -40,7 +40,7 @@ def _norm(v: Any) -> Any:
     if isinstance(v, uuid.UUID):
         return str(v)
     if isinstance(v, dt.datetime) and v.tzinfo is not None:
-        return v.astimezone(dt.timezone.utc)
+        return v.astimezone(dt.UTC)
     if isinstance(v, decimal.Decimal):
         return v.normalize()
     return v

@@ -61,11 +61,11 @@ BAD: set[str] = set()
 
 def _files() -> dict[str, list[Path]]:
     pt, at = ROOT / "parquet-testing", ROOT / "arrow-testing" / "data"
-    good = sorted((pt / "data").glob("*.parquet")) + sorted(
-        (at / "parquet").glob("*.parquet")
-    )
+    good = sorted((pt / "data").glob("*.parquet")) + sorted((at / "parquet").glob("*.parquet"))
     bad = sorted((pt / "bad_data").glob("*.parquet")) + sorted(
-        p for d in ("fuzzing", "encoding-fuzzing") for p in (at / "parquet" / d).glob("*")
+        p
+        for d in ("fuzzing", "encoding-fuzzing")
+        for p in (at / "parquet" / d).glob("*")
         if p.is_file() and p.name != "README.md"
     )
     BAD.update(p.name for p in bad)

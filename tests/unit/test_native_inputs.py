@@ -22,7 +22,7 @@ from logflow.errors import ConfigError, DecodeError, SchemaError, UnsupportedFor
 
 fastavro = pytest.importorskip("fastavro")
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def _table(n: int = 3000) -> pa.Table:
@@ -40,9 +40,7 @@ def _table(n: int = 3000) -> pa.Table:
                 [dt.datetime(2024, 1, 1, tzinfo=UTC) + dt.timedelta(seconds=i) for i in ids],
                 pa.timestamp("us", tz="UTC"),
             ),
-            "amount": pa.array(
-                [decimal.Decimal(i) / 100 for i in ids], pa.decimal128(12, 2)
-            ),
+            "amount": pa.array([decimal.Decimal(i) / 100 for i in ids], pa.decimal128(12, 2)),
             "tags": pa.array([[f"t{i % 3}"] * (i % 3) for i in ids], pa.list_(pa.string())),
             "user": pa.array(
                 [{"uid": i, "country": ["DE", "FR"][i % 2]} for i in ids],
@@ -132,7 +130,9 @@ def test_parquet_read_streams_in_order(tmp_path, threads):
 
 def test_parquet_schema_casts_with_the_error_policy(tmp_path):
     src = tmp_path / "c.parquet"
-    pq.write_table(pa.table({"n": ["1", " 2 ", "x", None, "4"], "f": [1.0, 2.5, 3.0, 4.0, 5.0]}), src)
+    pq.write_table(
+        pa.table({"n": ["1", " 2 ", "x", None, "4"], "f": [1.0, 2.5, 3.0, 4.0, 5.0]}), src
+    )
     with pytest.raises(DecodeError) as e:
         logflow.convert(src, tmp_path / "o.parquet", schema={"n": "int64"})
     assert e.value.column == "n" and e.value.record == 3
@@ -144,9 +144,7 @@ def test_parquet_schema_casts_with_the_error_policy(tmp_path):
     line = Path(r.quarantine_path).read_text()
     assert json.loads(line) == {"n": "x", "f": 3.0}
     assert pq.read_table(tmp_path / "q.parquet").column("n").to_pylist() == [1, 2, None, 4]
-    r = logflow.convert(
-        src, tmp_path / "z.parquet", schema={"f": "int64"}, on_cast_error="null"
-    )
+    r = logflow.convert(src, tmp_path / "z.parquet", schema={"f": "int64"}, on_cast_error="null")
     assert r.values_nulled == 1
     assert pq.read_table(tmp_path / "z.parquet").column("f").to_pylist() == [1, None, 3, 4, 5]
     with pytest.raises(SchemaError):
@@ -167,6 +165,12 @@ def test_parquet_damage_and_compression_are_typed_errors(tmp_path):
         logflow.convert(gz, tmp_path / "o.parquet")
     with pytest.raises(ConfigError, match="delimiter"):
         logflow.convert(src, tmp_path / "o.parquet", delimiter=";")
+    with pytest.raises(ConfigError, match="sheet"):
+        logflow.convert(src, tmp_path / "o.parquet", sheet=0)
+    csv = tmp_path / "t.csv"
+    csv.write_text("a,b\n1,2\n")
+    with pytest.raises(ConfigError, match="columns"):
+        logflow.read(csv, columns=["a"])
 
 
 def test_detect_names_binary_formats_and_their_schema(tmp_path):
@@ -242,6 +246,8 @@ def test_orc_round_trips_through_pyarrow(tmp_path):
     assert streamed.column("id").to_pylist() == t.column("id").to_pylist()
     with pytest.raises(ConfigError, match="nope"):
         logflow.read(src, columns=["nope"])
+    d = logflow.detect(src)
+    assert d.format.value == "orc" and d.schema.names == t.column_names
     bad = tmp_path / "bad.orc"
     bad.write_bytes(src.read_bytes()[:200])
     with pytest.raises(DecodeError):
@@ -277,7 +283,10 @@ AVRO_SCHEMA = {
         {"name": "m", "type": {"type": "map", "values": "string"}},
         {
             "name": "rec",
-            "type": ["null", {"type": "record", "name": "R", "fields": [{"name": "x", "type": "int"}]}],
+            "type": [
+                "null",
+                {"type": "record", "name": "R", "fields": [{"name": "x", "type": "int"}]},
+            ],
         },
     ],
 }
@@ -328,7 +337,9 @@ def test_avro_types_and_codecs_match_fastavro(tmp_path, codec):
     records = _avro_records(5000)
     src = tmp_path / f"t-{codec}.avro"
     with open(src, "wb") as f:
-        fastavro.writer(f, fastavro.parse_schema(AVRO_SCHEMA), records, codec=codec, sync_interval=4000)
+        fastavro.writer(
+            f, fastavro.parse_schema(AVRO_SCHEMA), records, codec=codec, sync_interval=4000
+        )
     with open(src, "rb") as f:
         expected = list(fastavro.reader(f))
     table = pa.table(logflow.read(src, batch_size=700))
@@ -351,7 +362,13 @@ def test_avro_types_and_codecs_match_fastavro(tmp_path, codec):
 def test_avro_damaged_block_is_named(tmp_path):
     src = tmp_path / "t.avro"
     with open(src, "wb") as f:
-        fastavro.writer(f, fastavro.parse_schema(AVRO_SCHEMA), _avro_records(3000), codec="deflate", sync_interval=2000)
+        fastavro.writer(
+            f,
+            fastavro.parse_schema(AVRO_SCHEMA),
+            _avro_records(3000),
+            codec="deflate",
+            sync_interval=2000,
+        )
     data = bytearray(src.read_bytes())
     # Damage the middle of the file: inside some block's compressed records.
     mid = len(data) // 2

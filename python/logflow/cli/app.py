@@ -112,8 +112,7 @@ def _parser() -> argparse.ArgumentParser:
         "--sheet",
         default=None,
         metavar="NAME|N",
-        help="workbooks: the sheet, by name or 0-based position (default: the first "
-        "non-empty one)",
+        help="workbooks: the sheet, by name or 0-based position (default: the first non-empty one)",
     )
     c.add_argument(
         "--delimiter", type=_one_char, default=None, help="field delimiter (default: detected)"

@@ -406,6 +406,7 @@ pub fn convert(
         started,
     };
     let with_src = |e: Error| e.with_path(src);
+    binary_only(format, &opts.native)?;
     match format {
         Format::Csv => {
             let s = csv::start(input.reader, &opts.decode, &opts.csv, None).map_err(with_src)?;
@@ -448,6 +449,24 @@ pub fn native_schema(src: &Path, format: Format, opts: &ConvertOptions) -> Resul
         return Ok(start.decoder.schema());
     }
     native::schema(src, format, &opts.decode, &opts.native)
+}
+
+/// `columns=` and `sheet=` given for an input they do not apply to are refused rather than
+/// ignored.
+fn binary_only(format: Format, native: &NativeOptions) -> Result<()> {
+    if native.columns.is_some() && !native::reads(format) && !native::is_workbook(format) {
+        return Err(Error::invalid(format!(
+            "columns= applies to binary inputs (Parquet, Avro, Arrow, ORC); this input is {}",
+            format.title()
+        )));
+    }
+    if native.sheet.is_some() && !native::is_workbook(format) {
+        return Err(Error::invalid(format!(
+            "sheet= applies to workbooks; this input is {}",
+            format.title()
+        )));
+    }
+    Ok(())
 }
 
 /// `opts` letting the binary formats logflow reads through (named, for their readers).
@@ -529,6 +548,7 @@ pub fn read(src: &Path, opts: &ConvertOptions) -> Result<Reading> {
     let format = choose_format(src, opts.format, &input)?;
     let with_src = |e: Error| e.with_path(src);
     let threads = worker_count(opts.threads);
+    binary_only(format, &opts.native)?;
     match format {
         Format::Csv => {
             // A stream's schema is fixed when it starts: wider records are bad records.
