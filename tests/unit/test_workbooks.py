@@ -152,3 +152,16 @@ def test_python_calamine_reads_the_same_values(tmp_path):
     t = pa.table(logflow.read(src, sheet="Data"))
     assert [r[0] for r in body] == [float(v) for v in t.column("id").to_pylist()]
     assert [r[1] for r in body] == t.column("name").to_pylist()
+
+
+def test_formatted_empty_cells_add_no_columns(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["a", "b"])
+    ws.append([1, 2])
+    ws["F9"].font = openpyxl.styles.Font(bold=True)
+    src = tmp_path / "f.xlsx"
+    wb.save(src)
+    t = pa.table(logflow.read(src))
+    assert t.column_names == ["a", "b"]
+    assert t.to_pylist() == [{"a": 1, "b": 2}]

@@ -22,8 +22,9 @@
 //! rows are blank lines (which the CSV decoder skips), so line `N` of an error is row `N` of
 //! the sheet when no cell holds a line break.
 //!
-//! xlsx, xlsm and xlsb sheets are streamed cell by cell, so memory stays small whatever the
-//! sheet's size; xls and ods sheets are loaded whole by calamine first.
+//! xlsx, xlsm and xlsb sheets are streamed cell by cell (twice: a first pass finds the
+//! columns that hold values), so memory stays small whatever the sheet's size; xls and ods
+//! sheets are loaded whole by calamine first.
 
 use std::fs::File;
 use std::io::{self, BufReader, Read};
@@ -71,12 +72,16 @@ impl Read for SheetText {
                 Ok(Err(e)) => {
                     // Carried as a corrupt stream, so it becomes a decode error naming the
                     // format.
+                    let reason = match e.kind() {
+                        ErrorKind::Decode { reason, .. } => reason.clone(),
+                        _ => e.to_string(),
+                    };
                     return Err(io::Error::new(
                         io::ErrorKind::InvalidData,
                         CorruptStream {
                             format: self.format,
                             offset: self.offset,
-                            reason: e.to_string(),
+                            reason,
                         },
                     ));
                 }
@@ -262,23 +267,17 @@ impl Book {
         let err = |e: &dyn std::fmt::Display| book_error(format, e);
         match self {
             Book::Xlsx(b) => {
-                let cols = {
-                    let cells = b.worksheet_cells_reader(name).map_err(|e| err(&e))?;
-                    declared_columns(cells.dimensions())
-                };
-                let cols = match cols {
-                    Some(c) => c,
-                    None => {
-                        let mut cells = b.worksheet_cells_reader(name).map_err(|e| err(&e))?;
-                        let mut span = Span::default();
-                        while let Some(c) = cells.next_cell().map_err(|e| err(&e))? {
-                            span.add(c.get_position().1, c.get_value());
-                        }
-                        span.columns()
+                // A first pass finds the columns that hold values: the declared dimensions
+                // also count columns that are only formatted.
+                let mut span = Span::default();
+                {
+                    let mut cells = b.worksheet_cells_reader(name).map_err(|e| err(&e))?;
+                    while let Some(c) = cells.next_cell().map_err(|e| err(&e))? {
+                        span.add(c.get_position().1, c.get_value());
                     }
-                };
+                }
                 let mut cells = b.worksheet_cells_reader(name).map_err(|e| err(&e))?;
-                out.columns(cols);
+                out.columns(span.columns());
                 while let Some(c) = cells.next_cell().map_err(|e| err(&e))? {
                     let (row, col) = c.get_position();
                     out.cell(row, col, c.get_value())?;
@@ -311,12 +310,6 @@ impl Book {
         out.end_row();
         Ok(())
     }
-}
-
-/// The columns a sheet's declared dimensions span, when they are a real range (some writers
-/// declare `A1` whatever the sheet holds).
-fn declared_columns(d: calamine::Dimensions) -> Option<(u32, u32)> {
-    (d.start != d.end && d.start.1 <= d.end.1).then_some((d.start.1, d.end.1))
 }
 
 /// The columns that hold values.
@@ -411,13 +404,13 @@ impl Render {
         let misplaced = |why: &str| {
             Error::new(ErrorKind::Unsupported(format!(
                 "the cell at row {}, column {} {why}; logflow reads sheets whose cells are \
-                 stored row by row within the sheet's declared dimensions",
+                 stored row by row",
                 u64::from(row) + 1,
                 u64::from(col) + 1
             )))
         };
         if col < self.first_col || col > self.last_col {
-            return Err(misplaced("lies outside the sheet's declared dimensions"));
+            return Err(misplaced("lies outside the sheet's columns"));
         }
         if self.row != Some(row) {
             if self.row.is_some_and(|r| r > row) {
