@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Union
 
 from logflow import _native, _orc
-from logflow.errors import ConfigError
+from logflow.errors import ConfigError, DecodeError
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -488,26 +488,22 @@ def convert(
     """
     src_s, dst_s = os.fspath(src), os.fspath(dst)
     partition_cols = _partition_columns(partition_by)
+    written: dict[str, Any] = {
+        "compression": compression,
+        "compression_level": compression_level,
+        "row_group_size": row_group_size,
+        "threads": threads,
+        "progress": progress,
+        "max_rows_per_file": max_rows_per_file,
+        "target_file_size": target_file_size,
+        "partition_by": partition_cols,
+        "schema": _schema_pairs(schema),
+        "error_policy": error_policy,
+        "on_cast_error": on_cast_error,
+    }
     if _is_orc(src_s, format):
         reader = _orc.open_orc(src_s, _columns(columns), batch_size)
-        stats = _native.write(
-            reader,
-            dst_s,
-            compression=compression,
-            compression_level=compression_level,
-            row_group_size=row_group_size,
-            threads=threads,
-            progress=progress,
-            max_rows_per_file=max_rows_per_file,
-            target_file_size=target_file_size,
-            partition_by=partition_cols,
-            format="orc",
-            schema=_schema_pairs(schema),
-            error_policy=error_policy,
-            on_cast_error=on_cast_error,
-        )
-        stats["bytes_read"] = _orc.size_of(src_s)
-        return ConvertResult._from_native(stats)
+        return _convert_arrow(reader, src_s, dst_s, "orc", written)
     opts = _reading_options(
         src_s,
         format,
@@ -518,33 +514,80 @@ def convert(
         header=header,
         skip_lines=skip_lines,
     )
-    stats = _native.convert(
-        src_s,
-        dst_s,
-        format=format,
-        **opts,
-        compression=compression,
-        compression_level=compression_level,
-        row_group_size=row_group_size,
-        batch_size=batch_size,
-        error_policy=error_policy,
-        on_cast_error=on_cast_error,
-        encoding=encoding,
-        schema=_schema_pairs(schema),
-        schema_policy=schema_policy,
-        infer_types=infer_types,
-        empty_as_null=empty_as_null,
-        records_path=records_path,
-        flatten=flatten,
-        threads=threads,
-        progress=progress,
-        max_rows_per_file=max_rows_per_file,
-        target_file_size=target_file_size,
-        partition_by=partition_cols,
-        columns=_columns(columns),
-        sheet=sheet,
-    )
+    try:
+        stats = _native.convert(
+            src_s,
+            dst_s,
+            format=format,
+            **opts,
+            compression=compression,
+            compression_level=compression_level,
+            row_group_size=row_group_size,
+            batch_size=batch_size,
+            error_policy=error_policy,
+            on_cast_error=on_cast_error,
+            encoding=encoding,
+            schema=_schema_pairs(schema),
+            schema_policy=schema_policy,
+            infer_types=infer_types,
+            empty_as_null=empty_as_null,
+            records_path=records_path,
+            flatten=flatten,
+            threads=threads,
+            progress=progress,
+            max_rows_per_file=max_rows_per_file,
+            target_file_size=target_file_size,
+            partition_by=partition_cols,
+            columns=_columns(columns),
+            sheet=sheet,
+        )
+    except DecodeError as e:
+        fallback = _pyarrow_parquet(e, src_s, _columns(columns), batch_size)
+        if fallback is None:
+            raise
+        return _convert_arrow(fallback, src_s, dst_s, "parquet", written)
     return ConvertResult._from_native(stats)
+
+
+def _convert_arrow(
+    reader: pa.RecordBatchReader, src: str, dst: str, format: str, written: dict[str, Any]
+) -> ConvertResult:
+    """Writes what pyarrow reads (ORC, or Parquet the native reader refused) as convert does."""
+    stats = _native.write(reader, dst, format=format, **written)
+    stats["bytes_read"] = _orc.size_of(src)
+    return ConvertResult._from_native(stats)
+
+
+def _pyarrow_parquet(
+    error: DecodeError, src: str, columns: list[str] | None, batch_size: int | None
+) -> pa.RecordBatchReader | None:
+    """A reader by pyarrow of a Parquet file the native reader refused, if pyarrow reads it.
+
+    The ``parquet`` crate refuses a few files other writers made that pyarrow reads (an
+    unusual footer, a dictionary page it takes as malformed); they are read by pyarrow
+    instead, through the same writer. ``None`` when the error is not a Parquet one or pyarrow
+    cannot open the file either (the native error is then the one raised).
+    """
+    if error.format != "parquet" or error.column is not None:
+        # Not a Parquet reader's error (a value that does not fit a type names its column).
+        return None
+    import itertools
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        f = pq.ParquetFile(src)
+        batches = f.iter_batches(batch_size=batch_size or 65_536, columns=columns)
+        first = next(batches, None)
+    except (pa.ArrowException, OSError, ValueError):
+        return None
+    if first is None:
+        schema = f.schema_arrow
+        if columns is not None:
+            schema = pa.schema([schema.field(c) for c in columns if c in schema.names])
+        return pa.RecordBatchReader.from_batches(schema, iter(()))
+    return pa.RecordBatchReader.from_batches(first.schema, itertools.chain([first], batches))
 
 
 class Stream:
@@ -721,8 +764,8 @@ def read(
         header=header,
         skip_lines=skip_lines,
     )
-    return Stream(
-        _native.read(
+    try:
+        inner = _native.read(
             src_s,
             format=format,
             **opts,
@@ -739,7 +782,19 @@ def read(
             columns=_columns(columns),
             sheet=sheet,
         )
-    )
+    except DecodeError as e:
+        fallback = _pyarrow_parquet(e, src_s, _columns(columns), batch_size)
+        if fallback is None:
+            raise
+        inner = _native.read_stream(
+            fallback,
+            format="parquet",
+            schema=_schema_pairs(schema),
+            error_policy=error_policy,
+            on_cast_error=on_cast_error,
+            batch_size=batch_size,
+        )
+    return Stream(inner)
 
 
 def write(

@@ -812,10 +812,20 @@ pub fn write_batches(
     let pool = (workers > 1).then(|| Arc::new(Pool::default()));
     let writer = job.writer(shape.schema(), pool.clone(), native_quarantine());
     let mut stats = drive(writer, pool.as_deref(), workers, ctl, |writer| {
+        // Records numbered from 1 across batches, as the other inputs number them.
+        let mut records = 0u64;
         for batch in &mut *reader {
             ctl.check()?;
             let batch = batch.map_err(|e| stream_error(format, e))?;
-            writer.take(shape.apply(batch))?;
+            let mut out = shape.apply(batch);
+            for r in &mut out.rejects {
+                r.position.record += records + 1;
+            }
+            if let Some(e) = &mut out.error {
+                e.shift_record(records + 1);
+            }
+            records += out.rows_read;
+            writer.take(out)?;
         }
         Ok(())
     })?;
