@@ -373,6 +373,11 @@ impl AvroParts {
                 "a negative record count or size ({count}, {size})"
             )));
         }
+        // arrow-avro's reader stops taking a block's bytes after its declared records and
+        // would wait forever for the rest: a block with bytes but no records is refused.
+        if count == 0 && size > 0 {
+            return Err(at(format!("{size} bytes but no records")));
+        }
         let size = size.unsigned_abs();
         if size > self.max_block_bytes as u64 {
             return Err(Error::new(ErrorKind::LimitExceeded(format!(
