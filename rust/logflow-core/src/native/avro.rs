@@ -4,10 +4,11 @@
 //! blocks, each a record count, a byte size, the (compressed) records and the sync marker. A
 //! run of blocks of about one chunk (4 MiB) is a part; parts decode in parallel. Each block
 //! is decompressed here (null, deflate, snappy with its CRC, zstandard, bzip2, xz), with a
-//! limit on what it may expand to, and arrow-avro decodes the records of the run from a
-//! container of uncompressed blocks under the same header. So a damaged block is found and
-//! named (its number and byte offset) whatever went wrong with it: framing, sync marker,
-//! checksum, decompression or the records themselves.
+//! limit on what it may expand to, and arrow-avro's streaming decoder reads its records one
+//! at a time under the writer schema. A block's records must take exactly its bytes: fewer
+//! bytes than its records need, or bytes left after them, is a damaged block. So a damaged
+//! block is found and named (its number and byte offset) whatever went wrong with it:
+//! framing, sync marker, checksum, decompression or the records themselves.
 //!
 //! Types are arrow-avro's: primitives; records as structs, arrays as lists, maps as maps;
 //! enums as dictionaries; fixed as fixed-size binary; `decimal` as decimal128/256, `date`,
@@ -18,11 +19,12 @@
 
 use std::collections::VecDeque;
 use std::io::{self, BufReader, Cursor, Read};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use arrow_array::builder::StringBuilder;
 use arrow_array::{Array, ArrayRef, FixedSizeBinaryArray, RecordBatch};
-use arrow_avro::reader::{Reader, ReaderBuilder};
+use arrow_avro::reader::{Decoder, DecoderMode, ReaderBuilder};
+use arrow_avro::schema::{AvroSchema, SchemaStore};
 use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
 
 use super::corrupt;
@@ -175,8 +177,10 @@ fn bytes(b: &[u8], out: &mut Vec<u8>) {
 struct Header {
     codec: Codec,
     sync: [u8; 16],
-    /// The same header with the codec `null`: the container the records are decoded from.
+    /// The same header with the codec `null`: the container the schema is read from.
     plain: Arc<Vec<u8>>,
+    /// The writer schema (JSON).
+    schema: String,
 }
 
 fn read_header<R: Read>(src: &mut Counted<R>) -> Result<Header> {
@@ -233,9 +237,13 @@ fn read_header<R: Read>(src: &mut Counted<R>) -> Result<Header> {
         .iter()
         .find(|(k, _)| k.as_slice() == b"avro.codec")
         .map_or(Ok(Codec::Null), |(_, v)| Codec::parse(v))?;
-    if !entries.iter().any(|(k, _)| k.as_slice() == b"avro.schema") {
+    let Some(schema) = entries
+        .iter()
+        .find(|(k, _)| k.as_slice() == b"avro.schema")
+        .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+    else {
         return Err(corrupt(Format::Avro, "the header has no avro.schema"));
-    }
+    };
     let mut plain = MAGIC.to_vec();
     let kept: Vec<&(Vec<u8>, Vec<u8>)> = entries
         .iter()
@@ -252,6 +260,7 @@ fn read_header<R: Read>(src: &mut Counted<R>) -> Result<Header> {
         codec,
         sync,
         plain: Arc::new(plain),
+        schema,
     })
 }
 
@@ -280,6 +289,20 @@ fn builder(batch_rows: usize) -> ReaderBuilder {
     ReaderBuilder::new()
         .with_batch_size(batch_rows)
         .with_tz(arrow_avro::codec::Tz::Utc)
+}
+
+/// A decoder of bare records of the file's writer schema, one record per call.
+fn record_decoder(header: &Header, batch_rows: usize) -> Result<Decoder> {
+    let mut store = SchemaStore::new();
+    let fp = store
+        .register(AvroSchema::new(header.schema.clone()))
+        .map_err(|e| schema_error(&e))?;
+    builder(batch_rows)
+        .with_writer_schema_store(store)
+        .with_active_fingerprint(fp)
+        .with_decoder_mode(DecoderMode::UnframedDatum)
+        .build_decoder()
+        .map_err(|e| schema_error(&e))
 }
 
 /// Reads the header of the Avro file `src`.
@@ -373,8 +396,7 @@ impl AvroParts {
                 "a negative record count or size ({count}, {size})"
             )));
         }
-        // arrow-avro's reader stops taking a block's bytes after its declared records and
-        // would wait forever for the rest: a block with bytes but no records is refused.
+        // A block's records take exactly its bytes: bytes with no records are damage.
         if count == 0 && size > 0 {
             return Err(at(format!("{size} bytes but no records")));
         }
@@ -447,35 +469,33 @@ impl Parts for AvroParts {
     }
 }
 
+/// Records of one block that take no bytes at all (a schema of empty records) are allowed
+/// up to this many: past it, a block declaring billions of them is refused as damaged.
+const MAX_EMPTY_RECORDS: u64 = 1 << 24;
+
 /// A run of blocks being decoded.
 struct Run {
     header: Arc<Header>,
     uuids: Arc<Vec<usize>>,
     batch_rows: usize,
     max_block_bytes: usize,
-    /// The blocks, until the reader is made.
-    blocks: Option<VecDeque<RawBlock>>,
-    /// Index and offset of every block, to name the one that fails.
-    places: Vec<(u64, u64)>,
+    blocks: VecDeque<RawBlock>,
     /// An error found after the last block (framing), raised when the blocks are done.
     after: Option<Error>,
-    reader: Option<Reader<BufReader<Chained>>>,
-    /// A block that could not be decompressed, set by the reader's input.
-    failed: Arc<Mutex<Option<Error>>>,
-    /// Copies of the blocks, kept to find a failing block when the records do not decode.
-    kept: Vec<(u64, u64, i64, Vec<u8>)>,
+    decoder: Option<Decoder>,
+    /// The block being decoded: its place, its records (decompressed), how far they are
+    /// read and how many records are left.
+    current: Option<Current>,
 }
 
-type Chained = io::Chain<Cursor<Shared>, Blocks>;
-
-/// Shared bytes a cursor reads (the header, once per run).
-#[derive(Clone)]
-struct Shared(Arc<Vec<u8>>);
-
-impl AsRef<[u8]> for Shared {
-    fn as_ref(&self) -> &[u8] {
-        self.0.as_slice()
-    }
+struct Current {
+    index: u64,
+    offset: u64,
+    count: u64,
+    records: Vec<u8>,
+    at: usize,
+    left: u64,
+    empty: u64,
 }
 
 impl Run {
@@ -485,101 +505,148 @@ impl Run {
             uuids: Arc::clone(&parts.uuids),
             batch_rows: parts.batch_rows,
             max_block_bytes: parts.max_block_bytes,
-            places: blocks.iter().map(|b| (b.index, b.offset)).collect(),
-            blocks: Some(blocks),
-            after,
-            reader: None,
-            failed: Arc::default(),
-            kept: Vec::new(),
-        }
-    }
-
-    fn start(&mut self) -> Result<()> {
-        let Some(blocks) = self.blocks.take() else {
-            return Ok(());
-        };
-        self.kept = blocks
-            .iter()
-            .map(|b| (b.index, b.offset, b.count, b.data.clone()))
-            .collect();
-        let input = Cursor::new(Shared(Arc::clone(&self.header.plain))).chain(Blocks {
             blocks,
-            codec: self.header.codec,
-            sync: self.header.sync,
-            limit: self.max_block_bytes,
-            out: Vec::new(),
-            at: 0,
-            failed: Arc::clone(&self.failed),
-        });
-        let reader = builder(self.batch_rows)
-            .build(BufReader::with_capacity(1 << 16, input))
-            .map_err(|e| schema_error(&e))?;
-        self.reader = Some(reader);
-        Ok(())
+            after,
+            decoder: None,
+            current: None,
+        }
     }
 
-    /// The error for a run whose reader failed with `e`: a block that could not be
-    /// decompressed, or else the first block whose records do not decode on their own.
-    fn locate(&mut self, e: &ArrowError) -> Error {
-        if let Some(ours) = self
-            .failed
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-        {
-            return ours;
+    /// The next block, decompressed; `None` when the run has no more.
+    fn next_block(&mut self) -> Result<Option<Current>> {
+        let Some(block) = self.blocks.pop_front() else {
+            return Ok(None);
+        };
+        let codec = self.header.codec;
+        let records =
+            decompress(codec, &block.data, self.max_block_bytes).map_err(|why| match why {
+                Inflate::TooBig => Error::new(ErrorKind::LimitExceeded(format!(
+                    "Avro block {} at byte {} decompresses to more than {} bytes",
+                    block.index, block.offset, self.max_block_bytes
+                ))),
+                Inflate::Bad(why) => corrupt_block(
+                    block.index,
+                    block.offset,
+                    format!("its {} data cannot be decompressed: {why}", codec.name()),
+                ),
+            })?;
+        let count = block.count.unsigned_abs();
+        Ok(Some(Current {
+            index: block.index,
+            offset: block.offset,
+            count,
+            records,
+            at: 0,
+            left: count,
+            empty: 0,
+        }))
+    }
+
+    /// The finished rows so far as a batch, if any.
+    fn flush(&mut self) -> Result<Option<RecordBatch>> {
+        let Some(decoder) = self.decoder.as_mut() else {
+            return Ok(None);
+        };
+        let batch = decoder.flush().map_err(|e| {
+            corrupt(
+                Format::Avro,
+                format!("the decoded records do not form a batch: {e}"),
+            )
+        })?;
+        match batch {
+            Some(batch) => Ok(Some(uuid_text(batch, &self.uuids)?)),
+            None => Ok(None),
         }
-        for (index, offset, count, data) in std::mem::take(&mut self.kept) {
-            let one = VecDeque::from([RawBlock {
-                index,
-                offset,
-                count,
-                data,
-            }]);
-            let failed = Arc::default();
-            let input = Cursor::new(Shared(Arc::clone(&self.header.plain))).chain(Blocks {
-                blocks: one,
-                codec: self.header.codec,
-                sync: self.header.sync,
-                limit: self.max_block_bytes,
-                out: Vec::new(),
-                at: 0,
-                failed: Arc::clone(&failed),
-            });
-            let result = builder(self.batch_rows)
-                .build(BufReader::new(input))
-                .and_then(|r| r.collect::<std::result::Result<Vec<_>, _>>());
-            if let Err(inner) = result {
-                if let Some(ours) = failed.lock().unwrap_or_else(PoisonError::into_inner).take() {
-                    return ours;
-                }
-                return corrupt_block(index, offset, format!("its records do not decode: {inner}"));
-            }
-        }
-        let (index, offset) = self.places.first().copied().unwrap_or((0, 0));
-        corrupt_block(index, offset, format!("the records do not decode: {e}"))
     }
 }
 
 impl Part for Run {
     fn next_batch(&mut self) -> Result<Option<RecordBatch>> {
-        self.start()?;
-        let Some(reader) = self.reader.as_mut() else {
-            return Ok(None);
-        };
-        match reader.next() {
-            Some(Ok(batch)) => Ok(Some(uuid_text(batch, &self.uuids)?)),
-            Some(Err(e)) => {
-                self.reader = None;
-                Err(self.locate(&e))
+        if self.decoder.is_none() {
+            self.decoder = Some(record_decoder(&self.header, self.batch_rows)?);
+        }
+        loop {
+            if self.decoder.as_ref().is_some_and(Decoder::batch_is_full) {
+                return self.flush();
             }
-            None => {
-                self.reader = None;
-                match self.after.take() {
-                    Some(e) => Err(e),
-                    None => Ok(None),
+            let Some(cur) = self.current.as_mut() else {
+                match self.next_block() {
+                    Ok(Some(next)) => {
+                        self.current = Some(next);
+                        continue;
+                    }
+                    Ok(None) => {
+                        if let Some(batch) = self.flush()? {
+                            return Ok(Some(batch));
+                        }
+                        return match self.after.take() {
+                            Some(e) => Err(e),
+                            None => Ok(None),
+                        };
+                    }
+                    Err(e) => {
+                        self.blocks.clear();
+                        return Err(e);
+                    }
+                }
+            };
+            let rest = cur.records.get(cur.at..).unwrap_or_default();
+            if cur.left == 0 {
+                if !rest.is_empty() {
+                    let e = corrupt_block(
+                        cur.index,
+                        cur.offset,
+                        format!(
+                            "{} bytes are left after its {} records",
+                            rest.len(),
+                            cur.count
+                        ),
+                    );
+                    self.blocks.clear();
+                    self.current = None;
+                    return Err(e);
+                }
+                self.current = None;
+                continue;
+            }
+            let Some(decoder) = self.decoder.as_mut() else {
+                return Ok(None);
+            };
+            let done = cur.count - cur.left;
+            let read = decoder.decode(rest).map_err(|e| {
+                corrupt_block(
+                    cur.index,
+                    cur.offset,
+                    format!("record {done} of its {} does not decode: {e}", cur.count),
+                )
+            });
+            let n = match read {
+                Ok(n) => n,
+                Err(e) => {
+                    self.blocks.clear();
+                    self.current = None;
+                    return Err(e);
+                }
+            };
+            if n == 0 {
+                cur.empty += 1;
+                if cur.empty > MAX_EMPTY_RECORDS {
+                    let e = corrupt_block(
+                        cur.index,
+                        cur.offset,
+                        format!(
+                            "it declares {} records and more than {MAX_EMPTY_RECORDS} of them \
+                             take no bytes",
+                            cur.count
+                        ),
+                    );
+                    self.blocks.clear();
+                    self.current = None;
+                    return Err(e);
                 }
             }
+            cur.at += n;
+            cur.left -= 1;
         }
     }
 }
@@ -619,65 +686,6 @@ fn uuid_string(b: &[u8]) -> String {
         s.push_str(&format!("{byte:02x}"));
     }
     s
-}
-
-/// The blocks of a run as an uncompressed container body, decompressed one block at a time
-/// as the reader asks for bytes.
-struct Blocks {
-    blocks: VecDeque<RawBlock>,
-    codec: Codec,
-    sync: [u8; 16],
-    limit: usize,
-    /// The current block, framed (count, size, records, sync marker).
-    out: Vec<u8>,
-    at: usize,
-    failed: Arc<Mutex<Option<Error>>>,
-}
-
-impl Read for Blocks {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        while self.at >= self.out.len() {
-            let Some(block) = self.blocks.pop_front() else {
-                return Ok(0);
-            };
-            let records = match decompress(self.codec, &block.data, self.limit) {
-                Ok(r) => r,
-                Err(why) => {
-                    let e = match why {
-                        Inflate::TooBig => Error::new(ErrorKind::LimitExceeded(format!(
-                            "Avro block {} at byte {} decompresses to more than {} bytes",
-                            block.index, block.offset, self.limit
-                        ))),
-                        Inflate::Bad(why) => corrupt_block(
-                            block.index,
-                            block.offset,
-                            format!(
-                                "its {} data cannot be decompressed: {why}",
-                                self.codec.name()
-                            ),
-                        ),
-                    };
-                    *self.failed.lock().unwrap_or_else(PoisonError::into_inner) = Some(e);
-                    return Err(io::Error::new(
-                        io::ErrorKind::InvalidData,
-                        "damaged Avro block",
-                    ));
-                }
-            };
-            self.out.clear();
-            zigzag(block.count, &mut self.out);
-            bytes(&records, &mut self.out);
-            self.out.extend_from_slice(&self.sync);
-            self.at = 0;
-        }
-        let rest = self.out.get(self.at..).unwrap_or_default();
-        let n = rest.len().min(buf.len());
-        if let (Some(dst), Some(src)) = (buf.get_mut(..n), rest.get(..n)) {
-            dst.copy_from_slice(src);
-        }
-        self.at += n;
-        Ok(n)
-    }
 }
 
 enum Inflate {
