@@ -145,8 +145,26 @@ for target in decode_xml decode_xml_chunked decode_xes decode_xes_chunked; do
     done
 done
 
+# decode_avro: the conformance Avro files as they are. native: the conformance Avro,
+# Parquet and Arrow IPC files under 256 KiB behind option byte 00 (format detected).
+mkdir -p "$here/corpus/decode_avro" "$here/corpus/native"
+binaries=()
+for d in arrow-testing/data/avro arrow-testing/data/parquet parquet-testing/bad_data \
+    arrow-testing/data/arrow-ipc-stream/integration/1.0.0-littleendian; do
+    for f in "$conformance/$d"/*; do
+        [ -f "$f" ] && [ "$(wc -c < "$f")" -lt 262144 ] && binaries+=("$f")
+    done
+done
+for f in "${binaries[@]}"; do
+    base="$(basename "$f")"
+    case "$base" in
+        *.avro) cp "$f" "$here/corpus/decode_avro/seed-$base"; n=$((n + 1)) ;;
+    esac
+    { printf '\x00'; cat "$f"; } > "$here/corpus/native/seed-$base"
+    n=$((n + 1))
+done
 # Other targets (e.g. detect) take the files as they are.
-others="$(cd "$here" && cargo fuzz list 2> /dev/null | grep -vx -e decode_csv -e decode_csv_chunked -e input -e decode_json -e decode_jsonl_lines -e decode_json_chunked -e decode_xml -e decode_xml_chunked -e decode_xes -e decode_xes_chunked || true)"
+others="$(cd "$here" && cargo fuzz list 2> /dev/null | grep -vx -e decode_csv -e decode_csv_chunked -e input -e decode_json -e decode_jsonl_lines -e decode_json_chunked -e decode_xml -e decode_xml_chunked -e decode_xes -e decode_xes_chunked -e native -e decode_avro || true)"
 for target in $others; do
     dir="$here/corpus/$target"
     mkdir -p "$dir"

@@ -13,6 +13,7 @@ __all__ = [
     "convert",
     "detect",
     "read",
+    "read_stream",
     "write",
 ]
 
@@ -82,6 +83,8 @@ def convert(
     partition_by: list[str] | None = None,
     record_path: str | None = None,
     tables: str | None = None,
+    columns: list[str] | None = None,
+    sheet: str | int | None = None,
 ) -> dict[str, Any]:
     """Convert a file to Parquet; the dict's keys are the fields of ``ConvertResult``."""
 
@@ -109,8 +112,22 @@ def read(
     threads: int | None = None,
     record_path: str | None = None,
     tables: str | None = None,
+    columns: list[str] | None = None,
+    sheet: str | int | None = None,
 ) -> BatchStream:
     """Open a file as a one-shot stream of record batches."""
+
+def read_stream(
+    data: object,
+    *,
+    format: str | None = None,
+    columns: list[str] | None = None,
+    schema: list[tuple[str, str]] | None = None,
+    error_policy: str = "permissive",
+    on_cast_error: str = "reject",
+    batch_size: int | None = None,
+) -> BatchStream:
+    """Stream an Arrow stream (``__arrow_c_stream__``) with columns and types applied."""
 
 def write(
     data: object,
@@ -124,6 +141,11 @@ def write(
     max_rows_per_file: int | None = None,
     target_file_size: int | str | None = None,
     partition_by: list[str] | None = None,
+    format: str | None = None,
+    columns: list[str] | None = None,
+    schema: list[tuple[str, str]] | None = None,
+    error_policy: str = "strict",
+    on_cast_error: str = "reject",
 ) -> dict[str, Any]:
     """Write an Arrow stream (``__arrow_c_stream__``) to Parquet; keys as for ``convert``."""
 

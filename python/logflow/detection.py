@@ -140,6 +140,22 @@ class Detection:
     """For an XES event log, its extensions, classifiers, global and log attributes."""
 
 
+def _schema(raw: dict[str, Any]) -> pa.Schema | None:
+    """The schema the native module found, or ORC's from pyarrow (which reads ORC)."""
+    import pyarrow as pa
+
+    if raw["schema"] is not None:
+        return pa.schema(raw["schema"])
+    if raw["format"]["value"] == "orc":
+        import pyarrow.orc as orc
+
+        try:
+            return orc.ORCFile(raw["path"]).schema
+        except (pa.ArrowException, OSError):
+            return None
+    return None
+
+
 def _finding(d: dict[str, Any]) -> Finding:
     return Finding(value=str(d["value"]), confidence=float(d["confidence"]), evidence=d["evidence"])
 
@@ -165,8 +181,6 @@ def detect(src: str | os.PathLike[str], *, infer_types: bool = True) -> Detectio
         >>> d.format.value, d.dialect.delimiter, d.dialect.header
         ('csv', ',', True)
     """
-    import pyarrow as pa
-
     raw = _native.detect(os.fspath(src), infer_types=infer_types)
     dialect = None
     if raw["dialect"] is not None:
@@ -189,7 +203,7 @@ def detect(src: str | os.PathLike[str], *, infer_types: bool = True) -> Detectio
         encoding=_finding(raw["encoding"]),
         format=_finding(raw["format"]),
         dialect=dialect,
-        schema=pa.schema(raw["schema"]) if raw["schema"] is not None else None,
+        schema=_schema(raw),
         null_tokens=tuple(tuple(t) for t in raw["null_tokens"]),
         date_formats=dict(raw["date_formats"]),
         decimal_comma=tuple(raw["decimal_comma"]),

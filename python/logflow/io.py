@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Union
 
-from logflow import _native
-from logflow.errors import ConfigError
+from logflow import _native, _orc
+from logflow.errors import ConfigError, DecodeError
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -18,7 +18,23 @@ if TYPE_CHECKING:
 __all__ = ["ConvertResult", "ErrorSample", "Stream", "convert", "read", "write"]
 
 Compression = Literal["zstd", "snappy", "gzip", "lz4", "none"]
-Format = Literal["csv", "tsv", "json", "jsonl", "xml", "xes"]
+Format = Literal[
+    "csv",
+    "tsv",
+    "json",
+    "jsonl",
+    "xml",
+    "xes",
+    "parquet",
+    "avro",
+    "orc",
+    "arrow",
+    "arrow-stream",
+    "xlsx",
+    "xlsb",
+    "xls",
+    "ods",
+]
 XesTables = Literal["events", "traces", "both"]
 ErrorPolicy = Literal["strict", "permissive", "quarantine"]
 CastErrorPolicy = Literal["null", "reject"]
@@ -118,6 +134,21 @@ def _reading_options(
     if out["delimiter"] is None and tab:
         out["delimiter"] = "\t"
     return out
+
+
+def _columns(columns: Sequence[str] | str | None) -> list[str] | None:
+    """``columns`` as a list of names: one name, or a sequence of them."""
+    if columns is None:
+        return None
+    names = [columns] if isinstance(columns, str) else list(columns)
+    if not names or not all(isinstance(n, str) for n in names):
+        raise ConfigError(f"columns takes one or more column names, got {columns!r}")
+    return names
+
+
+def _is_orc(src: str, format: str | None) -> bool:
+    """Whether to read ``src`` as ORC: named so, or detected from its bytes."""
+    return format == "orc" or (format is None and _orc.is_orc(src))
 
 
 @dataclass(frozen=True)
@@ -297,8 +328,17 @@ def convert(
     partition_by: list[str] | str | None = None,
     record_path: str | None = None,
     tables: XesTables = "events",
+    columns: Sequence[str] | str | None = None,
+    sheet: str | int | None = None,
 ) -> ConvertResult:
-    r"""Convert a data file (CSV, TSV, JSON, JSON Lines, XML, XES) to a Parquet file or dataset.
+    r"""Convert a data file to a Parquet file or dataset.
+
+    Text (CSV, TSV and other delimited text, JSON, JSON Lines, XML, XES) is decoded and typed by
+    logflow; binary formats are read by their own projects' readers and enter the same
+    writer: Parquet (row groups decoded in parallel, only ``columns`` read), Avro object
+    container files, Arrow IPC files and streams, ORC (through pyarrow), and Excel and
+    OpenDocument workbooks (xlsx, xlsm, xlsb, xls, ods: a sheet is typed as a CSV file would
+    be, its header row found below any titles).
 
     The input may be compressed (gzip, zstd, bzip2, xz, or a zip archive holding one file:
     detected from its first bytes) and in any common text encoding (detected, or given as
@@ -447,6 +487,13 @@ def convert(
             as ``case:<key>``) or ``"both"`` (the events to ``dst`` and the traces to
             ``<dst stem>.traces.parquet`` beside it, read in a second pass; both are in
             ``files``).
+        columns: For binary formats (Parquet, Avro, Arrow IPC, ORC), the columns to read, in
+            this order (one name or a list); for Parquet also dotted paths into nested
+            columns (``"user.id"`` keeps that member of the ``user`` struct), and the other
+            columns are not even read from disk. ``None`` (default) reads all. A name the
+            input does not have raises :class:`~logflow.errors.ConfigError` listing them.
+        sheet: For a workbook, the sheet to read: its name, or its 0-based position among
+            all sheets. ``None`` (default): the first sheet holding any cell.
 
     Returns:
         Counts, sizes, the files written and the output schema.
@@ -458,8 +505,13 @@ def convert(
         logflow.errors.EmptyInputError: The input holds no data.
         logflow.errors.InputNotFoundError: ``src`` does not exist.
         logflow.errors.NotAFileError: ``src`` is a directory.
-        logflow.errors.UnsupportedFormatError: ``src`` is in a format not supported yet
-            (Parquet, JSON, ...), or binary data that is not text at all.
+        logflow.errors.DecodeError: A binary input is damaged (a Parquet page, an Avro block
+            (named by number and byte offset), an IPC message, an ORC stripe, a workbook's
+            parts).
+        logflow.errors.UnsupportedFormatError: ``src`` is in a format logflow does not read
+            (XML, logs), binary data that is not text at all, a password-protected workbook,
+            an encrypted Parquet file, or a compressed Parquet / Arrow IPC file / workbook
+            (these are read by position: decompress them first).
         logflow.errors.ConfigError: An option value is invalid, a ``partition_by`` column does
             not exist (the message lists the columns), or ``dst`` holds files that are not a
             logflow dataset.
@@ -473,6 +525,22 @@ def convert(
     """
     src_s, dst_s = os.fspath(src), os.fspath(dst)
     partition_cols = _partition_columns(partition_by)
+    written: dict[str, Any] = {
+        "compression": compression,
+        "compression_level": compression_level,
+        "row_group_size": row_group_size,
+        "threads": threads,
+        "progress": progress,
+        "max_rows_per_file": max_rows_per_file,
+        "target_file_size": target_file_size,
+        "partition_by": partition_cols,
+        "schema": _schema_pairs(schema),
+        "error_policy": error_policy,
+        "on_cast_error": on_cast_error,
+    }
+    if _is_orc(src_s, format):
+        reader = _orc.open_orc(src_s, _columns(columns), batch_size)
+        return _convert_arrow(reader, src_s, dst_s, "orc", written)
     opts = _reading_options(
         src_s,
         format,
@@ -483,35 +551,84 @@ def convert(
         header=header,
         skip_lines=skip_lines,
     )
-    stats = _native.convert(
-        src_s,
-        dst_s,
-        format=format,
-        **opts,
-        compression=compression,
-        compression_level=compression_level,
-        row_group_size=row_group_size,
-        batch_size=batch_size,
-        error_policy=error_policy,
-        on_cast_error=on_cast_error,
-        encoding=encoding,
-        schema=_schema_pairs(schema),
-        schema_policy=schema_policy,
-        infer_types=infer_types,
-        empty_as_null=empty_as_null,
-        records_path=records_path,
-        flatten=flatten,
-        max_expansion=max_expansion,
-        max_decompressed_size=max_decompressed_size,
-        threads=threads,
-        progress=progress,
-        max_rows_per_file=max_rows_per_file,
-        target_file_size=target_file_size,
-        partition_by=partition_cols,
-        record_path=record_path,
-        tables=tables,
-    )
+    try:
+        stats = _native.convert(
+            src_s,
+            dst_s,
+            format=format,
+            **opts,
+            compression=compression,
+            compression_level=compression_level,
+            row_group_size=row_group_size,
+            batch_size=batch_size,
+            error_policy=error_policy,
+            on_cast_error=on_cast_error,
+            encoding=encoding,
+            schema=_schema_pairs(schema),
+            schema_policy=schema_policy,
+            infer_types=infer_types,
+            empty_as_null=empty_as_null,
+            records_path=records_path,
+            flatten=flatten,
+            max_expansion=max_expansion,
+            max_decompressed_size=max_decompressed_size,
+            threads=threads,
+            progress=progress,
+            max_rows_per_file=max_rows_per_file,
+            target_file_size=target_file_size,
+            partition_by=partition_cols,
+            columns=_columns(columns),
+            sheet=sheet,
+            record_path=record_path,
+            tables=tables,
+        )
+    except DecodeError as e:
+        fallback = _pyarrow_parquet(e, src_s, _columns(columns), batch_size)
+        if fallback is None:
+            raise
+        return _convert_arrow(fallback, src_s, dst_s, "parquet", written)
     return ConvertResult._from_native(stats)
+
+
+def _convert_arrow(
+    reader: pa.RecordBatchReader, src: str, dst: str, format: str, written: dict[str, Any]
+) -> ConvertResult:
+    """Writes what pyarrow reads (ORC, or Parquet the native reader refused) as convert does."""
+    stats = _native.write(reader, dst, format=format, **written)
+    stats["bytes_read"] = _orc.size_of(src)
+    return ConvertResult._from_native(stats)
+
+
+def _pyarrow_parquet(
+    error: DecodeError, src: str, columns: list[str] | None, batch_size: int | None
+) -> pa.RecordBatchReader | None:
+    """A reader by pyarrow of a Parquet file the native reader refused, if pyarrow reads it.
+
+    The ``parquet`` crate refuses a few files other writers made that pyarrow reads (an
+    unusual footer, a dictionary page it takes as malformed); they are read by pyarrow
+    instead, through the same writer. ``None`` when the error is not a Parquet one or pyarrow
+    cannot open the file either (the native error is then the one raised).
+    """
+    if error.format != "parquet" or error.column is not None:
+        # Not a Parquet reader's error (a value that does not fit a type names its column).
+        return None
+    import itertools
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        f = pq.ParquetFile(src)
+        batches = f.iter_batches(batch_size=batch_size or 65_536, columns=columns)
+        first = next(batches, None)
+    except (pa.ArrowException, OSError, ValueError):
+        return None
+    if first is None:
+        schema = f.schema_arrow
+        if columns is not None:
+            schema = pa.schema([schema.field(c) for c in columns if c in schema.names])
+        return pa.RecordBatchReader.from_batches(schema, iter(()))
+    return pa.RecordBatchReader.from_batches(first.schema, itertools.chain([first], batches))
 
 
 class Stream:
@@ -610,8 +727,15 @@ def read(
     threads: int | None = None,
     record_path: str | None = None,
     tables: Literal["events", "traces"] = "events",
+    columns: Sequence[str] | str | None = None,
+    sheet: str | int | None = None,
 ) -> Stream:
-    """Open a data file (delimited text, JSON, XML, XES) as a stream of Arrow record batches.
+    """Open a data file as a stream of Arrow record batches.
+
+    Every format :func:`convert` reads is streamed: text decoded in chunks; Parquet row
+    groups, Avro blocks and Arrow IPC batches decoded ahead of the consumer, in order; ORC
+    stripe by stripe; a workbook's sheet row by row. Binary formats keep their own Arrow
+    types (an Arrow union stays a union here; :func:`convert` writes what Parquet can hold).
 
     The header and the first batch (the type-inference sample) are read at once, so a
     missing, empty or unreadable file fails here. Later chunks are decoded on background
@@ -656,6 +780,8 @@ def read(
         record_path: For XML, the element path of the records, as in :func:`convert`.
         tables: For an XES event log, ``"events"`` (default) or ``"traces"``, as in
             :func:`convert`.
+        columns: For binary formats, the columns to read, as in :func:`convert`.
+        sheet: For a workbook, the sheet to read, as in :func:`convert`.
 
     Returns:
         A :class:`Stream`.
@@ -667,6 +793,17 @@ def read(
         6
     """
     src_s = os.fspath(src)
+    if _is_orc(src_s, format):
+        return Stream(
+            _native.read_stream(
+                _orc.open_orc(src_s, _columns(columns), batch_size),
+                format="orc",
+                schema=_schema_pairs(schema),
+                error_policy=error_policy,
+                on_cast_error=on_cast_error,
+                batch_size=batch_size,
+            )
+        )
     opts = _reading_options(
         src_s,
         format,
@@ -677,8 +814,8 @@ def read(
         header=header,
         skip_lines=skip_lines,
     )
-    return Stream(
-        _native.read(
+    try:
+        inner = _native.read(
             src_s,
             format=format,
             **opts,
@@ -696,8 +833,22 @@ def read(
             threads=threads,
             record_path=record_path,
             tables=tables,
+            columns=_columns(columns),
+            sheet=sheet,
         )
-    )
+    except DecodeError as e:
+        fallback = _pyarrow_parquet(e, src_s, _columns(columns), batch_size)
+        if fallback is None:
+            raise
+        inner = _native.read_stream(
+            fallback,
+            format="parquet",
+            schema=_schema_pairs(schema),
+            error_policy=error_policy,
+            on_cast_error=on_cast_error,
+            batch_size=batch_size,
+        )
+    return Stream(inner)
 
 
 def write(

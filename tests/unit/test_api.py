@@ -44,6 +44,7 @@ NATIVE_EXPECTED = {
     "convert",
     "detect",
     "read",
+    "read_stream",
     "write",
     "BatchStream",
     "Batch",

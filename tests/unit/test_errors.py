@@ -68,6 +68,12 @@ def _make_input(
         "batch_size_zero": ("good.csv", GOOD.encode(), {"batch_size": 0}),
         "xml_broken": ("events.xml", b'<?xml version="1.0"?>\n<rows><row a="1"></rows>', {}),
         "parquet_magic": ("events.parquet", b"PAR1\x00\x01\x02\x00PAR1", {}),
+        "png": (
+            "image.png",
+            b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10\x00\x00\x00\x10\x08\x06"
+            b"\x00\x00\x00\x1f\xf3\xffa\x00\x00\x00\x00IEND",
+            {},
+        ),
         "json_broken": ("events.json", b'[{"a": 1},]', {}),
         "jsonl_broken": ("events.jsonl", b'{"a": 1}\n{"a": \n', {}),
         "truncated_gzip": ("events.csv.gz", b"\x1f\x8b", {}),
@@ -102,7 +108,8 @@ CASES: list[tuple[str, tuple[type[BaseException], ...]]] = [
     ("bad_delimiter", (ConfigError, ValueError)),
     ("batch_size_zero", (ConfigError, ValueError)),
     ("xml_broken", (DecodeError, ValueError)),
-    ("parquet_magic", (UnsupportedFormatError, ValueError)),
+    ("parquet_magic", (DecodeError, ValueError)),
+    ("png", (UnsupportedFormatError, ValueError)),
     ("json_broken", (DecodeError, ValueError)),
     ("jsonl_broken", (DecodeError,)),
     ("truncated_gzip", (DecodeError,)),
@@ -302,10 +309,10 @@ def test_convert_directory_input_is_not_a_file(in_dir, out_dir):
 
 
 def test_convert_unsupported_format_names_format(in_dir, out_dir):
-    src, _ = _make_input(in_dir, "parquet_magic")
+    src, _ = _make_input(in_dir, "png")
     with pytest.raises(UnsupportedFormatError) as info:
         logflow.convert(src, out_dir / "out.parquet")
-    assert "parquet" in str(info.value)
+    assert "binary data" in str(info.value)
     assert info.value.path == str(src)
 
 

@@ -181,12 +181,13 @@ def test_unknown_encoding_name_is_a_config_error(tmp_path: Path) -> None:
         logflow.convert(src, tmp_path / "t.parquet", encoding="klingon")
 
 
-def test_parquet_given_as_csv_is_refused(tmp_path: Path) -> None:
+def test_parquet_named_csv_is_read_by_its_bytes(tmp_path: Path) -> None:
     pq.write_table(pa.table({"a": [1, 2]}), tmp_path / "x.parquet")
     src = tmp_path / "x.csv"
     src.write_bytes((tmp_path / "x.parquet").read_bytes())
-    with pytest.raises(UnsupportedFormatError, match="parquet"):
-        logflow.convert(src, tmp_path / "out.parquet")
+    r = logflow.convert(src, tmp_path / "out.parquet")
+    assert r.format == "parquet"
+    assert pq.read_table(tmp_path / "out.parquet").column("a").to_pylist() == [1, 2]
 
 
 def test_binary_data_without_magic_bytes_is_refused(tmp_path: Path) -> None:

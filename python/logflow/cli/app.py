@@ -47,6 +47,13 @@ def _columns(value: str) -> list[str]:
     return names
 
 
+def _sheet(value: str | None) -> str | int | None:
+    """A sheet as the command line names it: digits are a position, anything else a name."""
+    if value is not None and value.isdigit():
+        return int(value)
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="logflow",
@@ -56,7 +63,11 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
-    c = sub.add_parser("convert", help="convert a CSV, TSV, JSON or JSON Lines file to Parquet")
+    c = sub.add_parser(
+        "convert",
+        help="convert a CSV, TSV, JSON, JSON Lines, Parquet, Avro, ORC, Arrow or Excel file "
+        "to Parquet",
+    )
     c.add_argument("src", help="input file")
     c.add_argument(
         "dst",
@@ -73,8 +84,37 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument(
         "--format",
         default=None,
-        choices=["csv", "tsv", "json", "jsonl", "xml", "xes"],
+        choices=[
+            "csv",
+            "tsv",
+            "json",
+            "jsonl",
+            "xml",
+            "xes",
+            "parquet",
+            "avro",
+            "orc",
+            "arrow",
+            "arrow-stream",
+            "xlsx",
+            "xlsb",
+            "xls",
+            "ods",
+        ],
         help="input format (default: detected from the bytes)",
+    )
+    c.add_argument(
+        "--columns",
+        type=_columns,
+        default=None,
+        metavar="COL[,COL]",
+        help="binary formats: read only these columns, in this order",
+    )
+    c.add_argument(
+        "--sheet",
+        default=None,
+        metavar="NAME|N",
+        help="workbooks: the sheet, by name or 0-based position (default: the first non-empty one)",
     )
     c.add_argument(
         "--delimiter", type=_one_char, default=None, help="field delimiter (default: detected)"
@@ -439,6 +479,8 @@ def _convert(args: argparse.Namespace) -> int:
             target_file_size=args.target_file_size,
             partition_by=args.partition_by,
             tables=args.tables,
+            columns=args.columns,
+            sheet=_sheet(args.sheet),
         )
     finally:
         bar.close()

@@ -4,7 +4,8 @@
 //! bounded size come out; the [`pipeline`] runs decoding and writing on separate threads with
 //! bounded channels, so memory does not grow with the input. Formats plug into the shared
 //! machinery of [`stream`] (chunks, order, prefetch, streaming reads) with a framing, a
-//! decoder and a start step of their own ([`decode`]).
+//! decoder and a start step of their own ([`decode`]); binary formats (Parquet, Avro, Arrow
+//! IPC, workbooks) are read by their projects' Arrow readers ([`native`]).
 //!
 //! ```
 //! use logflow_core::decode::csv::{self, CsvOptions};
@@ -24,6 +25,7 @@ pub mod decode;
 pub mod detect;
 pub mod error;
 pub mod input;
+pub mod native;
 pub mod pipeline;
 pub mod schema;
 pub mod stream;

@@ -21,6 +21,8 @@ use crate::decode::{DecodeOptions, ErrorPolicy, Reject, SchemaPolicy};
 use crate::detect::{Compression, Format};
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::{self, InputOptions};
+use crate::native::{self, NativeOptions, Shape};
+use crate::stream::parts::{Limits, PartBatches, PartReader, Parts};
 use crate::stream::{
     prefetch, BatchReader, Chunk, ChunkOutput, Chunker, Decoder, QuarantineFormat, ReadCounts,
     Sequencer, Start,
@@ -136,6 +138,8 @@ pub struct ConvertOptions {
     /// Several output files (by size, by rows, by partition) in the directory `dst`;
     /// `None`: `dst` is one file.
     pub dataset: Option<DatasetOptions>,
+    /// Columns to read and the sheet of a workbook, for binary inputs.
+    pub native: NativeOptions,
     /// Decode workers; 0 means one per available core.
     pub threads: usize,
 }
@@ -394,7 +398,7 @@ pub fn convert(
     ctl: &Control,
 ) -> Result<ConvertStats> {
     let started = Instant::now();
-    let input = input::open(src, &opts.input, Some(ctl.bytes_read.clone()))?;
+    let input = input::open(src, &native_ok(&opts.input), Some(ctl.bytes_read.clone()))?;
     ctl.bytes_total.store(input.size, Ordering::Relaxed);
     let format = choose_format(src, opts.format, &input)?;
     let mut job = Job {
@@ -408,6 +412,7 @@ pub fn convert(
         started,
     };
     let with_src = |e: Error| e.with_path(src);
+    binary_only(format, &opts.native)?;
     match format {
         Format::Csv => {
             let s = csv::start(input.reader, &opts.decode, &opts.csv, None).map_err(with_src)?;
@@ -430,6 +435,26 @@ pub fn convert(
             job.run(s.start)
         }
         Format::Xes => convert_xes(src, dst, opts, ctl, input, job),
+        f if native::is_workbook(f) => {
+            let start = workbook_start(src, f, &opts.decode, opts)?;
+            let size = input.size;
+            let mut stats = job.run(start)?;
+            stats.bytes_read = size;
+            Ok(stats)
+        }
+        f if native::reads(f) => {
+            text_only(opts)?;
+            // Counted again from the start by the format's own reader.
+            ctl.bytes_read.store(0, Ordering::Relaxed);
+            let parts = native::open(
+                src,
+                f,
+                &opts.decode,
+                &opts.native,
+                Some(ctl.bytes_read.clone()),
+            )?;
+            job.run_parts(parts, f)
+        }
         _ => Err(unsupported(&input).with_path(src)),
     }
 }
@@ -504,6 +529,91 @@ pub fn traces_path(dst: &Path) -> PathBuf {
     dst.with_file_name(format!("{stem}.traces.parquet"))
 }
 
+/// The schema [`read`] gives a binary input in `format`: from a Parquet footer, an Avro or
+/// Arrow header, or a workbook sheet's first rows (typed as its CSV decoder types them).
+pub fn native_schema(src: &Path, format: Format, opts: &ConvertOptions) -> Result<SchemaRef> {
+    if native::is_workbook(format) {
+        let start = workbook_start(src, format, &opts.decode, opts)?;
+        return Ok(start.decoder.schema());
+    }
+    native::schema(src, format, &opts.decode, &opts.native)
+}
+
+/// `columns=` and `sheet=` given for an input they do not apply to are refused rather than
+/// ignored.
+fn binary_only(format: Format, native: &NativeOptions) -> Result<()> {
+    if native.columns.is_some() && !native::reads(format) && !native::is_workbook(format) {
+        return Err(Error::invalid(format!(
+            "columns= applies to binary inputs (Parquet, Avro, Arrow, ORC); this input is {}",
+            format.title()
+        )));
+    }
+    if native.sheet.is_some() && !native::is_workbook(format) {
+        return Err(Error::invalid(format!(
+            "sheet= applies to workbooks; this input is {}",
+            format.title()
+        )));
+    }
+    Ok(())
+}
+
+/// `opts` letting the binary formats logflow reads through (named, for their readers).
+fn native_ok(opts: &InputOptions) -> InputOptions {
+    InputOptions {
+        native: true,
+        ..*opts
+    }
+}
+
+/// Options of text formats given for a binary input are refused rather than ignored.
+fn text_only(opts: &ConvertOptions) -> Result<()> {
+    let csv = &opts.csv;
+    let given = [
+        ("delimiter", csv.delimiter.is_some()),
+        ("header", csv.header.is_some()),
+        ("skip_lines", csv.skip_lines.is_some()),
+        ("records_path", opts.json.records_path.is_some()),
+        ("record_path", opts.xml.record_path.is_some()),
+        ("encoding", opts.input.encoding.is_some()),
+    ];
+    match given.iter().find(|(_, set)| *set) {
+        Some((name, _)) => Err(Error::invalid(format!(
+            "{name} applies to text input; this input is a binary format"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// A workbook's sheet as delimited text, started as the CSV decoder starts (header, titles,
+/// column types), with the dialect fixed to how the sheet is rendered.
+fn workbook_start(
+    src: &Path,
+    format: Format,
+    decode: &DecodeOptions,
+    opts: &ConvertOptions,
+) -> Result<Start<native::excel::SheetText, csv::ChunkDecoder>> {
+    if opts.native.columns.is_some() {
+        return Err(Error::invalid(
+            "columns= is not supported for workbooks yet; select columns after reading",
+        ));
+    }
+    let text = native::excel::open(src, format, &opts.native)?;
+    let csv_opts = CsvOptions {
+        delimiter: Some(b','),
+        delimiter_lead: None,
+        quote: Some(Some(b'"')),
+        escape: Some(None),
+        skip_initial_space: Some(false),
+        ..opts.csv.clone()
+    };
+    let s = csv::start(text, decode, &csv_opts, None).map_err(|e| e.with_path(src))?;
+    let mut start = s.start;
+    // Bad rows are quarantined as the CSV lines they were rendered as.
+    start.quarantine.input_extension = false;
+    start.quarantine.extension = "csv".into();
+    Ok(start)
+}
+
 /// A streaming read of a file: Arrow batches decoded ahead on `opts.threads` threads, and
 /// the counts of what was read, shared with whoever consumes the batches.
 pub struct Reading {
@@ -523,10 +633,11 @@ pub fn read(src: &Path, opts: &ConvertOptions) -> Result<Reading> {
              or \"permissive\" to drop them while streaming",
         ));
     }
-    let input = input::open(src, &opts.input, None)?;
+    let input = input::open(src, &native_ok(&opts.input), None)?;
     let format = choose_format(src, opts.format, &input)?;
     let with_src = |e: Error| e.with_path(src);
     let threads = worker_count(opts.threads);
+    binary_only(format, &opts.native)?;
     match format {
         Format::Csv => {
             // A stream's schema is fixed when it starts: wider records are bad records.
@@ -561,8 +672,50 @@ pub fn read(src: &Path, opts: &ConvertOptions) -> Result<Reading> {
                 .map_err(with_src)?;
             Ok(reading(BatchReader::new(s.start), src, threads))
         }
+        f if native::is_workbook(f) => {
+            let decode = DecodeOptions {
+                schema_policy: Some(SchemaPolicy::Strict),
+                ..opts.decode.clone()
+            };
+            let start = workbook_start(src, f, &decode, opts)?;
+            Ok(reading(BatchReader::new(start), src, threads))
+        }
+        f if native::reads(f) => {
+            text_only(opts)?;
+            let parts = native::open(src, f, &opts.decode, &opts.native, None)?;
+            let shape = Shape::new(&parts.schema(), f.name(), &opts.decode, &opts.native)
+                .map_err(with_src)?;
+            let schema = shape.schema();
+            let reader = PartReader::with_workers(parts, shape.finish(), threads, f.name());
+            let batches = PartBatches::new(reader, schema).with_path(src);
+            Ok(Reading {
+                counts: batches.counts(),
+                reader: Box::new(batches),
+            })
+        }
         _ => Err(unsupported(&input).with_path(src)),
     }
+}
+
+/// Streams the batches of any Arrow reader with `native.columns` and the types of `decode`
+/// applied as for binary inputs (bad values dropped and counted under the permissive
+/// policy); `format` names the input in errors.
+pub fn read_arrow(
+    reader: Box<dyn RecordBatchReader + Send>,
+    format: Option<Format>,
+    decode: &DecodeOptions,
+    native: &NativeOptions,
+) -> Result<Reading> {
+    let format = format.unwrap_or(Format::ArrowStream);
+    let parts = native::stream_parts(reader, decode.batch_rows, format);
+    let shape = Shape::new(&parts.schema(), format.name(), decode, native)?;
+    let schema = shape.schema();
+    let reader = PartReader::with_workers(parts, shape.finish(), 1, format.name());
+    let batches = PartBatches::new(reader, schema);
+    Ok(Reading {
+        counts: batches.counts(),
+        reader: Box::new(batches),
+    })
 }
 
 fn reading<R: Read + Send + 'static, D: Decoder>(
@@ -748,9 +901,12 @@ fn worker_count(threads: usize) -> usize {
     }
 }
 
-/// Writes the batches of any Arrow reader (the native readers of other formats, or a stream
-/// handed over from Python) to `dst` as [`convert`] writes decoded rows: one file or a
-/// dataset, atomically, with the same sinks and counts. `rows_read == rows_written`.
+/// Writes the batches of any Arrow reader (a stream handed over from Python, or ORC stripes
+/// pyarrow reads) to `dst` as [`convert`] writes decoded rows: one file or a dataset,
+/// atomically, with the same sinks and counts. `opts.native.columns` and the types of
+/// `opts.decode` apply as for binary inputs (a value that does not fit its type goes by the
+/// error policy, quarantined as a line of JSON); `opts.format` names the input in the result
+/// and in errors (`"arrow"` when unset).
 pub fn write_batches(
     reader: &mut dyn RecordBatchReader,
     dst: &Path,
@@ -758,8 +914,8 @@ pub fn write_batches(
     ctl: &Control,
 ) -> Result<ConvertStats> {
     let started = Instant::now();
-    let workers = worker_count(opts.threads);
-    let pool = (workers > 1).then(|| Arc::new(Pool::default()));
+    let format = opts.format.map_or("arrow", Format::name);
+    let shape = Shape::new(&reader.schema(), format, &opts.decode, &opts.native)?.for_parquet();
     let job = Job {
         src: dst,
         dst,
@@ -767,39 +923,131 @@ pub fn write_batches(
         ctl,
         compression: Compression::None,
         encoding: "utf-8".into(),
-        format: "arrow",
+        format,
         started,
     };
-    let mut writer = job.writer(reader.schema(), pool.clone(), QuarantineFormat::default());
-    let written = std::thread::scope(|s| {
-        if let Some(pool) = &pool {
+    let workers = worker_count(opts.threads);
+    let pool = (workers > 1).then(|| Arc::new(Pool::default()));
+    let writer = job.writer(shape.schema(), pool.clone(), native_quarantine());
+    let mut stats = drive(writer, pool.as_deref(), workers, ctl, |writer| {
+        // Records numbered from 1 across batches, as the other inputs number them.
+        let mut records = 0u64;
+        for batch in &mut *reader {
+            ctl.check()?;
+            let batch = batch.map_err(|e| stream_error(format, e))?;
+            let mut out = shape.apply(batch);
+            for r in &mut out.rejects {
+                r.position.record += records + 1;
+            }
+            if let Some(e) = &mut out.error {
+                e.shift_record(records + 1);
+            }
+            records += out.rows_read;
+            writer.take(out)?;
+        }
+        Ok(())
+    })?;
+    stats.duration_s = started.elapsed().as_secs_f64();
+    Ok(stats)
+}
+
+/// An error of a reader handed over as Arrow: ours as it is, anything else bad input.
+fn stream_error(format: &'static str, e: arrow_schema::ArrowError) -> Error {
+    match e {
+        arrow_schema::ArrowError::ExternalError(inner) => match inner.downcast::<Error>() {
+            Ok(ours) => *ours,
+            Err(other) => Error::decode(
+                format,
+                crate::error::Position::default(),
+                None,
+                other.to_string(),
+            ),
+        },
+        other => Error::decode(
+            format,
+            crate::error::Position::default(),
+            None,
+            other.to_string(),
+        ),
+    }
+}
+
+/// How bad rows of binary inputs are quarantined: a line of JSON each.
+fn native_quarantine() -> QuarantineFormat {
+    QuarantineFormat {
+        header: Vec::new(),
+        footer: Vec::new(),
+        extension: "jsonl".into(),
+        input_extension: false,
+    }
+}
+
+/// Runs `feed` (which hands outputs to the writer) with the pool's workers and I/O thread
+/// running beside it, then finishes the writer while the workers are still there to encode
+/// the last row group; stops them after.
+fn drive(
+    mut writer: Writer<'_>,
+    pool: Option<&Pool>,
+    workers: usize,
+    ctl: &Control,
+    feed: impl FnOnce(&mut Writer<'_>) -> Result<()>,
+) -> Result<ConvertStats> {
+    std::thread::scope(|s| {
+        if let Some(pool) = pool {
             for _ in 1..workers {
                 s.spawn(|| pool.work());
             }
             s.spawn(|| pool.io_work());
         }
-        let fed = (|| {
-            for batch in &mut *reader {
-                ctl.check()?;
-                let batch = batch?;
-                let rows = batch.num_rows() as u64;
-                writer.take(ChunkOutput {
-                    batches: vec![batch],
-                    rows_read: rows,
-                    ..ChunkOutput::default()
-                })?;
-            }
-            ctl.check()
-        })();
+        let fed = feed(&mut writer).and_then(|()| ctl.check());
         let stats = fed.and_then(|()| writer.finish());
-        if let Some(pool) = &pool {
+        if let Some(pool) = pool {
             pool.close();
         }
         stats
-    });
-    let mut stats = written?;
-    stats.duration_s = started.elapsed().as_secs_f64();
-    Ok(stats)
+    })
+}
+
+impl Job<'_> {
+    /// Decodes a binary input's parts in parallel and in order, and writes them: the parts'
+    /// decode jobs and the output's column encoding share one pool.
+    fn run_parts(self, parts: Box<dyn Parts>, format: Format) -> Result<ConvertStats> {
+        let Job { src, opts, ctl, .. } = self;
+        let with_src = |e: Error| e.with_path(src);
+        let shape = Shape::new(&parts.schema(), format.name(), &opts.decode, &opts.native)
+            .map_err(with_src)?
+            .for_parquet();
+        let workers = worker_count(opts.threads);
+        // Jobs always go through a pool; without workers the writing thread runs them.
+        let pool = Arc::new(Pool::default());
+        let shared = (workers > 1).then(|| Arc::clone(&pool));
+        let writer = self.writer(shape.schema(), shared.clone(), native_quarantine());
+        let limits = if workers > 1 {
+            Limits::for_workers(workers)
+        } else {
+            Limits::sequential()
+        };
+        let mut reader = PartReader::new(
+            parts,
+            shape.finish(),
+            Arc::clone(&pool),
+            limits,
+            format.name(),
+        )
+        .with_stop(Arc::clone(&ctl.cancelled));
+        let mut stats = drive(writer, shared.as_deref(), workers, ctl, |writer| {
+            while let Some(out) = reader.next_output().map_err(with_src)? {
+                writer.take(out).map_err(with_src)?;
+            }
+            Ok(())
+        });
+        pool.close();
+        if let Ok(stats) = &mut stats {
+            stats.bytes_read = ctl.bytes_read.load(Ordering::Relaxed);
+            stats.duration_s = self.started.elapsed().as_secs_f64();
+        }
+        stats
+    }
 }
 
 /// The extension of quarantine files: the input's, without a compression suffix (the

@@ -64,6 +64,8 @@ fn target_fn(name: &str, unfiltered: bool) -> fn(&[u8]) {
         ("decode_xes", _) => xml_checks::decode_xes,
         ("decode_xml_chunked", _) => xml_checks::decode_xml_chunked,
         ("decode_xes_chunked", _) => xml_checks::decode_xes_chunked,
+        ("native", _) => fuzz_checks::native,
+        ("decode_avro", _) => fuzz_checks::decode_avro,
         (other, _) => panic!("tests/fuzz_regressions/{other}/ does not name a fuzz target"),
     }
 }
@@ -505,4 +507,43 @@ fn xml_samples_under_every_option_byte() {
     run_all(with_byte(&xml), xml_checks::decode_xml_chunked);
     run_all(with_byte(&xes), xml_checks::decode_xes);
     run_all(with_byte(&xes), xml_checks::decode_xes_chunked);
+}
+
+/// The conformance suites' Avro, Parquet and Arrow IPC files (when the suites are there)
+/// through the binary-format targets, under each format byte.
+#[test]
+fn conformance_files_through_the_native_targets() {
+    let root = std::env::var_os("LOGFLOW_CONFORMANCE").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance"),
+        PathBuf::from,
+    );
+    let data = root.join("arrow-testing/data");
+    let mut cases: Cases = Vec::new();
+    for dir in [
+        data.join("avro"),
+        data.join("parquet"),
+        root.join("parquet-testing/bad_data"),
+    ] {
+        for f in files_in(&dir) {
+            if std::fs::metadata(&f).map_or(0, |m| m.len()) < 1 << 20 {
+                cases.push((f.display().to_string(), std::fs::read(&f).unwrap()));
+            }
+        }
+    }
+    assert!(
+        !data.is_dir() || cases.len() > 20,
+        "only {} conformance files found under {}",
+        cases.len(),
+        data.display()
+    );
+    run_all(cases, |bytes| {
+        if bytes.starts_with(b"Obj\x01") {
+            fuzz_checks::decode_avro(bytes);
+        }
+        for opt in [0u8, 1, 2, 3, 4, 9] {
+            let mut input = vec![opt];
+            input.extend_from_slice(bytes);
+            fuzz_checks::native(&input);
+        }
+    });
 }

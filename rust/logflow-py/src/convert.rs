@@ -66,7 +66,7 @@ fn stats_dict<'py>(py: Python<'py>, stats: &ConvertStats) -> PyResult<Bound<'py,
     infer_types=true, empty_as_null=None, records_path=None, flatten=None, max_expansion=None,
     max_decompressed_size=None, threads=None, progress=None,
     max_rows_per_file=None, target_file_size=None, partition_by=None, record_path=None,
-    tables=None))]
+    tables=None, columns=None, sheet=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn convert<'py>(
     py: Python<'py>,
@@ -101,9 +101,12 @@ pub fn convert<'py>(
     partition_by: Option<Vec<String>>,
     record_path: Option<String>,
     tables: Option<&str>,
+    columns: Option<Vec<String>>,
+    sheet: Option<Bound<'py, PyAny>>,
 ) -> PyLogflowResult<Bound<'py, PyDict>> {
     let reading = ReadingArgs {
         format,
+        native: options::native(columns, sheet.as_ref())?,
         csv: CsvArgs {
             delimiter,
             quote,
@@ -151,7 +154,7 @@ pub fn convert<'py>(
 #[pyo3(signature = (src, *, format=None, delimiter=None, quote=Some("auto"), escape=Some("auto"), skip_initial_space=None, header=None, skip_lines=None, batch_size=None,
     error_policy="strict", on_cast_error="reject", encoding=None, schema=None, infer_types=true,
     empty_as_null=None, records_path=None, flatten=None, max_expansion=None, max_decompressed_size=None,
-    threads=None, record_path=None, tables=None))]
+    threads=None, record_path=None, tables=None, columns=None, sheet=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn read(
     py: Python<'_>,
@@ -177,9 +180,12 @@ pub fn read(
     threads: Option<usize>,
     record_path: Option<String>,
     tables: Option<&str>,
+    columns: Option<Vec<String>>,
+    sheet: Option<Bound<'_, PyAny>>,
 ) -> PyLogflowResult<PyBatchStream> {
     let reading = ReadingArgs {
         format,
+        native: options::native(columns, sheet.as_ref())?,
         csv: CsvArgs {
             delimiter,
             quote,
@@ -214,7 +220,8 @@ pub fn read(
 /// Parquet, as `convert` writes decoded rows.
 #[pyfunction]
 #[pyo3(signature = (data, dst, *, compression="zstd", compression_level=None, row_group_size=None,
-    threads=None, progress=None, max_rows_per_file=None, target_file_size=None, partition_by=None))]
+    threads=None, progress=None, max_rows_per_file=None, target_file_size=None, partition_by=None,
+    format=None, columns=None, schema=None, error_policy="strict", on_cast_error="reject"))]
 #[allow(clippy::too_many_arguments)]
 pub fn write<'py>(
     py: Python<'py>,
@@ -228,11 +235,19 @@ pub fn write<'py>(
     max_rows_per_file: Option<i64>,
     target_file_size: Option<Bound<'py, PyAny>>,
     partition_by: Option<Vec<String>>,
+    format: Option<&str>,
+    columns: Option<Vec<String>>,
+    schema: Option<Vec<(String, String)>>,
+    error_policy: &str,
+    on_cast_error: &str,
 ) -> PyLogflowResult<Bound<'py, PyDict>> {
     let opts = ConvertOptions {
         parquet: options::parquet(compression, compression_level, row_group_size)?,
         dataset: options::dataset(max_rows_per_file, target_file_size.as_ref(), partition_by)?,
         threads: threads.unwrap_or(0),
+        format: options::format(format)?,
+        decode: arrow_decode(schema, error_policy, on_cast_error)?,
+        native: options::native(columns, None)?,
         ..ConvertOptions::default()
     };
     let mut reader = crate::ffi::import_stream(&data)?;
@@ -245,4 +260,50 @@ pub fn write<'py>(
         |done| pipeline::remove_output(&done),
     )?;
     Ok(stats_dict(py, &stats)?)
+}
+
+/// The decoding options that apply to Arrow data handed over: types by name and what to do
+/// with values that do not fit them.
+fn arrow_decode(
+    schema: Option<Vec<(String, String)>>,
+    error_policy: &str,
+    on_cast_error: &str,
+) -> PyLogflowResult<logflow_core::decode::DecodeOptions> {
+    let args = DecodeArgs {
+        batch_size: None,
+        error_policy,
+        on_cast_error,
+        schema,
+        schema_policy: None,
+        infer_types: true,
+        empty_as_null: None,
+    };
+    Ok(args.options()?)
+}
+
+/// Streams the batches of any object exporting an Arrow stream with `columns` and `schema`
+/// applied as for binary inputs (ORC stripes read by pyarrow come this way); bad values are
+/// dropped and counted, or raise under `error_policy="strict"`.
+#[pyfunction]
+#[pyo3(signature = (data, *, format=None, columns=None, schema=None, error_policy="permissive",
+    on_cast_error="reject", batch_size=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn read_stream(
+    data: Bound<'_, PyAny>,
+    format: Option<&str>,
+    columns: Option<Vec<String>>,
+    schema: Option<Vec<(String, String)>>,
+    error_policy: &str,
+    on_cast_error: &str,
+    batch_size: Option<usize>,
+) -> PyLogflowResult<PyBatchStream> {
+    let mut decode = arrow_decode(schema, error_policy, on_cast_error)?;
+    if let Some(n) = batch_size.filter(|&n| n > 0) {
+        decode.batch_rows = n;
+    }
+    let format = options::format(format)?;
+    let native = options::native(columns, None)?;
+    let reader = crate::ffi::import_stream(&data)?;
+    let reading = pipeline::read_arrow(Box::new(reader), format, &decode, &native)?;
+    Ok(PyBatchStream::with_counts(reading.reader, reading.counts))
 }

@@ -49,7 +49,7 @@ pub fn detect<'py>(
         ..DecodeOptions::default()
     };
     let ctl = Control::default();
-    let (found, start, json_found, xml_found) = run_detached(py, &ctl, None, |_| {
+    let (found, start, json_found, xml_found, native) = run_detached(py, &ctl, None, |_| {
         // Decompressed and transcoded as convert() would read it; binary formats pass.
         let probe = InputOptions {
             binary_ok: true,
@@ -143,13 +143,23 @@ pub fn detect<'py>(
             }
             _ => None,
         };
+        // Binary formats: the schema from the footer, header or first rows.
+        let native = if format.value.is_binary() && format.value != Format::Orc {
+            let opts = pipeline::ConvertOptions {
+                decode: decode.clone(),
+                ..pipeline::ConvertOptions::default()
+            };
+            Some(pipeline::native_schema(&src, format.value, &opts)?)
+        } else {
+            None
+        };
         let found = Detection {
             compression: opened.compression,
             encoding: opened.encoding,
             format,
             dialect: start.as_ref().map(|s| s.dialect.clone()),
         };
-        Ok((found, start, json, xml))
+        Ok((found, start, json, xml, native))
     })?;
     let d = PyDict::new(py);
     d.set_item("path", src.to_string_lossy().into_owned())?;
@@ -231,7 +241,8 @@ pub fn detect<'py>(
                     xml_found
                         .as_ref()
                         .map(|(schema, _, _)| PySchema::new(schema.clone()))
-                });
+                })
+                .or_else(|| native.map(PySchema::new));
             d.set_item("schema", schema)?;
             d.set_item("null_tokens", PyList::empty(py))?;
             d.set_item("date_formats", PyDict::new(py))?;

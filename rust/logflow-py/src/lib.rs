@@ -27,6 +27,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(convert::convert, m)?)?;
     m.add_function(wrap_pyfunction!(convert::read, m)?)?;
     m.add_function(wrap_pyfunction!(convert::write, m)?)?;
+    m.add_function(wrap_pyfunction!(convert::read_stream, m)?)?;
     m.add_function(wrap_pyfunction!(detect::detect, m)?)?;
     m.add_class::<stream::PyBatchStream>()?;
     m.add_class::<stream::PyBatch>()?;

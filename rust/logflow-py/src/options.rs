@@ -8,6 +8,7 @@ use logflow_core::decode::xml::{xes, XmlOptions};
 use logflow_core::decode::{CastErrorPolicy, DecodeOptions, ErrorPolicy, SchemaPolicy};
 use logflow_core::detect::Format;
 use logflow_core::input::{self, InputOptions};
+use logflow_core::native::{NativeOptions, Sheet};
 use logflow_core::schema::ColumnType;
 use logflow_core::write::dataset::{self, DatasetOptions};
 use logflow_core::write::parquet::{Compression, ParquetOptions};
@@ -61,10 +62,20 @@ pub fn format(name: Option<&str>) -> Result<Option<Format>, Error> {
         "jsonl" | "ndjson" | "json-lines" | "jsonlines" => Format::Jsonl,
         "xml" => Format::Xml,
         "xes" => Format::Xes,
+        "parquet" => Format::Parquet,
+        "avro" => Format::Avro,
+        "orc" => Format::Orc,
+        "arrow" | "feather" | "ipc" | "arrow-file" => Format::ArrowFile,
+        "arrow-stream" | "arrows" => Format::ArrowStream,
+        "xlsx" | "xlsm" | "excel" => Format::Xlsx,
+        "xlsb" => Format::Xlsb,
+        "xls" => Format::Xls,
+        "ods" => Format::Ods,
         other => {
             return Err(Error::invalid(format!(
-                "unknown format {other:?}: use \"csv\", \"json\", \"jsonl\", \"xml\" or \"xes\" \
-                 (or None to detect it)"
+                "unknown format {other:?}: use \"csv\", \"tsv\", \"json\", \"jsonl\", \"xml\", \"xes\", \
+                 \"parquet\", \"avro\", \"orc\", \"arrow\", \"arrow-stream\", \"xlsx\", \
+                 \"xlsb\", \"xls\" or \"ods\" (or None to detect it)"
             )))
         }
     }))
@@ -298,9 +309,48 @@ fn flatten_levels(flatten: Option<&Bound<'_, PyAny>>) -> Result<Option<usize>, E
     })
 }
 
+/// The options of binary inputs: the columns to read, and a workbook's sheet (a name, or a
+/// 0-based position).
+pub fn native(
+    columns: Option<Vec<String>>,
+    sheet: Option<&Bound<'_, PyAny>>,
+) -> Result<NativeOptions, Error> {
+    if columns.as_ref().is_some_and(Vec::is_empty) {
+        return Err(Error::invalid("columns must name at least one column"));
+    }
+    let sheet = match sheet {
+        None => None,
+        Some(v) if v.is_instance_of::<PyString>() => Some(Sheet::Name(
+            v.extract()
+                .map_err(|_| Error::invalid("sheet is not valid text"))?,
+        )),
+        Some(v) if v.is_instance_of::<PyInt>() && !v.is_instance_of::<PyBool>() => {
+            match v
+                .extract::<i64>()
+                .ok()
+                .and_then(|n| usize::try_from(n).ok())
+            {
+                Some(n) => Some(Sheet::Index(n)),
+                None => {
+                    return Err(Error::invalid(format!(
+                        "sheet must be a name or a 0-based position, got {v}"
+                    )))
+                }
+            }
+        }
+        Some(v) => {
+            return Err(Error::invalid(format!(
+                "sheet must be a name or a 0-based position, got {v}"
+            )))
+        }
+    };
+    Ok(NativeOptions { columns, sheet })
+}
+
 /// Everything `convert` and `read` take about reading the input.
 pub struct ReadingArgs<'a> {
     pub format: Option<&'a str>,
+    pub native: NativeOptions,
     pub csv: CsvArgs<'a>,
     pub decode: DecodeArgs<'a>,
     pub encoding: Option<&'a str>,
@@ -335,6 +385,7 @@ impl ReadingArgs<'_> {
                 self.tables,
             )?,
             json: json(self.records_path, flatten)?,
+            native: self.native,
             threads: self.threads.unwrap_or(0),
             ..logflow_core::pipeline::ConvertOptions::default()
         })

@@ -16,7 +16,7 @@ pub enum Compression {
     Bzip2,
     /// xz (`FD 37 7A 58 5A 00`).
     Xz,
-    /// A zip archive (`PK 03 04`, or `PK 05 06` for an empty one) that is not an xlsx workbook.
+    /// A zip archive (`PK 03 04`, or `PK 05 06` for an empty one) that is not a workbook.
     Zip,
 }
 
@@ -36,7 +36,7 @@ impl Compression {
 
 /// Detects compression from the first bytes of a sample.
 ///
-/// A zip archive whose local file headers name `xl/` entries is an xlsx workbook: that is a
+/// A zip archive whose local file headers name a workbook's entries (xlsx, xlsb, ods) is a
 /// [`Format`](super::Format), not a compression, so it is reported as [`Compression::None`].
 pub fn compression(sample: &[u8]) -> Finding<Compression> {
     let (value, evidence) = if sample.starts_with(&[0x1F, 0x8B]) {
@@ -52,7 +52,7 @@ pub fn compression(sample: &[u8]) -> Finding<Compression> {
         if is_xlsx_zip(sample) {
             (
                 Compression::None,
-                "zip container of an xlsx workbook (a format)",
+                "zip container of a workbook (xlsx, xlsb or ods: a format)",
             )
         } else {
             (Compression::Zip, "zip magic PK 03 04")

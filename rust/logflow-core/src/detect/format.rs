@@ -26,10 +26,15 @@ pub enum Format {
     ArrowFile,
     /// Arrow IPC stream (starts with the `FF FF FF FF` continuation marker).
     ArrowStream,
-    /// Excel 2007+ workbook (a zip with `xl/` entries).
+    /// Excel 2007+ workbook, xlsx or xlsm (a zip with `xl/` entries).
     Xlsx,
-    /// Excel 97-2003 workbook (OLE2 compound file, `D0 CF 11 E0`).
+    /// Excel 2007+ binary workbook (a zip with `xl/*.bin` entries).
+    Xlsb,
+    /// Excel 97-2003 workbook (OLE2 compound file, `D0 CF 11 E0`; also how Office stores a
+    /// password-protected xlsx).
     Xls,
+    /// OpenDocument spreadsheet (a zip whose `mimetype` entry names it).
+    Ods,
     /// BSD syslog, RFC 3164 (`<PRI>Mmm dd hh:mm:ss host tag: msg`, PRI optional).
     Syslog3164,
     /// Syslog, RFC 5424 (`<PRI>1 2024-05-01T10:00:00Z host app procid msgid ...`).
@@ -61,7 +66,9 @@ impl Format {
             Format::ArrowFile => "arrow",
             Format::ArrowStream => "arrow-stream",
             Format::Xlsx => "xlsx",
+            Format::Xlsb => "xlsb",
             Format::Xls => "xls",
+            Format::Ods => "ods",
             Format::Syslog3164 => "syslog-rfc3164",
             Format::Syslog5424 => "syslog-rfc5424",
             Format::ApacheCommon => "apache-common",
@@ -85,7 +92,9 @@ impl Format {
                 | Format::ArrowFile
                 | Format::ArrowStream
                 | Format::Xlsx
+                | Format::Xlsb
                 | Format::Xls
+                | Format::Ods
         )
     }
 
@@ -101,7 +110,8 @@ impl Format {
             Format::Avro => "Avro",
             Format::Orc => "ORC",
             Format::ArrowFile | Format::ArrowStream => "Arrow IPC",
-            Format::Xlsx | Format::Xls => "Excel",
+            Format::Xlsx | Format::Xlsb | Format::Xls => "Excel",
+            Format::Ods => "OpenDocument spreadsheet",
             Format::Syslog3164 | Format::Syslog5424 => "syslog",
             Format::ApacheCommon | Format::ApacheCombined => "Apache access log",
             Format::Logfmt => "logfmt",
@@ -128,27 +138,54 @@ pub(crate) fn magic(sample: &[u8]) -> Option<Finding<Format>> {
         )
     } else if sample.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
         (Format::Xls, "OLE2 compound file magic D0 CF 11 E0")
-    } else if sample.starts_with(b"PK\x03\x04") && is_xlsx_zip(sample) {
-        (Format::Xlsx, "zip with xl/ entries")
     } else {
-        return None;
+        workbook_zip(sample)?
     };
     Some(Finding::new(f, 1.0, why))
 }
 
-/// Whether a zip's local file headers (those within the sample) name `xl/` entries.
-pub(crate) fn is_xlsx_zip(sample: &[u8]) -> bool {
-    memchr::memmem::find_iter(sample, b"PK\x03\x04").any(|at| {
+/// The workbook a zip holds, by the names of its local file headers within the sample:
+/// `xl/` entries (binary `.bin` parts: xlsb), or a `mimetype` entry naming an OpenDocument
+/// spreadsheet.
+pub(crate) fn workbook_zip(sample: &[u8]) -> Option<(Format, &'static str)> {
+    if !sample.starts_with(b"PK\x03\x04") {
+        return None;
+    }
+    let mut found = None;
+    for at in memchr::memmem::find_iter(sample, b"PK\x03\x04") {
         let u16_at = |o: usize| -> usize {
             let lo = sample.get(at + o).copied().unwrap_or(0);
             let hi = sample.get(at + o + 1).copied().unwrap_or(0);
             usize::from(u16::from_le_bytes([lo, hi]))
         };
         let name_len = u16_at(26);
-        sample
-            .get(at + 30..at + 30 + name_len)
-            .is_some_and(|name| name.starts_with(b"xl/"))
-    })
+        let extra_len = u16_at(28);
+        let Some(name) = sample.get(at + 30..at + 30 + name_len) else {
+            continue;
+        };
+        if name.starts_with(b"xl/") && name.ends_with(b".bin") {
+            return Some((Format::Xlsb, "zip with xl/*.bin entries"));
+        }
+        if name.starts_with(b"xl/") {
+            found = Some((Format::Xlsx, "zip with xl/ entries"));
+        }
+        if name == b"mimetype" {
+            let body = at + 30 + name_len + extra_len;
+            let mime = b"application/vnd.oasis.opendocument.spreadsheet";
+            if sample.get(body..body + mime.len()) == Some(&mime[..]) {
+                return Some((
+                    Format::Ods,
+                    "zip whose mimetype is an OpenDocument spreadsheet",
+                ));
+            }
+        }
+    }
+    found
+}
+
+/// Whether a zip's local file headers (those within the sample) name a workbook's entries.
+pub(crate) fn is_xlsx_zip(sample: &[u8]) -> bool {
+    workbook_zip(sample).is_some()
 }
 
 /// Detects the format of a sample that is already decompressed (and, for text, UTF-8).

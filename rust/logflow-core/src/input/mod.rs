@@ -60,6 +60,10 @@ pub struct InputOptions {
     pub delimited: bool,
     /// How far compressed input may expand.
     pub limits: ExpansionLimits,
+    /// Hand the binary formats magic bytes name (Parquet, Avro, ORC, Arrow IPC, workbooks)
+    /// through, named in [`Input::format`], for the pipeline to read with their own readers;
+    /// binary data no magic bytes name is still refused.
+    pub native: bool,
 }
 
 /// An opened input: a reader yielding UTF-8 text, and what was found on the way.
@@ -167,7 +171,7 @@ pub fn open_stream<R: Read + Seek + Send + 'static>(
     let mut decompressed = decompressed;
     read_up_to(&mut decompressed, &mut sample, SAMPLE_BYTES)?;
     let binary = binary_format(&sample);
-    if let (Some(f), false) = (binary, opts.binary_ok) {
+    if let (Some(f), false) = (binary, opts.binary_ok || opts.native) {
         return Err(Error::new(ErrorKind::Unsupported(format!(
             "this is a {}{} file, not delimited text",
             f.name(),
@@ -201,7 +205,7 @@ pub fn open_stream<R: Read + Seek + Send + 'static>(
             | Encoding::Utf32Le { .. }
             | Encoding::Utf32Be { .. }
     );
-    if !opts.binary_ok && !opts.delimited && !wide {
+    if !opts.binary_ok && !opts.delimited && !wide && binary.is_none() {
         refuse_binary(&sample, compression.value)?;
     }
     let text: Box<dyn Read + Send> = Box::new(Cursor::new(sample).chain(decompressed));

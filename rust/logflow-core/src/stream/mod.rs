@@ -10,6 +10,7 @@
 //! policies, quarantine, sinks, cancellation, progress) is shared.
 
 pub mod chunk;
+pub mod parts;
 pub(crate) mod prefetch;
 pub mod reader;
 pub mod sequence;

@@ -399,6 +399,7 @@ pub fn input(data: &[u8]) {
         compression,
         binary_ok: opt & 0x40 != 0,
         delimited: opt & 0x80 != 0,
+        native: opt & 0x40 != 0,
         ..InputOptions::default()
     };
     let Ok(opened) = open_stream(std::io::Cursor::new(bytes.to_vec()), &opts) else {
@@ -428,5 +429,90 @@ pub fn input(data: &[u8]) {
     }
     if text.len() <= 1 << 20 {
         let _ = decode_all(&text, &Opts::default());
+    }
+}
+
+/// Writes `bytes` to a file of this process's own (one per thread) and returns its path:
+/// the binary readers read files by position.
+fn scratch_file(bytes: &[u8]) -> Option<std::path::PathBuf> {
+    let dir = std::env::temp_dir().join(format!("logflow-fuzz-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).ok()?;
+    let path = dir.join(format!("{:?}", std::thread::current().id()).replace(['(', ')'], ""));
+    std::fs::write(&path, bytes).ok()?;
+    Some(path)
+}
+
+/// Reads every batch of `path` (at most 100,000) through `pipeline::read` as `format`; the
+/// error that stopped it, if any.
+fn read_native(
+    path: &std::path::Path,
+    format: Option<logflow_core::detect::Format>,
+    threads: usize,
+) -> Option<logflow_core::Error> {
+    let opts = logflow_core::pipeline::ConvertOptions {
+        decode: DecodeOptions {
+            batch_rows: 100,
+            chunk_bytes: 512,
+            max_record_bytes: 1 << 20,
+            error_policy: ErrorPolicy::Strict,
+            ..DecodeOptions::default()
+        },
+        format,
+        threads,
+        ..logflow_core::pipeline::ConvertOptions::default()
+    };
+    let reading = match logflow_core::pipeline::read(path, &opts) {
+        Ok(r) => r,
+        Err(e) => return Some(e),
+    };
+    for batch in reading.reader.take(100_000) {
+        if let Err(e) = batch {
+            return Some(logflow_core::Error::from(e));
+        }
+    }
+    None
+}
+
+/// An error a reader's panic became (the part reader contains panics as typed errors).
+fn from_panic(e: &logflow_core::Error) -> bool {
+    e.to_string().contains("reader failed on this input")
+}
+
+/// `native` target: arbitrary bytes as a file in a binary format, the option byte naming it
+/// (or leaving it to detection) and the threads, through `pipeline::read`. Errors are fine;
+/// a panic that escapes, a hang or a memory blow-up is a bug. (A panic inside the `parquet`
+/// or `arrow-ipc` crate is contained as a typed error, so it is tolerated here.)
+pub fn native(data: &[u8]) {
+    use logflow_core::detect::Format;
+    let Some((&opt, bytes)) = data.split_first() else {
+        return;
+    };
+    let format = match opt & 7 {
+        1 => Some(Format::Parquet),
+        2 => Some(Format::Avro),
+        3 => Some(Format::ArrowFile),
+        4 => Some(Format::ArrowStream),
+        5 => Some(Format::Xlsx),
+        6 => Some(Format::Ods),
+        7 => Some(Format::Xls),
+        _ => None,
+    };
+    let threads = if opt & 8 == 0 { 1 } else { 2 };
+    if let Some(path) = scratch_file(bytes) {
+        let _ = read_native(&path, format, threads);
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+/// `decode_avro` target: arbitrary bytes as an Avro object container file. Any error is
+/// fine except one a panic became: the container framing, block decompression and record
+/// decoding must refuse bad input without panicking.
+pub fn decode_avro(data: &[u8]) {
+    if let Some(path) = scratch_file(data) {
+        let err = read_native(&path, Some(logflow_core::detect::Format::Avro), 1);
+        let _ = std::fs::remove_file(path);
+        if let Some(e) = err {
+            assert!(!from_panic(&e), "a panic became this error: {e}");
+        }
     }
 }

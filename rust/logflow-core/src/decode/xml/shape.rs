@@ -254,7 +254,11 @@ pub fn leaf_node(inf: &ColumnInference, name: &str, typing: Typing) -> (Node, Nu
         return (Node::Str, NullTokens::EMPTY_ONLY);
     }
     if inf.only_nulls() {
-        let node = if typing.null_ok { Node::Null } else { Node::Str };
+        let node = if typing.null_ok {
+            Node::Null
+        } else {
+            Node::Str
+        };
         return (node, NullTokens::EMPTY_ONLY);
     }
     let (ty, nulls, fmt) = inf.resolve_full(typing.tolerance);
