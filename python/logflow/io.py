@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Union
 
-from logflow import _native
+from logflow import _native, _sources
 from logflow.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -15,7 +15,16 @@ if TYPE_CHECKING:
 
     from logflow.detection import Dialect
 
-__all__ = ["ConvertResult", "ErrorSample", "Stream", "convert", "read", "write"]
+__all__ = [
+    "ConvertResult",
+    "ErrorSample",
+    "Fingerprint",
+    "SourceResult",
+    "Stream",
+    "convert",
+    "read",
+    "write",
+]
 
 Compression = Literal["zstd", "snappy", "gzip", "lz4", "none"]
 Format = Literal["csv", "tsv", "json", "jsonl"]
@@ -24,6 +33,10 @@ CastErrorPolicy = Literal["null", "reject"]
 SchemaPolicy = Literal["strict", "merge", "evolve"]
 ProgressCallback = Callable[[int, int, int], Any]
 """Called about every 100 ms with ``(bytes_read, bytes_total, rows_read)``."""
+Source = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, Any]
+"""A path, directory, glob or URL (``file://``, ``s3://``, ``gs://``, ``az://``,
+``http(s)://``); ``bytes``; a binary file-like; an iterator of ``bytes``; or a list of
+these."""
 
 _TAB_SUFFIXES = {".tsv", ".tab"}
 # Compression is detected from the bytes; these suffixes only hide the inner one.
@@ -143,6 +156,51 @@ class ErrorSample:
     """The record's bytes as in the input (cut to 1 KiB)."""
 
 
+@dataclass(frozen=True)
+class Fingerprint:
+    """What identifies a source's content."""
+
+    size: int | None = None
+    """Size in bytes as stored (compressed for a compressed file; a zip member's size once
+    decompressed); ``None`` when unknown (a stream not read to its end)."""
+    mtime: float | None = None
+    """Modification time, seconds since the epoch (local files, object stores, HTTP
+    ``Last-Modified``)."""
+    etag: str | None = None
+    """The object store's or HTTP server's entity tag."""
+    sha256: str | None = None
+    """Lowercase hex SHA-256 of the content as stored, with ``fingerprint="sha256"``."""
+
+
+@dataclass(frozen=True)
+class SourceResult:
+    """What one source gave in a :func:`convert` run: a file, a stream, an object, or a
+    member of a zip archive."""
+
+    path: str
+    """Its path, URL, ``archive.zip/member.csv``, ``<bytes>`` or ``<stream>``."""
+    fingerprint: Fingerprint
+    """Its size, modification time or ETag, and hash."""
+    format: str
+    """The format read."""
+    compression: str
+    """The compression found (``"zip"`` for an archive member)."""
+    rows_read: int
+    """Data records read from it."""
+    rows_written: int
+    """Its rows written."""
+    rows_quarantined: int = 0
+    """Its rows set aside by the error policy."""
+    rows_skipped: int = 0
+    """Its rows dropped on purpose."""
+
+    @classmethod
+    def _from_native(cls, d: dict[str, Any]) -> SourceResult:
+        values = dict(d)
+        values["fingerprint"] = Fingerprint(**values["fingerprint"])
+        return cls(**values)
+
+
 class _ArrowSchemaField:
     """A dataclass field whose schema becomes a :class:`pyarrow.Schema` on first access.
 
@@ -223,13 +281,19 @@ class ConvertResult:
     ``"utf-16-le"``, ``"windows-1252"``, ..."""
     format: str = "csv"
     """The format read, as given or detected: ``"csv"``, ``"json"``, ``"jsonl"``; ``"arrow"``
-    for :func:`write`."""
+    for :func:`write`; ``"mixed"`` when sources differ (so do ``input_compression`` and
+    ``input_encoding``)."""
+    sources: tuple[SourceResult, ...] = ()
+    """Per source, in input order: its fingerprint and rows read, written, quarantined and
+    skipped (one entry for one file; each file of a glob or directory, each member of a zip
+    archive; none for :func:`write`)."""
 
     @classmethod
     def _from_native(cls, stats: dict[str, Any]) -> ConvertResult:
         """The result from the native module's dict, whose keys are this class's fields."""
         values = dict(stats)
         values["files"] = tuple(values["files"])
+        values["sources"] = tuple(SourceResult._from_native(s) for s in values["sources"])
         values["errors_by_reason"] = dict(values["errors_by_reason"])
         values["error_samples"] = tuple(ErrorSample(**s) for s in values["error_samples"])
         return cls(**values)
@@ -263,7 +327,7 @@ class ConvertResult:
 
 
 def convert(
-    src: str | os.PathLike[str],
+    src: Source,
     dst: str | os.PathLike[str],
     *,
     format: Format | None = None,
@@ -293,8 +357,21 @@ def convert(
     max_rows_per_file: int | None = None,
     target_file_size: int | str | None = None,
     partition_by: list[str] | str | None = None,
+    include_file_name: bool | str = False,
+    fingerprint: Literal["sha256"] | None = None,
+    storage_options: Mapping[str, Any] | None = None,
 ) -> ConvertResult:
-    r"""Convert a delimited text file (CSV, TSV, ...) to a Parquet file or dataset.
+    r"""Convert delimited text (CSV, TSV, ...) or JSON to a Parquet file or dataset.
+
+    ``src`` is one file or many: a path, a directory (every file under it), a glob
+    (``"logs/2024-*.csv.gz"``), a zip archive (every member), an object-store URL
+    (``s3://``, ``gs://``, ``az://``: read with range requests, never downloaded first;
+    needs ``logflow[cloud]``), an ``http(s)://`` URL (streamed), ``bytes``, a binary
+    file-like, an iterator of ``bytes``, or a list of these. Many sources become one
+    output: they are opened and decoded in parallel, several ahead of the writer, and
+    their schemas merge (columns join by name, types widen) unless
+    ``schema_policy="strict"``, which makes a source with other columns an error.
+    :attr:`ConvertResult.sources` reports each one's rows and fingerprint.
 
     The input may be compressed (gzip, zstd, bzip2, xz, or a zip archive holding one file:
     detected from its first bytes) and in any common text encoding (detected, or given as
@@ -315,7 +392,7 @@ def convert(
     mixing datasets.
 
     Args:
-        src: Input file.
+        src: The input(s), as above.
         dst: Output Parquet file (replaced if it exists); a directory with
             ``max_rows_per_file``, ``target_file_size`` or ``partition_by``.
         format: The input's format: ``"csv"`` (any delimited text), ``"tsv"`` (tab
@@ -420,9 +497,21 @@ def convert(
             Partitioning by a float column works but is a bad idea: every distinct value
             becomes a directory. A value whose directory name would pass 255 bytes raises
             :class:`~logflow.errors.LimitExceededError`.
+        include_file_name: Add a text column naming each row's source (its path, URL or
+            ``archive.zip/member``): ``True`` names the column ``file_name``, a string
+            names it so.
+        fingerprint: ``"sha256"`` hashes each source's content as it streams past (no
+            second read) into :attr:`SourceResult.fingerprint`; size, modification time
+            and ETag are always reported.
+        storage_options: For URLs: the object store's settings (obstore's names, e.g.
+            ``{"endpoint": "http://127.0.0.1:9000", "region": "us-east-1",
+            "access_key_id": ..., "secret_access_key": ..., "client_options":
+            {"allow_http": True}}``; the usual environment variables are read too), or for
+            ``http(s)://`` the limits ``timeout`` (seconds per connect or read, default 30),
+            ``max_size`` (bytes), ``retries`` (default 3) and ``headers``.
 
     Returns:
-        Counts, sizes, the files written and the output schema.
+        Counts, sizes, the files written, the output schema and each source's rows.
 
     Raises:
         logflow.errors.DecodeError: A record is malformed (wrong field count, invalid
@@ -430,9 +519,16 @@ def convert(
             the error names the path, line, byte offset and column.
         logflow.errors.EmptyInputError: The input holds no data.
         logflow.errors.InputNotFoundError: ``src`` does not exist.
-        logflow.errors.NotAFileError: ``src`` is a directory.
+        logflow.errors.NotAFileError: ``src`` is a directory with no files in it.
         logflow.errors.UnsupportedFormatError: ``src`` is in a format not supported yet
             (Parquet, JSON, ...), or binary data that is not text at all.
+        logflow.errors.EncryptedInputError: A zip member is encrypted.
+        logflow.errors.UnsafeArchiveError: A zip member's name reaches outside the archive
+            (``../x``, an absolute path).
+        logflow.errors.StorageError: An object store or HTTP server failed
+            (:class:`~logflow.errors.ObjectNotFoundError` for a missing object).
+        logflow.errors.SchemaError: With ``schema_policy="strict"``, a source whose
+            columns differ from the first one's.
         logflow.errors.ConfigError: An option value is invalid, a ``partition_by`` column does
             not exist (the message lists the columns), or ``dst`` holds files that are not a
             logflow dataset.
@@ -444,10 +540,11 @@ def convert(
         >>> r.rows_read == r.rows_written + r.rows_quarantined + r.rows_skipped
         True
     """
-    src_s, dst_s = os.fspath(src), os.fspath(dst)
+    dst_s = os.fspath(dst)
     partition_cols = _partition_columns(partition_by)
+    native_src = _sources.resolve(src, storage_options)
     opts = _reading_options(
-        src_s,
+        _first_name(native_src),
         format,
         dialect,
         delimiter=delimiter,
@@ -457,7 +554,7 @@ def convert(
         skip_lines=skip_lines,
     )
     stats = _native.convert(
-        src_s,
+        native_src,
         dst_s,
         format=format,
         **opts,
@@ -481,8 +578,29 @@ def convert(
         max_rows_per_file=max_rows_per_file,
         target_file_size=target_file_size,
         partition_by=partition_cols,
+        file_name_column=_file_name_column(include_file_name),
+        fingerprint=fingerprint,
     )
     return ConvertResult._from_native(stats)
+
+
+def _first_name(native_src: _sources.Native) -> str:
+    """The name of the first source, for suffix hints (``.tsv``)."""
+    if isinstance(native_src, list):
+        return str(native_src[0][0]) if native_src else ""
+    return _sources.display_name(native_src)
+
+
+def _file_name_column(include_file_name: bool | str) -> str | None:
+    if include_file_name is True:
+        return "file_name"
+    if include_file_name is False or include_file_name is None:
+        return None
+    if isinstance(include_file_name, str) and include_file_name:
+        return include_file_name
+    raise ConfigError(
+        f"include_file_name takes True, False or a column name, got {include_file_name!r}"
+    )
 
 
 class Stream:
@@ -558,7 +676,7 @@ class Stream:
 
 
 def read(
-    src: str | os.PathLike[str],
+    src: Source,
     *,
     format: Format | None = None,
     delimiter: str | None = None,
@@ -579,8 +697,16 @@ def read(
     max_decompressed_size: int | str | None = None,
     dialect: Dialect | Mapping[str, Any] | None = None,
     threads: int | None = None,
+    include_file_name: bool | str = False,
+    storage_options: Mapping[str, Any] | None = None,
 ) -> Stream:
-    """Open a delimited text file as a stream of Arrow record batches.
+    """Open delimited text or JSON as a stream of Arrow record batches.
+
+    ``src`` takes everything :func:`convert` takes: many sources stream one after another
+    (started ahead in parallel) in the schema of the first one; a later source's batches
+    are brought to it (missing columns are null, types widen to it), and a source whose
+    columns or types do not fit raises :class:`~logflow.errors.SchemaError` (use
+    :func:`convert`, which merges schemas).
 
     The header and the first batch (the type-inference sample) are read at once, so a
     missing, empty or unreadable file fails here. Later chunks are decoded on background
@@ -594,7 +720,7 @@ def read(
     ``error_policy="quarantine"`` to keep every bad row.
 
     Args:
-        src: Input file.
+        src: The input(s), as in :func:`convert`.
         format: The input's format, as in :func:`convert`; ``None`` (default) detects it.
         delimiter: Field delimiter: one ASCII character or a two-byte one such as ``"§"``;
             ``None`` detects it (``.tsv`` files default to tab).
@@ -622,6 +748,8 @@ def read(
         dialect: A whole dialect at once, as in :func:`convert`.
         threads: Threads decoding ahead (default: one per core); 1 decodes each batch on
             the consumer's thread when it asks for it.
+        include_file_name: A column naming each row's source, as in :func:`convert`.
+        storage_options: Settings for URLs, as in :func:`convert`.
 
     Returns:
         A :class:`Stream`.
@@ -632,9 +760,9 @@ def read(
         ...     print(batch.num_columns)
         6
     """
-    src_s = os.fspath(src)
+    native_src = _sources.resolve(src, storage_options)
     opts = _reading_options(
-        src_s,
+        _first_name(native_src),
         format,
         dialect,
         delimiter=delimiter,
@@ -645,7 +773,7 @@ def read(
     )
     return Stream(
         _native.read(
-            src_s,
+            native_src,
             format=format,
             **opts,
             batch_size=batch_size,
@@ -660,6 +788,7 @@ def read(
             max_expansion=max_expansion,
             max_decompressed_size=max_decompressed_size,
             threads=threads,
+            file_name_column=_file_name_column(include_file_name),
         )
     )
 

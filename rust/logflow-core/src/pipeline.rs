@@ -30,6 +30,10 @@ use crate::write::parquet::{Closed, ParquetOptions, ParquetSink};
 use crate::write::quarantine::{self, QuarantineSink};
 use crate::write::{conform, evolve, BatchSink, ClosedOutput};
 
+mod many;
+
+pub use many::{ahead, convert_sources, read_sources, SourceOptions, SourceStats};
+
 /// Bad records kept as samples in [`ConvertStats::error_samples`].
 const SAMPLES: usize = 20;
 /// Bytes of a sample's raw record kept.
@@ -52,6 +56,12 @@ impl Control {
     /// Asks the job to stop; it returns [`ErrorKind::Cancelled`] soon after.
     pub fn cancel(&self) {
         self.cancelled.store(true, Ordering::Relaxed);
+    }
+
+    /// The cancel flag itself, for readers that must stop on their own (a Python file-like
+    /// checks it before each call into Python).
+    pub fn cancel_flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.cancelled)
     }
 
     /// Whether [`Control::cancel`] was called.
@@ -111,6 +121,9 @@ pub struct ConvertStats {
     pub schema: SchemaRef,
     /// Wall time.
     pub duration_s: f64,
+    /// Per source (file, stream, archive member): its fingerprint and rows, in input
+    /// order ([`convert_sources`]; empty for [`write_batches`]).
+    pub sources: Vec<SourceStats>,
 }
 
 /// Options of [`convert`].
@@ -134,6 +147,8 @@ pub struct ConvertOptions {
     pub dataset: Option<DatasetOptions>,
     /// Decode workers; 0 means one per available core.
     pub threads: usize,
+    /// The file-name column and content hashes of sources ([`convert_sources`]).
+    pub sources: SourceOptions,
 }
 
 /// Chunks that may exist at once (being read, decoded, or waiting to be written in order).
@@ -616,6 +631,7 @@ impl Job<'_> {
                 quarantine_files: Vec::new(),
                 schema,
                 duration_s: 0.0,
+                sources: Vec::new(),
             },
             ctl: self.ctl,
         }
