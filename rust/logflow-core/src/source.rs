@@ -259,16 +259,7 @@ impl OpenedUnit {
     /// The fingerprint: what was known, the size (counted when it was not known, once the
     /// input was read to its end) and the SHA-256 (once read to the end, when asked for).
     pub fn fingerprint(&self) -> Fingerprint {
-        let counted = self
-            .tally
-            .done
-            .get()
-            .map(|_| self.tally.bytes.load(Ordering::Relaxed));
-        Fingerprint {
-            size: self.known.size.or(counted),
-            sha256: self.tally.sha256.get().cloned(),
-            ..self.known.clone()
-        }
+        self.fingerprint_handle().get()
     }
 
     /// A handle on the fingerprint that stays valid after the input is handed on.

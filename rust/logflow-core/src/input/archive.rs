@@ -49,7 +49,7 @@ pub fn members<R: Read + Seek>(src: &mut R) -> Result<Vec<Member>> {
     for i in 0..archive.len() {
         let entry = archive.by_index_raw(i).map_err(zip_error)?;
         let name = String::from_utf8_lossy(entry.name_raw()).into_owned();
-        if entry.enclosed_name().is_none() {
+        if entry.enclosed_name().is_none() || reaches_out(&name) {
             return Err(Error::new(ErrorKind::UnsafeName(format!(
                 "zip member {name:?} has a name that reaches outside the archive (an absolute \
                  path or `..`); the archive is refused"
@@ -80,6 +80,19 @@ pub fn members<R: Read + Seek>(src: &mut R) -> Result<Vec<Member>> {
         });
     }
     Ok(out)
+}
+
+/// Whether a member name would reach outside the archive if written out: absolute
+/// (`/x`, `\\x`, `C:x`), with a `..` component anywhere, or holding a NUL byte. The `zip`
+/// crate's `enclosed_name` accepts a leading `/` (it reads it as relative); the name itself
+/// is the sign of a crafted archive, so it is refused too.
+pub fn reaches_out(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    let drive = matches!(bytes, [letter, b':', ..] if letter.is_ascii_alphabetic());
+    name.starts_with(['/', '\\'])
+        || drive
+        || name.contains('\0')
+        || name.split(['/', '\\']).any(|part| part == "..")
 }
 
 fn zip_error(e: ::zip::result::ZipError) -> Error {

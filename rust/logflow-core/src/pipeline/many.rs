@@ -943,3 +943,6 @@ impl RecordBatchReader for ManyReader {
         Arc::clone(&self.schema)
     }
 }
+
+#[cfg(test)]
+mod tests;
