@@ -53,8 +53,14 @@ class HttpOptions:
                 f"storage_options for http(s): unknown keys {sorted(opts)}; it takes "
                 "timeout, max_size, retries, headers"
             )
-        if self.timeout <= 0 or self.retries < 0 or (self.max_size is not None and self.max_size < 0):
-            raise ConfigError("storage_options for http(s): timeout > 0, retries >= 0, max_size >= 0")
+        if (
+            self.timeout <= 0
+            or self.retries < 0
+            or (self.max_size is not None and self.max_size < 0)
+        ):
+            raise ConfigError(
+                "storage_options for http(s): timeout > 0, retries >= 0, max_size >= 0"
+            )
 
 
 class HttpReader(io.RawIOBase):
@@ -85,7 +91,7 @@ class HttpReader(io.RawIOBase):
             if attempt:
                 time.sleep(min(0.2 * 2 ** (attempt - 1), 2.0))
             try:
-                resp = urllib.request.urlopen(req, timeout=self._opts.timeout)  # noqa: S310
+                resp = urllib.request.urlopen(req, timeout=self._opts.timeout)
                 return resp  # type: ignore[no-any-return]
             except urllib.error.HTTPError as e:
                 e.close()

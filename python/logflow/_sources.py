@@ -25,7 +25,7 @@ import glob as _glob
 import os
 import urllib.parse
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, Union
 
 from logflow.errors import (
     ConfigError,
@@ -36,10 +36,15 @@ from logflow.errors import (
     StorageError,
 )
 
-__all__ = ["Native", "resolve"]
+__all__ = ["Native", "SourceLike", "display_name", "resolve"]
 
 Native = Any
 """What the native functions take: a path, bytes, a file-like, or a list of tuples."""
+
+SourceLike = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, Any]
+"""A path, directory, glob or URL (``file://``, ``s3://``, ``gs://``, ``az://``,
+``http(s)://``); ``bytes``; a binary file-like; an iterator of ``bytes``; or a list of
+these."""
 
 _OBJECT_SCHEMES = {"s3", "s3a", "gs", "gcs", "az", "azure", "abfs", "abfss", "adl"}
 _HTTP_SCHEMES = {"http", "https"}
@@ -62,7 +67,7 @@ def _hidden(name: str) -> bool:
 
 
 def _directory_files(root: str) -> list[str]:
-    out = []
+    out: list[str] = []
     for here, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if not _hidden(d))
         out.extend(os.path.join(here, f) for f in sorted(files) if not _hidden(f))
@@ -74,9 +79,7 @@ def _local(path: str) -> list[str] | str:
     if os.path.isdir(path):
         files = _directory_files(path)
         if not files:
-            raise NotAFileError(
-                f"{path}: is a directory holding no files to read", path=path
-            )
+            raise NotAFileError(f"{path}: is a directory holding no files to read", path=path)
         return files
     if _has_glob(path) and not os.path.exists(path):
         files = sorted(p for p in _glob.glob(path, recursive=True) if os.path.isfile(p))
@@ -108,9 +111,7 @@ class _Chunks:
             except StopIteration:
                 break
             if not isinstance(chunk, bytes | bytearray | memoryview):
-                raise TypeError(
-                    f"an iterator input yields bytes, got {type(chunk).__name__}"
-                )
+                raise TypeError(f"an iterator input yields bytes, got {type(chunk).__name__}")
             chunk = bytes(chunk)
             parts.append(chunk)
             have += len(chunk)
@@ -120,9 +121,13 @@ class _Chunks:
         return data
 
 
-def _object_store(url: str, storage_options: Mapping[str, Any] | None) -> list[tuple[str, Any, dict[str, Any]]]:
-    """The objects a URL names (one, or those a glob or a trailing ``/`` lists), each with
-    a range-reading file-like and what the listing says of it."""
+def _object_store(
+    url: str, storage_options: Mapping[str, Any] | None
+) -> list[tuple[str, Any, dict[str, Any]]]:
+    """The objects a URL names: one, or those a glob or a trailing ``/`` lists.
+
+    Each comes with a range-reading file-like and what the listing says of it.
+    """
     try:
         import obstore
         from obstore.store import from_url
@@ -177,7 +182,9 @@ def _object_store(url: str, storage_options: Mapping[str, Any] | None) -> list[t
         raise StorageError(f"{url}: {e}", path=url) from e
 
 
-def _one(src: Any, storage_options: Mapping[str, Any] | None) -> list[tuple[str, Any, dict[str, Any]]] | str:
+def _one(
+    src: SourceLike, storage_options: Mapping[str, Any] | None
+) -> list[tuple[str, Any, dict[str, Any]]] | str:
     """One source: a path string (left to the native module) or named inputs."""
     if isinstance(src, bytes | bytearray | memoryview):
         return [("<bytes>", bytes(src) if not isinstance(src, bytes) else src, {})]
@@ -218,7 +225,7 @@ def _one(src: Any, storage_options: Mapping[str, Any] | None) -> list[tuple[str,
     )
 
 
-def resolve(src: Any, storage_options: Mapping[str, Any] | None = None) -> Native:
+def resolve(src: SourceLike, storage_options: Mapping[str, Any] | None = None) -> Native:
     """What the native functions take for ``src`` (see the module docs)."""
     if isinstance(src, list | tuple):
         if not src:
@@ -234,7 +241,7 @@ def resolve(src: Any, storage_options: Mapping[str, Any] | None = None) -> Nativ
     return one
 
 
-def display_name(src: Any) -> str:
+def display_name(src: SourceLike) -> str:
     """A path-like name of ``src`` for suffix checks (``.tsv``), or ``""``."""
     if isinstance(src, str | os.PathLike):
         s = os.fspath(src)

@@ -6,7 +6,6 @@ confidence and the evidence behind it.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -97,7 +96,7 @@ def _finding(d: dict[str, Any]) -> Finding:
 
 
 def detect(
-    src: str | os.PathLike[str] | Any,
+    src: _sources.SourceLike,
     *,
     infer_types: bool = True,
     storage_options: Mapping[str, Any] | None = None,

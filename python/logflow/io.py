@@ -33,10 +33,7 @@ CastErrorPolicy = Literal["null", "reject"]
 SchemaPolicy = Literal["strict", "merge", "evolve"]
 ProgressCallback = Callable[[int, int, int], Any]
 """Called about every 100 ms with ``(bytes_read, bytes_total, rows_read)``."""
-Source = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, Any]
-"""A path, directory, glob or URL (``file://``, ``s3://``, ``gs://``, ``az://``,
-``http(s)://``); ``bytes``; a binary file-like; an iterator of ``bytes``; or a list of
-these."""
+Source = _sources.SourceLike
 
 _TAB_SUFFIXES = {".tsv", ".tab"}
 # Compression is detected from the bytes; these suffixes only hide the inner one.
@@ -174,8 +171,10 @@ class Fingerprint:
 
 @dataclass(frozen=True)
 class SourceResult:
-    """What one source gave in a :func:`convert` run: a file, a stream, an object, or a
-    member of a zip archive."""
+    """What one source gave in a :func:`convert` run.
+
+    A source is a file, a stream, an object, or a member of a zip archive.
+    """
 
     path: str
     """Its path, URL, ``archive.zip/member.csv``, ``<bytes>`` or ``<stream>``."""

@@ -125,7 +125,7 @@ def test_bytes_file_like_and_iterator_give_the_same_table(sample_csv, out_dir):
         ("memoryview", memoryview(data)),
         ("file", io.BytesIO(data)),
         ("buffered", io.BufferedReader(io.BytesIO(data))),
-        ("opened", open(sample_csv, "rb")),  # noqa: SIM115 - closed below
+        ("opened", open(sample_csv, "rb")),
         ("iterator", iter(chunks)),
         ("generator", (c for c in chunks)),
     ]:
@@ -282,9 +282,9 @@ def test_file_like_is_read_in_big_blocks(out_dir):
 def test_stream_of_a_file_like_consumed_by_arrow_with_threads_does_not_deadlock():
     # pyarrow pulls the C stream while the decode threads need the GIL to read the file.
     for threads in (1, 2, 4):
-        done = {}
+        done: dict[str, int] = {}
 
-        def consume(threads: int = threads) -> None:
+        def consume(threads: int = threads, done: dict[str, int] = done) -> None:
             s = logflow.read(_SlowFile(600_000), threads=threads)
             done["rows"] = pa.table(s).num_rows
 
@@ -343,3 +343,30 @@ def test_import_does_not_load_remote_libraries():
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_cli_takes_globs_several_paths_and_source_options(in_dir, out_dir, capsys):
+    from logflow.cli import main
+
+    for i in range(3):
+        (in_dir / f"p{i}.csv").write_text(f"a,b\n{i},x\n")
+    code = main(
+        [
+            "convert",
+            str(in_dir / "p*.csv"),
+            str(out_dir / "g.parquet"),
+            "--sources",
+            "--include-file-name",
+            "--fingerprint",
+            "sha256",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "(3 sources)" in out and "p2.csv: 1 read, 1 written" in out
+    assert pq.read_table(out_dir / "g.parquet").column_names == ["a", "b", "file_name"]
+    paths = [str(in_dir / "p0.csv"), str(in_dir / "p1.csv")]
+    assert main(["convert", *paths, str(out_dir / "two.parquet"), "-q"]) == 0
+    assert pq.read_table(out_dir / "two.parquet").num_rows == 2
+    assert main(["detect", str(in_dir), "--storage-option", "timeout=5"]) == 0
+    assert "p0.csv" in capsys.readouterr().out
