@@ -170,7 +170,7 @@ enum Body {
     /// All of it was in the first chunk, decoded already.
     Whole {
         decoder: Arc<dyn Decoder>,
-        out: ChunkOutput,
+        out: Box<ChunkOutput>,
     },
     /// More chunks to read.
     Stream(Box<dyn Rest>),
@@ -446,7 +446,13 @@ fn finish_start<R: Read + Send + 'static, D: Decoder>(
         first.index = 0;
         let out = crate::stream::decode(&decoder, first);
         let decoder: Arc<dyn Decoder> = Arc::new(decoder);
-        return Ok((Body::Whole { decoder, out }, quarantine));
+        return Ok((
+            Body::Whole {
+                decoder,
+                out: Box::new(out),
+            },
+            quarantine,
+        ));
     }
     let rest = StartRest(Start {
         chunker,
@@ -628,65 +634,66 @@ fn convert_units(
     let strict = opts.decode.schema_policy == Some(SchemaPolicy::Strict);
     let mut sources = Vec::with_capacity(count);
     let mut mixed = (false, false, false);
-    let mut write_one = |s: Started, writer: &mut Writer<'_>| -> Result<()> {
-        ctl.check()?;
-        let before = (
-            writer.stats.rows_read,
-            writer.stats.rows_quarantined,
-            writer.stats.rows_skipped,
-        );
-        let path = Path::new(&s.name).to_path_buf();
-        if let Some(unit_schema) = s.body.schema() {
-            if strict && unit_schema.fields() != schema.fields() {
-                return Err(Error::new(ErrorKind::Schema(format!(
-                    "its columns ({}) differ from those of the first source ({}) and \
+    {
+        let mut write_one = |s: Started, writer: &mut Writer<'_>| -> Result<()> {
+            ctl.check()?;
+            let before = (
+                writer.stats.rows_read,
+                writer.stats.rows_quarantined,
+                writer.stats.rows_skipped,
+            );
+            let path = Path::new(&s.name).to_path_buf();
+            if let Some(unit_schema) = s.body.schema() {
+                if strict && unit_schema.fields() != schema.fields() {
+                    return Err(Error::new(ErrorKind::Schema(format!(
+                        "its columns ({}) differ from those of the first source ({}) and \
                      schema_policy is \"strict\"; use \"merge\" to merge them",
-                    field_list(&unit_schema),
-                    field_list(&schema)
-                )))
-                .with_path(&path));
-            }
-        }
-        mixed.0 |= s.compression.name() != writer.stats.input_compression;
-        mixed.1 |= s.encoding != writer.stats.input_encoding;
-        mixed.2 |= s.format != writer.stats.format;
-        match s.body {
-            Body::Empty => {}
-            Body::Whole { decoder, out } => {
-                let mut sequencer = Sequencer::new();
-                for ready in sequencer.push(out, decoder.as_ref()) {
-                    writer.take(ready).map_err(|e| e.with_path(&path))?;
+                        field_list(&unit_schema),
+                        field_list(&schema)
+                    )))
+                    .with_path(&path));
                 }
-                sequencer.drained()?;
             }
-            Body::Stream(rest) => rest
-                .convert(writer, pool, workers, ctl)
-                .map_err(|e| e.with_path(&path))?,
+            mixed.0 |= s.compression.name() != writer.stats.input_compression;
+            mixed.1 |= s.encoding != writer.stats.input_encoding;
+            mixed.2 |= s.format != writer.stats.format;
+            match s.body {
+                Body::Empty => {}
+                Body::Whole { decoder, out } => {
+                    let mut sequencer = Sequencer::new();
+                    for ready in sequencer.push(*out, decoder.as_ref()) {
+                        writer.take(ready).map_err(|e| e.with_path(&path))?;
+                    }
+                    sequencer.drained()?;
+                }
+                Body::Stream(rest) => rest
+                    .convert(writer, pool, workers, ctl)
+                    .map_err(|e| e.with_path(&path))?,
+            }
+            let st = &writer.stats;
+            let read = st.rows_read - before.0;
+            let quarantined = st.rows_quarantined - before.1;
+            let skipped = st.rows_skipped - before.2;
+            sources.push(SourceStats {
+                name: s.name,
+                fingerprint: s.fingerprint.get(),
+                format: s.format,
+                compression: s.compression.name(),
+                rows_read: read,
+                rows_written: read.saturating_sub(quarantined + skipped),
+                rows_quarantined: quarantined,
+                rows_skipped: skipped,
+            });
+            Ok(())
+        };
+        for s in pending {
+            write_one(s, &mut writer)?;
         }
-        let st = &writer.stats;
-        let read = st.rows_read - before.0;
-        let quarantined = st.rows_quarantined - before.1;
-        let skipped = st.rows_skipped - before.2;
-        sources.push(SourceStats {
-            name: s.name,
-            fingerprint: s.fingerprint.get(),
-            format: s.format,
-            compression: s.compression.name(),
-            rows_read: read,
-            rows_written: read.saturating_sub(quarantined + skipped),
-            rows_quarantined: quarantined,
-            rows_skipped: skipped,
-        });
-        Ok(())
-    };
-    for s in pending {
-        write_one(s, &mut writer)?;
+        for i in first_index + 1..count {
+            let s = next_started(i, &mut ahead_q)?;
+            write_one(s, &mut writer)?;
+        }
     }
-    for i in first_index + 1..count {
-        let s = next_started(i, &mut ahead_q)?;
-        write_one(s, &mut writer)?;
-    }
-    drop(write_one);
     let mut stats = writer.finish()?;
     if mixed.0 {
         stats.input_compression = "mixed";
@@ -900,7 +907,7 @@ impl ManyReader {
                 Body::Empty => {}
                 Body::Whole { decoder, out } => {
                     let mut sequencer = Sequencer::new();
-                    for mut out in sequencer.push(out, decoder.as_ref()) {
+                    for mut out in sequencer.push(*out, decoder.as_ref()) {
                         if let Some(e) = out.error.take() {
                             self.pending = Some(e.with_path(Path::new(&name)));
                             break;

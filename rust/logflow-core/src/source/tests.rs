@@ -124,10 +124,12 @@ fn zip_slip_and_encrypted_members_are_refused() {
 fn expansion_limits_apply_to_each_member() {
     let big = vec![b'x'; 300_000];
     let zip = zip_of(&[("a.csv", &big, true), ("b.csv", &big, true)], 0);
-    let mut opts = InputOptions::default();
-    opts.limits = ExpansionLimits {
-        max_bytes: Some(400_000),
-        ..ExpansionLimits::default()
+    let mut opts = InputOptions {
+        limits: ExpansionLimits {
+            max_bytes: Some(400_000),
+            ..ExpansionLimits::default()
+        },
+        ..InputOptions::default()
     };
     // Each member stays under the limit, though both together pass it.
     for unit in units(vec![bytes_source("z.zip", zip.clone())], &opts).unwrap() {
