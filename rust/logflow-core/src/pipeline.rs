@@ -444,12 +444,7 @@ pub struct Reading {
 /// decoded now (so a missing, empty or unreadable file fails here), the rest as the
 /// consumer pulls batches. The quarantine policy needs an output and is refused.
 pub fn read(src: &Path, opts: &ConvertOptions) -> Result<Reading> {
-    if opts.decode.error_policy == ErrorPolicy::Quarantine {
-        return Err(Error::invalid(
-            "error_policy=\"quarantine\" needs an output to put bad records beside; use convert(), \
-             or \"permissive\" to drop them while streaming",
-        ));
-    }
+    refuse_quarantine(opts)?;
     let input = input::open(src, &opts.input, None)?;
     let format = choose_format(src, opts.format, &input)?;
     let with_src = |e: Error| e.with_path(src);
@@ -471,6 +466,17 @@ pub fn read(src: &Path, opts: &ConvertOptions) -> Result<Reading> {
         }
         _ => Err(unsupported(&input).with_path(src)),
     }
+}
+
+/// A stream has no output to put bad records beside.
+fn refuse_quarantine(opts: &ConvertOptions) -> Result<()> {
+    if opts.decode.error_policy == ErrorPolicy::Quarantine {
+        return Err(Error::invalid(
+            "error_policy=\"quarantine\" needs an output to put bad records beside; use convert(), \
+             or \"permissive\" to drop them while streaming",
+        ));
+    }
+    Ok(())
 }
 
 fn reading<R: Read + Send + 'static, D: Decoder>(

@@ -725,9 +725,7 @@ fn field_list(schema: &Schema) -> String {
 /// decoded ahead as [`super::read`] decodes a file. One plain local file goes through
 /// [`super::read`] unchanged.
 pub fn read_sources(sources: Vec<Source>, opts: &ConvertOptions) -> Result<Reading> {
-    if opts.decode.error_policy == ErrorPolicy::Quarantine {
-        return super::read(Path::new(""), opts);
-    }
+    super::refuse_quarantine(opts)?;
     let units = source::units(sources, &opts.input)?;
     if let Some(path) = single_path(&units, opts) {
         return super::read(&path, opts);
