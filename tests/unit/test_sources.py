@@ -370,3 +370,27 @@ def test_cli_takes_globs_several_paths_and_source_options(in_dir, out_dir, capsy
     assert pq.read_table(out_dir / "two.parquet").num_rows == 2
     assert main(["detect", str(in_dir), "--storage-option", "timeout=5"]) == 0
     assert "p0.csv" in capsys.readouterr().out
+
+
+def test_sources_are_started_in_parallel(out_dir):
+    # Each stream's first read waits until the other's has begun: only units started side
+    # by side get past it (one after another, the barrier would time out).
+    barrier = threading.Barrier(2, timeout=20)
+
+    class Meeting(io.RawIOBase):
+        def __init__(self, data: bytes) -> None:
+            self._data = io.BytesIO(data)
+            self._met = False
+
+        def readable(self) -> bool:
+            return True
+
+        def read(self, size: int = -1) -> bytes:
+            if not self._met:
+                self._met = True
+                barrier.wait()
+            return self._data.read(size)
+
+    sources = [Meeting(b"a,b\n1,x\n"), Meeting(b"a,b\n2,y\n")]
+    r = logflow.convert(sources, out_dir / "o.parquet", threads=2)
+    assert r.rows_written == 2
