@@ -162,7 +162,8 @@ def test_s3_detect_read_and_missing_objects(s3, s3_client, sample_csv, out_dir):
 
 class _Handler(BaseHTTPRequestHandler):
     """Serves ``files`` with ``Range`` support; ``/slow/...`` stalls, ``/drop/...`` cuts
-    the first response short, ``/noranges/...`` ignores ranges."""
+    the first response short, ``/flaky/...`` answers 503 first, ``/noranges/...`` ignores
+    ranges."""
 
     files: ClassVar[dict[str, bytes]] = {}
     dropped: ClassVar[set[str]] = set()
@@ -177,6 +178,10 @@ class _Handler(BaseHTTPRequestHandler):
         data = self.files.get(name)
         if data is None:
             self.send_error(404)
+            return
+        if mode == "flaky" and self.path not in self.dropped:
+            self.dropped.add(self.path)
+            self.send_error(503)
             return
         start = 0
         rng = self.headers.get("Range")
@@ -241,6 +246,17 @@ def test_http_dropped_connection_resumes_with_a_range(http_base, out_dir):
     assert r.rows_written == 300_000
     ranges = [rng for path, rng in _Handler.requests if path == "/drop/drop.csv"]
     assert ranges[0] is None and ranges[1] is not None and ranges[1].startswith("bytes=")
+
+
+def test_http_server_errors_are_retried_within_the_limit(http_base, out_dir):
+    _Handler.files["flaky.csv"] = b"a,b\n1,2\n"
+    r = logflow.convert(f"{http_base}/flaky/flaky.csv", out_dir / "f.parquet")
+    assert r.rows_written == 1
+    _Handler.files["flaky2.csv"] = b"a,b\n1,2\n"
+    with pytest.raises(StorageError, match="503"):
+        logflow.convert(
+            f"{http_base}/flaky/flaky2.csv", out_dir / "g.parquet", storage_options={"retries": 0}
+        )
 
 
 def test_http_limits_timeout_size_and_missing(http_base, out_dir, list_dir):
