@@ -394,3 +394,17 @@ def test_sources_are_started_in_parallel(out_dir):
     sources = [Meeting(b"a,b\n1,x\n"), Meeting(b"a,b\n2,y\n")]
     r = logflow.convert(sources, out_dir / "o.parquet", threads=2)
     assert r.rows_written == 2
+
+
+def test_a_bad_source_among_many_fails_the_run_naming_it(in_dir, out_dir, list_dir):
+    good = in_dir / "a.csv"
+    good.write_text("a,b\n1,2\n")
+    binary = in_dir / "b.bin"
+    binary.write_bytes(bytes(range(256)) * 64)
+    for threads in (1, 2):
+        with pytest.raises(UnsupportedFormatError) as info:
+            logflow.convert([good, good, binary, good], out_dir / "o.parquet", threads=threads)
+        assert info.value.path == str(binary)
+        with pytest.raises(InputNotFoundError):
+            logflow.convert([good, in_dir / "missing.csv"], out_dir / "o.parquet", threads=threads)
+    assert list_dir(out_dir) == []

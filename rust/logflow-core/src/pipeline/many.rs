@@ -15,6 +15,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::io::Read;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
@@ -507,7 +508,11 @@ impl Ahead {
         let bytes = Arc::clone(&self.bytes);
         let fixed = self.fixed;
         pool.submit(Box::new(move || {
-            let started = start_unit(unit, &opts, Some(bytes), fixed);
+            // A panic must still answer, or the writer would wait for this unit forever.
+            let started = catch_unwind(AssertUnwindSafe(|| {
+                start_unit(unit, &opts, Some(bytes), fixed)
+            }))
+            .unwrap_or_else(|_| Err(Error::invalid("internal error: starting a source panicked")));
             let _ = send.send((index, started));
         }));
         true
