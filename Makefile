@@ -8,7 +8,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PROFILE ?= fast
 WHEELS := target/wheels
-DEV_DEPS := "maturin>=1.9.4,<2" "pytest>=8" "pytest-benchmark>=4" "hypothesis>=6" "pyarrow>=14" "polars>=1" "duckdb>=1.2" numpy ruff "mypy>=1.18" pyyaml check-jsonschema "pyiceberg[sql-sqlite,sql-postgres,pyarrow,pyiceberg-core]>=0.12" "deltalake>=1.6" "sqlglot>=30" "sqlalchemy>=2" "pandas>=2" fastavro cramjam "backports.zstd; python_version<'3.14'" openpyxl xlwt odfpy python-calamine msoffcrypto-tool "pm4py>=2.7"
+DEV_DEPS := "maturin>=1.9.4,<2" "pytest>=8" "pytest-benchmark>=4" "hypothesis>=6" "pyarrow>=14" "polars>=1" "duckdb>=1.2" numpy ruff "mypy>=1.18" pyyaml check-jsonschema "pyiceberg[sql-sqlite,sql-postgres,pyarrow,pyiceberg-core]>=0.12" "deltalake>=1.6" "sqlglot>=30" "sqlalchemy>=2" "pandas>=2" fastavro cramjam "backports.zstd; python_version<'3.14'" openpyxl xlwt odfpy python-calamine msoffcrypto-tool "pm4py>=2.7" "obstore>=0.12" "moto[server]>=5"
 # Release wheels: every Linux target of ci/build-wheels.sh unless WHEEL_TARGETS names some.
 DIST := dist
 WHEEL_TARGETS ?=

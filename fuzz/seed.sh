@@ -163,8 +163,30 @@ for f in "${binaries[@]}"; do
     { printf '\x00'; cat "$f"; } > "$here/corpus/native/seed-$base"
     n=$((n + 1))
 done
+
+# sources: an option byte (00 bytes, 01 seekable, 03 seekable + hash), then zip archives of
+# the samples: stored and deflated members, a folder, many members.
+dir="$here/corpus/sources"
+mkdir -p "$dir"
+if command -v python3 > /dev/null; then
+    python3 - "$dir" "${sources[@]}" <<'PY'
+import io, sys, zipfile
+out, files = sys.argv[1], [f for f in sys.argv[2:] if f.endswith(".csv")][:8]
+for method, tag in ((zipfile.ZIP_STORED, "stored"), (zipfile.ZIP_DEFLATED, "deflated")):
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, "w", method) as z:
+        z.writestr("dir/", b"")
+        for i, f in enumerate(files):
+            z.write(f, f"dir/{i}.csv")
+    for opt in (b"\x00", b"\x01", b"\x03"):
+        with open(f"{out}/seed-{tag}-{opt.hex()}.zip", "wb") as w:
+            w.write(opt + b.getvalue())
+PY
+    n=$((n + 6))
+fi
+
 # Other targets (e.g. detect) take the files as they are.
-others="$(cd "$here" && cargo fuzz list 2> /dev/null | grep -vx -e decode_csv -e decode_csv_chunked -e input -e decode_json -e decode_jsonl_lines -e decode_json_chunked -e decode_xml -e decode_xml_chunked -e decode_xes -e decode_xes_chunked -e native -e decode_avro || true)"
+others="$(cd "$here" && cargo fuzz list 2> /dev/null | grep -vx -e decode_csv -e decode_csv_chunked -e input -e sources -e decode_json -e decode_jsonl_lines -e decode_json_chunked -e decode_xml -e decode_xml_chunked -e decode_xes -e decode_xes_chunked -e native -e decode_avro || true)"
 for target in $others; do
     dir="$here/corpus/$target"
     mkdir -p "$dir"

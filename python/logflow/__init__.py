@@ -12,7 +12,16 @@ from typing import TYPE_CHECKING as _TYPE_CHECKING
 from logflow import errors
 from logflow._native import __version__
 from logflow.detection import Detection, detect
-from logflow.io import ConvertResult, ErrorSample, Stream, convert, read, write
+from logflow.io import (
+    ConvertResult,
+    ErrorSample,
+    Fingerprint,
+    SourceResult,
+    Stream,
+    convert,
+    read,
+    write,
+)
 
 if _TYPE_CHECKING:
     from logflow.engine import Engine
@@ -22,6 +31,8 @@ __all__ = [
     "Detection",
     "Engine",
     "ErrorSample",
+    "Fingerprint",
+    "SourceResult",
     "Stream",
     "__version__",
     "convert",

@@ -4,6 +4,11 @@ from collections.abc import Callable
 from os import PathLike
 from typing import Any, final
 
+# One input: a path, the bytes of a buffer, or a binary file-like (with read(n)); or a list
+# of (name, input, fingerprint) tuples, the fingerprint a dict with size, mtime, etag.
+_Input = str | PathLike[str] | bytes | bytearray | memoryview | Any
+_Sources = _Input | list[tuple[str, _Input, dict[str, Any] | None]]
+
 __all__ = [
     "Batch",
     "BatchStream",
@@ -51,7 +56,7 @@ class BatchStream:
     def rows_skipped(self) -> int: ...
 
 def convert(
-    src: str | PathLike[str],
+    src: _Sources,
     dst: str | PathLike[str],
     *,
     format: str | None = None,
@@ -85,11 +90,13 @@ def convert(
     tables: str | None = None,
     columns: list[str] | None = None,
     sheet: str | int | None = None,
+    file_name_column: str | None = None,
+    fingerprint: str | None = None,
 ) -> dict[str, Any]:
     """Convert a file to Parquet; the dict's keys are the fields of ``ConvertResult``."""
 
 def read(
-    src: str | PathLike[str],
+    src: _Sources,
     *,
     format: str | None = None,
     delimiter: str | None = None,
@@ -114,6 +121,7 @@ def read(
     tables: str | None = None,
     columns: list[str] | None = None,
     sheet: str | int | None = None,
+    file_name_column: str | None = None,
 ) -> BatchStream:
     """Open a file as a one-shot stream of record batches."""
 
@@ -149,5 +157,5 @@ def write(
 ) -> dict[str, Any]:
     """Write an Arrow stream (``__arrow_c_stream__``) to Parquet; keys as for ``convert``."""
 
-def detect(src: str | PathLike[str], *, infer_types: bool = True) -> dict[str, Any]:
+def detect(src: _Sources, *, infer_types: bool = True) -> dict[str, Any]:
     """What a file is: compression, encoding, format, dialect and columns."""

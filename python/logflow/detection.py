@@ -6,11 +6,11 @@ confidence and the evidence behind it.
 
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from logflow import _native
+from logflow import _native, _sources
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -107,7 +107,7 @@ class Detection:
     """The result of :func:`detect`."""
 
     path: str
-    """The file examined."""
+    """The file examined (of many, the first; of a zip archive, ``archive.zip/member``)."""
     compression: Finding
     """``none``, ``gzip``, ``zstd``, ``bzip2``, ``xz`` or ``zip``."""
     encoding: Finding
@@ -160,13 +160,23 @@ def _finding(d: dict[str, Any]) -> Finding:
     return Finding(value=str(d["value"]), confidence=float(d["confidence"]), evidence=d["evidence"])
 
 
-def detect(src: str | os.PathLike[str], *, infer_types: bool = True) -> Detection:
+def detect(
+    src: _sources.SourceLike,
+    *,
+    infer_types: bool = True,
+    storage_options: Mapping[str, Any] | None = None,
+) -> Detection:
     """Detect what a file is, from a 64 KiB sample (plus the first chunk for the columns).
 
     Args:
-        src: The file.
+        src: Anything :func:`logflow.convert` reads: a path, a URL (``s3://``, ``gs://``,
+            ``az://``, ``http(s)://``, ``file://``), ``bytes``, a binary file-like or an
+            iterator of ``bytes``. Of many sources (a directory, a glob, a zip archive), the
+            first one is examined; :attr:`Detection.path` names it. Only the head of the
+            input is read.
         infer_types: ``False`` reports the columns of text mode (every column text), as
             :func:`logflow.convert` with ``infer_types=False`` writes them.
+        storage_options: Settings for URLs, as in :func:`logflow.convert`.
 
     Returns:
         A :class:`Detection`.
@@ -181,7 +191,10 @@ def detect(src: str | os.PathLike[str], *, infer_types: bool = True) -> Detectio
         >>> d.format.value, d.dialect.delimiter, d.dialect.header
         ('csv', ',', True)
     """
-    raw = _native.detect(os.fspath(src), infer_types=infer_types)
+    native_src = _sources.resolve(src, storage_options)
+    if isinstance(native_src, list):
+        native_src = native_src[:1]
+    raw = _native.detect(native_src, infer_types=infer_types)
     dialect = None
     if raw["dialect"] is not None:
         d = raw["dialect"]

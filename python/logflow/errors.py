@@ -26,11 +26,13 @@ __all__ = [
     "ConfigError",
     "DecodeError",
     "EmptyInputError",
+    "EncryptedInputError",
     "InputNotFoundError",
     "LimitExceededError",
     "LogflowError",
     "NamespaceNotFoundError",
     "NotAFileError",
+    "NotInstalledError",
     "ObjectNotFoundError",
     "PermissionDeniedError",
     "QueryError",
@@ -41,6 +43,7 @@ __all__ = [
     "StorageError",
     "TableExistsError",
     "TableNotFoundError",
+    "UnsafeArchiveError",
     "UnsupportedFormatError",
     "UnsupportedOperationError",
     "WriteError",
@@ -120,6 +123,22 @@ class SchemaError(LogflowError, ValueError):
 
 class UnsupportedFormatError(LogflowError, ValueError):
     """The input's format is one this version of logflow cannot read."""
+
+
+class EncryptedInputError(UnsupportedFormatError):
+    """The input, or a member of a zip archive, is encrypted; logflow takes no passwords."""
+
+
+class UnsafeArchiveError(LogflowError, ValueError):
+    """A zip archive holds a member whose name reaches outside it (``../x``, ``/etc/x``).
+
+    Such "zip slip" names are refused whatever the member holds, since they are a sign of
+    a crafted archive.
+    """
+
+
+class NotInstalledError(LogflowError, ImportError):
+    """An optional dependency is missing; the message names the extra to install."""
 
 
 class LimitExceededError(LogflowError):

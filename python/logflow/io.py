@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Union
 
-from logflow import _native, _orc
+from logflow import _native, _orc, _sources
 from logflow.errors import ConfigError, DecodeError
 
 if TYPE_CHECKING:
@@ -15,7 +15,16 @@ if TYPE_CHECKING:
 
     from logflow.detection import Dialect
 
-__all__ = ["ConvertResult", "ErrorSample", "Stream", "convert", "read", "write"]
+__all__ = [
+    "ConvertResult",
+    "ErrorSample",
+    "Fingerprint",
+    "SourceResult",
+    "Stream",
+    "convert",
+    "read",
+    "write",
+]
 
 Compression = Literal["zstd", "snappy", "gzip", "lz4", "none"]
 Format = Literal[
@@ -41,6 +50,7 @@ CastErrorPolicy = Literal["null", "reject"]
 SchemaPolicy = Literal["strict", "merge", "evolve"]
 ProgressCallback = Callable[[int, int, int], Any]
 """Called about every 100 ms with ``(bytes_read, bytes_total, rows_read)``."""
+Source = _sources.SourceLike
 
 _TAB_SUFFIXES = {".tsv", ".tab"}
 # Compression is detected from the bytes; these suffixes only hide the inner one.
@@ -176,6 +186,53 @@ class ErrorSample:
     """The record's bytes as in the input (cut to 1 KiB)."""
 
 
+@dataclass(frozen=True)
+class Fingerprint:
+    """What identifies a source's content."""
+
+    size: int | None = None
+    """Size in bytes as stored (compressed for a compressed file; a zip member's size once
+    decompressed); ``None`` when unknown (a stream not read to its end)."""
+    mtime: float | None = None
+    """Modification time, seconds since the epoch (local files, object stores, HTTP
+    ``Last-Modified``)."""
+    etag: str | None = None
+    """The object store's or HTTP server's entity tag."""
+    sha256: str | None = None
+    """Lowercase hex SHA-256 of the content as stored, with ``fingerprint="sha256"``."""
+
+
+@dataclass(frozen=True)
+class SourceResult:
+    """What one source gave in a :func:`convert` run.
+
+    A source is a file, a stream, an object, or a member of a zip archive.
+    """
+
+    path: str
+    """Its path, URL, ``archive.zip/member.csv``, ``<bytes>`` or ``<stream>``."""
+    fingerprint: Fingerprint
+    """Its size, modification time or ETag, and hash."""
+    format: str
+    """The format read."""
+    compression: str
+    """The compression found (``"zip"`` for an archive member)."""
+    rows_read: int
+    """Data records read from it."""
+    rows_written: int
+    """Its rows written."""
+    rows_quarantined: int = 0
+    """Its rows set aside by the error policy."""
+    rows_skipped: int = 0
+    """Its rows dropped on purpose."""
+
+    @classmethod
+    def _from_native(cls, d: dict[str, Any]) -> SourceResult:
+        values = dict(d)
+        values["fingerprint"] = Fingerprint(**values["fingerprint"])
+        return cls(**values)
+
+
 class _ArrowSchemaField:
     """A dataclass field whose schema becomes a :class:`pyarrow.Schema` on first access.
 
@@ -256,13 +313,19 @@ class ConvertResult:
     ``"utf-16-le"``, ``"windows-1252"``, ..."""
     format: str = "csv"
     """The format read, as given or detected: ``"csv"``, ``"json"``, ``"jsonl"``, ``"xml"``,
-    ``"xes"``; ``"arrow"`` for :func:`write`."""
+    ``"xes"``, ``"parquet"``, ...; ``"arrow"`` for :func:`write`; ``"mixed"`` when sources
+    differ (so do ``input_compression`` and ``input_encoding``)."""
+    sources: tuple[SourceResult, ...] = ()
+    """Per source, in input order: its fingerprint and rows read, written, quarantined and
+    skipped (one entry for one file; each file of a glob or directory, each member of a zip
+    archive; none for :func:`write`)."""
 
     @classmethod
     def _from_native(cls, stats: dict[str, Any]) -> ConvertResult:
         """The result from the native module's dict, whose keys are this class's fields."""
         values = dict(stats)
         values["files"] = tuple(values["files"])
+        values["sources"] = tuple(SourceResult._from_native(s) for s in values["sources"])
         values["errors_by_reason"] = dict(values["errors_by_reason"])
         values["error_samples"] = tuple(ErrorSample(**s) for s in values["error_samples"])
         return cls(**values)
@@ -296,7 +359,7 @@ class ConvertResult:
 
 
 def convert(
-    src: str | os.PathLike[str],
+    src: Source,
     dst: str | os.PathLike[str],
     *,
     format: Format | None = None,
@@ -330,6 +393,9 @@ def convert(
     tables: XesTables = "events",
     columns: Sequence[str] | str | None = None,
     sheet: str | int | None = None,
+    include_file_name: bool | str = False,
+    fingerprint: Literal["sha256"] | None = None,
+    storage_options: Mapping[str, Any] | None = None,
 ) -> ConvertResult:
     r"""Convert a data file to a Parquet file or dataset.
 
@@ -339,6 +405,17 @@ def convert(
     container files, Arrow IPC files and streams, ORC (through pyarrow), and Excel and
     OpenDocument workbooks (xlsx, xlsm, xlsb, xls, ods: a sheet is typed as a CSV file would
     be, its header row found below any titles).
+
+    ``src`` is one file or many: a path, a directory (every file under it), a glob
+    (``"logs/2024-*.csv.gz"``), a zip archive (every member), an object-store URL
+    (``s3://``, ``gs://``, ``az://``: read with range requests, never downloaded first;
+    needs ``logflow[cloud]``), an ``http(s)://`` URL (streamed), ``bytes``, a binary
+    file-like, an iterator of ``bytes``, or a list of these. Many sources become one
+    output: they are opened and decoded in parallel, several ahead of the writer, and
+    their schemas merge (columns join by name, types widen) unless
+    ``schema_policy="strict"``, which makes a source with other columns an error.
+    :attr:`ConvertResult.sources` reports each one's rows and fingerprint. Binary formats
+    (Parquet, Avro, Arrow IPC, ORC, workbooks) are read from one local file at a time.
 
     The input may be compressed (gzip, zstd, bzip2, xz, or a zip archive holding one file:
     detected from its first bytes) and in any common text encoding (detected, or given as
@@ -359,7 +436,7 @@ def convert(
     mixing datasets.
 
     Args:
-        src: Input file.
+        src: The input(s), as above.
         dst: Output Parquet file (replaced if it exists); a directory with
             ``max_rows_per_file``, ``target_file_size`` or ``partition_by``.
         format: The input's format: ``"csv"`` (any delimited text), ``"tsv"`` (tab
@@ -494,9 +571,21 @@ def convert(
             input does not have raises :class:`~logflow.errors.ConfigError` listing them.
         sheet: For a workbook, the sheet to read: its name, or its 0-based position among
             all sheets. ``None`` (default): the first sheet holding any cell.
+        include_file_name: Add a text column naming each row's source (its path, URL or
+            ``archive.zip/member``): ``True`` names the column ``file_name``, a string
+            names it so.
+        fingerprint: ``"sha256"`` hashes each source's content as it streams past (no
+            second read) into :attr:`SourceResult.fingerprint`; size, modification time
+            and ETag are always reported.
+        storage_options: For URLs: the object store's settings (obstore's names, e.g.
+            ``{"endpoint": "http://127.0.0.1:9000", "region": "us-east-1",
+            "access_key_id": ..., "secret_access_key": ..., "client_options":
+            {"allow_http": True}}``; the usual environment variables are read too), or for
+            ``http(s)://`` the limits ``timeout`` (seconds per connect or read, default 30),
+            ``max_size`` (bytes), ``retries`` (default 3) and ``headers``.
 
     Returns:
-        Counts, sizes, the files written and the output schema.
+        Counts, sizes, the files written, the output schema and each source's rows.
 
     Raises:
         logflow.errors.DecodeError: A record is malformed (wrong field count, invalid
@@ -504,14 +593,22 @@ def convert(
             the error names the path, line, byte offset and column.
         logflow.errors.EmptyInputError: The input holds no data.
         logflow.errors.InputNotFoundError: ``src`` does not exist.
-        logflow.errors.NotAFileError: ``src`` is a directory.
+        logflow.errors.NotAFileError: ``src`` is a directory with no files in it.
         logflow.errors.DecodeError: A binary input is damaged (a Parquet page, an Avro block
             (named by number and byte offset), an IPC message, an ORC stripe, a workbook's
             parts).
         logflow.errors.UnsupportedFormatError: ``src`` is in a format logflow does not read
-            (XML, logs), binary data that is not text at all, a password-protected workbook,
-            an encrypted Parquet file, or a compressed Parquet / Arrow IPC file / workbook
-            (these are read by position: decompress them first).
+            (logs), binary data that is not text at all, a password-protected workbook, an
+            encrypted Parquet file, a compressed Parquet / Arrow IPC file / workbook (these
+            are read by position: decompress them first), or, of many sources, a binary
+            format (read one local file at a time).
+        logflow.errors.EncryptedInputError: A zip member is encrypted.
+        logflow.errors.UnsafeArchiveError: A zip member's name reaches outside the archive
+            (``../x``, an absolute path).
+        logflow.errors.StorageError: An object store or HTTP server failed
+            (:class:`~logflow.errors.ObjectNotFoundError` for a missing object).
+        logflow.errors.SchemaError: With ``schema_policy="strict"``, a source whose
+            columns differ from the first one's.
         logflow.errors.ConfigError: An option value is invalid, a ``partition_by`` column does
             not exist (the message lists the columns), or ``dst`` holds files that are not a
             logflow dataset.
@@ -523,8 +620,11 @@ def convert(
         >>> r.rows_read == r.rows_written + r.rows_quarantined + r.rows_skipped
         True
     """
-    src_s, dst_s = os.fspath(src), os.fspath(dst)
+    dst_s = os.fspath(dst)
     partition_cols = _partition_columns(partition_by)
+    native_src = _sources.resolve(src, storage_options)
+    # ORC (read by pyarrow) and the pyarrow fallback for Parquet take one local file.
+    local = native_src if isinstance(native_src, str) else None
     written: dict[str, Any] = {
         "compression": compression,
         "compression_level": compression_level,
@@ -538,11 +638,11 @@ def convert(
         "error_policy": error_policy,
         "on_cast_error": on_cast_error,
     }
-    if _is_orc(src_s, format):
-        reader = _orc.open_orc(src_s, _columns(columns), batch_size)
-        return _convert_arrow(reader, src_s, dst_s, "orc", written)
+    if local is not None and _is_orc(local, format):
+        reader = _orc.open_orc(local, _columns(columns), batch_size)
+        return _convert_arrow(reader, local, dst_s, "orc", written)
     opts = _reading_options(
-        src_s,
+        _first_name(native_src),
         format,
         dialect,
         delimiter=delimiter,
@@ -553,7 +653,7 @@ def convert(
     )
     try:
         stats = _native.convert(
-            src_s,
+            native_src,
             dst_s,
             format=format,
             **opts,
@@ -581,12 +681,16 @@ def convert(
             sheet=sheet,
             record_path=record_path,
             tables=tables,
+            file_name_column=_file_name_column(include_file_name),
+            fingerprint=fingerprint,
         )
     except DecodeError as e:
-        fallback = _pyarrow_parquet(e, src_s, _columns(columns), batch_size)
+        if local is None:
+            raise
+        fallback = _pyarrow_parquet(e, local, _columns(columns), batch_size)
         if fallback is None:
             raise
-        return _convert_arrow(fallback, src_s, dst_s, "parquet", written)
+        return _convert_arrow(fallback, local, dst_s, "parquet", written)
     return ConvertResult._from_native(stats)
 
 
@@ -629,6 +733,25 @@ def _pyarrow_parquet(
             schema = pa.schema([schema.field(c) for c in columns if c in schema.names])
         return pa.RecordBatchReader.from_batches(schema, iter(()))
     return pa.RecordBatchReader.from_batches(first.schema, itertools.chain([first], batches))
+
+
+def _first_name(native_src: _sources.Native) -> str:
+    """The name of the first source, for suffix hints (``.tsv``)."""
+    if isinstance(native_src, list):
+        return str(native_src[0][0]) if native_src else ""
+    return _sources.display_name(native_src)
+
+
+def _file_name_column(include_file_name: bool | str) -> str | None:
+    if include_file_name is True:
+        return "file_name"
+    if include_file_name is False or include_file_name is None:
+        return None
+    if isinstance(include_file_name, str) and include_file_name:
+        return include_file_name
+    raise ConfigError(
+        f"include_file_name takes True, False or a column name, got {include_file_name!r}"
+    )
 
 
 class Stream:
@@ -704,7 +827,7 @@ class Stream:
 
 
 def read(
-    src: str | os.PathLike[str],
+    src: Source,
     *,
     format: Format | None = None,
     delimiter: str | None = None,
@@ -729,6 +852,8 @@ def read(
     tables: Literal["events", "traces"] = "events",
     columns: Sequence[str] | str | None = None,
     sheet: str | int | None = None,
+    include_file_name: bool | str = False,
+    storage_options: Mapping[str, Any] | None = None,
 ) -> Stream:
     """Open a data file as a stream of Arrow record batches.
 
@@ -736,6 +861,12 @@ def read(
     groups, Avro blocks and Arrow IPC batches decoded ahead of the consumer, in order; ORC
     stripe by stripe; a workbook's sheet row by row. Binary formats keep their own Arrow
     types (an Arrow union stays a union here; :func:`convert` writes what Parquet can hold).
+
+    ``src`` takes everything :func:`convert` takes: many sources stream one after another
+    (started ahead in parallel) in the schema of the first one; a later source's batches
+    are brought to it (missing columns are null, types widen to it), and a source whose
+    columns or types do not fit raises :class:`~logflow.errors.SchemaError` (use
+    :func:`convert`, which merges schemas).
 
     The header and the first batch (the type-inference sample) are read at once, so a
     missing, empty or unreadable file fails here. Later chunks are decoded on background
@@ -749,7 +880,7 @@ def read(
     ``error_policy="quarantine"`` to keep every bad row.
 
     Args:
-        src: Input file.
+        src: The input(s), as in :func:`convert`.
         format: The input's format, as in :func:`convert`; ``None`` (default) detects it.
         delimiter: Field delimiter: one ASCII character or a two-byte one such as ``"§"``;
             ``None`` detects it (``.tsv`` files default to tab).
@@ -782,6 +913,8 @@ def read(
             :func:`convert`.
         columns: For binary formats, the columns to read, as in :func:`convert`.
         sheet: For a workbook, the sheet to read, as in :func:`convert`.
+        include_file_name: A column naming each row's source, as in :func:`convert`.
+        storage_options: Settings for URLs, as in :func:`convert`.
 
     Returns:
         A :class:`Stream`.
@@ -792,11 +925,12 @@ def read(
         ...     print(batch.num_columns)
         6
     """
-    src_s = os.fspath(src)
-    if _is_orc(src_s, format):
+    native_src = _sources.resolve(src, storage_options)
+    local = native_src if isinstance(native_src, str) else None
+    if local is not None and _is_orc(local, format):
         return Stream(
             _native.read_stream(
-                _orc.open_orc(src_s, _columns(columns), batch_size),
+                _orc.open_orc(local, _columns(columns), batch_size),
                 format="orc",
                 schema=_schema_pairs(schema),
                 error_policy=error_policy,
@@ -805,7 +939,7 @@ def read(
             )
         )
     opts = _reading_options(
-        src_s,
+        _first_name(native_src),
         format,
         dialect,
         delimiter=delimiter,
@@ -816,7 +950,7 @@ def read(
     )
     try:
         inner = _native.read(
-            src_s,
+            native_src,
             format=format,
             **opts,
             batch_size=batch_size,
@@ -835,9 +969,12 @@ def read(
             tables=tables,
             columns=_columns(columns),
             sheet=sheet,
+            file_name_column=_file_name_column(include_file_name),
         )
     except DecodeError as e:
-        fallback = _pyarrow_parquet(e, src_s, _columns(columns), batch_size)
+        if local is None:
+            raise
+        fallback = _pyarrow_parquet(e, local, _columns(columns), batch_size)
         if fallback is None:
             raise
         inner = _native.read_stream(

@@ -22,6 +22,8 @@ PUBLIC = [
     "Detection",
     "Engine",
     "ErrorSample",
+    "Fingerprint",
+    "SourceResult",
     "Stream",
     "__version__",
     "convert",
@@ -156,6 +158,7 @@ def test_api_convert_result_is_frozen_dataclass(sample_csv, out_dir):
         "input_compression",
         "input_encoding",
         "format",
+        "sources",
     ]
     assert isinstance(r.files, tuple)
     # a clean input: nothing bad, nothing nulled, no quarantine files

@@ -68,11 +68,16 @@ def test_zip_with_one_member(tmp_path: Path) -> None:
     assert pq.read_table(tmp_path / "t.parquet").equals(_expected())
 
 
-def test_zip_with_several_members_is_refused(tmp_path: Path) -> None:
+def test_zip_with_several_members_is_read_member_by_member(tmp_path: Path) -> None:
+    # Each member is a source of its own (tests/unit/test_sources.py has the details);
+    # their columns merge.
     src = _zip(tmp_path / "t.zip", {"a.csv": b"a\n1\n", "b.csv": b"b\n2\n"})
-    with pytest.raises(UnsupportedFormatError, match=r"2 files \(a.csv, b.csv\)"):
-        logflow.convert(src, tmp_path / "t.parquet")
-    assert not (tmp_path / "t.parquet").exists()
+    r = logflow.convert(src, tmp_path / "t.parquet")
+    assert [s.path for s in r.sources] == [f"{src}/a.csv", f"{src}/b.csv"]
+    assert pq.read_table(tmp_path / "t.parquet").to_pylist() == [
+        {"a": 1, "b": None},
+        {"a": None, "b": 2},
+    ]
 
 
 def test_truncated_gzip_is_a_decode_error(tmp_path: Path) -> None:

@@ -65,10 +65,15 @@ def _parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser(
         "convert",
-        help="convert a CSV, TSV, JSON, JSON Lines, Parquet, Avro, ORC, Arrow or Excel file "
-        "to Parquet",
+        help="convert CSV, TSV, JSON, JSON Lines, XML, XES, Parquet, Avro, ORC, Arrow or Excel "
+        "files to Parquet",
     )
-    c.add_argument("src", help="input file")
+    c.add_argument(
+        "src",
+        nargs="+",
+        help="input file(s): paths, directories, globs (quoted: 'logs/2024-*.csv.gz'), zip "
+        "archives, or URLs (s3://, gs://, az://, http(s)://, file://); many become one output",
+    )
     c.add_argument(
         "dst",
         help="output Parquet file; a directory with --max-rows-per-file, --target-file-size "
@@ -193,11 +198,30 @@ def _parser() -> argparse.ArgumentParser:
         metavar="COL[,COL]",
         help="write DST as a Hive-partitioned directory: DST/COL=value/part-00000.parquet",
     )
+    c.add_argument(
+        "--include-file-name",
+        nargs="?",
+        const="file_name",
+        default=None,
+        metavar="COLUMN",
+        help="add a column naming each row's source (default name: file_name)",
+    )
+    c.add_argument(
+        "--fingerprint",
+        default=None,
+        choices=["sha256"],
+        help="hash each source's content as it is read (shown with --sources)",
+    )
+    _storage_option(c)
+    c.add_argument(
+        "--sources", action="store_true", help="print each source's rows and fingerprint"
+    )
     c.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     c.set_defaults(run=_convert)
 
     d = sub.add_parser("detect", help="say what a file is: format, encoding, dialect, columns")
-    d.add_argument("src", help="input file")
+    d.add_argument("src", help="input file, glob, directory or URL (the first file is examined)")
+    _storage_option(d)
     d.add_argument("--json", action="store_true", help="print JSON instead of text")
     d.add_argument(
         "--no-infer-types", action="store_true", help="report text mode's columns (all text)"
@@ -205,6 +229,50 @@ def _parser() -> argparse.ArgumentParser:
     d.set_defaults(run=_detect)
     _table_commands(sub)
     return p
+
+
+def _storage_value(text: str) -> object:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _storage_pair(value: str) -> tuple[str, object]:
+    key, sep, text = value.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {value!r}")
+    return key, _storage_value(text)
+
+
+def _storage_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--storage-option",
+        dest="storage_options",
+        type=_storage_pair,
+        action="append",
+        default=None,
+        metavar="KEY=VALUE",
+        help="a setting for URLs: endpoint=..., region=..., client_options.allow_http=true; "
+        "for http(s): timeout=30, max_size=..., retries=3 (repeatable)",
+    )
+
+
+def _storage_options(pairs: list[tuple[str, object]] | None) -> dict[str, object] | None:
+    """``a.b=1`` pairs as nested dicts."""
+    if not pairs:
+        return None
+    out: dict[str, object] = {}
+    for key, value in pairs:
+        *parents, last = key.split(".")
+        here = out
+        for part in parents:
+            nested = here.setdefault(part, {})
+            if not isinstance(nested, dict):
+                raise ConfigError(f"--storage-option {key}: {part} is not a group")
+            here = nested
+        here[last] = value
+    return out
 
 
 def _warehouse_option(p: argparse.ArgumentParser) -> None:
@@ -392,7 +460,11 @@ def _compact(args: argparse.Namespace) -> int:
 
 
 def _detect(args: argparse.Namespace) -> int:
-    det = logflow.detect(args.src, infer_types=not args.no_infer_types)
+    det = logflow.detect(
+        args.src,
+        infer_types=not args.no_infer_types,
+        storage_options=_storage_options(args.storage_options),
+    )
     info: dict[str, object] = {
         "path": det.path,
         "format": dataclasses.asdict(det.format),
@@ -456,9 +528,10 @@ def _detect(args: argparse.Namespace) -> int:
 
 def _convert(args: argparse.Namespace) -> int:
     bar = ProgressBar()
+    src: str | list[str] = args.src[0] if len(args.src) == 1 else list(args.src)
     try:
         result = logflow.convert(
-            args.src,
+            src,
             args.dst,
             compression=args.compression,
             compression_level=args.compression_level,
@@ -481,15 +554,30 @@ def _convert(args: argparse.Namespace) -> int:
             tables=args.tables,
             columns=args.columns,
             sheet=_sheet(args.sheet),
+            include_file_name=args.include_file_name or False,
+            fingerprint=args.fingerprint,
+            storage_options=_storage_options(args.storage_options),
         )
     finally:
         bar.close()
     if not args.quiet:
+        shown = src if isinstance(src, str) else f"{len(src)} inputs"
+        if len(result.sources) > 1:
+            shown = f"{shown} ({len(result.sources):,} sources)"
         if len(result.files) > 3:
-            print(f"{args.src} -> {args.dst} ({len(result.files):,} files)")
+            print(f"{shown} -> {args.dst} ({len(result.files):,} files)")
         else:
-            print(f"{args.src} -> {', '.join(result.files)}")
+            print(f"{shown} -> {', '.join(result.files)}")
         print(result.summary())
+        if args.sources:
+            for s in result.sources:
+                fp = s.fingerprint
+                ident = fp.sha256 or fp.etag or (f"mtime {fp.mtime:.0f}" if fp.mtime else "")
+                print(
+                    f"  {s.path}: {s.rows_read:,} read, {s.rows_written:,} written, "
+                    f"{s.rows_quarantined:,} quarantined, {s.rows_skipped:,} skipped; "
+                    f"{fp.size if fp.size is not None else '?'} bytes {ident}".rstrip()
+                )
     return 0
 
 

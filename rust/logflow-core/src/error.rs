@@ -82,6 +82,13 @@ pub enum ErrorKind {
     /// The work was cancelled (Ctrl-C, a timeout, or the consumer went away).
     #[error("cancelled")]
     Cancelled,
+    /// An archive member whose name would reach outside the archive (`../x`, an absolute
+    /// path, a drive letter): refused, whatever it holds.
+    #[error("{0}")]
+    UnsafeName(String),
+    /// The input (or an archive member) is encrypted; logflow takes no passwords.
+    #[error("{0}")]
+    Encrypted(String),
 }
 
 /// A core error: its kind and, when known, the input or output path it concerns.

@@ -33,6 +33,10 @@ use crate::write::parquet::{Closed, ParquetOptions, ParquetSink};
 use crate::write::quarantine::{self, QuarantineSink};
 use crate::write::{conform, evolve, BatchSink, ClosedOutput};
 
+mod many;
+
+pub use many::{ahead, convert_sources, read_sources, SourceOptions, SourceStats};
+
 /// Bad records kept as samples in [`ConvertStats::error_samples`].
 const SAMPLES: usize = 20;
 /// Bytes of a sample's raw record kept.
@@ -55,6 +59,12 @@ impl Control {
     /// Asks the job to stop; it returns [`ErrorKind::Cancelled`] soon after.
     pub fn cancel(&self) {
         self.cancelled.store(true, Ordering::Relaxed);
+    }
+
+    /// The cancel flag itself, for readers that must stop on their own (a Python file-like
+    /// checks it before each call into Python).
+    pub fn cancel_flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.cancelled)
     }
 
     /// Whether [`Control::cancel`] was called.
@@ -114,6 +124,9 @@ pub struct ConvertStats {
     pub schema: SchemaRef,
     /// Wall time.
     pub duration_s: f64,
+    /// Per source (file, stream, archive member): its fingerprint and rows, in input
+    /// order ([`convert_sources`]; empty for [`write_batches`]).
+    pub sources: Vec<SourceStats>,
 }
 
 /// Options of [`convert`].
@@ -142,6 +155,8 @@ pub struct ConvertOptions {
     pub native: NativeOptions,
     /// Decode workers; 0 means one per available core.
     pub threads: usize,
+    /// The file-name column and content hashes of sources ([`convert_sources`]).
+    pub sources: SourceOptions,
 }
 
 /// Chunks that may exist at once (being read, decoded, or waiting to be written in order).
@@ -627,12 +642,7 @@ pub struct Reading {
 /// decoded now (so a missing, empty or unreadable file fails here), the rest as the
 /// consumer pulls batches. The quarantine policy needs an output and is refused.
 pub fn read(src: &Path, opts: &ConvertOptions) -> Result<Reading> {
-    if opts.decode.error_policy == ErrorPolicy::Quarantine {
-        return Err(Error::invalid(
-            "error_policy=\"quarantine\" needs an output to put bad records beside; use convert(), \
-             or \"permissive\" to drop them while streaming",
-        ));
-    }
+    refuse_quarantine(opts)?;
     let input = input::open(src, &native_ok(&opts.input), None)?;
     let format = choose_format(src, opts.format, &input)?;
     let with_src = |e: Error| e.with_path(src);
@@ -716,6 +726,17 @@ pub fn read_arrow(
         counts: batches.counts(),
         reader: Box::new(batches),
     })
+}
+
+/// A stream has no output to put bad records beside.
+fn refuse_quarantine(opts: &ConvertOptions) -> Result<()> {
+    if opts.decode.error_policy == ErrorPolicy::Quarantine {
+        return Err(Error::invalid(
+            "error_policy=\"quarantine\" needs an output to put bad records beside; use convert(), \
+             or \"permissive\" to drop them while streaming",
+        ));
+    }
+    Ok(())
 }
 
 fn reading<R: Read + Send + 'static, D: Decoder>(
@@ -886,6 +907,7 @@ impl Job<'_> {
                 quarantine_files: Vec::new(),
                 schema,
                 duration_s: 0.0,
+                sources: Vec::new(),
             },
             ctl: self.ctl,
         }

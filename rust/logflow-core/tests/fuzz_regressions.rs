@@ -55,6 +55,7 @@ fn target_fn(name: &str, unfiltered: bool) -> fn(&[u8]) {
         ("decode_csv_chunked", false) => fuzz_checks::decode_csv_chunked,
         ("decode_csv_chunked", true) => fuzz_checks::decode_csv_chunked_unfiltered,
         ("input", _) => fuzz_checks::input,
+        ("sources", _) => fuzz_checks::sources,
         ("decode_json", _) => json_fuzz_checks::decode_json,
         ("decode_jsonl_lines", false) => json_fuzz_checks::decode_jsonl_lines,
         ("decode_jsonl_lines", true) => json_fuzz_checks::decode_jsonl_lines,

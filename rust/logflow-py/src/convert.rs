@@ -3,11 +3,12 @@
 
 use std::path::PathBuf;
 
-use logflow_core::pipeline::{self, Control, ConvertOptions, ConvertStats};
+use logflow_core::pipeline::{self, Control, ConvertOptions, ConvertStats, SourceOptions};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 
-use crate::error::PyLogflowResult;
+use crate::error::{PyLogflowError, PyLogflowResult};
+use crate::input::{Failures, PySources};
 use crate::options::{self, CsvArgs, DecodeArgs, ReadingArgs};
 use crate::run::{run_detached, run_detached_undo};
 use crate::stream::{PyBatchStream, PySchema};
@@ -55,7 +56,58 @@ fn stats_dict<'py>(py: Python<'py>, stats: &ConvertStats) -> PyResult<Bound<'py,
     d.set_item("input_compression", stats.input_compression)?;
     d.set_item("input_encoding", &stats.input_encoding)?;
     d.set_item("format", stats.format)?;
+    let sources = PyList::empty(py);
+    for s in &stats.sources {
+        let f = PyDict::new(py);
+        f.set_item("size", s.fingerprint.size)?;
+        f.set_item("mtime", s.fingerprint.mtime)?;
+        f.set_item("etag", s.fingerprint.etag.as_deref())?;
+        f.set_item("sha256", s.fingerprint.sha256.as_deref())?;
+        let one = PyDict::new(py);
+        one.set_item("path", &s.name)?;
+        one.set_item("fingerprint", f)?;
+        one.set_item("format", s.format)?;
+        one.set_item("compression", s.compression)?;
+        one.set_item("rows_read", s.rows_read)?;
+        one.set_item("rows_written", s.rows_written)?;
+        one.set_item("rows_quarantined", s.rows_quarantined)?;
+        one.set_item("rows_skipped", s.rows_skipped)?;
+        sources.append(one)?;
+    }
+    d.set_item("sources", sources)?;
     Ok(d)
+}
+
+/// How sources are read: the file-name column and the content hash (`"sha256"` or none).
+pub fn source_options(
+    file_name_column: Option<String>,
+    fingerprint: Option<&str>,
+) -> Result<SourceOptions, logflow_core::Error> {
+    let sha256 = match fingerprint.map(str::to_ascii_lowercase).as_deref() {
+        None | Some("none" | "") => false,
+        Some("sha256") => true,
+        Some(other) => {
+            return Err(logflow_core::Error::invalid(format!(
+                "fingerprint={other:?}: the content hash offered is \"sha256\" (or None)"
+            )))
+        }
+    };
+    Ok(SourceOptions {
+        file_name_column,
+        sha256,
+    })
+}
+
+/// A failed run's error: the exception a Python file-like raised, when that is what
+/// stopped it, else the error itself.
+pub fn with_failures(e: PyLogflowError, failures: &Failures) -> PyLogflowError {
+    match e {
+        PyLogflowError::Core(core) => match failures.take() {
+            Some(raised) => PyLogflowError::Py(raised),
+            None => PyLogflowError::Core(core),
+        },
+        other => other,
+    }
 }
 
 /// Converts a file to Parquet; returns what happened as a dict (see [`stats_dict`]).
@@ -66,11 +118,12 @@ fn stats_dict<'py>(py: Python<'py>, stats: &ConvertStats) -> PyResult<Bound<'py,
     infer_types=true, empty_as_null=None, records_path=None, flatten=None, max_expansion=None,
     max_decompressed_size=None, threads=None, progress=None,
     max_rows_per_file=None, target_file_size=None, partition_by=None, record_path=None,
-    tables=None, columns=None, sheet=None))]
+    tables=None, columns=None, sheet=None,
+    file_name_column=None, fingerprint=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn convert<'py>(
     py: Python<'py>,
-    src: PathBuf,
+    src: PySources,
     dst: PathBuf,
     format: Option<&str>,
     delimiter: Option<&str>,
@@ -103,6 +156,8 @@ pub fn convert<'py>(
     tables: Option<&str>,
     columns: Option<Vec<String>>,
     sheet: Option<Bound<'py, PyAny>>,
+    file_name_column: Option<String>,
+    fingerprint: Option<&str>,
 ) -> PyLogflowResult<Bound<'py, PyDict>> {
     let reading = ReadingArgs {
         format,
@@ -134,17 +189,20 @@ pub fn convert<'py>(
     let opts = ConvertOptions {
         parquet: options::parquet(compression, compression_level, row_group_size)?,
         dataset: options::dataset(max_rows_per_file, target_file_size.as_ref(), partition_by)?,
+        sources: source_options(file_name_column, fingerprint)?,
         ..reading.options(flatten.as_ref(), max_decompressed_size.as_ref())?
     };
     let ctl = Control::default();
+    let (sources, failures) = src.build(py, &ctl.cancel_flag())?;
     let stats = run_detached_undo(
         py,
         &ctl,
         progress.as_ref(),
-        |ctl| pipeline::convert(&src, &dst, &opts, ctl),
+        |ctl| pipeline::convert_sources(sources, &dst, &opts, ctl),
         // Interrupted after the output was in place: take it back.
         |done| pipeline::remove_output(&done),
-    )?;
+    )
+    .map_err(|e| with_failures(e, &failures))?;
     Ok(stats_dict(py, &stats)?)
 }
 
@@ -154,11 +212,12 @@ pub fn convert<'py>(
 #[pyo3(signature = (src, *, format=None, delimiter=None, quote=Some("auto"), escape=Some("auto"), skip_initial_space=None, header=None, skip_lines=None, batch_size=None,
     error_policy="strict", on_cast_error="reject", encoding=None, schema=None, infer_types=true,
     empty_as_null=None, records_path=None, flatten=None, max_expansion=None, max_decompressed_size=None,
-    threads=None, record_path=None, tables=None, columns=None, sheet=None))]
+    threads=None, record_path=None, tables=None, columns=None, sheet=None,
+    file_name_column=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn read(
     py: Python<'_>,
-    src: PathBuf,
+    src: PySources,
     format: Option<&str>,
     delimiter: Option<&str>,
     quote: Option<&str>,
@@ -182,6 +241,7 @@ pub fn read(
     tables: Option<&str>,
     columns: Option<Vec<String>>,
     sheet: Option<Bound<'_, PyAny>>,
+    file_name_column: Option<String>,
 ) -> PyLogflowResult<PyBatchStream> {
     let reading = ReadingArgs {
         format,
@@ -210,10 +270,16 @@ pub fn read(
         threads,
         max_expansion,
     };
-    let opts = reading.options(flatten.as_ref(), max_decompressed_size.as_ref())?;
+    let opts = ConvertOptions {
+        sources: source_options(file_name_column, None)?,
+        ..reading.options(flatten.as_ref(), max_decompressed_size.as_ref())?
+    };
     let ctl = Control::default();
-    let reading = run_detached(py, &ctl, None, |_| pipeline::read(&src, &opts))?;
-    Ok(PyBatchStream::with_counts(reading.reader, reading.counts))
+    // A stream outlives this call: its file-likes stop when it is dropped, not on Ctrl-C.
+    let (sources, failures) = src.build(py, &ctl.cancel_flag())?;
+    let reading = run_detached(py, &ctl, None, |_| pipeline::read_sources(sources, &opts))
+        .map_err(|e| with_failures(e, &failures))?;
+    Ok(PyBatchStream::with_counts(reading.reader, reading.counts).with_failures(failures))
 }
 
 /// Writes the batches of any object exporting an Arrow stream (`__arrow_c_stream__`) to

@@ -1,6 +1,6 @@
 //! `detect`: what a file is, as plain Python values.
 
-use std::path::PathBuf;
+use std::path::Path;
 
 use logflow_core::decode::csv::{self, CsvOptions};
 use logflow_core::decode::json::{self, JsonOptions};
@@ -8,14 +8,17 @@ use logflow_core::decode::values::DateFormat;
 use logflow_core::decode::xml::{self, xes, XmlOptions};
 use logflow_core::decode::DecodeOptions;
 use logflow_core::detect::{Detection, Finding, Format, Terminator};
-use logflow_core::input::{self, InputOptions};
+use logflow_core::input::InputOptions;
 use logflow_core::pipeline::{self, Control};
 use logflow_core::schema::{written_format, ColumnType};
+use logflow_core::source;
 use logflow_core::stream::Decoder;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
+use crate::convert::with_failures;
 use crate::error::PyLogflowResult;
+use crate::input::PySources;
 use crate::run::run_detached;
 use crate::stream::PySchema;
 
@@ -35,13 +38,14 @@ fn char_of(b: Option<u8>) -> Option<String> {
     b.map(|b| char::from(b).to_string())
 }
 
-/// Detects compression, encoding, format, dialect and columns of a file (`infer_types`:
-/// the columns' types, or text mode's all-text columns).
+/// Detects compression, encoding, format, dialect and columns of a source (of the first
+/// file of many, the first member of an archive); `infer_types`: the columns' types, or
+/// text mode's all-text columns.
 #[pyfunction]
 #[pyo3(signature = (src, *, infer_types=true))]
 pub fn detect<'py>(
     py: Python<'py>,
-    src: PathBuf,
+    src: PySources,
     infer_types: bool,
 ) -> PyLogflowResult<Bound<'py, PyDict>> {
     let decode = DecodeOptions {
@@ -49,17 +53,26 @@ pub fn detect<'py>(
         ..DecodeOptions::default()
     };
     let ctl = Control::default();
-    let (found, start, json_found, xml_found, native) = run_detached(py, &ctl, None, |_| {
-        // Decompressed and transcoded as convert() would read it; binary formats pass.
+    let (sources, failures) = src.build(py, &ctl.cancel_flag())?;
+    let detected = run_detached(py, &ctl, None, |_| {
+        // Decompressed and transcoded as convert() would read it; binary formats pass. The
+        // text is read once: the decoder's start-up goes on with the same reader.
         let probe = InputOptions {
             binary_ok: true,
             ..InputOptions::default()
         };
-        let opened = input::open(&src, &probe, None)?;
+        let unit = source::units(sources, &probe)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| logflow_core::Error::new(logflow_core::ErrorKind::Empty))?;
+        let opened = unit.open(&probe, false, None)?;
+        let name = opened.name;
+        let src = Path::new(&name);
+        let opened = opened.input;
         let mut format = opened.format.clone();
         // The format convert() will read it as (a suffix may break a tie).
         if !format.value.is_binary() && !matches!(format.value, Format::Binary | Format::Empty) {
-            let chosen = pipeline::choose_format(&src, None, &opened)?;
+            let chosen = pipeline::choose_format(src, None, &opened)?;
             if chosen != format.value {
                 format = Finding::new(
                     chosen,
@@ -74,27 +87,27 @@ pub fn detect<'py>(
         }
         // Dialect and columns come from the decoder's own start-up, so they are what
         // convert() will use.
-        let reopen = || input::open(&src, &InputOptions::default(), None);
-        let start = if format.value == Format::Csv {
-            Some(
-                csv::start(reopen()?.reader, &decode, &CsvOptions::default(), None)
-                    .map_err(|e| e.with_path(&src))?,
-            )
-        } else {
-            None
+        let compression = opened.compression;
+        let encoding = opened.encoding;
+        let mut reader = Some(opened.reader);
+        let start = match (
+            format.value,
+            reader.take_if(|_| format.value == Format::Csv),
+        ) {
+            (Format::Csv, Some(r)) => Some(
+                csv::start(r, &decode, &CsvOptions::default(), None)
+                    .map_err(|e| e.with_path(src))?,
+            ),
+            _ => None,
         };
-        let json = if matches!(format.value, Format::Json | Format::Jsonl) {
-            let s = json::start(
-                reopen()?.reader,
-                &decode,
-                &JsonOptions {
-                    named_lines: pipeline::suffix_format(&src) == Some(Format::Jsonl),
-                    ..JsonOptions::default()
-                },
-                None,
-                false,
-            )
-            .map_err(|e| e.with_path(&src))?;
+        let json = if let Some(r) =
+            reader.take_if(|_| matches!(format.value, Format::Json | Format::Jsonl))
+        {
+            let opts = JsonOptions {
+                named_lines: pipeline::suffix_format(src) == Some(Format::Jsonl),
+                ..JsonOptions::default()
+            };
+            let s = json::start(r, &decode, &opts, None, false).map_err(|e| e.with_path(src))?;
             // What the records are decides the format reported: JSON Lines or a document.
             format = Finding::new(
                 s.layout.format(),
@@ -109,13 +122,11 @@ pub fn detect<'py>(
         // what the log declares.
         let xml = match format.value {
             Format::Xml => {
-                let s = xml::start(
-                    reopen()?.reader,
-                    &DecodeOptions::default(),
-                    &XmlOptions::default(),
-                    false,
-                )
-                .map_err(|e| e.with_path(&src))?;
+                let Some(r) = reader.take() else {
+                    return Err(logflow_core::Error::new(logflow_core::ErrorKind::Empty));
+                };
+                let s = xml::start(r, &decode, &XmlOptions::default(), false)
+                    .map_err(|e| e.with_path(src))?;
                 format = Finding::new(
                     Format::Xml,
                     format.confidence,
@@ -127,14 +138,17 @@ pub fn detect<'py>(
                 Some((s.start.decoder.schema(), s.layout.records_path, None))
             }
             Format::Xes => {
+                let Some(r) = reader.take() else {
+                    return Err(logflow_core::Error::new(logflow_core::ErrorKind::Empty));
+                };
                 let s = xes::start(
-                    reopen()?.reader,
-                    &DecodeOptions::default(),
+                    r,
+                    &decode,
                     &XmlOptions::default(),
                     xes::Tables::Events,
                     false,
                 )
-                .map_err(|e| e.with_path(&src))?;
+                .map_err(|e| e.with_path(src))?;
                 Some((
                     s.start.decoder.schema(),
                     s.layout.records_path,
@@ -143,26 +157,29 @@ pub fn detect<'py>(
             }
             _ => None,
         };
-        // Binary formats: the schema from the footer, header or first rows.
-        let native = if format.value.is_binary() && format.value != Format::Orc {
+        // Binary formats: the schema from the footer, header or first rows (of a local file;
+        // they are read by position).
+        let native = if format.value.is_binary() && format.value != Format::Orc && src.is_file() {
             let opts = pipeline::ConvertOptions {
                 decode: decode.clone(),
                 ..pipeline::ConvertOptions::default()
             };
-            Some(pipeline::native_schema(&src, format.value, &opts)?)
+            Some(pipeline::native_schema(src, format.value, &opts)?)
         } else {
             None
         };
         let found = Detection {
-            compression: opened.compression,
-            encoding: opened.encoding,
+            compression,
+            encoding,
             format,
             dialect: start.as_ref().map(|s| s.dialect.clone()),
         };
-        Ok((found, start, json, xml, native))
-    })?;
+        Ok((found, start, json, xml, native, name))
+    })
+    .map_err(|e| with_failures(e, &failures))?;
+    let (found, start, json_found, xml_found, native, name) = detected;
     let d = PyDict::new(py);
-    d.set_item("path", src.to_string_lossy().into_owned())?;
+    d.set_item("path", name)?;
     d.set_item(
         "compression",
         finding(py, &found.compression, found.compression.value.name())?,

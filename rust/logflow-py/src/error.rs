@@ -60,6 +60,8 @@ fn class_name(e: &Error) -> &'static str {
         ErrorKind::Parquet(_) => "WriteError",
         ErrorKind::Unsupported(_) => "UnsupportedFormatError",
         ErrorKind::Cancelled => "CancelledError",
+        ErrorKind::UnsafeName(_) => "UnsafeArchiveError",
+        ErrorKind::Encrypted(_) => "EncryptedInputError",
         _ => "LogflowError",
     }
 }

@@ -6,6 +6,7 @@ mod convert;
 mod detect;
 mod error;
 mod ffi;
+mod input;
 mod options;
 mod run;
 mod stream;

@@ -13,6 +13,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyTuple};
 
 use crate::error::PyLogflowResult;
+use crate::input::Failures;
 
 /// The reader behind a stream: any core batch source.
 pub type BoxedReader = Box<dyn RecordBatchReader + Send>;
@@ -23,6 +24,8 @@ pub struct PyBatchStream {
     schema: SchemaRef,
     reader: Mutex<Option<BoxedReader>>,
     counts: Option<Arc<ReadCounts>>,
+    /// Exceptions raised by the file-likes the stream reads, re-raised in its errors' place.
+    failures: Option<Failures>,
 }
 
 impl PyBatchStream {
@@ -32,7 +35,15 @@ impl PyBatchStream {
             schema: reader.schema(),
             reader: Mutex::new(Some(reader)),
             counts: None,
+            failures: None,
         }
+    }
+
+    /// Re-raises what the stream's file-likes raise instead of the errors they cause.
+    #[must_use]
+    pub fn with_failures(mut self, failures: Failures) -> Self {
+        self.failures = Some(failures);
+        self
     }
 
     /// Wraps a reader whose counters the stream reports.
@@ -78,7 +89,7 @@ impl PyBatchStream {
         // The schema is fixed by the data; a request for another one is not honoured (the
         // protocol allows this), the consumer casts if it must.
         let _ = requested_schema;
-        let stream = FFI_ArrowArrayStream::new(self.take()?);
+        let stream = FFI_ArrowArrayStream::new(Box::new(GilFree(self.take()?)));
         PyCapsule::new_with_value(py, stream, c"arrow_array_stream")
     }
 
@@ -118,13 +129,43 @@ impl PyBatchStream {
             .into());
         };
         // One batch is short work: release the GIL for it, no watcher thread needed.
-        let next = py
-            .detach(|| reader.next().transpose())
-            .map_err(logflow_core::Error::from)?;
+        let next = py.detach(|| reader.next().transpose());
+        let next = match (next, &self.failures) {
+            (Ok(n), _) => n,
+            (Err(e), Some(f)) => match f.take() {
+                Some(raised) => return Err(raised.into()),
+                None => return Err(logflow_core::Error::from(e).into()),
+            },
+            (Err(e), None) => return Err(logflow_core::Error::from(e).into()),
+        };
         if next.is_none() {
             *guard = None;
         }
         Ok(next.map(|b| PyBatch(Arc::new(b))))
+    }
+}
+
+/// A reader whose batches are made with the GIL released, whoever pulls them: a consumer
+/// of the exported C stream may hold the GIL while it calls in (some do), and the threads
+/// decoding ahead may need it to read a Python file-like. Attaching is a no-op on a thread
+/// that holds the GIL already, and takes it first on one that does not.
+struct GilFree(BoxedReader);
+
+impl Iterator for GilFree {
+    type Item = Result<RecordBatch, arrow_schema::ArrowError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let reader = &mut self.0;
+        match Python::try_attach(|py| py.detach(|| reader.next())) {
+            Some(next) => next,
+            None => self.0.next(),
+        }
+    }
+}
+
+impl RecordBatchReader for GilFree {
+    fn schema(&self) -> SchemaRef {
+        self.0.schema()
     }
 }
 

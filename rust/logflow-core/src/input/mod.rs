@@ -26,8 +26,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod archive;
 mod transcode;
-mod zip;
 
 use std::fmt;
 use std::fs::File;
@@ -131,41 +131,95 @@ pub fn open_stream<R: Read + Seek + Send + 'static>(
 ) -> Result<Input> {
     let mut head = Vec::with_capacity(SAMPLE_BYTES);
     read_up_to(&mut src, &mut head, SAMPLE_BYTES)?;
-    let compression = match opts.compression {
+    let compression = compression_of(&head, opts);
+    if compression.value == Compression::Zip {
+        src.seek(SeekFrom::Start(0))?;
+        let (name, reader) = archive::open_single(src, opts.limits)?;
+        return text(reader, compression, Some(name), opts);
+    }
+    decompressed(head, src, compression, opts)
+}
+
+/// [`open`] over a byte source read once, front to back, that cannot seek (a pipe, a
+/// network stream, a Python file-like). A zip archive needs its directory at the end, so
+/// it is refused here: open it as a seekable source, or list its members
+/// ([`archive::members`]) and open each with [`open_member`].
+pub fn open_reader<R: Read + Send + 'static>(mut src: R, opts: &InputOptions) -> Result<Input> {
+    let mut head = Vec::with_capacity(SAMPLE_BYTES);
+    read_up_to(&mut src, &mut head, SAMPLE_BYTES)?;
+    let compression = compression_of(&head, opts);
+    if compression.value == Compression::Zip {
+        return Err(Error::new(ErrorKind::Unsupported(
+            "a zip archive is read through its directory at the end: give it as a path, \
+             bytes or a seekable file"
+                .into(),
+        )));
+    }
+    decompressed(head, src, compression, opts)
+}
+
+/// One member of a zip archive (from [`archive::members`]) opened as [`open`] opens a file:
+/// its data decompressed within the expansion limits, then sniffed and transcoded like any
+/// input (a gzip file inside the archive is decompressed too). `compression` reports `zip`.
+pub fn open_member<R: Read + Seek + Send + 'static>(
+    src: R,
+    member: &archive::Member,
+    opts: &InputOptions,
+) -> Result<Input> {
+    let data = archive::open_member(src, member, opts.limits)?;
+    let mut input = open_reader(data, opts)?;
+    if input.compression.value == Compression::None {
+        input.compression = Finding::new(Compression::Zip, 1.0, "a member of a zip archive");
+    }
+    input.member = Some(member.name.clone());
+    input.size = member.size;
+    Ok(input)
+}
+
+fn compression_of(head: &[u8], opts: &InputOptions) -> Finding<Compression> {
+    match opts.compression {
         Some(c) => Finding::new(c, 1.0, "given"),
-        None => detect::compression(&head),
-    };
-    let mut member = None;
+        None => detect::compression(head),
+    }
+}
+
+/// The rest of opening once the compression is known: the decompressor over `head`
+/// followed by the rest of `src`, then [`text`].
+fn decompressed<R: Read + Send + 'static>(
+    head: Vec<u8>,
+    src: R,
+    compression: Finding<Compression>,
+    opts: &InputOptions,
+) -> Result<Input> {
     let compressed = Arc::new(AtomicU64::new(0));
     let limits = opts.limits;
-    let decompressed: Box<dyn Read + Send> = if compression.value == Compression::Zip {
-        src.seek(SeekFrom::Start(0))?;
-        let counted = CountRead {
-            inner: src,
-            count: Arc::clone(&compressed),
-        };
-        let (name, reader) = zip::open_single(counted)?;
-        member = Some(name);
-        corrupt_as_decode(reader, "zip", &compressed, limits)
-    } else {
-        let raw = CountRead {
-            inner: Cursor::new(head).chain(src),
-            count: Arc::clone(&compressed),
-        };
-        let raw: Box<dyn Read + Send> = Box::new(raw);
-        let wrap = |r: Box<dyn Read + Send>, f| corrupt_as_decode(r, f, &compressed, limits);
-        match compression.value {
-            Compression::Gzip => wrap(Box::new(flate2::read::MultiGzDecoder::new(raw)), "gzip"),
-            Compression::Zstd => wrap(Box::new(zstd::stream::read::Decoder::new(raw)?), "zstd"),
-            Compression::Bzip2 => wrap(Box::new(bzip2::read::MultiBzDecoder::new(raw)), "bzip2"),
-            Compression::Xz => wrap(
-                Box::new(liblzma::read::XzDecoder::new_multi_decoder(raw)),
-                "xz",
-            ),
-            Compression::None | Compression::Zip => raw,
-        }
+    let raw = CountRead {
+        inner: Cursor::new(head).chain(src),
+        count: Arc::clone(&compressed),
     };
+    let raw: Box<dyn Read + Send> = Box::new(raw);
+    let wrap = |r: Box<dyn Read + Send>, f| corrupt_as_decode(r, f, &compressed, limits);
+    let reader = match compression.value {
+        Compression::Gzip => wrap(Box::new(flate2::read::MultiGzDecoder::new(raw)), "gzip"),
+        Compression::Zstd => wrap(Box::new(zstd::stream::read::Decoder::new(raw)?), "zstd"),
+        Compression::Bzip2 => wrap(Box::new(bzip2::read::MultiBzDecoder::new(raw)), "bzip2"),
+        Compression::Xz => wrap(
+            Box::new(liblzma::read::XzDecoder::new_multi_decoder(raw)),
+            "xz",
+        ),
+        Compression::None | Compression::Zip => raw,
+    };
+    text(reader, compression, None, opts)
+}
 
+/// The decompressed stream sniffed (binary formats, encoding, format) and transcoded to
+/// UTF-8.
+fn text(
+    decompressed: Box<dyn Read + Send>,
+    compression: Finding<Compression>,
+    member: Option<String>,
+    opts: &InputOptions,
+) -> Result<Input> {
     // Encoding from the first bytes of the decompressed stream.
     let mut sample = Vec::with_capacity(SAMPLE_BYTES);
     let mut decompressed = decompressed;
@@ -393,6 +447,21 @@ fn read_up_to<R: Read + ?Sized>(src: &mut R, buf: &mut Vec<u8>, limit: usize) ->
         .map(|_| ())
 }
 
+/// A failure of the source itself (a Python file-like that raised, a network error), carried
+/// through `io::Error` untouched by the decompressors: it is no sign of corrupt data. The
+/// caller that made the source knows what it holds (the binding re-raises the Python
+/// exception).
+#[derive(Debug)]
+pub struct SourceError(pub String);
+
+impl fmt::Display for SourceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for SourceError {}
+
 /// A corrupt compressed stream, carried through `io::Error` to become a decode error.
 #[derive(Debug)]
 pub(crate) struct CorruptStream {
@@ -463,7 +532,7 @@ struct Decompressed<R> {
     limits: ExpansionLimits,
 }
 
-fn corrupt_as_decode<R: Read + Send + 'static>(
+pub(crate) fn corrupt_as_decode<R: Read + Send + 'static>(
     inner: R,
     format: &'static str,
     compressed: &Arc<AtomicU64>,
@@ -509,8 +578,9 @@ impl<R: Read> Read for Decompressed<R> {
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => Err(e),
             Err(e)
-                if e.get_ref()
-                    .is_some_and(|r| r.is::<CorruptStream>() || r.is::<ExpansionLimit>()) =>
+                if e.get_ref().is_some_and(|r| {
+                    r.is::<CorruptStream>() || r.is::<ExpansionLimit>() || r.is::<SourceError>()
+                }) =>
             {
                 Err(e)
             }
@@ -542,9 +612,9 @@ impl<R: Read> Read for Decompressed<R> {
 }
 
 /// A source that counts the bytes read from it (the compressed side of a decompressor).
-struct CountRead<R> {
-    inner: R,
-    count: Arc<AtomicU64>,
+pub(crate) struct CountRead<R> {
+    pub(crate) inner: R,
+    pub(crate) count: Arc<AtomicU64>,
 }
 
 impl<R: Read> Read for CountRead<R> {

@@ -516,3 +516,62 @@ pub fn decode_avro(data: &[u8]) {
         }
     }
 }
+
+/// Most members of one fuzz input that are opened and read.
+const SOURCE_MEMBERS: usize = 16;
+
+/// The `sources` target: one option byte (bit 0: the bytes as a seekable stream rather than
+/// bytes in memory; bit 1: hash the content; bits 2-3: the largest decompressed size of a
+/// member, from 1 KiB to 64 MiB), then the bytes of an input that may be a zip archive.
+/// The archive's directory is read (units), each member opened and read to its end, the
+/// fingerprint taken. Errors are fine (a corrupt directory, zip slip, encryption, a bad
+/// member, a limit), panics are not.
+pub fn sources(data: &[u8]) {
+    use logflow_core::input::{ExpansionLimits, InputOptions};
+    use logflow_core::source::{units, Source, SourceData};
+    use std::io::Read;
+    use std::sync::Arc;
+
+    let Some((&opt, bytes)) = data.split_first() else {
+        return;
+    };
+    let max_bytes = [1u64 << 10, 64 << 10, 1 << 20, 64 << 20]
+        .get(usize::from((opt >> 2) & 3))
+        .copied();
+    let opts = InputOptions {
+        binary_ok: true,
+        limits: ExpansionLimits {
+            max_bytes,
+            ..ExpansionLimits::default()
+        },
+        ..InputOptions::default()
+    };
+    let data = if opt & 1 == 0 {
+        SourceData::Bytes(Arc::from(bytes))
+    } else {
+        SourceData::Seekable(Box::new(std::io::Cursor::new(bytes.to_vec())))
+    };
+    let Ok(found) = units(vec![Source::new("fuzz.zip", data)], &opts) else {
+        return;
+    };
+    for unit in found.into_iter().take(SOURCE_MEMBERS) {
+        let Ok(mut opened) = unit.open(&opts, opt & 2 != 0, None) else {
+            continue;
+        };
+        let mut sink = Vec::new();
+        let whole = opened
+            .input
+            .reader
+            .by_ref()
+            .take(INPUT_LIMIT)
+            .read_to_end(&mut sink)
+            .is_ok();
+        let fingerprint = opened.fingerprint();
+        if whole && opt & 2 != 0 && (sink.len() as u64) < INPUT_LIMIT {
+            assert!(
+                fingerprint.sha256.is_some(),
+                "a source read to its end has a hash"
+            );
+        }
+    }
+}
