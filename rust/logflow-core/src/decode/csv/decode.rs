@@ -98,7 +98,19 @@ impl ChunkDecoder {
             ChunkTokenizer::new(&chunk.bytes, chunk.start, line, chunk.last, self.dialect);
         let mut block = RowBlock::reused();
         loop {
-            match tok.next(&mut block) {
+            let mut step = tok.next(&mut block);
+            if step == Step::Record {
+                // A record of several lines past the size limit reads as a quote that never
+                // closes, as it does when it reaches past a chunk's end (see `too_long`).
+                if let Some(row) = block.rows().last().copied() {
+                    if self.too_long(&chunk.bytes, &row) && spans_lines(&chunk.bytes, &row) {
+                        block.pop();
+                        tok.rewind(&row);
+                        step = Step::Unterminated { start: row.start };
+                    }
+                }
+            }
+            match step {
                 Step::Record => {}
                 Step::End => break,
                 Step::Incomplete { start }
@@ -195,6 +207,14 @@ impl ChunkDecoder {
         out
     }
 
+    /// Whether `row` is longer than `max_record_bytes` (its line terminator not counted).
+    /// Records are held to the limit wherever they fall: one that a chunk holds whole, as
+    /// one that runs past a chunk's end (the chunker cuts an over-long line there, the
+    /// decoder rejects what reaches past the limit), so results do not depend on chunk sizes.
+    fn too_long(&self, bytes: &[u8], row: &RowMeta) -> bool {
+        record_len(bytes.get(row.start..row.end).unwrap_or_default()) > self.max_record_bytes
+    }
+
     fn reject_of(&self, block: &RowBlock, chunk: &Chunk, p: Problem) -> Reject {
         let row = block.rows().get(p.row).copied();
         let (position, raw) = match row {
@@ -239,6 +259,18 @@ impl ChunkDecoder {
         let mut keep = Vec::with_capacity(block.len());
         let mut problems = Vec::new();
         for (i, row) in block.rows().iter().enumerate() {
+            if self.too_long(&chunk.bytes, row) {
+                problems.push(Problem {
+                    row: i,
+                    column: None,
+                    reason: RejectReason::RecordTooLong,
+                    detail: format!(
+                        "the record is longer than {} bytes (max_record_bytes)",
+                        self.max_record_bytes
+                    ),
+                });
+                continue;
+            }
             let wider = self.wider_records && row.fields > ncols && !row.multiline;
             if row.fields != ncols && !wider {
                 let reason = if row.multiline {
@@ -607,6 +639,19 @@ impl Decoder for ChunkDecoder {
     fn resume(&self, tail: Tail, next: ChunkOutput) -> Resume {
         super::resume::resume(self, tail, next)
     }
+}
+
+/// Whether a record holds a line end (a quoted LF or CR) before its own terminator.
+fn spans_lines(bytes: &[u8], row: &RowMeta) -> bool {
+    let raw = bytes.get(row.start..row.end).unwrap_or_default();
+    let body = raw.get(..record_len(raw)).unwrap_or_default();
+    memchr::memchr2(b'\n', b'\r', body).is_some()
+}
+
+/// Bytes of a record without its line terminator.
+fn record_len(raw: &[u8]) -> usize {
+    let raw = raw.strip_suffix(b"\n").unwrap_or(raw);
+    raw.strip_suffix(b"\r").unwrap_or(raw).len()
 }
 
 /// Cast failures of one block: `(row in the built rows, column, detail)`.

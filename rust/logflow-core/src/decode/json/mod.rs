@@ -681,6 +681,19 @@ impl JsonDecoder {
                         }
                     ),
                 ))
+            } else if span
+                .line_end
+                .is_some_and(|(end, _)| end - span.start > self.max_record_bytes)
+            {
+                // Held to the limit wherever it falls, as a line the chunker cuts is.
+                Some((
+                    RejectReason::RecordTooLong,
+                    None,
+                    format!(
+                        "the line is longer than {} bytes (max_record_bytes)",
+                        self.max_record_bytes
+                    ),
+                ))
             } else if bad_at.is_some_and(|o| o < record_end(b, &span, in_array)) {
                 let end = record_end(b, &span, in_array);
                 Some((
@@ -716,6 +729,19 @@ impl JsonDecoder {
                     }
                 });
                 match result {
+                    Ok(()) if span.line_end.is_none()
+                        && lex.i - span.start > self.max_record_bytes =>
+                    {
+                        // As the framing fails a record it cannot cut within the limit.
+                        out.error = Some(Error::new(ErrorKind::LimitExceeded(format!(
+                            "a JSON record runs past {} bytes (at byte {})",
+                            self.max_record_bytes,
+                            chunk.offset + span.start as u64
+                        ))));
+                        out.rows_read = record;
+                        out.chunk = Chunk::default();
+                        return Attempt::Done(Box::new(out));
+                    }
                     Ok(()) => {
                         walker.finish(lex.i);
                         None
