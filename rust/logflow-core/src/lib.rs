@@ -26,6 +26,7 @@ pub mod error;
 pub mod input;
 pub mod pipeline;
 pub mod schema;
+pub mod sketch;
 pub mod stream;
 pub mod work;
 pub mod write;
