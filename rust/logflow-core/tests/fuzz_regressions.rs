@@ -242,7 +242,9 @@ fn max_record_bytes_does_not_depend_on_chunking() {
             csv: opts.csv.clone(),
         },
     );
-    let err = strict.err().expect("an over-long record fails a strict read");
+    let err = strict
+        .err()
+        .expect("an over-long record fails a strict read");
     assert!(err.to_string().contains("longer than 8 bytes"), "{err}");
     let strict_opts = Opts {
         decode: DecodeOptions {

@@ -47,6 +47,8 @@ pub struct ChunkDecoder {
     pub(crate) wider_records: bool,
     /// An empty field in a text column is null (otherwise an empty string).
     pub(crate) empty_as_null: bool,
+    /// Keep each good row's bytes and place ([`ChunkOutput::sources`]).
+    pub(crate) row_sources: bool,
 }
 
 /// A problem with one row found while decoding.
@@ -354,7 +356,16 @@ impl ChunkDecoder {
                     .collect(),
             )
         };
-        let (columns, good_rows, mut cast) = self.decode_columns(block, &rows)?;
+        let (columns, kept, mut cast) = self.decode_columns(block, &rows)?;
+        let good_rows = kept.len();
+        if self.row_sources {
+            let mut sources = crate::stream::RowSources::default();
+            for r in kept.iter() {
+                let raw = chunk.bytes.get(r.start..r.end).unwrap_or_default();
+                sources.push(raw, chunk.offset + r.start as u64, r.line, r.record);
+            }
+            out.sources = Some(sources);
+        }
         out.values_nulled += cast.nulled;
         // One reject per row: the first failing column names it.
         cast.bad.sort_by_key(|b| (b.0, b.1));
@@ -419,14 +430,14 @@ impl ChunkDecoder {
     }
 
     /// The columns of `rows` less those with a value their column cannot hold (counted in
-    /// the returned [`CastIssues`], by index into `rows`), and how many rows that leaves.
+    /// the returned [`CastIssues`], by index into `rows`), and the rows that leaves.
     /// Only typed columns can fail, so they are built first; text columns are then built
     /// from the good rows alone, and just the (fixed-width) typed columns are filtered.
-    fn decode_columns(
+    fn decode_columns<'r>(
         &self,
         block: &RowBlock,
-        rows: &[RowMeta],
-    ) -> Result<(Vec<ArrayRef>, usize, CastIssues), Error> {
+        rows: &'r [RowMeta],
+    ) -> Result<(Vec<ArrayRef>, Cow<'r, [RowMeta]>, CastIssues), Error> {
         let mut cast = CastIssues::default();
         let mut columns: Vec<Option<ArrayRef>> = vec![None; self.types.len()];
         for (c, slot) in columns.iter_mut().enumerate() {
@@ -471,7 +482,7 @@ impl ChunkDecoder {
                 out.push(self.decode_strings(block, &kept, c)?);
             }
         }
-        Ok((out, kept.len(), cast))
+        Ok((out, kept, cast))
     }
 
     /// The schema of a block whose widest records have `width` fields: the header's columns,

@@ -329,6 +329,7 @@ pub fn start<R: Read>(
         batch_rows: decode.batch_rows,
         header: header_fields,
         empty_as_null: decode.empty_is_null(),
+        row_sources: decode.row_sources,
         wider_records: matches!(
             decode.schema_policy,
             Some(crate::decode::SchemaPolicy::Merge | crate::decode::SchemaPolicy::Evolve)

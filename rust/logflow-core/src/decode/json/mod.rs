@@ -418,6 +418,8 @@ pub struct JsonDecoder {
     /// An empty string in a text column is null (JSON keeps `""` apart from `null` unless
     /// asked).
     empty_as_null: bool,
+    /// Keep each good record's bytes and place ([`ChunkOutput::sources`]).
+    row_sources: bool,
 }
 
 /// A record found in a chunk.
@@ -729,8 +731,9 @@ impl JsonDecoder {
                     }
                 });
                 match result {
-                    Ok(()) if span.line_end.is_none()
-                        && lex.i - span.start > self.max_record_bytes =>
+                    Ok(())
+                        if span.line_end.is_none()
+                            && lex.i - span.start > self.max_record_bytes =>
                     {
                         // As the framing fails a record it cannot cut within the limit.
                         out.error = Some(Error::new(ErrorKind::LimitExceeded(format!(
@@ -743,6 +746,21 @@ impl JsonDecoder {
                         return Attempt::Done(Box::new(out));
                     }
                     Ok(()) => {
+                        if self.row_sources {
+                            let end = span.line_end.map_or(lex.i, |(_, after)| after);
+                            let sources =
+                                out.sources
+                                    .get_or_insert_with(|| crate::stream::RowSources {
+                                        path: self.layout.records_path().map(Into::into),
+                                        ..Default::default()
+                                    });
+                            sources.push(
+                                b.get(span.start..end).unwrap_or_default(),
+                                chunk.offset + span.start as u64,
+                                span.line,
+                                this,
+                            );
+                        }
                         walker.finish(lex.i);
                         None
                     }
@@ -1230,6 +1248,7 @@ pub fn start<R: Read>(
         fixed: fixed_schema,
         text_mode: !decode.infer_types,
         empty_as_null: decode.empty_as_null.unwrap_or(false),
+        row_sources: decode.row_sources,
     };
     Ok(JsonStart {
         start: Start {
