@@ -13,6 +13,7 @@ from logflow import errors
 from logflow._native import __version__
 from logflow.detection import Detection, detect
 from logflow.io import ConvertResult, ErrorSample, Stream, convert, read, write
+from logflow.quality import QualityReport, profile
 
 if _TYPE_CHECKING:
     from logflow.engine import Engine
@@ -22,17 +23,19 @@ __all__ = [
     "Detection",
     "Engine",
     "ErrorSample",
+    "QualityReport",
     "Stream",
     "__version__",
     "convert",
     "detect",
     "errors",
+    "profile",
     "read",
     "write",
 ]
 
 
-_SUBPACKAGES = ("catalog", "engine", "query", "storage")
+_SUBPACKAGES = ("catalog", "engine", "query", "rules", "storage")
 
 
 def __getattr__(name: str) -> object:

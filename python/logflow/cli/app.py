@@ -145,8 +145,63 @@ def _parser() -> argparse.ArgumentParser:
         metavar="COL[,COL]",
         help="write DST as a Hive-partitioned directory: DST/COL=value/part-00000.parquet",
     )
+    c.add_argument(
+        "--profile",
+        action="store_true",
+        help="profile the rows while converting and print the report after the summary",
+    )
+    c.add_argument(
+        "--verify",
+        action="store_true",
+        help="read the output back and check its checksum before putting it in place",
+    )
+    c.add_argument(
+        "--rules",
+        default=None,
+        metavar="FILE",
+        help="validation rules from a TOML or YAML file (bad rows follow --error-policy)",
+    )
     c.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     c.set_defaults(run=_convert)
+
+    pr = sub.add_parser(
+        "profile", help="what a file holds: per column nulls, distinct values, min, max, ..."
+    )
+    pr.add_argument("src", help="input file")
+    pr.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    pr.add_argument(
+        "--state",
+        action="store_true",
+        help="with --json, include the sketches (to merge reports later)",
+    )
+    pr.add_argument(
+        "--format",
+        default=None,
+        choices=["csv", "tsv", "json", "jsonl"],
+        help="input format (default: detected from the bytes)",
+    )
+    pr.add_argument(
+        "--delimiter", type=_one_char, default=None, help="field delimiter (default: detected)"
+    )
+    pr.add_argument("--no-header", action="store_true", help="the first line is data, not names")
+    pr.add_argument(
+        "--encoding", default=None, help="text encoding, e.g. latin-1 (default: detected)"
+    )
+    pr.add_argument(
+        "--error-policy",
+        default="permissive",
+        choices=["strict", "permissive"],
+        help="bad rows: count them by reason (permissive, default) or fail (strict)",
+    )
+    pr.add_argument(
+        "--records-path", default=None, metavar="PATH", help="JSON: the records array's path"
+    )
+    pr.add_argument("--flatten", action="store_true", help="JSON: nested objects as columns")
+    pr.add_argument("--threads", type=int, default=None, help="threads decoding")
+    pr.add_argument(
+        "--rules", default=None, metavar="FILE", help="validation rules to count breaks of"
+    )
+    pr.set_defaults(run=_profile)
 
     d = sub.add_parser("detect", help="say what a file is: format, encoding, dialect, columns")
     d.add_argument("src", help="input file")
@@ -419,6 +474,9 @@ def _convert(args: argparse.Namespace) -> int:
             max_rows_per_file=args.max_rows_per_file,
             target_file_size=args.target_file_size,
             partition_by=args.partition_by,
+            profile=args.profile,
+            verify=args.verify,
+            rules=args.rules,
         )
     finally:
         bar.close()
@@ -428,6 +486,36 @@ def _convert(args: argparse.Namespace) -> int:
         else:
             print(f"{args.src} -> {', '.join(result.files)}")
         print(result.summary())
+        if args.verify:
+            print(f"verified: checksum {result.checksum_out}")
+        if result.quality is not None:
+            print()
+            print(result.quality.render())
+    return 0
+
+
+def _profile(args: argparse.Namespace) -> int:
+    bar = ProgressBar()
+    try:
+        report = logflow.profile(
+            args.src,
+            format=args.format,
+            delimiter=args.delimiter,
+            header=False if args.no_header else None,
+            encoding=args.encoding,
+            error_policy=args.error_policy,
+            records_path=args.records_path,
+            flatten=args.flatten,
+            threads=args.threads,
+            progress=bar,
+            rules=args.rules,
+        )
+    finally:
+        bar.close()
+    if args.json:
+        print(report.to_json(state=args.state))
+    else:
+        print(report.render())
     return 0
 
 
