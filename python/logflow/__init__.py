@@ -22,6 +22,7 @@ from logflow.io import (
     read,
     write,
 )
+from logflow.quality import QualityReport, profile
 
 if _TYPE_CHECKING:
     from logflow.engine import Engine
@@ -32,18 +33,20 @@ __all__ = [
     "Engine",
     "ErrorSample",
     "Fingerprint",
+    "QualityReport",
     "SourceResult",
     "Stream",
     "__version__",
     "convert",
     "detect",
     "errors",
+    "profile",
     "read",
     "write",
 ]
 
 
-_SUBPACKAGES = ("catalog", "engine", "query", "storage")
+_SUBPACKAGES = ("catalog", "engine", "query", "rules", "storage")
 
 
 def __getattr__(name: str) -> object:

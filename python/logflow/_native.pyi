@@ -17,6 +17,8 @@ __all__ = [
     "build_profile",
     "convert",
     "detect",
+    "merge_profiles",
+    "profile",
     "read",
     "read_stream",
     "write",
@@ -92,8 +94,42 @@ def convert(
     sheet: str | int | None = None,
     file_name_column: str | None = None,
     fingerprint: str | None = None,
+    profile: bool = False,
+    verify: bool = False,
+    checksum: bool = True,
+    rules: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Convert a file to Parquet; the dict's keys are the fields of ``ConvertResult``."""
+
+def profile(
+    src: str | PathLike[str],
+    *,
+    format: str | None = None,
+    delimiter: str | None = None,
+    quote: str | None = ...,
+    escape: str | None = ...,
+    skip_initial_space: bool | None = None,
+    header: bool | None = None,
+    skip_lines: int | None = None,
+    batch_size: int | None = None,
+    error_policy: str = "permissive",
+    on_cast_error: str = "reject",
+    encoding: str | None = None,
+    schema: list[tuple[str, str]] | None = None,
+    schema_policy: str | None = None,
+    infer_types: bool = True,
+    empty_as_null: bool | None = None,
+    records_path: str | None = None,
+    flatten: bool | int | None = None,
+    threads: int | None = None,
+    progress: Callable[[int, int, int], Any] | None = None,
+    top_k: int | None = None,
+    rules: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Read a file as ``convert`` does, writing nothing; keys as for ``convert``."""
+
+def merge_profiles(states: list[bytes]) -> dict[str, Any]:
+    """Merge profiles given by their state bytes; the profile of all of them."""
 
 def read(
     src: _Sources,
@@ -154,6 +190,7 @@ def write(
     schema: list[tuple[str, str]] | None = None,
     error_policy: str = "strict",
     on_cast_error: str = "reject",
+    verify: bool = False,
 ) -> dict[str, Any]:
     """Write an Arrow stream (``__arrow_c_stream__``) to Parquet; keys as for ``convert``."""
 

@@ -28,6 +28,7 @@ __all__ = [
     "EmptyInputError",
     "EncryptedInputError",
     "InputNotFoundError",
+    "IntegrityError",
     "LimitExceededError",
     "LogflowError",
     "NamespaceNotFoundError",
@@ -37,6 +38,7 @@ __all__ = [
     "PermissionDeniedError",
     "QueryError",
     "QueryTimeoutError",
+    "RuleViolationError",
     "SchemaError",
     "SnapshotNotFoundError",
     "SqlNotAllowedError",
@@ -110,6 +112,22 @@ class DecodeError(LogflowError, ValueError):
 
     A ragged row, invalid UTF-8, a value that does not parse as its column's type, an
     unterminated quote, ...
+    """
+
+
+class RuleViolationError(LogflowError, ValueError):
+    """A row broke a validation rule (``error_policy="strict"``).
+
+    ``line``, ``offset`` and ``record`` locate the row, ``column`` names the column the rule
+    checks; the message names the rule and the value.
+    """
+
+
+class IntegrityError(LogflowError):
+    """The output read back does not hold what was written, or what was read.
+
+    Raised by ``convert(..., verify=True)`` before anything is put in place; the message
+    gives both checksums.
     """
 
 

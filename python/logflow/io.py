@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING, Any, Literal, Union
 
 from logflow import _native, _orc, _sources
 from logflow.errors import ConfigError, DecodeError
+from logflow.quality import QualityReport
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
     from logflow.detection import Dialect
+    from logflow.rules import RulesLike
 
 __all__ = [
     "ConvertResult",
@@ -177,9 +179,11 @@ class ErrorSample:
     """``too_many_fields``, ``too_few_fields``, ``invalid_utf8``, ``cast_error``,
     ``unterminated_quote`` (a quote opened on this line and never closed),
     ``swallowed_by_quote`` (a line inside such a quote, from an earlier line),
-    ``record_too_long`` (a line with no end within 64 MiB: its first 64 MiB are kept, the
-    rest of the line is skipped), ``invalid_json``, ``invalid_xml`` (a record that is not
-    well-formed XML) or ``schema_mismatch`` (a field or value the schema does not allow)."""
+    ``record_too_long`` (a record longer than 64 MiB: a line with no end within them keeps
+    its first 64 MiB here, the rest of the line is skipped), ``invalid_json``,
+    ``invalid_xml`` (a record that is not well-formed XML), ``schema_mismatch`` (a field
+    or value the schema does not allow), or the name of a validation rule the row broke
+    (``not_null:id``, ``unique:id``, ...)."""
     detail: str
     """What is wrong, in words."""
     raw: bytes
@@ -319,6 +323,19 @@ class ConvertResult:
     """Per source, in input order: its fingerprint and rows read, written, quarantined and
     skipped (one entry for one file; each file of a glob or directory, each member of a zip
     archive; none for :func:`write`)."""
+    checksum_in: str | None = None
+    """The checksum of the rows read and kept (decoded, and past every validation rule), as
+    16 hex digits: xxh3 of each value in a canonical form (a number is hashed as its value,
+    not its type: ``5``, ``5.0`` and ``5.00`` are one value; dates and timestamps as
+    nanoseconds), mixed per row, summed over the rows, so the order rows come in does not
+    matter. ``None`` when checksums are off (:func:`write` without ``verify``)."""
+    checksum_out: str | None = None
+    """The checksum of the rows as written, computed the same way. It equals
+    :attr:`checksum_in` unless a schema change turned a column's values into text (a number
+    and its text are different values) or widened an integer past 2^53 to a float;
+    ``verify=True`` reads the files back and checks them against it."""
+    quality: QualityReport | None = None
+    """With ``profile=True``, what the rows hold: see :class:`~logflow.QualityReport`."""
 
     @classmethod
     def _from_native(cls, stats: dict[str, Any]) -> ConvertResult:
@@ -328,6 +345,8 @@ class ConvertResult:
         values["sources"] = tuple(SourceResult._from_native(s) for s in values["sources"])
         values["errors_by_reason"] = dict(values["errors_by_reason"])
         values["error_samples"] = tuple(ErrorSample(**s) for s in values["error_samples"])
+        if values["quality"] is not None:
+            values["quality"] = QualityReport._from_native(values["quality"], stats, None)
         return cls(**values)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -396,6 +415,9 @@ def convert(
     include_file_name: bool | str = False,
     fingerprint: Literal["sha256"] | None = None,
     storage_options: Mapping[str, Any] | None = None,
+    profile: bool = False,
+    verify: bool = False,
+    rules: RulesLike | None = None,
 ) -> ConvertResult:
     r"""Convert a data file to a Parquet file or dataset.
 
@@ -583,6 +605,16 @@ def convert(
             {"allow_http": True}}``; the usual environment variables are read too), or for
             ``http(s)://`` the limits ``timeout`` (seconds per connect or read, default 30),
             ``max_size`` (bytes), ``retries`` (default 3) and ``headers``.
+        profile: Profile the rows as they are decoded (on the decode threads, in the same
+            pass): :attr:`ConvertResult.quality` holds the :class:`~logflow.QualityReport`.
+        verify: Before the output is put in place, read it back with an independent
+            Parquet reader and check that it holds what was written, and what was read
+            (:attr:`ConvertResult.checksum_in` and ``checksum_out``); a mismatch raises
+            :class:`~logflow.errors.IntegrityError` and leaves nothing behind. Costs a read
+            of the output.
+        rules: Validation rules (:mod:`logflow.rules` objects, or the path of a TOML or
+            YAML file listing them). A row that breaks one is a bad row under
+            ``error_policy``, counted (and quarantined) under the rule's name.
 
     Returns:
         Counts, sizes, the files written, the output schema and each source's rows.
@@ -612,6 +644,10 @@ def convert(
         logflow.errors.ConfigError: An option value is invalid, a ``partition_by`` column does
             not exist (the message lists the columns), or ``dst`` holds files that are not a
             logflow dataset.
+        logflow.errors.RuleViolationError: Under ``error_policy="strict"``, a row broke a
+            validation rule.
+        logflow.errors.IntegrityError: With ``verify=True``, the output read back does not
+            hold what was written or read.
         KeyboardInterrupt: Ctrl-C; the partial output is removed first.
 
     Example:
@@ -621,6 +657,8 @@ def convert(
         True
     """
     dst_s = os.fspath(dst)
+    from logflow.rules import _native_rules
+
     partition_cols = _partition_columns(partition_by)
     native_src = _sources.resolve(src, storage_options)
     # ORC (read by pyarrow) and the pyarrow fallback for Parquet take one local file.
@@ -683,6 +721,9 @@ def convert(
             tables=tables,
             file_name_column=_file_name_column(include_file_name),
             fingerprint=fingerprint,
+            profile=profile,
+            verify=verify,
+            rules=_native_rules(rules),
         )
     except DecodeError as e:
         if local is None:
@@ -1000,6 +1041,7 @@ def write(
     max_rows_per_file: int | None = None,
     target_file_size: int | str | None = None,
     partition_by: list[str] | str | None = None,
+    verify: bool = False,
 ) -> ConvertResult:
     """Write Arrow data to a Parquet file or dataset with logflow's writer.
 
@@ -1021,6 +1063,9 @@ def write(
         max_rows_per_file: As in :func:`convert`.
         target_file_size: As in :func:`convert`.
         partition_by: As in :func:`convert`.
+        verify: Checksum the rows as they are handed over and as written, and read the
+            output back before it is put in place (as in :func:`convert`); otherwise the
+            result's checksums are ``None``.
 
     Returns:
         The counts (``rows_read == rows_written``), the files written and the schema.
@@ -1047,5 +1092,6 @@ def write(
         max_rows_per_file=max_rows_per_file,
         target_file_size=target_file_size,
         partition_by=_partition_columns(partition_by),
+        verify=verify,
     )
     return ConvertResult._from_native(stats)

@@ -15,6 +15,8 @@ import pytest
 import logflow
 import logflow.detection
 import logflow.io
+import logflow.quality
+import logflow.rules
 from logflow import _native, errors
 
 PUBLIC = [
@@ -23,12 +25,14 @@ PUBLIC = [
     "Engine",
     "ErrorSample",
     "Fingerprint",
+    "QualityReport",
     "SourceResult",
     "Stream",
     "__version__",
     "convert",
     "detect",
     "errors",
+    "profile",
     "read",
     "write",
 ]
@@ -45,6 +49,8 @@ NATIVE_ALLOWLIST = {
 NATIVE_EXPECTED = {
     "convert",
     "detect",
+    "merge_profiles",
+    "profile",
     "read",
     "read_stream",
     "write",
@@ -101,7 +107,7 @@ def test_api_public_callables_have_docstrings(name, obj):
 
 
 def test_api_module_docstrings():
-    for module in (logflow, logflow.io, logflow.detection, errors):
+    for module in (logflow, logflow.io, logflow.detection, logflow.quality, logflow.rules, errors):
         assert inspect.getdoc(module), module.__name__
 
 
@@ -116,7 +122,8 @@ def test_api_native_symbols_expected():
 
 
 def test_api_native_symbols_wrapped_or_allowlisted():
-    sources = "".join(inspect.getsource(m) for m in (logflow, logflow.io, logflow.detection))
+    wrappers = (logflow, logflow.io, logflow.detection, logflow.quality, logflow.rules)
+    sources = "".join(inspect.getsource(m) for m in wrappers)
     missing = []
     native = {n for n in dir(_native) if not n.startswith("_") or n == "__version__"}
     for name in sorted(native):
@@ -159,6 +166,9 @@ def test_api_convert_result_is_frozen_dataclass(sample_csv, out_dir):
         "input_encoding",
         "format",
         "sources",
+        "checksum_in",
+        "checksum_out",
+        "quality",
     ]
     assert isinstance(r.files, tuple)
     # a clean input: nothing bad, nothing nulled, no quarantine files

@@ -216,8 +216,63 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument(
         "--sources", action="store_true", help="print each source's rows and fingerprint"
     )
+    c.add_argument(
+        "--profile",
+        action="store_true",
+        help="profile the rows while converting and print the report after the summary",
+    )
+    c.add_argument(
+        "--verify",
+        action="store_true",
+        help="read the output back and check its checksum before putting it in place",
+    )
+    c.add_argument(
+        "--rules",
+        default=None,
+        metavar="FILE",
+        help="validation rules from a TOML or YAML file (bad rows follow --error-policy)",
+    )
     c.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     c.set_defaults(run=_convert)
+
+    pr = sub.add_parser(
+        "profile", help="what a file holds: per column nulls, distinct values, min, max, ..."
+    )
+    pr.add_argument("src", help="input file")
+    pr.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    pr.add_argument(
+        "--state",
+        action="store_true",
+        help="with --json, include the sketches (to merge reports later)",
+    )
+    pr.add_argument(
+        "--format",
+        default=None,
+        choices=["csv", "tsv", "json", "jsonl"],
+        help="input format (default: detected from the bytes)",
+    )
+    pr.add_argument(
+        "--delimiter", type=_one_char, default=None, help="field delimiter (default: detected)"
+    )
+    pr.add_argument("--no-header", action="store_true", help="the first line is data, not names")
+    pr.add_argument(
+        "--encoding", default=None, help="text encoding, e.g. latin-1 (default: detected)"
+    )
+    pr.add_argument(
+        "--error-policy",
+        default="permissive",
+        choices=["strict", "permissive"],
+        help="bad rows: count them by reason (permissive, default) or fail (strict)",
+    )
+    pr.add_argument(
+        "--records-path", default=None, metavar="PATH", help="JSON: the records array's path"
+    )
+    pr.add_argument("--flatten", action="store_true", help="JSON: nested objects as columns")
+    pr.add_argument("--threads", type=int, default=None, help="threads decoding")
+    pr.add_argument(
+        "--rules", default=None, metavar="FILE", help="validation rules to count breaks of"
+    )
+    pr.set_defaults(run=_profile)
 
     d = sub.add_parser("detect", help="say what a file is: format, encoding, dialect, columns")
     d.add_argument("src", help="input file, glob, directory or URL (the first file is examined)")
@@ -557,6 +612,9 @@ def _convert(args: argparse.Namespace) -> int:
             include_file_name=args.include_file_name or False,
             fingerprint=args.fingerprint,
             storage_options=_storage_options(args.storage_options),
+            profile=args.profile,
+            verify=args.verify,
+            rules=args.rules,
         )
     finally:
         bar.close()
@@ -578,6 +636,36 @@ def _convert(args: argparse.Namespace) -> int:
                     f"{s.rows_quarantined:,} quarantined, {s.rows_skipped:,} skipped; "
                     f"{fp.size if fp.size is not None else '?'} bytes {ident}".rstrip()
                 )
+        if args.verify:
+            print(f"verified: checksum {result.checksum_out}")
+        if result.quality is not None:
+            print()
+            print(result.quality.render())
+    return 0
+
+
+def _profile(args: argparse.Namespace) -> int:
+    bar = ProgressBar()
+    try:
+        report = logflow.profile(
+            args.src,
+            format=args.format,
+            delimiter=args.delimiter,
+            header=False if args.no_header else None,
+            encoding=args.encoding,
+            error_policy=args.error_policy,
+            records_path=args.records_path,
+            flatten=args.flatten,
+            threads=args.threads,
+            progress=bar,
+            rules=args.rules,
+        )
+    finally:
+        bar.close()
+    if args.json:
+        print(report.to_json(state=args.state))
+    else:
+        print(report.render())
     return 0
 
 

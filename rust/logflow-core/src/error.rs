@@ -89,6 +89,22 @@ pub enum ErrorKind {
     /// The input (or an archive member) is encrypted; logflow takes no passwords.
     #[error("{0}")]
     Encrypted(String),
+    /// A row broke a validation rule under the strict policy.
+    #[error("rule {rule} broken: {reason} ({position}{})", column.as_ref().map(|c| format!(", column {c:?}")).unwrap_or_default())]
+    RuleViolation {
+        /// The rule's name (its reason in results).
+        rule: String,
+        /// Where the row starts.
+        position: Position,
+        /// The column the rule checks, when it checks one.
+        column: Option<String>,
+        /// What is wrong, in words.
+        reason: String,
+    },
+    /// The output does not hold what was read: a checksum recomputed from the files written
+    /// differs (`verify`).
+    #[error("integrity check failed: {0}")]
+    Integrity(String),
 }
 
 /// A core error: its kind and, when known, the input or output path it concerns.
@@ -129,7 +145,9 @@ impl Error {
 
     /// Changes the position of a decode error (a no-op for other kinds).
     pub fn relocate(&mut self, f: impl FnOnce(&mut Position)) {
-        if let ErrorKind::Decode { position, .. } = self.kind.as_mut() {
+        if let ErrorKind::Decode { position, .. } | ErrorKind::RuleViolation { position, .. } =
+            self.kind.as_mut()
+        {
             f(position);
         }
     }
@@ -167,15 +185,19 @@ impl Error {
 
     /// Adds `base` to the record number of a decode error (chunks number records locally).
     pub fn shift_record(&mut self, base: u64) {
-        if let ErrorKind::Decode { position, .. } = &mut *self.kind {
+        if let ErrorKind::Decode { position, .. } | ErrorKind::RuleViolation { position, .. } =
+            &mut *self.kind
+        {
             position.record += base;
         }
     }
 
-    /// The input position, for decode errors.
+    /// The input position, for decode errors and rule violations.
     pub fn position(&self) -> Option<Position> {
         match &*self.kind {
-            ErrorKind::Decode { position, .. } => Some(position.clone()),
+            ErrorKind::Decode { position, .. } | ErrorKind::RuleViolation { position, .. } => {
+                Some(position.clone())
+            }
             _ => None,
         }
     }

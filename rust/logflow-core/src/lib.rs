@@ -28,6 +28,7 @@ pub mod input;
 pub mod native;
 pub mod pipeline;
 pub mod schema;
+pub mod sketch;
 pub mod source;
 pub mod stream;
 pub mod work;

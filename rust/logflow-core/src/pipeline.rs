@@ -22,6 +22,9 @@ use crate::detect::{Compression, Format};
 use crate::error::{Error, ErrorKind, Result};
 use crate::input::{self, InputOptions};
 use crate::native::{self, NativeOptions, Shape};
+use crate::sketch::checksum;
+use crate::sketch::profile::Profile;
+use crate::sketch::stage::{Checked, QualityOptions, Stage, Tally};
 use crate::stream::parts::{Limits, PartBatches, PartReader, Parts};
 use crate::stream::{
     prefetch, BatchReader, Chunk, ChunkOutput, Chunker, Decoder, QuarantineFormat, ReadCounts,
@@ -127,6 +130,14 @@ pub struct ConvertStats {
     /// Per source (file, stream, archive member): its fingerprint and rows, in input
     /// order ([`convert_sources`]; empty for [`write_batches`]).
     pub sources: Vec<SourceStats>,
+    /// The checksum of the rows read and kept (decoded, past every rule), when checksums
+    /// are on: see [`crate::sketch::checksum`].
+    pub checksum_in: Option<u64>,
+    /// The checksum of the rows as written (the same rows after any change of type the
+    /// schema's widening made), when checksums are on.
+    pub checksum_out: Option<u64>,
+    /// The profile of the rows decoded, when asked for.
+    pub quality: Option<Box<Profile>>,
 }
 
 /// Options of [`convert`].
@@ -157,6 +168,38 @@ pub struct ConvertOptions {
     pub threads: usize,
     /// The file-name column and content hashes of sources ([`convert_sources`]).
     pub sources: SourceOptions,
+    /// Profile, checksums and validation rules.
+    pub quality: QualityOptions,
+    /// Read the output back before it is put in place and check that its checksum is the
+    /// one written (and, unless a column was widened to text, the one read); a mismatch is
+    /// an [`ErrorKind::Integrity`] error and nothing is committed. Needs checksums (turned
+    /// on by it).
+    pub verify: bool,
+}
+
+impl ConvertOptions {
+    /// The quality stage's options in effect: `verify` needs checksums.
+    fn quality(&self) -> QualityOptions {
+        let mut q = self.quality.clone();
+        q.checksum |= self.verify;
+        q
+    }
+
+    /// The quality stage, when profile, checksums or rules are on.
+    fn stage(&self) -> Option<Arc<Stage>> {
+        let quality = self.quality();
+        quality
+            .is_active()
+            .then(|| Arc::new(Stage::new(&quality, self.decode.error_policy)))
+    }
+
+    /// The decoding options in effect: rules need each row's bytes and place.
+    fn decoding(&self) -> DecodeOptions {
+        DecodeOptions {
+            row_sources: self.decode.row_sources || !self.quality.rules.is_empty(),
+            ..self.decode.clone()
+        }
+    }
 }
 
 /// Chunks that may exist at once (being read, decoded, or waiting to be written in order).
@@ -186,11 +229,16 @@ struct SinkSpec<'a> {
     pool: Option<Arc<Pool>>,
     /// The job's cancel flag.
     stop: Arc<AtomicBool>,
+    /// Write nothing (a profile only).
+    discard: bool,
 }
 
 impl SinkSpec<'_> {
     fn create(&self, dst: &Path, sample: Option<&RecordBatch>) -> Result<Box<dyn BatchSink>> {
         let schema = self.schema.clone();
+        if self.discard {
+            return Ok(Box::new(Discard::default()));
+        }
         Ok(match self.dataset {
             None => {
                 let mut s = ParquetSink::create(dst, schema, &self.parquet, sample)?;
@@ -212,6 +260,69 @@ impl SinkSpec<'_> {
     }
 }
 
+/// A sink that keeps nothing: [`profile`] reads and counts without writing.
+#[derive(Default)]
+struct Discard {
+    rows: u64,
+}
+
+impl BatchSink for Discard {
+    fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        self.rows += batch.num_rows() as u64;
+        Ok(())
+    }
+
+    fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    fn close(self: Box<Self>) -> Result<Box<dyn ClosedOutput>> {
+        Ok(Box::new(Discarded))
+    }
+}
+
+/// What a [`Discard`] leaves: no files.
+struct Discarded;
+
+impl ClosedOutput for Discarded {
+    fn files(&self) -> Vec<PathBuf> {
+        Vec::new()
+    }
+
+    fn size(&self) -> u64 {
+        0
+    }
+
+    fn commit(self: Box<Self>) -> Result<Vec<PathBuf>> {
+        Ok(Vec::new())
+    }
+
+    fn staged(&self) -> Vec<evolve::Staged> {
+        Vec::new()
+    }
+}
+
+/// A sink that also sums the checksums of the batches it writes (see [`Writer::merge_segments`]).
+struct Hashing {
+    inner: Box<dyn BatchSink>,
+    sum: u64,
+}
+
+impl BatchSink for Hashing {
+    fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        self.sum = self.sum.wrapping_add(checksum::batch_checksum(batch));
+        self.inner.write(batch)
+    }
+
+    fn rows(&self) -> u64 {
+        self.inner.rows()
+    }
+
+    fn close(self: Box<Self>) -> Result<Box<dyn ClosedOutput>> {
+        self.inner.close()
+    }
+}
+
 /// Where finished chunk outputs go: the data sink, the quarantine sink, and the counters.
 struct Writer<'a> {
     dst: &'a Path,
@@ -225,6 +336,14 @@ struct Writer<'a> {
     quarantine_format: QuarantineFormat,
     stats: ConvertStats,
     ctl: &'a Control,
+    /// The quality stage's writing side, when it is on.
+    tally: Option<Tally>,
+    /// The checksum of the rows written so far, when checksums are on.
+    checksum_out: Option<u64>,
+    /// A column was widened to text: values changed type, so they hash differently.
+    retyped: bool,
+    /// Read the output back before committing it (see [`ConvertOptions::verify`]).
+    verify: bool,
 }
 
 impl Writer<'_> {
@@ -238,11 +357,25 @@ impl Writer<'_> {
     }
 
     fn take(&mut self, mut out: ChunkOutput) -> Result<()> {
+        // Records of this output are numbered from here (the sequencer numbered them so).
+        let base = self.stats.rows_read + 1;
+        let sums = match &mut self.tally {
+            Some(t) => t.take(&mut out, base)?,
+            None => Vec::new(),
+        };
         if let Some(e) = out.error.take() {
             return Err(e);
         }
-        for b in &out.batches {
-            let b = self.fit(b)?;
+        for (i, b) in out.batches.iter().enumerate() {
+            let (b, same) = self.fit(b)?;
+            if let Some(sum) = &mut self.checksum_out {
+                // A batch written as decoded has the checksum the worker computed.
+                let c = match sums.get(i) {
+                    Some(s) if same => *s,
+                    _ => checksum::batch_checksum(&b),
+                };
+                *sum = sum.wrapping_add(c);
+            }
             self.sink(Some(&b))?.write(&b)?;
         }
         if !out.overflow.is_empty() {
@@ -295,14 +428,14 @@ impl Writer<'_> {
         Ok(())
     }
 
-    /// `batch` in the output's schema. A batch whose schema is wider (a decoder whose schema
-    /// evolves) widens the output: what was written so far becomes a segment, and the rest
-    /// goes on in the joined schema.
-    fn fit(&mut self, batch: &RecordBatch) -> Result<RecordBatch> {
+    /// `batch` in the output's schema, and whether it is the batch as it came. A batch
+    /// whose schema is wider (a decoder whose schema evolves) widens the output: what was
+    /// written so far becomes a segment, and the rest goes on in the joined schema.
+    fn fit(&mut self, batch: &RecordBatch) -> Result<(RecordBatch, bool)> {
         let target = &self.spec.schema;
         let schema = batch.schema();
         if Arc::ptr_eq(&schema, target) || schema.fields() == target.fields() {
-            return Ok(batch.clone());
+            return Ok((batch.clone(), true));
         }
         let joined = conform::join_schemas(target, &schema, true).ok_or_else(|| {
             Error::new(ErrorKind::Schema(format!(
@@ -310,6 +443,15 @@ impl Writer<'_> {
             )))
         })?;
         if joined.fields() != target.fields() {
+            // What was written in a type the join turns into text is rendered as text when
+            // the segments are brought together.
+            for f in target.fields() {
+                if let Ok(j) = joined.field_with_name(f.name()) {
+                    if retypes(f, j) {
+                        self.retyped = true;
+                    }
+                }
+            }
             if let Some(sink) = self.sink.take() {
                 self.segments.push((sink.close()?, Arc::clone(target)));
             }
@@ -317,7 +459,14 @@ impl Writer<'_> {
             self.spec.schema = Arc::clone(&joined);
             self.stats.schema = joined;
         }
-        conform::conform(batch, &self.spec.schema)
+        for f in schema.fields() {
+            if let Ok(t) = self.spec.schema.field_with_name(f.name()) {
+                if retypes(f, t) {
+                    self.retyped = true;
+                }
+            }
+        }
+        Ok((conform::conform(batch, &self.spec.schema)?, false))
     }
 
     /// Brings the segments written before the schema widened, and the last one, into one
@@ -337,7 +486,11 @@ impl Writer<'_> {
             .map(|d| d.partition_by.clone())
             .unwrap_or_default();
         let partition = (!partition_by.is_empty()).then_some((self.dst, partition_by.as_slice()));
-        let mut sink = self.spec.create(self.dst, None)?;
+        // Every row is written again: the output's checksum is that of the copies.
+        let mut sink = Hashing {
+            inner: self.spec.create(self.dst, None)?,
+            sum: 0,
+        };
         let ctl = self.ctl;
         let stop = || ctl.check();
         for (segment, written) in &self.segments {
@@ -346,13 +499,16 @@ impl Writer<'_> {
                 written,
                 partition,
                 &target,
-                sink.as_mut(),
+                &mut sink,
                 &stop,
             )?;
         }
         // The segments' temporary files go when they are dropped.
         self.segments.clear();
-        self.sink = Some(sink);
+        if let Some(sum) = &mut self.checksum_out {
+            *sum = sink.sum;
+        }
+        self.sink = Some(Box::new(sink));
         Ok(())
     }
 
@@ -368,8 +524,19 @@ impl Writer<'_> {
             quarantine_format,
             mut stats,
             ctl,
+            tally,
+            checksum_out,
+            retyped,
+            verify,
+            spec,
             ..
         } = self;
+        if let Some(t) = tally {
+            let (profile, checksum_in) = t.finish();
+            stats.quality = profile.map(Box::new);
+            stats.checksum_in = checksum_in;
+        }
+        stats.checksum_out = checksum_out;
         let sink = sink.ok_or_else(|| Error::invalid("internal error: no output was made"))?;
         stats.rows_written = sink.rows();
         let accounted = stats.rows_written + stats.rows_quarantined + stats.rows_skipped;
@@ -381,6 +548,16 @@ impl Writer<'_> {
         }
         // Everything is complete on disk before anything appears under its final name.
         let data = sink.close()?;
+        if verify {
+            let partition_by: Vec<String> = spec
+                .dataset
+                .map(|d| d.partition_by.clone())
+                .unwrap_or_default();
+            let partition = (!partition_by.is_empty()).then_some((dst, partition_by.as_slice()));
+            let stop = || ctl.check();
+            let read_back = evolve::checksum_of(data.as_ref(), &spec.schema, partition, &stop)?;
+            check_integrity(&stats, read_back, retyped)?;
+        }
         let extra: Vec<Closed> = match quarantine {
             Some(q) => q.close()?,
             None => Vec::new(),
@@ -416,7 +593,7 @@ pub fn convert(
     let input = input::open(src, &native_ok(&opts.input), Some(ctl.bytes_read.clone()))?;
     ctl.bytes_total.store(input.size, Ordering::Relaxed);
     let format = choose_format(src, opts.format, &input)?;
-    let mut job = Job {
+    let job = Job {
         src,
         dst,
         opts,
@@ -425,53 +602,37 @@ pub fn convert(
         encoding: input.encoding.value.name(),
         format: format.name(),
         started,
+        discard: false,
     };
-    let with_src = |e: Error| e.with_path(src);
-    binary_only(format, &opts.native)?;
-    match format {
-        Format::Csv => {
-            let s = csv::start(input.reader, &opts.decode, &opts.csv, None).map_err(with_src)?;
-            job.run(s.start)
-        }
-        Format::Json | Format::Jsonl => {
-            let s = json::start(
-                input.reader,
-                &opts.decode,
-                &json_opts(src, opts),
-                opts.format,
-                false,
-            )
-            .map_err(with_src)?;
-            job.format = s.layout.format().name();
-            job.run(s.start)
-        }
-        Format::Xml => {
-            let s = xml::start(input.reader, &opts.decode, &opts.xml, false).map_err(with_src)?;
-            job.run(s.start)
-        }
-        Format::Xes => convert_xes(src, dst, opts, ctl, input, job),
-        f if native::is_workbook(f) => {
-            let start = workbook_start(src, f, &opts.decode, opts)?;
-            let size = input.size;
-            let mut stats = job.run(start)?;
-            stats.bytes_read = size;
-            Ok(stats)
-        }
-        f if native::reads(f) => {
-            text_only(opts)?;
-            // Counted again from the start by the format's own reader.
-            ctl.bytes_read.store(0, Ordering::Relaxed);
-            let parts = native::open(
-                src,
-                f,
-                &opts.decode,
-                &opts.native,
-                Some(ctl.bytes_read.clone()),
-            )?;
-            job.run_parts(parts, f)
-        }
-        _ => Err(unsupported(&input).with_path(src)),
+    job.start(format, input)
+}
+
+/// Reads a whole file as [`convert`] does, writing nothing: the counts, the checksum of the
+/// rows read and, with [`QualityOptions::profile`], their profile. The quarantine policy
+/// needs an output and is refused.
+pub fn profile(src: &Path, opts: &ConvertOptions, ctl: &Control) -> Result<ConvertStats> {
+    if opts.decode.error_policy == ErrorPolicy::Quarantine {
+        return Err(Error::invalid(
+            "error_policy=\"quarantine\" needs an output to put bad records beside; a profile \
+             writes nothing: use \"permissive\" (bad records are counted by reason)",
+        ));
     }
+    let started = Instant::now();
+    let input = input::open(src, &native_ok(&opts.input), Some(ctl.bytes_read.clone()))?;
+    ctl.bytes_total.store(input.size, Ordering::Relaxed);
+    let format = choose_format(src, opts.format, &input)?;
+    let job = Job {
+        src,
+        dst: src,
+        opts,
+        ctl,
+        compression: input.compression.value,
+        encoding: input.encoding.value.name(),
+        format: format.name(),
+        started,
+        discard: true,
+    };
+    job.start(format, input)
 }
 
 /// An XES log: the event table (or the trace table) to `dst`; with both tables, the trace
@@ -492,7 +653,9 @@ fn convert_xes(
         xes::Tables::Traces => xes::Tables::Traces,
         _ => xes::Tables::Events,
     };
-    let s = xes::start(input.reader, &opts.decode, &opts.xml, first, false).map_err(with_src)?;
+    let decode = opts.decoding();
+    let discard = job.discard;
+    let s = xes::start(input.reader, &decode, &opts.xml, first, false).map_err(with_src)?;
     let mut stats = job.run(s.start)?;
     if tables != xes::Tables::Both {
         return Ok(stats);
@@ -500,14 +663,8 @@ fn convert_xes(
     let traces_dst = traces_path(dst);
     let second = (|| {
         let input = input::open(src, &opts.input, None)?;
-        let s = xes::start(
-            input.reader,
-            &opts.decode,
-            &opts.xml,
-            xes::Tables::Traces,
-            false,
-        )
-        .map_err(with_src)?;
+        let s = xes::start(input.reader, &decode, &opts.xml, xes::Tables::Traces, false)
+            .map_err(with_src)?;
         let job = Job {
             src,
             dst: &traces_dst,
@@ -517,6 +674,7 @@ fn convert_xes(
             encoding: input.encoding.value.name(),
             format: Format::Xes.name(),
             started: Instant::now(),
+            discard,
         };
         job.run(s.start)
     })();
@@ -833,14 +991,73 @@ struct Job<'a> {
     encoding: String,
     format: &'static str,
     started: Instant,
+    /// Write nothing (a profile).
+    discard: bool,
 }
 
 impl Job<'_> {
+    /// Runs the format's start step on `input`, then the job.
+    fn start(mut self, format: Format, input: input::Input) -> Result<ConvertStats> {
+        let (src, dst, opts, ctl) = (self.src, self.dst, self.opts, self.ctl);
+        let with_src = |e: Error| e.with_path(src);
+        let decode = opts.decoding();
+        binary_only(format, &opts.native)?;
+        match format {
+            Format::Csv => {
+                let s = csv::start(input.reader, &decode, &opts.csv, None).map_err(with_src)?;
+                self.run(s.start)
+            }
+            Format::Json | Format::Jsonl => {
+                let s = json::start(
+                    input.reader,
+                    &decode,
+                    &json_opts(src, opts),
+                    opts.format,
+                    false,
+                )
+                .map_err(with_src)?;
+                self.format = s.layout.format().name();
+                self.run(s.start)
+            }
+            Format::Xml => {
+                let s = xml::start(input.reader, &decode, &opts.xml, false).map_err(with_src)?;
+                self.run(s.start)
+            }
+            Format::Xes => convert_xes(src, dst, opts, ctl, input, self),
+            f if native::is_workbook(f) => {
+                let start = workbook_start(src, f, &decode, opts)?;
+                let size = input.size;
+                let mut stats = self.run(start)?;
+                stats.bytes_read = size;
+                Ok(stats)
+            }
+            f if native::reads(f) => {
+                text_only(opts)?;
+                // Counted again from the start by the format's own reader.
+                ctl.bytes_read.store(0, Ordering::Relaxed);
+                let parts =
+                    native::open(src, f, &decode, &opts.native, Some(ctl.bytes_read.clone()))?;
+                self.run_parts(parts, f)
+            }
+            _ => Err(unsupported(&input).with_path(src)),
+        }
+    }
+
     /// Decodes the rest of the input from where a format's start step left off, and writes
     /// it: on a pool of workers, or with `threads = 1` on this thread alone.
     fn run<R: Read + Send, D: Decoder>(self, start: Start<R, D>) -> Result<ConvertStats> {
         let Job { src, opts, ctl, .. } = self;
-        let decoder = Arc::new(start.decoder);
+        let quality = opts.quality();
+        // Columns a rule names must exist, unless records may still add columns.
+        let may_grow = match opts.decode.schema_policy {
+            Some(p) => p != SchemaPolicy::Strict,
+            None => self.format != "csv",
+        };
+        quality
+            .check_schema(&start.decoder.schema(), may_grow)
+            .map_err(|e| e.with_path(src))?;
+        let stage = opts.stage();
+        let decoder = Arc::new(Checked::new(start.decoder, stage.clone()));
         // `threads` bounds the whole job: decode workers and column encoding alike.
         let workers = worker_count(opts.threads);
         let pool = (workers > 1).then(|| Arc::new(Pool::default()));
@@ -850,7 +1067,7 @@ impl Job<'_> {
                 quarantine_format.extension = ext;
             }
         }
-        let writer = self.writer(decoder.schema(), pool.clone(), quarantine_format);
+        let writer = self.writer(decoder.schema(), pool.clone(), quarantine_format, stage);
         let mut chunker = start.chunker;
         // The quarantine keeps an over-long line whole: the chunker hands its rest on.
         chunker.keep_overflow(opts.decode.error_policy == ErrorPolicy::Quarantine);
@@ -870,8 +1087,11 @@ impl Job<'_> {
         schema: SchemaRef,
         pool: Option<Arc<Pool>>,
         quarantine_format: QuarantineFormat,
+        stage: Option<Arc<Stage>>,
     ) -> Writer<'_> {
         let opts = self.opts;
+        let quality = opts.quality();
+        let tally = stage.map(|s| Tally::new(&quality, opts.decode.error_policy, s));
         Writer {
             dst: self.dst,
             policy: opts.decode.error_policy,
@@ -884,6 +1104,7 @@ impl Job<'_> {
                 dataset: opts.dataset.as_ref(),
                 pool,
                 stop: Arc::clone(&self.ctl.cancelled),
+                discard: self.discard,
             },
             sink: None,
             segments: Vec::new(),
@@ -908,10 +1129,51 @@ impl Job<'_> {
                 schema,
                 duration_s: 0.0,
                 sources: Vec::new(),
+                checksum_in: None,
+                checksum_out: None,
+                quality: None,
             },
             ctl: self.ctl,
+            tally,
+            checksum_out: quality.checksum.then_some(0),
+            retyped: false,
+            verify: opts.verify,
         }
     }
+}
+
+/// Whether conforming values of `from` to `to` renders them as text (plain or JSON), which
+/// hashes differently from the values themselves.
+fn retypes(from: &arrow_schema::Field, to: &arrow_schema::Field) -> bool {
+    use arrow_schema::DataType as T;
+    let text = |t: &T| matches!(t, T::Utf8 | T::LargeUtf8);
+    let json = conform::is_json(to) && !conform::is_json(from);
+    json || (text(to.data_type()) && !text(from.data_type()) && *from.data_type() != T::Null)
+}
+
+/// Compares the checksum of the output as read back with the checksums of the run:
+/// it must be the one written, and (unless values were widened to text) the one read.
+fn check_integrity(stats: &ConvertStats, read_back: u64, retyped: bool) -> Result<()> {
+    let fail = |what: String| Err(Error::new(ErrorKind::Integrity(what)));
+    let (Some(written), Some(read)) = (stats.checksum_out, stats.checksum_in) else {
+        return fail("no checksum was computed to verify against".into());
+    };
+    if read_back != written {
+        return fail(format!(
+            "the files written read back as checksum {} but {} was written",
+            checksum::format(read_back),
+            checksum::format(written)
+        ));
+    }
+    if !retyped && read != written {
+        return fail(format!(
+            "the rows written have checksum {} but the rows read have {}: a value changed \
+             on the way (an integer past 2^53 widened to a float?)",
+            checksum::format(written),
+            checksum::format(read)
+        ));
+    }
+    Ok(())
 }
 
 /// Threads for a job that asked for `threads` (0: one per available core).
@@ -947,10 +1209,16 @@ pub fn write_batches(
         encoding: "utf-8".into(),
         format,
         started,
+        discard: false,
     };
     let workers = worker_count(opts.threads);
     let pool = (workers > 1).then(|| Arc::new(Pool::default()));
-    let writer = job.writer(shape.schema(), pool.clone(), native_quarantine());
+    let writer = job.writer(
+        shape.schema(),
+        pool.clone(),
+        native_quarantine(),
+        opts.stage(),
+    );
     let mut stats = drive(writer, pool.as_deref(), workers, ctl, |writer| {
         // Records numbered from 1 across batches, as the other inputs number them.
         let mut records = 0u64;
@@ -1043,7 +1311,12 @@ impl Job<'_> {
         // Jobs always go through a pool; without workers the writing thread runs them.
         let pool = Arc::new(Pool::default());
         let shared = (workers > 1).then(|| Arc::clone(&pool));
-        let writer = self.writer(shape.schema(), shared.clone(), native_quarantine());
+        let writer = self.writer(
+            shape.schema(),
+            shared.clone(),
+            native_quarantine(),
+            opts.stage(),
+        );
         let limits = if workers > 1 {
             Limits::for_workers(workers)
         } else {

@@ -413,19 +413,19 @@ fn sample_files_batches_equal_whole() {
     }
 }
 
-/// `max_record_bytes` should not depend on how the input is cut into chunks. It does: the
-/// limit is only checked on a record that crosses a chunk boundary (the chunker cuts a line
-/// longer than the limit when it finds no line feed, the tokenizer then rejects the cut
-/// record as an unterminated quote), so a 20-byte line under an 8-byte limit is accepted
-/// with 64-byte chunks and rejected with 16-byte ones, in strict mode with "unterminated
-/// quote: a quoted field runs past 8 bytes; the quote is never closed" although the input
-/// has no quote, in permissive mode by dropping the row.
+/// `max_record_bytes` does not depend on how the input is cut into chunks. It used to: the
+/// limit was only checked on a record that crossed a chunk boundary (the chunker cuts a
+/// line longer than the limit when it finds no line feed), so a 20-byte line under an
+/// 8-byte limit was accepted with 64-byte chunks and rejected with 16-byte ones. Now a
+/// record a chunk holds whole is held to the limit too: `record_too_long` for one line, a
+/// quote that never closes (first line rejected) for a record of several lines, as when it
+/// runs past a chunk's end.
 #[test]
-#[ignore = "core bug: max_record_bytes is enforced only on records that cross a chunk boundary"]
 fn max_record_bytes_does_not_depend_on_chunking() {
     let opts = Opts {
         decode: DecodeOptions {
             max_record_bytes: 8,
+            error_policy: ErrorPolicy::Permissive,
             ..DecodeOptions::default()
         },
         csv: CsvOptions {
@@ -435,8 +435,39 @@ fn max_record_bytes_does_not_depend_on_chunking() {
         },
     };
     let input = b"a,b\n1,0123456789abcdef\n2,x\n";
-    for chunk_bytes in [1, 16] {
+    for chunk_bytes in [1, 3, 16, 64] {
         fuzz_checks::check_chunked(input, &opts, 7, chunk_bytes);
+    }
+    let whole = fuzz_checks::decode_all(input, &opts).unwrap();
+    assert_eq!((whole.rows_read, whole.rows_rejected), (2, 1));
+    let strict = fuzz_checks::decode_all(
+        input,
+        &Opts {
+            decode: DecodeOptions {
+                error_policy: ErrorPolicy::Strict,
+                ..opts.decode.clone()
+            },
+            csv: opts.csv.clone(),
+        },
+    );
+    let err = strict
+        .err()
+        .expect("an over-long record fails a strict read");
+    assert!(err.to_string().contains("longer than 8 bytes"), "{err}");
+    let strict_opts = Opts {
+        decode: DecodeOptions {
+            error_policy: ErrorPolicy::Strict,
+            ..opts.decode.clone()
+        },
+        csv: opts.csv.clone(),
+    };
+    for chunk_bytes in [1, 16] {
+        fuzz_checks::check_chunked(input, &strict_opts, 7, chunk_bytes);
+    }
+    // A quoted record of several lines past the limit, and one within it.
+    let quoted = b"a,b\n1,\"x\ny\"\n2,\"0123\n456789\"\n3,z\n";
+    for chunk_bytes in [1, 2, 5, 9, 16, 64] {
+        fuzz_checks::check_chunked(quoted, &opts, 3, chunk_bytes);
     }
 }
 

@@ -4,12 +4,14 @@
 use std::path::PathBuf;
 
 use logflow_core::pipeline::{self, Control, ConvertOptions, ConvertStats, SourceOptions};
+use logflow_core::sketch::stage::QualityOptions;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 
 use crate::error::{PyLogflowError, PyLogflowResult};
 use crate::input::{Failures, PySources};
 use crate::options::{self, CsvArgs, DecodeArgs, ReadingArgs};
+use crate::quality::{self as q, Raised};
 use crate::run::{run_detached, run_detached_undo};
 use crate::stream::{PyBatchStream, PySchema};
 
@@ -75,6 +77,12 @@ fn stats_dict<'py>(py: Python<'py>, stats: &ConvertStats) -> PyResult<Bound<'py,
         sources.append(one)?;
     }
     d.set_item("sources", sources)?;
+    d.set_item("checksum_in", q::checksum_text(stats.checksum_in))?;
+    d.set_item("checksum_out", q::checksum_text(stats.checksum_out))?;
+    match &stats.quality {
+        Some(p) => d.set_item("quality", q::profile_dict(py, p)?)?,
+        None => d.set_item("quality", py.None())?,
+    }
     Ok(d)
 }
 
@@ -110,6 +118,39 @@ pub fn with_failures(e: PyLogflowError, failures: &Failures) -> PyLogflowError {
     }
 }
 
+/// The quality options from the Python arguments; the slot where an exception raised by a
+/// check is kept.
+fn quality(
+    profile: bool,
+    checksum: bool,
+    rules: Option<&Bound<'_, PyList>>,
+) -> PyLogflowResult<(QualityOptions, Raised)> {
+    let (rules, raised) = q::rules(rules)?;
+    Ok((
+        QualityOptions {
+            profile,
+            checksum,
+            rules,
+            ..QualityOptions::default()
+        },
+        raised,
+    ))
+}
+
+/// A failed run's error, or the exception a Python check raised, which caused it.
+fn or_raised<T>(result: PyLogflowResult<T>, raised: &Raised) -> PyLogflowResult<T> {
+    result.map_err(|e| {
+        let kept = raised
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        match kept {
+            Some(py_err) => PyLogflowError::Py(py_err),
+            None => e,
+        }
+    })
+}
+
 /// Converts a file to Parquet; returns what happened as a dict (see [`stats_dict`]).
 #[pyfunction]
 #[pyo3(signature = (src, dst, *, format=None, delimiter=None, quote=Some("auto"), escape=Some("auto"), skip_initial_space=None, header=None, skip_lines=None,
@@ -119,7 +160,8 @@ pub fn with_failures(e: PyLogflowError, failures: &Failures) -> PyLogflowError {
     max_decompressed_size=None, threads=None, progress=None,
     max_rows_per_file=None, target_file_size=None, partition_by=None, record_path=None,
     tables=None, columns=None, sheet=None,
-    file_name_column=None, fingerprint=None))]
+    file_name_column=None, fingerprint=None, profile=false, verify=false, checksum=true,
+    rules=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn convert<'py>(
     py: Python<'py>,
@@ -158,7 +200,12 @@ pub fn convert<'py>(
     sheet: Option<Bound<'py, PyAny>>,
     file_name_column: Option<String>,
     fingerprint: Option<&str>,
+    profile: bool,
+    verify: bool,
+    checksum: bool,
+    rules: Option<Bound<'py, PyList>>,
 ) -> PyLogflowResult<Bound<'py, PyDict>> {
+    let (quality, raised) = quality(profile, checksum, rules.as_ref())?;
     let reading = ReadingArgs {
         format,
         native: options::native(columns, sheet.as_ref())?,
@@ -190,19 +237,101 @@ pub fn convert<'py>(
         parquet: options::parquet(compression, compression_level, row_group_size)?,
         dataset: options::dataset(max_rows_per_file, target_file_size.as_ref(), partition_by)?,
         sources: source_options(file_name_column, fingerprint)?,
+        quality,
+        verify,
         ..reading.options(flatten.as_ref(), max_decompressed_size.as_ref())?
     };
     let ctl = Control::default();
     let (sources, failures) = src.build(py, &ctl.cancel_flag())?;
-    let stats = run_detached_undo(
-        py,
-        &ctl,
-        progress.as_ref(),
-        |ctl| pipeline::convert_sources(sources, &dst, &opts, ctl),
-        // Interrupted after the output was in place: take it back.
-        |done| pipeline::remove_output(&done),
-    )
-    .map_err(|e| with_failures(e, &failures))?;
+    let stats = or_raised(
+        run_detached_undo(
+            py,
+            &ctl,
+            progress.as_ref(),
+            |ctl| pipeline::convert_sources(sources, &dst, &opts, ctl),
+            // Interrupted after the output was in place: take it back.
+            |done| pipeline::remove_output(&done),
+        )
+        .map_err(|e| with_failures(e, &failures)),
+        &raised,
+    )?;
+    Ok(stats_dict(py, &stats)?)
+}
+
+/// Reads a file as `convert` does, writing nothing; returns what `convert` would (the keys
+/// of `ConvertResult`), with `quality` the profile of the rows read.
+#[pyfunction]
+#[pyo3(signature = (src, *, format=None, delimiter=None, quote=Some("auto"), escape=Some("auto"), skip_initial_space=None, header=None, skip_lines=None,
+    batch_size=None, error_policy="permissive", on_cast_error="reject", encoding=None, schema=None,
+    schema_policy=None, infer_types=true, empty_as_null=None, records_path=None, flatten=None,
+    threads=None, progress=None, top_k=None, rules=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn profile<'py>(
+    py: Python<'py>,
+    src: PathBuf,
+    format: Option<&str>,
+    delimiter: Option<&str>,
+    quote: Option<&str>,
+    escape: Option<&str>,
+    skip_initial_space: Option<bool>,
+    header: Option<bool>,
+    skip_lines: Option<usize>,
+    batch_size: Option<usize>,
+    error_policy: &str,
+    on_cast_error: &str,
+    encoding: Option<&str>,
+    schema: Option<Vec<(String, String)>>,
+    schema_policy: Option<&str>,
+    infer_types: bool,
+    empty_as_null: Option<bool>,
+    records_path: Option<String>,
+    flatten: Option<Bound<'py, PyAny>>,
+    threads: Option<usize>,
+    progress: Option<Bound<'py, PyAny>>,
+    top_k: Option<usize>,
+    rules: Option<Bound<'py, PyList>>,
+) -> PyLogflowResult<Bound<'py, PyDict>> {
+    let (mut quality, raised) = quality(true, true, rules.as_ref())?;
+    if let Some(k) = top_k {
+        if k == 0 {
+            return Err(logflow_core::Error::invalid("top_k must be positive").into());
+        }
+        quality.top_k = k;
+    }
+    let csv = CsvArgs {
+        delimiter,
+        quote,
+        escape,
+        skip_initial_space,
+        header,
+        skip_lines,
+    };
+    let decode = DecodeArgs {
+        batch_size,
+        error_policy,
+        on_cast_error,
+        schema,
+        schema_policy,
+        infer_types,
+        empty_as_null,
+    };
+    let opts = ConvertOptions {
+        decode: decode.options()?,
+        format: options::format(format)?,
+        csv: csv.options()?,
+        json: options::json(records_path, flatten.as_ref())?,
+        input: options::input(encoding, delimiter.is_some())?,
+        threads: threads.unwrap_or(0),
+        quality,
+        ..ConvertOptions::default()
+    };
+    let ctl = Control::default();
+    let stats = or_raised(
+        run_detached(py, &ctl, progress.as_ref(), |ctl| {
+            pipeline::profile(&src, &opts, ctl)
+        }),
+        &raised,
+    )?;
     Ok(stats_dict(py, &stats)?)
 }
 
@@ -287,7 +416,8 @@ pub fn read(
 #[pyfunction]
 #[pyo3(signature = (data, dst, *, compression="zstd", compression_level=None, row_group_size=None,
     threads=None, progress=None, max_rows_per_file=None, target_file_size=None, partition_by=None,
-    format=None, columns=None, schema=None, error_policy="strict", on_cast_error="reject"))]
+    format=None, columns=None, schema=None, error_policy="strict", on_cast_error="reject",
+    verify=false))]
 #[allow(clippy::too_many_arguments)]
 pub fn write<'py>(
     py: Python<'py>,
@@ -306,6 +436,7 @@ pub fn write<'py>(
     schema: Option<Vec<(String, String)>>,
     error_policy: &str,
     on_cast_error: &str,
+    verify: bool,
 ) -> PyLogflowResult<Bound<'py, PyDict>> {
     let opts = ConvertOptions {
         parquet: options::parquet(compression, compression_level, row_group_size)?,
@@ -314,6 +445,12 @@ pub fn write<'py>(
         format: options::format(format)?,
         decode: arrow_decode(schema, error_policy, on_cast_error)?,
         native: options::native(columns, None)?,
+        // Batches handed over are hashed on the writing thread: only when verifying.
+        quality: QualityOptions {
+            checksum: verify,
+            ..QualityOptions::default()
+        },
+        verify,
         ..ConvertOptions::default()
     };
     let mut reader = crate::ffi::import_stream(&data)?;

@@ -62,6 +62,8 @@ fn class_name(e: &Error) -> &'static str {
         ErrorKind::Cancelled => "CancelledError",
         ErrorKind::UnsafeName(_) => "UnsafeArchiveError",
         ErrorKind::Encrypted(_) => "EncryptedInputError",
+        ErrorKind::RuleViolation { .. } => "RuleViolationError",
+        ErrorKind::Integrity(_) => "IntegrityError",
         _ => "LogflowError",
     }
 }
@@ -85,6 +87,15 @@ pub fn to_pyerr(py: Python<'_>, e: &Error) -> PyErr {
                 Some(position.record).filter(|&r| r > 0),
                 column.clone(),
                 Some(*format),
+            ),
+            ErrorKind::RuleViolation {
+                position, column, ..
+            } => (
+                Some(position.line).filter(|&l| l > 0),
+                Some(position.byte),
+                Some(position.record).filter(|&r| r > 0),
+                column.clone(),
+                None,
             ),
             _ => (None, None, None, None, None),
         };

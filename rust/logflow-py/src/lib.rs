@@ -8,6 +8,7 @@ mod error;
 mod ffi;
 mod input;
 mod options;
+mod quality;
 mod run;
 mod stream;
 
@@ -29,7 +30,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(convert::read, m)?)?;
     m.add_function(wrap_pyfunction!(convert::write, m)?)?;
     m.add_function(wrap_pyfunction!(convert::read_stream, m)?)?;
+    m.add_function(wrap_pyfunction!(convert::profile, m)?)?;
     m.add_function(wrap_pyfunction!(detect::detect, m)?)?;
+    m.add_function(wrap_pyfunction!(quality::merge_profiles, m)?)?;
     m.add_class::<stream::PyBatchStream>()?;
     m.add_class::<stream::PyBatch>()?;
     m.add_class::<stream::PySchema>()?;

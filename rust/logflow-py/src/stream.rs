@@ -173,6 +173,13 @@ impl RecordBatchReader for GilFree {
 #[pyclass(name = "Batch", module = "logflow._native", frozen)]
 pub struct PyBatch(Arc<RecordBatch>);
 
+impl PyBatch {
+    /// Wraps a batch.
+    pub fn new(batch: Arc<RecordBatch>) -> Self {
+        PyBatch(batch)
+    }
+}
+
 #[pymethods]
 impl PyBatch {
     /// Exports the batch as a struct array: `(ArrowSchema capsule, ArrowArray capsule)`.

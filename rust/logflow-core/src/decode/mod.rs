@@ -40,6 +40,10 @@ pub struct DecodeOptions {
     /// Whether an empty field is null in text columns; `None`: yes when types are
     /// inferred, no in text mode (an empty field stays an empty string).
     pub empty_as_null: Option<bool>,
+    /// Keep where each good row came from ([`ChunkOutput::sources`](crate::stream::ChunkOutput)):
+    /// validation rules that reject rows need its bytes and place. Off by default (it
+    /// copies each good row's bytes).
+    pub row_sources: bool,
 }
 
 impl Default for DecodeOptions {
@@ -54,6 +58,7 @@ impl Default for DecodeOptions {
             schema_policy: None,
             infer_types: true,
             empty_as_null: None,
+            row_sources: false,
         }
     }
 }
@@ -212,6 +217,8 @@ pub enum RejectReason {
     /// value of another kind (an object where a number was), under a policy that does not
     /// widen the schema for it.
     SchemaMismatch,
+    /// A row that broke a validation rule: the rule's name (see [`RejectReason::rule`]).
+    Rule(&'static str),
 }
 
 impl RejectReason {
@@ -228,7 +235,25 @@ impl RejectReason {
             RejectReason::InvalidJson => "invalid_json",
             RejectReason::InvalidXml => "invalid_xml",
             RejectReason::SchemaMismatch => "schema_mismatch",
+            RejectReason::Rule(name) => name,
         }
+    }
+
+    /// The reason for rows that broke the rule `name`. Rule names are interned for the life
+    /// of the process (each distinct name once), so reasons stay `Copy` and results keep
+    /// counting them by `&'static str`.
+    pub fn rule(name: &str) -> RejectReason {
+        use std::collections::BTreeSet;
+        use std::sync::{Mutex, OnceLock, PoisonError};
+        static NAMES: OnceLock<Mutex<BTreeSet<&'static str>>> = OnceLock::new();
+        let names = NAMES.get_or_init(|| Mutex::new(BTreeSet::new()));
+        let mut names = names.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(known) = names.get(name) {
+            return RejectReason::Rule(known);
+        }
+        let leaked: &'static str = Box::leak(name.to_string().into_boxed_str());
+        names.insert(leaked);
+        RejectReason::Rule(leaked)
     }
 }
 

@@ -395,15 +395,17 @@ fn start_unit(
     let format = choose_format(path, opts.format, &input).map_err(with_src)?;
     let column = opts.sources.file_name_column.as_deref();
     let empty = |e: &Error| matches!(e.kind(), ErrorKind::Empty);
+    // Rules need each row's bytes and place.
+    let decoding = opts.decoding();
     let (body, quarantine) = match format {
         Format::Csv => {
             let decode = if fixed {
                 DecodeOptions {
                     schema_policy: Some(SchemaPolicy::Strict),
-                    ..opts.decode.clone()
+                    ..decoding.clone()
                 }
             } else {
-                opts.decode.clone()
+                decoding.clone()
             };
             match csv::start(input.reader, &decode, &opts.csv, None) {
                 Ok(s) => finish_start(s.start, column, &name)?,
@@ -412,13 +414,13 @@ fn start_unit(
             }
         }
         Format::Json | Format::Jsonl => {
-            match json::start(input.reader, &opts.decode, &opts.json, opts.format, fixed) {
+            match json::start(input.reader, &decoding, &opts.json, opts.format, fixed) {
                 Ok(s) => finish_start(s.start, column, &name)?,
                 Err(e) if empty(&e) => (Body::Empty, QuarantineFormat::default()),
                 Err(e) => return Err(with_src(e)),
             }
         }
-        Format::Xml => match xml::start(input.reader, &opts.decode, &opts.xml, fixed) {
+        Format::Xml => match xml::start(input.reader, &decoding, &opts.xml, fixed) {
             Ok(s) => finish_start(s.start, column, &name)?,
             Err(e) if empty(&e) => (Body::Empty, QuarantineFormat::default()),
             Err(e) => return Err(with_src(e)),
@@ -429,7 +431,7 @@ fn start_unit(
                 xes::Tables::Traces => xes::Tables::Traces,
                 _ => xes::Tables::Events,
             };
-            match xes::start(input.reader, &opts.decode, &opts.xml, tables, fixed) {
+            match xes::start(input.reader, &decoding, &opts.xml, tables, fixed) {
                 Ok(s) => finish_start(s.start, column, &name)?,
                 Err(e) if empty(&e) => (Body::Empty, QuarantineFormat::default()),
                 Err(e) => return Err(with_src(e)),
@@ -652,8 +654,14 @@ fn convert_units(
         encoding: head.encoding.clone(),
         format: head.format,
         started,
+        discard: false,
     };
-    let mut writer = job.writer(Arc::clone(&schema), pool_arc.cloned(), quarantine_format);
+    let mut writer = job.writer(
+        Arc::clone(&schema),
+        pool_arc.cloned(),
+        quarantine_format,
+        opts.stage(),
+    );
     let strict = opts.decode.schema_policy == Some(SchemaPolicy::Strict);
     let mut sources = Vec::with_capacity(count);
     let mut mixed = (false, false, false);

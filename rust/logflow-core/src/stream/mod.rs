@@ -50,6 +50,114 @@ pub struct ChunkOutput {
     /// Bytes of the last bad record of an earlier chunk, an over-long line read past: they
     /// go to the quarantine after it.
     pub overflow: Vec<u8>,
+    /// Where each good row came from, in the order of `batches`, when the decoder was asked
+    /// to keep it ([`DecodeOptions::row_sources`](crate::decode::DecodeOptions)): rules
+    /// that reject rows need the bytes and place of the rows they reject.
+    pub sources: Option<RowSources>,
+    /// What the quality stage found in this output (`None`: not run yet, or outputs were
+    /// combined since); see [`crate::sketch::stage`].
+    pub quality: Option<Box<crate::sketch::stage::ChunkQuality>>,
+}
+
+impl ChunkOutput {
+    /// Appends `part`, the output of the stretch of input right after this one's: its
+    /// rows, rejects and counts follow this output's, its record numbers shifted past this
+    /// output's records. What the quality stage found is dropped (it no longer matches the
+    /// rows): the stage runs again on the whole.
+    pub fn append(&mut self, mut part: ChunkOutput) {
+        let shift = self.rows_read;
+        for r in &mut part.rejects {
+            r.position.record += shift;
+        }
+        if let Some(mut theirs) = part.sources.take() {
+            for s in &mut theirs.rows {
+                s.record += shift;
+            }
+            match &mut self.sources {
+                Some(mine) => mine.append(theirs),
+                None => self.sources = Some(theirs),
+            }
+        }
+        self.index = part.index;
+        self.batches.append(&mut part.batches);
+        self.rejects.append(&mut part.rejects);
+        self.rows_read += part.rows_read;
+        self.rows_skipped += part.rows_skipped;
+        self.values_nulled += part.values_nulled;
+        self.tail = part.tail.take();
+        self.quality = None;
+    }
+}
+
+/// The source of each good row of a chunk's output: its bytes exactly as in the input (line
+/// terminator included), and where it starts.
+#[derive(Debug, Default, Clone)]
+pub struct RowSources {
+    /// The rows' bytes, one after another.
+    pub bytes: Vec<u8>,
+    /// One per row, in order.
+    pub rows: Vec<RowSource>,
+    /// In nested formats, the path of what holds the records (see
+    /// [`Position::path`](crate::error::Position)).
+    pub path: Option<std::sync::Arc<str>>,
+}
+
+/// Where one row came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowSource {
+    /// Its bytes: `bytes[start..end]` of its [`RowSources`].
+    pub start: usize,
+    /// The end of its bytes.
+    pub end: usize,
+    /// Input offset of its first byte.
+    pub byte: u64,
+    /// Its line.
+    pub line: u64,
+    /// Its record number (0-based within the chunk until the sequencer numbers records).
+    pub record: u64,
+}
+
+impl RowSources {
+    /// Adds a row whose bytes are `raw`.
+    pub fn push(&mut self, raw: &[u8], byte: u64, line: u64, record: u64) {
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(raw);
+        self.rows.push(RowSource {
+            start,
+            end: self.bytes.len(),
+            byte,
+            line,
+            record,
+        });
+    }
+
+    /// The bytes of row `i`.
+    pub fn raw(&self, i: usize) -> &[u8] {
+        self.rows
+            .get(i)
+            .and_then(|r| self.bytes.get(r.start..r.end))
+            .unwrap_or_default()
+    }
+
+    /// Appends `other`'s rows.
+    pub fn append(&mut self, other: RowSources) {
+        let shift = self.bytes.len();
+        self.bytes.extend_from_slice(&other.bytes);
+        self.rows.extend(other.rows.into_iter().map(|mut r| {
+            r.start += shift;
+            r.end += shift;
+            r
+        }));
+        if self.path.is_none() {
+            self.path = other.path;
+        }
+    }
+
+    /// Keeps the rows `keep` says to (one flag per row).
+    pub fn retain(&mut self, keep: &[bool]) {
+        let mut flags = keep.iter();
+        self.rows.retain(|_| flags.next().copied().unwrap_or(true));
+    }
 }
 
 /// The unfinished record at the end of a chunk, to be resumed with the next chunk.

@@ -64,6 +64,34 @@ pub fn copy_segment(
     Ok(())
 }
 
+/// The checksum ([`crate::sketch::checksum`]) of every row of `output`, read back from its
+/// files with the parquet crate's reader; for a partitioned dataset rooted at `root`, with
+/// the partition columns put back from the directory names, typed as in `schema`.
+pub fn checksum_of(
+    output: &dyn ClosedOutput,
+    schema: &SchemaRef,
+    partition: Option<(&Path, &[String])>,
+    stop: &dyn Fn() -> Result<()>,
+) -> Result<u64> {
+    let mut sum = 0u64;
+    for file in output.staged() {
+        let handle = File::open(&file.tmp).map_err(|e| Error::output(e).with_path(&file.tmp))?;
+        let reader = ParquetRecordBatchReaderBuilder::try_new(handle)?
+            .with_batch_size(READ_BATCH)
+            .build()?;
+        let parts = match partition {
+            Some((root, columns)) => partition_values(&file.dst, root, columns)?,
+            None => Vec::new(),
+        };
+        for batch in reader {
+            stop()?;
+            let batch = with_partitions(batch?, &parts, schema)?;
+            sum = sum.wrapping_add(crate::sketch::checksum::batch_checksum(&batch));
+        }
+    }
+    Ok(sum)
+}
+
 /// The partition values in `path` under `root`: `(column, text)` from `col=value`
 /// directories, percent-decoded; `None` for Hive's default (null) partition.
 fn partition_values(

@@ -47,6 +47,8 @@ pub struct ChunkDecoder {
     pub(crate) wider_records: bool,
     /// An empty field in a text column is null (otherwise an empty string).
     pub(crate) empty_as_null: bool,
+    /// Keep each good row's bytes and place ([`ChunkOutput::sources`]).
+    pub(crate) row_sources: bool,
 }
 
 /// A problem with one row found while decoding.
@@ -56,6 +58,9 @@ struct Problem {
     reason: RejectReason,
     detail: String,
 }
+
+/// Decoded columns, the rows they hold, and the cast failures met.
+type Decoded<'r> = (Vec<ArrayRef>, Cow<'r, [RowMeta]>, CastIssues);
 
 impl ChunkDecoder {
     /// The column types.
@@ -98,7 +103,19 @@ impl ChunkDecoder {
             ChunkTokenizer::new(&chunk.bytes, chunk.start, line, chunk.last, self.dialect);
         let mut block = RowBlock::reused();
         loop {
-            match tok.next(&mut block) {
+            let mut step = tok.next(&mut block);
+            if step == Step::Record {
+                // A record of several lines past the size limit reads as a quote that never
+                // closes, as it does when it reaches past a chunk's end (see `too_long`).
+                if let Some(row) = block.rows().last().copied() {
+                    if self.too_long(&chunk.bytes, &row) && spans_lines(&chunk.bytes, &row) {
+                        block.pop();
+                        tok.rewind(&row);
+                        step = Step::Unterminated { start: row.start };
+                    }
+                }
+            }
+            match step {
                 Step::Record => {}
                 Step::End => break,
                 Step::Incomplete { start }
@@ -195,6 +212,14 @@ impl ChunkDecoder {
         out
     }
 
+    /// Whether `row` is longer than `max_record_bytes` (its line terminator not counted).
+    /// Records are held to the limit wherever they fall: one that a chunk holds whole, as
+    /// one that runs past a chunk's end (the chunker cuts an over-long line there, the
+    /// decoder rejects what reaches past the limit), so results do not depend on chunk sizes.
+    fn too_long(&self, bytes: &[u8], row: &RowMeta) -> bool {
+        record_len(bytes.get(row.start..row.end).unwrap_or_default()) > self.max_record_bytes
+    }
+
     fn reject_of(&self, block: &RowBlock, chunk: &Chunk, p: Problem) -> Reject {
         let row = block.rows().get(p.row).copied();
         let (position, raw) = match row {
@@ -239,6 +264,18 @@ impl ChunkDecoder {
         let mut keep = Vec::with_capacity(block.len());
         let mut problems = Vec::new();
         for (i, row) in block.rows().iter().enumerate() {
+            if self.too_long(&chunk.bytes, row) {
+                problems.push(Problem {
+                    row: i,
+                    column: None,
+                    reason: RejectReason::RecordTooLong,
+                    detail: format!(
+                        "the record is longer than {} bytes (max_record_bytes)",
+                        self.max_record_bytes
+                    ),
+                });
+                continue;
+            }
             let wider = self.wider_records && row.fields > ncols && !row.multiline;
             if row.fields != ncols && !wider {
                 let reason = if row.multiline {
@@ -322,7 +359,16 @@ impl ChunkDecoder {
                     .collect(),
             )
         };
-        let (columns, good_rows, mut cast) = self.decode_columns(block, &rows)?;
+        let (columns, kept, mut cast) = self.decode_columns(block, &rows)?;
+        let good_rows = kept.len();
+        if self.row_sources {
+            let mut sources = crate::stream::RowSources::default();
+            for r in kept.iter() {
+                let raw = chunk.bytes.get(r.start..r.end).unwrap_or_default();
+                sources.push(raw, chunk.offset + r.start as u64, r.line, r.record);
+            }
+            out.sources = Some(sources);
+        }
         out.values_nulled += cast.nulled;
         // One reject per row: the first failing column names it.
         cast.bad.sort_by_key(|b| (b.0, b.1));
@@ -382,14 +428,14 @@ impl ChunkDecoder {
     }
 
     /// The columns of `rows` less those with a value their column cannot hold (counted in
-    /// the returned [`CastIssues`], by index into `rows`), and how many rows that leaves.
+    /// the returned [`CastIssues`], by index into `rows`), and the rows that leaves.
     /// Only typed columns can fail, so they are built first; text columns are then built
     /// from the good rows alone, and just the (fixed-width) typed columns are filtered.
-    fn decode_columns(
+    fn decode_columns<'r>(
         &self,
         block: &RowBlock,
-        rows: &[RowMeta],
-    ) -> Result<(Vec<ArrayRef>, usize, CastIssues), Error> {
+        rows: &'r [RowMeta],
+    ) -> Result<Decoded<'r>, Error> {
         let mut cast = CastIssues::default();
         let mut columns: Vec<Option<ArrayRef>> = vec![None; self.types.len()];
         for (c, slot) in columns.iter_mut().enumerate() {
@@ -434,7 +480,7 @@ impl ChunkDecoder {
                 out.push(self.decode_strings(block, &kept, c)?);
             }
         }
-        Ok((out, kept.len(), cast))
+        Ok((out, kept, cast))
     }
 
     /// The schema of a block whose widest records have `width` fields: the header's columns,
@@ -602,6 +648,19 @@ impl Decoder for ChunkDecoder {
     fn resume(&self, tail: Tail, next: ChunkOutput) -> Resume {
         super::resume::resume(self, tail, next)
     }
+}
+
+/// Whether a record holds a line end (a quoted LF or CR) before its own terminator.
+fn spans_lines(bytes: &[u8], row: &RowMeta) -> bool {
+    let raw = bytes.get(row.start..row.end).unwrap_or_default();
+    let body = raw.get(..record_len(raw)).unwrap_or_default();
+    memchr::memchr2(b'\n', b'\r', body).is_some()
+}
+
+/// Bytes of a record without its line terminator.
+fn record_len(raw: &[u8]) -> usize {
+    let raw = raw.strip_suffix(b"\n").unwrap_or(raw);
+    raw.strip_suffix(b"\r").unwrap_or(raw).len()
 }
 
 /// Cast failures of one block: `(row in the built rows, column, detail)`.

@@ -200,27 +200,35 @@ fn detect_dialect(body: &[u8], opts: &CsvOptions) -> Finding<crate::detect::Dial
     }
 }
 
-/// Appends the next chunk to `first`, whose first `what` (the header, or the first record)
-/// does not end in it; an error once that passes `max_record_bytes`.
+/// Appends the next chunk to `first`, whose record at `first.start` (the header, or the
+/// first record) does not end in it; returns whether that record is still within
+/// `max_record_bytes`.
 fn take_next_chunk<R: Read>(
     chunker: &mut Chunker<R>,
     first: &mut Chunk,
     max_record_bytes: usize,
-    what: &str,
-) -> Result<()> {
+) -> Result<bool> {
+    if first.cut_line {
+        // The chunker cut the record's line at the limit already (and skips its rest).
+        return Ok(false);
+    }
     match chunker.next_chunk()? {
         Some(next) => {
             first.bytes.extend_from_slice(&next.bytes);
             first.last = next.last;
+            // Cut inside an over-long line: the chunker skips the rest of it.
+            first.cut_line = next.cut_line;
         }
         None => first.last = true,
     }
-    if first.bytes.len() > max_record_bytes {
-        return Err(Error::new(ErrorKind::LimitExceeded(format!(
-            "the {what} is longer than {max_record_bytes} bytes"
-        ))));
-    }
-    Ok(())
+    Ok(first.bytes.len().saturating_sub(first.start) <= max_record_bytes)
+}
+
+/// The error for a header longer than `max_record_bytes`.
+fn header_too_long(max_record_bytes: usize) -> Error {
+    Error::new(ErrorKind::LimitExceeded(format!(
+        "the header is longer than {max_record_bytes} bytes"
+    )))
 }
 
 /// Whether a date format inferred for type `inferred` reads type `given`: the same type, or
@@ -327,6 +335,7 @@ pub fn start<R: Read>(
         batch_rows: decode.batch_rows,
         header: header_fields,
         empty_as_null: decode.empty_is_null(),
+        row_sources: decode.row_sources,
         wider_records: matches!(
             decode.schema_policy,
             Some(crate::decode::SchemaPolicy::Merge | crate::decode::SchemaPolicy::Evolve)
@@ -464,6 +473,11 @@ fn read_header<R: Read>(
                     .get(row.start..row.end)
                     .unwrap_or_default()
                     .to_vec();
+                // Held to the limit however the input is cut into chunks.
+                let len = raw.strip_suffix(b"\n").unwrap_or(&raw);
+                if len.strip_suffix(b"\r").unwrap_or(len).len() > decode.max_record_bytes {
+                    return Err(header_too_long(decode.max_record_bytes));
+                }
                 let fields = (0..row.fields)
                     .map(|c| block.row_field(&row, c).to_vec())
                     .collect();
@@ -480,7 +494,9 @@ fn read_header<R: Read>(
                 ))
             }
             Step::Incomplete { .. } => {
-                take_next_chunk(chunker, first, decode.max_record_bytes, "header")?;
+                if !take_next_chunk(chunker, first, decode.max_record_bytes)? {
+                    return Err(header_too_long(decode.max_record_bytes));
+                }
             }
         }
     }
@@ -512,7 +528,11 @@ fn sample_records<R: Read>(
         if !block.is_empty() || first.last || !matches!(step, Step::Incomplete { .. }) {
             return Ok(block);
         }
-        take_next_chunk(chunker, first, decode.max_record_bytes, "first record")?;
+        if !take_next_chunk(chunker, first, decode.max_record_bytes)? {
+            // A first record past the limit: decoding rejects it, as it would anywhere
+            // else; the sample is what came before it (nothing).
+            return Ok(block);
+        }
     }
 }
 

@@ -102,15 +102,6 @@ fn never_closes(
 }
 
 /// Appends a later output of the same stretch of input to `whole`.
-fn append(whole: &mut ChunkOutput, mut part: ChunkOutput) {
-    for r in &mut part.rejects {
-        r.position.record += whole.rows_read;
-    }
-    whole.index = part.index;
-    whole.batches.append(&mut part.batches);
-    whole.rejects.append(&mut part.rejects);
-    whole.rows_read += part.rows_read;
-    whole.rows_skipped += part.rows_skipped;
-    whole.values_nulled += part.values_nulled;
-    whole.tail = part.tail.take();
+fn append(whole: &mut ChunkOutput, part: ChunkOutput) {
+    whole.append(part);
 }

@@ -140,6 +140,19 @@ impl RowBlock {
         self.field(row.first_field + col)
     }
 
+    /// Takes the last record out again (its fields with it).
+    pub fn pop(&mut self) -> Option<RowMeta> {
+        let row = self.rows.pop()?;
+        let data_end = if row.first_field == 0 {
+            0
+        } else {
+            self.ends.get(row.first_field - 1).copied().unwrap_or(0)
+        };
+        self.ends.truncate(row.first_field);
+        self.data.truncate(data_end);
+        Some(row)
+    }
+
     /// All field bytes of `row`, back to back.
     pub fn row_data(&self, row: &RowMeta) -> &[u8] {
         let start = if row.first_field == 0 {
@@ -228,6 +241,16 @@ impl<'a> ChunkTokenizer<'a> {
             self.line += u64::from(c == b'\n');
             self.pos += 1;
         }
+    }
+
+    /// Goes back to the start of `row`, the record just read, as if it had not been.
+    pub fn rewind(&mut self, row: &RowMeta) {
+        self.pos = row.start;
+        self.line = row.line;
+        self.record = row.record;
+        self.lf_search = None;
+        self.core.reset();
+        arm(&mut self.core);
     }
 
     /// Gives up on the record at `start` (an unterminated quote): returns the span of its

@@ -403,6 +403,8 @@ pub struct JsonDecoder {
     /// An empty string in a text column is null (JSON keeps `""` apart from `null` unless
     /// asked).
     empty_as_null: bool,
+    /// Keep each good record's bytes and place ([`ChunkOutput::sources`]).
+    row_sources: bool,
 }
 
 /// A record found in a chunk.
@@ -740,6 +742,19 @@ impl JsonDecoder {
                         }
                     ),
                 ))
+            } else if span
+                .line_end
+                .is_some_and(|(end, _)| end - span.start > self.max_record_bytes)
+            {
+                // Held to the limit wherever it falls, as a line the chunker cuts is.
+                Some((
+                    RejectReason::RecordTooLong,
+                    None,
+                    format!(
+                        "the line is longer than {} bytes (max_record_bytes)",
+                        self.max_record_bytes
+                    ),
+                ))
             } else if bad_at.is_some_and(|o| o < record_end(b, &span, in_array)) {
                 let end = record_end(b, &span, in_array);
                 Some((
@@ -765,7 +780,36 @@ impl JsonDecoder {
                 };
                 let result = result.and_then(|()| check_record_end(&mut lex, b, &span, in_array));
                 match result {
+                    Ok(())
+                        if span.line_end.is_none()
+                            && lex.i - span.start > self.max_record_bytes =>
+                    {
+                        // As the framing fails a record it cannot cut within the limit.
+                        out.error = Some(Error::new(ErrorKind::LimitExceeded(format!(
+                            "a JSON record runs past {} bytes (at byte {})",
+                            self.max_record_bytes,
+                            chunk.offset + span.start as u64
+                        ))));
+                        out.rows_read = record;
+                        out.chunk = Chunk::default();
+                        return Attempt::Done(Box::new(out));
+                    }
                     Ok(()) => {
+                        if self.row_sources {
+                            let end = span.line_end.map_or(lex.i, |(_, after)| after);
+                            let sources =
+                                out.sources
+                                    .get_or_insert_with(|| crate::stream::RowSources {
+                                        path: self.layout.records_path().map(Into::into),
+                                        ..Default::default()
+                                    });
+                            sources.push(
+                                b.get(span.start..end).unwrap_or_default(),
+                                chunk.offset + span.start as u64,
+                                span.line,
+                                this,
+                            );
+                        }
                         walker.finish(lex.i);
                         None
                     }
@@ -1248,6 +1292,7 @@ pub fn start<R: Read>(
         fixed: fixed_schema,
         text_mode: !decode.infer_types,
         empty_as_null: decode.empty_as_null.unwrap_or(false),
+        row_sources: decode.row_sources,
     };
     Ok(JsonStart {
         start: Start {
