@@ -285,11 +285,58 @@ def read_reference(path: Path, delimiter: str = ",", header: bool = True) -> pa.
     return pacsv.read_csv(path, read_options=read, parse_options=parse, convert_options=convert)
 
 
-def assert_same_data(ours: pa.Table, reference: pa.Table) -> None:
+def type_family(t: pa.DataType) -> str:
+    """The kind of values a type holds, as readers may disagree on its width or unit:
+    integer, number (floats and decimals), text, bool, date, timestamp (naive or with a
+    zone), time, null, or the type itself for the rest."""
+    if pa.types.is_dictionary(t):
+        return type_family(t.value_type)
+    if pa.types.is_integer(t):
+        return "integer"
+    if pa.types.is_floating(t) or pa.types.is_decimal(t):
+        return "number"
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
+        return "text"
+    if pa.types.is_boolean(t):
+        return "bool"
+    if pa.types.is_date(t):
+        return "date"
+    if pa.types.is_timestamp(t):
+        return "timestamp with zone" if t.tz else "timestamp"
+    if pa.types.is_time(t):
+        return "time"
+    if pa.types.is_null(t):
+        return "null"
+    return str(t)
+
+
+def assert_types_agree(ours: pa.Schema, independent: pa.Schema) -> None:
+    """Each of our columns holds the kind of values an independent reader (pyarrow, DuckDB)
+    gives the same column: so a test whose expected values are logflow's own output, or a
+    cast to logflow's types, still catches a wrong type. Columns the reader reads as null
+    (no values to tell) and columns it does not have are not compared."""
+    bad = []
+    for f in ours:
+        if f.name not in independent.names:
+            continue
+        theirs = independent.field(f.name).type
+        if pa.types.is_null(theirs):
+            continue
+        if type_family(f.type) != type_family(theirs):
+            bad.append(f"{f.name}: ours {f.type}, theirs {theirs}")
+    assert not bad, "types differ from an independent reader's: " + "; ".join(bad)
+
+
+def assert_same_data(ours: pa.Table, reference: pa.Table, untyped: tuple[str, ...] = ()) -> None:
     """Same column names, row count and values; where types differ, the reference column is
-    cast to our type first (e.g. pyarrow's timestamp[ns] -> our timestamp[us])."""
+    cast to our type first (e.g. pyarrow's timestamp[ns] -> our timestamp[us]), after
+    checking that both hold the same kind of values (:func:`assert_types_agree`), except in
+    the ``untyped`` columns (Hive partition columns, typed by a reader from directory
+    names)."""
     assert ours.column_names == reference.column_names
     assert ours.num_rows == reference.num_rows
+    keep = [n for n in ours.column_names if n not in untyped]
+    assert_types_agree(ours.select(keep).schema, reference.select(keep).schema)
     for name in ours.column_names:
         mine = ours.column(name).combine_chunks()
         theirs = reference.column(name).combine_chunks()
@@ -314,5 +361,10 @@ def reference_reader() -> Callable[..., pa.Table]:
 
 
 @pytest.fixture(scope="session")
-def same_data() -> Callable[[pa.Table, pa.Table], None]:
+def same_data() -> Callable[..., None]:
     return assert_same_data
+
+
+@pytest.fixture(scope="session")
+def types_agree() -> Callable[[pa.Schema, pa.Schema], None]:
+    return assert_types_agree

@@ -141,14 +141,16 @@ def test_query_cache_is_bounded_in_bytes(warehouse, write_events):
 
 def test_query_cached_repeat_is_fast(loaded):
     sql = "SELECT activity, count(*) AS n FROM events GROUP BY activity"
-    loaded.query(sql)
+    first = loaded.query(sql)
+    assert not first.cached
     times = []
     for _ in range(20):
         r = loaded.query(sql)
         assert r.cached
         times.append(r.duration_s)
-    # a loose bound for a shared test machine; benches/bench_engine.py measures it properly
-    assert sorted(times)[10] < 0.05
+    # Relative to the same query run, on this machine now: a slow or loaded machine slows
+    # both. benches/bench_engine.py measures it properly.
+    assert sorted(times)[10] < first.duration_s
 
 
 def test_query_timeout_interrupts(engine, write_events):
@@ -160,7 +162,9 @@ def test_query_timeout_interrupts(engine, write_events):
     start = time.monotonic()
     with pytest.raises(QueryTimeoutError):
         engine.query(slow, timeout=0.3)
-    assert time.monotonic() - start < 10
+    # Not a speed bound: the query runs for many minutes unless interrupted, so this only
+    # tells an interrupted query from one that ran to the end, on any machine.
+    assert time.monotonic() - start < 120
     with pytest.raises(TimeoutError):  # the builtin
         engine.query(slow + " AND 1 = 1", timeout=0.2)
     assert engine.query("SELECT count(*) AS n FROM events").to_pylist() == [{"n": 3000}]

@@ -238,6 +238,16 @@ def test_cli_usage_error_exits_2(sample_csv):
 
 @pytest.mark.slow
 def test_cli_sigint_exits_promptly_and_cleans_up(csv_150mb, out_dir, list_dir):
+    # "Promptly" is measured against this machine, now: a whole conversion of the same
+    # file, so a slow or loaded machine slows both sides alike.
+    whole_dst = out_dir / "whole.parquet"
+    t0 = time.monotonic()
+    done = subprocess.run(
+        [*MODULE, "convert", "-q", str(csv_150mb), str(whole_dst)], capture_output=True
+    )
+    whole = time.monotonic() - t0
+    assert done.returncode == 0, done.stderr
+    whole_dst.unlink()
     dst = out_dir / "big.parquet"
     proc = subprocess.Popen(
         [*MODULE, "convert", str(csv_150mb), str(dst)],
@@ -252,17 +262,18 @@ def test_cli_sigint_exits_promptly_and_cleans_up(csv_150mb, out_dir, list_dir):
             assert proc.poll() is None, f"finished before it could be interrupted: {proc.stderr}"
             assert time.monotonic() < deadline, "conversion never started"
             time.sleep(0.01)
-        time.sleep(0.2)
         assert proc.poll() is None, "conversion finished before SIGINT; make the input larger"
         sent = time.monotonic()
         proc.send_signal(signal.SIGINT)
-        _, stderr = proc.communicate(timeout=10)
+        _, stderr = proc.communicate(timeout=max(60, 10 * whole))
         took = time.monotonic() - sent
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert took < 2.0, f"took {took:.2f} s to stop after SIGINT"
+    # Stopping waits for at most the chunks in hand, not for the rest of the file: well
+    # under half of a whole run, which the signal came at the very start of.
+    assert took < 0.5 * whole, f"took {took:.2f} s to stop after SIGINT ({whole:.2f} s whole)"
     assert proc.returncode in (130, -signal.SIGINT), (proc.returncode, stderr)
     assert "Traceback" not in stderr
     assert list_dir(out_dir) == [], "output or temporary file left after SIGINT"

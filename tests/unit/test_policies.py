@@ -802,7 +802,7 @@ def yardstick_dirty(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def test_yardstick_dirty_csv_quarantine(yardstick_dirty, out_dir, reference_reader):
+def test_yardstick_dirty_csv_quarantine(yardstick_dirty, out_dir, reference_reader, types_agree):
     data = yardstick_dirty
     expected = json.loads((data / "dirty.expected.json").read_text())
     assert expected["row_number_is_event_id"]
@@ -829,6 +829,7 @@ def test_yardstick_dirty_csv_quarantine(yardstick_dirty, out_dir, reference_read
         pa.array([i - 1 for i in clean])
     )
     ours = out.select(["event_id", "amount", "quantity", "message"]).sort_by("event_id")
+    types_agree(out.schema, reference.schema)
     assert ours.equals(ref.cast(ours.schema))
 
     # every corrupted row's line is in the quarantine file

@@ -243,7 +243,9 @@ def _spin_during(work) -> tuple[int, float, float]:
     """Run ``work()`` while a Python thread counts; returns (count, elapsed, solo rate).
 
     The work is repeated until it has run for a quarter of a second, so a fast machine
-    still gives the counting thread time to show whether the GIL was held.
+    still gives the counting thread time to show whether the GIL was held. The solo rate is
+    the lower of the rates just before and just after, so load that comes and goes on the
+    machine lowers the bar rather than raising it.
     """
     count = 0
     stop = threading.Event()
@@ -265,6 +267,9 @@ def _spin_during(work) -> tuple[int, float, float]:
             work()
         elapsed = time.perf_counter() - t0
         during = count - before
+        after = count
+        time.sleep(0.2)
+        solo_rate = min(solo_rate, (count - after) / 0.2)
     finally:
         stop.set()
         t.join()
@@ -274,9 +279,10 @@ def _spin_during(work) -> tuple[int, float, float]:
 def test_convert_releases_gil(csv_30mb, out_dir):
     dst = out_dir / "big.parquet"
     during, elapsed, solo_rate = _spin_during(lambda: logflow.convert(csv_30mb, dst))
-    # Holding the GIL would leave the counter near zero; released, the thread keeps a good
-    # share of a core (Rust uses the other workers).
-    assert during > 0.05 * solo_rate * elapsed, (during, elapsed, solo_rate)
+    # Holding the GIL would leave the counter at zero; released, the thread keeps a good
+    # share of a core (Rust uses the other workers). The bar is low (1%) on purpose: it
+    # separates "never ran" from "ran", however busy the machine is.
+    assert during > 0.01 * solo_rate * elapsed, (during, elapsed, solo_rate)
 
 
 def test_read_iteration_releases_gil(csv_30mb):
@@ -285,7 +291,7 @@ def test_read_iteration_releases_gil(csv_30mb):
             pass
 
     during, elapsed, solo_rate = _spin_during(consume)
-    assert during > 0.05 * solo_rate * elapsed, (during, elapsed, solo_rate)
+    assert during > 0.01 * solo_rate * elapsed, (during, elapsed, solo_rate)
 
 
 # ------------------------------------------------------------------------------- threads
