@@ -53,8 +53,53 @@ def _jsonl_block() -> tuple[bytes, bytes]:
     return b"", "".join(rows).encode()
 
 
-def _write_gzip(path: Path, header: bytes, block: bytes) -> int:
-    """Header, then the block repeated to INPUT_BYTES, as concatenated gzip members."""
+def _json_block() -> tuple[bytes, bytes, bytes]:
+    """One JSON document: an array of records (each followed by a comma, the last one
+    closing the array)."""
+    _, lines = _jsonl_block()
+    block = b"".join(line.rstrip(b"\n") + b",\n" for line in lines.splitlines(keepends=True))
+    return b"[\n", block, b'{"event_id": -1}\n]\n'
+
+
+def _xml_block() -> tuple[bytes, bytes, bytes]:
+    rows = []
+    for i in range(200):
+        rows.append(
+            f'<row id="{i}"><ts>2024-01-{1 + i % 28:02d}T08:{i % 60:02d}:00</ts>'
+            f"<case>C-{i % 97}</case><amount>{i}.25</amount><note>{'x' * (i % 40)}</note>"
+            f"<tag>a</tag><tag>b</tag></row>\n"
+        )
+    header = b'<?xml version="1.0" encoding="UTF-8"?>\n<rows>\n'
+    return header, "".join(rows).encode(), b"</rows>\n"
+
+
+def _xes_block() -> tuple[bytes, bytes, bytes]:
+    traces = []
+    for t in range(40):
+        events = "".join(
+            f'<event><string key="concept:name" value="activity {e % 13}"/>'
+            f'<string key="org:resource" value="R{(t + e) % 7}"/>'
+            f'<date key="time:timestamp" value="2024-01-{1 + t % 28:02d}T08:{e:02d}:00.000+00:00"/>'
+            f'<float key="amount" value="{e}.5"/></event>\n'
+            for e in range(5)
+        )
+        traces.append(f'<trace><string key="concept:name" value="C-{t}"/>\n{events}</trace>\n')
+    header = b'<?xml version="1.0" encoding="UTF-8"?>\n<log xes.version="1.0">\n'
+    return header, "".join(traces).encode(), b"</log>\n"
+
+
+BLOCKS = {
+    "csv": lambda: (*_csv_block(), b""),
+    "jsonl": lambda: (*_jsonl_block(), b""),
+    "json": _json_block,
+    "xml": _xml_block,
+    "xes": _xes_block,
+}
+
+
+def _write_gzip(path: Path, header: bytes, block: bytes, footer: bytes = b"") -> int:
+    """Header, then the block repeated to INPUT_BYTES, then the footer, as concatenated
+    gzip members."""
     repeat = 16 << 20
     big = block * (repeat // len(block))
     member = gzip.compress(big, compresslevel=6, mtime=0)
@@ -66,6 +111,9 @@ def _write_gzip(path: Path, header: bytes, block: bytes) -> int:
         while total < INPUT_BYTES:
             f.write(member)
             total += len(big)
+        if footer:
+            f.write(gzip.compress(footer, mtime=0))
+            total += len(footer)
     return total
 
 
@@ -80,11 +128,11 @@ print(json.dumps({"rows": r.rows_written, "written": r.bytes_written,
 """
 
 
-@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+@pytest.mark.parametrize("fmt", sorted(BLOCKS))
 def test_peak_rss_stays_under_the_bound(fmt, tmp_path):
-    header, block = _csv_block() if fmt == "csv" else _jsonl_block()
+    header, block, footer = BLOCKS[fmt]()
     src = tmp_path / f"big.{fmt}.gz"
-    size = _write_gzip(src, header, block)
+    size = _write_gzip(src, header, block, footer)
     assert size >= 6 * BOUND and src.stat().st_size < size / 20
     dst = tmp_path / "out.parquet"
     proc = subprocess.run(
