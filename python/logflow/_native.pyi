@@ -191,6 +191,8 @@ def write(
     error_policy: str = "strict",
     on_cast_error: str = "reject",
     verify: bool = False,
+    profile: bool = False,
+    rules: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Write an Arrow stream (``__arrow_c_stream__``) to Parquet; keys as for ``convert``."""
 

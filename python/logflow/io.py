@@ -675,6 +675,9 @@ def convert(
         "schema": _schema_pairs(schema),
         "error_policy": error_policy,
         "on_cast_error": on_cast_error,
+        "profile": profile,
+        "verify": verify,
+        "rules": _native_rules(rules),
     }
     if local is not None and _is_orc(local, format):
         reader = _orc.open_orc(local, _columns(columns), batch_size)

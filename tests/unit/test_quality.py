@@ -361,3 +361,27 @@ def test_cli_profile_and_convert_profile(events_csv, out_dir, capsys):
     assert main(["convert", str(events_csv), str(dst), "--profile", "--verify"]) == 0
     out = capsys.readouterr().out
     assert "verified: checksum" in out and "distinct" in out
+
+
+def test_rules_and_profile_on_binary_inputs(tmp_path: Path) -> None:
+    import pyarrow.orc as orc
+
+    table = pa.table({"id": [1, 2, 3, 4], "x": [5, 50, 7, 70]})
+    pq.write_table(table, tmp_path / "t.parquet")
+    orc.write_table(table, tmp_path / "t.orc")
+    for src in (tmp_path / "t.parquet", tmp_path / "t.orc"):
+        r = logflow.convert(
+            src,
+            tmp_path / f"{src.suffix[1:]}.out.parquet",
+            error_policy="permissive",
+            rules=[R.Range("x", max=10)],
+            profile=True,
+            verify=True,
+        )
+        assert (r.rows_read, r.rows_written) == (4, 2), src
+        assert r.errors_by_reason == {"range:x": 2}
+        assert r.quality is not None and r.quality.columns["id"].distinct == 4
+        assert r.checksum_in == r.checksum_out is not None
+        # A rule on a column the input does not have is refused before any row is read.
+        with pytest.raises(ConfigError):
+            logflow.convert(src, tmp_path / "no.parquet", rules=[R.NotNull("nope")])

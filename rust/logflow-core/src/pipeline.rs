@@ -1200,6 +1200,8 @@ pub fn write_batches(
     let started = Instant::now();
     let format = opts.format.map_or("arrow", Format::name);
     let shape = Shape::new(&reader.schema(), format, &opts.decode, &opts.native)?.for_parquet();
+    // Columns a rule names must exist and hold values it can check.
+    opts.quality().check_schema(&shape.schema(), false)?;
     let job = Job {
         src: dst,
         dst,
@@ -1307,6 +1309,9 @@ impl Job<'_> {
         let shape = Shape::new(&parts.schema(), format.name(), &opts.decode, &opts.native)
             .map_err(with_src)?
             .for_parquet();
+        opts.quality()
+            .check_schema(&shape.schema(), false)
+            .map_err(with_src)?;
         let workers = worker_count(opts.threads);
         // Jobs always go through a pool; without workers the writing thread runs them.
         let pool = Arc::new(Pool::default());

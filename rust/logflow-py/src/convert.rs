@@ -417,7 +417,7 @@ pub fn read(
 #[pyo3(signature = (data, dst, *, compression="zstd", compression_level=None, row_group_size=None,
     threads=None, progress=None, max_rows_per_file=None, target_file_size=None, partition_by=None,
     format=None, columns=None, schema=None, error_policy="strict", on_cast_error="reject",
-    verify=false))]
+    verify=false, profile=false, rules=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn write<'py>(
     py: Python<'py>,
@@ -437,7 +437,11 @@ pub fn write<'py>(
     error_policy: &str,
     on_cast_error: &str,
     verify: bool,
+    profile: bool,
+    rules: Option<Bound<'py, PyList>>,
 ) -> PyLogflowResult<Bound<'py, PyDict>> {
+    // Batches handed over are hashed on the writing thread: only when verifying.
+    let (quality, raised) = quality(profile, verify, rules.as_ref())?;
     let opts = ConvertOptions {
         parquet: options::parquet(compression, compression_level, row_group_size)?,
         dataset: options::dataset(max_rows_per_file, target_file_size.as_ref(), partition_by)?,
@@ -445,22 +449,21 @@ pub fn write<'py>(
         format: options::format(format)?,
         decode: arrow_decode(schema, error_policy, on_cast_error)?,
         native: options::native(columns, None)?,
-        // Batches handed over are hashed on the writing thread: only when verifying.
-        quality: QualityOptions {
-            checksum: verify,
-            ..QualityOptions::default()
-        },
+        quality,
         verify,
         ..ConvertOptions::default()
     };
     let mut reader = crate::ffi::import_stream(&data)?;
     let ctl = Control::default();
-    let stats = run_detached_undo(
-        py,
-        &ctl,
-        progress.as_ref(),
-        |ctl| pipeline::write_batches(&mut reader, &dst, &opts, ctl),
-        |done| pipeline::remove_output(&done),
+    let stats = or_raised(
+        run_detached_undo(
+            py,
+            &ctl,
+            progress.as_ref(),
+            |ctl| pipeline::write_batches(&mut reader, &dst, &opts, ctl),
+            |done| pipeline::remove_output(&done),
+        ),
+        &raised,
     )?;
     Ok(stats_dict(py, &stats)?)
 }

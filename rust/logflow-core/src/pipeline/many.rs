@@ -638,6 +638,10 @@ fn convert_units(
         .body
         .schema()
         .ok_or_else(|| Error::invalid("internal error: no first schema"))?;
+    // Columns a rule names must exist (unless later sources may add them) and hold values
+    // it can check.
+    let may_grow = opts.decode.schema_policy != Some(SchemaPolicy::Strict);
+    opts.quality().check_schema(&schema, may_grow)?;
     let mut quarantine_format = head.quarantine.clone();
     let head_path = Path::new(&head.name).to_path_buf();
     if quarantine_format.input_extension {
