@@ -770,7 +770,13 @@ fn workbook_start(
             "columns= is not supported for workbooks yet; select columns after reading",
         ));
     }
-    let text = native::excel::open(src, format, &opts.native)?;
+    // calamine parses the workbook here; a panic on a damaged one is a typed error.
+    let text = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        native::excel::open(src, format, &opts.native)
+    }))
+    .unwrap_or_else(|panic| {
+        Err(crate::stream::parts::panicked(format.name(), &*panic).with_path(src))
+    })?;
     let csv_opts = CsvOptions {
         delimiter: Some(b','),
         delimiter_lead: None,

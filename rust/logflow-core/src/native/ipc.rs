@@ -108,6 +108,7 @@ pub(super) fn batches(
 
 /// An Arrow IPC file.
 pub(super) fn open_file(file: SharedFile, batch_rows: usize) -> Result<impl Parts> {
+    check_footer(&file)?;
     let reader = FileReader::try_new(BufReader::with_capacity(1 << 16, file.reader_at(0)), None)
         .map_err(|e| ipc_error(Format::ArrowFile, "cannot read the footer", e))?;
     Ok(Batches {
@@ -118,6 +119,60 @@ pub(super) fn open_file(file: SharedFile, batch_rows: usize) -> Result<impl Part
         index: 0,
         format: Format::ArrowFile,
     })
+}
+
+/// Checks that every block the footer lists lies inside the file. The reader allocates each
+/// block's declared length before reading it, and unwraps negative ones: a damaged footer
+/// would otherwise cost gigabytes or a panic rather than an error.
+fn check_footer(file: &SharedFile) -> Result<()> {
+    let len = file.len();
+    let bad = |what: String| corrupt(Format::ArrowFile, what);
+    // "ARROW1" + 2 bytes of padding at the start, footer length (i32) + "ARROW1" at the end.
+    if len < 18 {
+        return Err(bad("too short for an Arrow IPC file".into()));
+    }
+    let tail = file
+        .read_range(len - 10, 10)
+        .map_err(|e| bad(format!("cannot read the footer: {e}")))?;
+    let footer_len = tail
+        .get(..4)
+        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+        .map(i32::from_le_bytes)
+        .unwrap_or(-1);
+    let footer_len = u64::try_from(footer_len)
+        .ok()
+        .filter(|&n| n + 18 <= len)
+        .ok_or_else(|| {
+            bad(format!(
+                "its footer length {footer_len} does not fit the file"
+            ))
+        })?;
+    let footer = file
+        .read_range(len - 10 - footer_len, footer_len as usize)
+        .map_err(|e| bad(format!("cannot read the footer: {e}")))?;
+    let footer = arrow_ipc::root_as_footer(&footer)
+        .map_err(|e| bad(format!("the footer is not valid: {e}")))?;
+    let blocks = footer
+        .dictionaries()
+        .into_iter()
+        .flatten()
+        .chain(footer.recordBatches().into_iter().flatten());
+    for (i, b) in blocks.enumerate() {
+        let end = u64::try_from(b.offset()).ok().and_then(|o| {
+            let meta = u64::try_from(b.metaDataLength()).ok()?;
+            let body = u64::try_from(b.bodyLength()).ok()?;
+            o.checked_add(meta)?.checked_add(body)
+        });
+        if end.is_none_or(|end| end > len) {
+            return Err(bad(format!(
+                "block {i} of the footer (offset {}, {} + {} bytes) lies outside the file of {len} bytes",
+                b.offset(),
+                b.metaDataLength(),
+                b.bodyLength()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// An Arrow IPC stream.

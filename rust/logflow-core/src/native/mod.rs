@@ -79,7 +79,23 @@ pub fn open(
     progress: Option<Arc<AtomicU64>>,
 ) -> Result<Box<dyn Parts>> {
     let columns = native.columns.as_deref();
-    let opened: Result<Box<dyn Parts>> = match format {
+    // The readers parse headers and footers here; one that panics on a damaged file (the
+    // arrow-ipc file reader unwraps lengths) fails with a typed error instead.
+    let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        open_parts(src, format, columns, decode, progress)
+    }))
+    .unwrap_or_else(|panic| Err(crate::stream::parts::panicked(format.name(), &*panic)));
+    opened.map_err(|e| e.with_path(src))
+}
+
+fn open_parts(
+    src: &Path,
+    format: Format,
+    columns: Option<&[String]>,
+    decode: &DecodeOptions,
+    progress: Option<Arc<AtomicU64>>,
+) -> Result<Box<dyn Parts>> {
+    match format {
         Format::Parquet => {
             let file = random_access(src, format, progress)?;
             parquet::open(file, columns, decode.batch_rows).map(|p| Box::new(p) as _)
@@ -100,8 +116,7 @@ pub fn open(
             "{} input is not read by this version",
             other.title()
         )))),
-    };
-    opened.map_err(|e| e.with_path(src))
+    }
 }
 
 /// Any Arrow reader (a stream handed over from Python: ORC stripes pyarrow reads) as one

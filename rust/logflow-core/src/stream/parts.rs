@@ -427,7 +427,7 @@ fn lost() -> Error {
 
 /// The error for a reader that panicked: bad input it did not expect.
 #[cold]
-fn panicked(format: &'static str, panic: &(dyn std::any::Any + Send)) -> Error {
+pub(crate) fn panicked(format: &'static str, panic: &(dyn std::any::Any + Send)) -> Error {
     let why = panic
         .downcast_ref::<&str>()
         .map(|s| (*s).to_string())
