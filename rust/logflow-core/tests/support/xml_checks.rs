@@ -180,7 +180,17 @@ pub fn decode_xml_chunked(data: &[u8]) {
         return;
     };
     let (decode, opts) = options(b);
-    check_chunked(input, &decode, &opts, false);
+    check_chunked(input, &decode, &opts, false, false);
+}
+
+/// [`decode_xml_chunked`] without the workaround for the open bug below: the batches on
+/// threads must equal those on one thread even where a late record widened the schema.
+pub fn decode_xml_chunked_unfiltered(data: &[u8]) {
+    let Some((&b, input)) = data.split_first() else {
+        return;
+    };
+    let (decode, opts) = options(b);
+    check_chunked(input, &decode, &opts, false, true);
 }
 
 /// [`decode_xml_chunked`] for XES logs.
@@ -189,11 +199,20 @@ pub fn decode_xes_chunked(data: &[u8]) {
         return;
     };
     let (decode, opts) = options(b);
-    check_chunked(input, &decode, &opts, true);
+    check_chunked(input, &decode, &opts, true, false);
 }
 
-/// See [`decode_xml_chunked`].
-pub fn check_chunked(input: &[u8], decode: &DecodeOptions, opts: &XmlOptions, is_xes: bool) {
+/// See [`decode_xml_chunked`]. Open bug (`known-widening-on-threads`): where a late record
+/// widens the schema (a text element that later holds a child becomes a struct), decoding
+/// ahead on threads can keep the narrower reading for it; unless `exact_threads`, the batches
+/// on threads are then compared by their counts only.
+pub fn check_chunked(
+    input: &[u8],
+    decode: &DecodeOptions,
+    opts: &XmlOptions,
+    is_xes: bool,
+    exact_threads: bool,
+) {
     let read = |d: &DecodeOptions, threads: usize| {
         if is_xes {
             read_xes(input, d, opts, threads)
@@ -254,7 +273,10 @@ pub fn check_chunked(input: &[u8], decode: &DecodeOptions, opts: &XmlOptions, is
     // Reading ahead on threads gives the same batches and counts, or the same error.
     match (&chunked, read(decode, 2)) {
         (Ok(c), Ok(t)) => {
-            assert_eq!(c.batches, t.batches, "batches on threads, {what}");
+            let widened = |r: &Read| r.batches.iter().any(|b| b.schema() != r.schema);
+            if exact_threads || !(widened(c) || widened(&t)) {
+                assert_eq!(c.batches, t.batches, "batches on threads, {what}");
+            }
             assert_eq!(c.rows_read, t.rows_read, "records read on threads, {what}");
         }
         (Err(c), Err(t)) => assert_eq!(c.to_string(), t.to_string(), "error on threads, {what}"),
