@@ -202,10 +202,22 @@ pub fn decode_xes_chunked(data: &[u8]) {
     check_chunked(input, &decode, &opts, true, false);
 }
 
-/// See [`decode_xml_chunked`]. Open bug (`known-widening-on-threads`): where a late record
-/// widens the schema (a text element that later holds a child becomes a struct), decoding
-/// ahead on threads can keep the narrower reading for it; unless `exact_threads`, the batches
-/// on threads are then compared by their counts only.
+/// [`decode_xes_chunked`] without the workarounds for the open bugs of [`check_chunked`].
+pub fn decode_xes_chunked_unfiltered(data: &[u8]) {
+    let Some((&b, input)) = data.split_first() else {
+        return;
+    };
+    let (decode, opts) = options(b);
+    check_chunked(input, &decode, &opts, true, true);
+}
+
+/// See [`decode_xml_chunked`]. Open bugs, stepped around unless `exact_threads`:
+/// - `known-widening-on-threads`: where a late record widens the schema (a text element that
+///   later holds a child becomes a struct), decoding ahead on threads can keep the narrower
+///   reading for it; the batches on threads are then compared by their counts only;
+/// - `known-broken-structure-records` (XES): where the structure breaks inside a trace and
+///   bad records are rejected, how many records the recovery finds can depend on the
+///   chunking; the counts are then not compared with the whole read's.
 pub fn check_chunked(
     input: &[u8],
     decode: &DecodeOptions,
@@ -231,6 +243,9 @@ pub fn check_chunked(
     match (&whole, &chunked) {
         (Ok(w), Ok(c)) => {
             check_read(c, decode);
+            if is_xes && !exact_threads && (w.rows_rejected > 0 || c.rows_rejected > 0) {
+                return;
+            }
             assert_eq!(w.rows_read, c.rows_read, "records read, {what}");
             let widened = c.batches.iter().any(|b| b.schema() != c.schema);
             if !widened && c.schema == w.schema {

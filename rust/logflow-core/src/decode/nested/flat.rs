@@ -41,6 +41,10 @@ pub fn flat_columns(array: &StructArray, depth: usize, out: &mut Vec<ArrayRef>) 
 }
 
 fn with_parent_nulls(child: &ArrayRef, parent: &arrow_buffer::NullBuffer) -> Result<ArrayRef> {
+    // A null-typed column is null throughout and holds no validity of its own.
+    if child.data_type() == &arrow_schema::DataType::Null {
+        return Ok(Arc::clone(child));
+    }
     let nulls = arrow_buffer::NullBuffer::union(Some(parent), child.nulls());
     let data = child.to_data().into_builder().nulls(nulls).build()?;
     Ok(arrow_array::make_array(data))
