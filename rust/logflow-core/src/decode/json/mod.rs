@@ -23,14 +23,13 @@ pub mod plan;
 use std::io::{Cursor, Read};
 use std::sync::{Arc, RwLock};
 
-use arrow_array::{Array, RecordBatch, RecordBatchOptions, StructArray};
 use arrow_schema::{Schema, SchemaRef};
 
 use self::build::{value_plan, Col, Ctx, Fail};
 use self::frame::DocFraming;
 use self::lex::{is_ws, Lex};
 use self::plan::{FieldPlan, Node, Shape, StructPlan};
-use crate::decode::nested::flat::{flat_columns, flat_fields};
+use crate::decode::nested::flat::{flat_fields, record_batches};
 use crate::decode::values::DateFormat;
 use crate::decode::{
     invalid_utf8_offsets, utf8_detail, CastErrorPolicy, DecodeOptions, ErrorPolicy, Reject,
@@ -901,38 +900,17 @@ impl JsonDecoder {
         }
         out.rows_read = record;
         out.values_nulled = ctx.nulled;
-        match self.batches(&mut root, plan) {
+        match record_batches(
+            &mut root,
+            &plan.root,
+            &plan.schema,
+            self.flatten,
+            self.batch_rows,
+        ) {
             Ok(batches) => out.batches = batches,
             Err(e) => out.error = Some(e),
         }
         Attempt::Done(Box::new(out))
-    }
-
-    /// The finished rows as batches of at most `batch_rows` rows.
-    fn batches(&self, root: &mut Col, plan: &Plan) -> Result<Vec<RecordBatch>> {
-        let rows = root.len();
-        if rows == 0 {
-            return Ok(Vec::new());
-        }
-        let array = root.finish(&Node::Struct(Arc::clone(&plan.root)))?;
-        let Some(array) = array.as_any().downcast_ref::<StructArray>() else {
-            return Err(Error::invalid("internal error: records are not a struct"));
-        };
-        let mut columns = Vec::new();
-        match self.flatten {
-            Some(depth) => flat_columns(array, depth, &mut columns)?,
-            None => columns.extend(array.columns().iter().cloned()),
-        }
-        let opts = RecordBatchOptions::new().with_row_count(Some(rows));
-        let batch = RecordBatch::try_new_with_options(plan.schema.clone(), columns, &opts)?;
-        let mut out = Vec::new();
-        let mut offset = 0;
-        while offset < rows {
-            let len = self.batch_rows.min(rows - offset);
-            out.push(batch.slice(offset, len));
-            offset += len;
-        }
-        Ok(out)
     }
 
     /// The plan widened by everything `chunk` holds.

@@ -3,10 +3,52 @@
 
 use std::sync::Arc;
 
-use arrow_array::{Array, ArrayRef, StructArray};
-use arrow_schema::Field;
+use arrow_array::{Array, ArrayRef, RecordBatch, RecordBatchOptions, StructArray};
+use arrow_schema::{Field, SchemaRef};
 
-use crate::error::Result;
+use super::build::Col;
+use super::plan::{Node, StructPlan};
+use crate::error::{Error, Result};
+
+/// The records built in `root` (planned as `plan`) as batches of `schema`, flattened to
+/// `flatten` levels when asked, of at most `batch_rows` rows each.
+pub fn record_batches(
+    root: &mut Col,
+    plan: &Arc<StructPlan>,
+    schema: &SchemaRef,
+    flatten: Option<usize>,
+    batch_rows: usize,
+) -> Result<Vec<RecordBatch>> {
+    let rows = root.len();
+    if rows == 0 {
+        return Ok(Vec::new());
+    }
+    let array = root.finish(&Node::Struct(Arc::clone(plan)))?;
+    let Some(array) = array.as_any().downcast_ref::<StructArray>() else {
+        return Err(Error::invalid("internal error: records are not a struct"));
+    };
+    let mut columns = Vec::new();
+    match flatten {
+        Some(depth) => flat_columns(array, depth, &mut columns)?,
+        None => columns.extend(array.columns().iter().cloned()),
+    }
+    let opts = RecordBatchOptions::new().with_row_count(Some(rows));
+    let batch = RecordBatch::try_new_with_options(schema.clone(), columns, &opts)?;
+    Ok(slice_batches(&batch, batch_rows))
+}
+
+/// `batch` in slices of at most `rows` rows.
+pub fn slice_batches(batch: &RecordBatch, rows: usize) -> Vec<RecordBatch> {
+    let total = batch.num_rows();
+    let mut out = Vec::new();
+    let mut offset = 0;
+    while offset < total {
+        let len = rows.max(1).min(total - offset);
+        out.push(batch.slice(offset, len));
+        offset += len;
+    }
+    out
+}
 
 /// `fields` with struct fields replaced by their children named `parent.child`, to `depth`
 /// levels.

@@ -33,7 +33,6 @@ use std::collections::HashMap;
 use std::io::{Cursor, Read};
 use std::sync::{Arc, RwLock};
 
-use arrow_array::{Array, RecordBatch, RecordBatchOptions, StructArray};
 use arrow_schema::{Schema, SchemaRef};
 use quick_xml::events::Event;
 
@@ -42,7 +41,7 @@ use self::frame::XmlFraming;
 use self::shape::Elem;
 use self::walk::{Bad, Doc, Walker};
 use crate::decode::nested::build::{Col, Fail};
-use crate::decode::nested::flat::{flat_columns, flat_fields};
+use crate::decode::nested::flat::{flat_fields, record_batches};
 use crate::decode::nested::plan::{FieldPlan, Node, StructPlan};
 use crate::decode::values::DateFormat;
 use crate::decode::{
@@ -358,7 +357,13 @@ impl XmlDecoder {
         }
         out.rows_read = record;
         out.values_nulled = s.nulled;
-        match self.batches(&mut root, plan) {
+        match record_batches(
+            &mut root,
+            &plan.root,
+            &plan.schema,
+            self.flatten,
+            self.batch_rows,
+        ) {
             Ok(batches) => out.batches = batches,
             Err(e) => {
                 if out.error.is_none() {
@@ -367,26 +372,6 @@ impl XmlDecoder {
             }
         }
         Attempt::Done(Box::new(out))
-    }
-
-    /// The finished rows as batches of at most `batch_rows` rows.
-    fn batches(&self, root: &mut Col, plan: &Plan) -> Result<Vec<RecordBatch>> {
-        let rows = root.len();
-        if rows == 0 {
-            return Ok(Vec::new());
-        }
-        let array = root.finish(&Node::Struct(Arc::clone(&plan.root)))?;
-        let Some(array) = array.as_any().downcast_ref::<StructArray>() else {
-            return Err(Error::invalid("internal error: records are not a struct"));
-        };
-        let mut columns = Vec::new();
-        match self.flatten {
-            Some(depth) => flat_columns(array, depth, &mut columns)?,
-            None => columns.extend(array.columns().iter().cloned()),
-        }
-        let opts = RecordBatchOptions::new().with_row_count(Some(rows));
-        let batch = RecordBatch::try_new_with_options(plan.schema.clone(), columns, &opts)?;
-        Ok(slice_batches(&batch, self.batch_rows))
     }
 
     /// The plan widened by everything `chunk` holds.
@@ -421,19 +406,6 @@ pub(crate) fn declared_encoding(head: &[u8]) -> Option<String> {
     }
     let end = memchr::memmem::find(rest.get(..rest.len().min(512))?, b"?>")?;
     wf::xml_decl(rest.get(..end)?, false).ok()?.encoding
-}
-
-/// `batch` in slices of at most `rows` rows.
-pub(crate) fn slice_batches(batch: &RecordBatch, rows: usize) -> Vec<RecordBatch> {
-    let total = batch.num_rows();
-    let mut out = Vec::new();
-    let mut offset = 0;
-    while offset < total {
-        let len = rows.max(1).min(total - offset);
-        out.push(batch.slice(offset, len));
-        offset += len;
-    }
-    out
 }
 
 /// What the records of `chunk` hold; records that are not well-formed are left out.

@@ -27,8 +27,9 @@ use quick_xml::events::Event;
 use super::frame::XmlFraming;
 use super::shape::MAX_RECORD_DEPTH;
 use super::walk::{parse_attrs, syntax, Bad, Doc, Read as Step, Tag, Walker};
-use super::{read_head, slice_batches, BadBytes, XmlOptions};
+use super::{read_head, BadBytes, XmlOptions};
 use crate::decode::nested::build::{Col, Fail};
+use crate::decode::nested::flat::slice_batches;
 use crate::decode::nested::plan::{self, FieldPlan, Node, StructPlan};
 use crate::decode::values::{self, DateFormat};
 use crate::decode::{
