@@ -298,32 +298,36 @@ pub fn profile<'py>(
         }
         quality.top_k = k;
     }
-    let csv = CsvArgs {
-        delimiter,
-        quote,
-        escape,
-        skip_initial_space,
-        header,
-        skip_lines,
-    };
-    let decode = DecodeArgs {
-        batch_size,
-        error_policy,
-        on_cast_error,
-        schema,
-        schema_policy,
-        infer_types,
-        empty_as_null,
+    let reading = ReadingArgs {
+        format,
+        native: options::native(None, None)?,
+        csv: CsvArgs {
+            delimiter,
+            quote,
+            escape,
+            skip_initial_space,
+            header,
+            skip_lines,
+        },
+        decode: DecodeArgs {
+            batch_size,
+            error_policy,
+            on_cast_error,
+            schema,
+            schema_policy,
+            infer_types,
+            empty_as_null,
+        },
+        encoding,
+        records_path,
+        record_path: None,
+        tables: None,
+        threads,
+        max_expansion: None,
     };
     let opts = ConvertOptions {
-        decode: decode.options()?,
-        format: options::format(format)?,
-        csv: csv.options()?,
-        json: options::json(records_path, flatten.as_ref())?,
-        input: options::input(encoding, delimiter.is_some())?,
-        threads: threads.unwrap_or(0),
         quality,
-        ..ConvertOptions::default()
+        ..reading.options(flatten.as_ref(), None)?
     };
     let ctl = Control::default();
     let stats = or_raised(
