@@ -376,6 +376,14 @@ impl<D: Decoder> Decoder for Named<D> {
             held @ Resume::Held(..) => held,
         }
     }
+
+    fn in_order(&self, out: &mut ChunkOutput) -> bool {
+        let again = self.inner.in_order(out);
+        if again {
+            self.name_batches(out);
+        }
+        again
+    }
 }
 
 /// Opens and starts `unit` in the format given or detected; decodes its first chunk now

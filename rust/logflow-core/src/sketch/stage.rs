@@ -357,6 +357,14 @@ impl<D: Decoder> Decoder for Checked<D> {
             held => held,
         }
     }
+
+    fn in_order(&self, out: &mut ChunkOutput) -> bool {
+        let again = self.inner.in_order(out);
+        if let (true, Some(stage)) = (again, &self.stage) {
+            stage.run(out);
+        }
+        again
+    }
 }
 
 /// An ordered rule's state on the writing thread.

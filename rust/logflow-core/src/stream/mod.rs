@@ -205,6 +205,14 @@ pub trait Decoder: Send + Sync + 'static {
     fn resume(&self, tail: Tail, next: ChunkOutput) -> Resume {
         Resume::Done(self.process(rejoin(tail, &next.chunk)))
     }
+
+    /// Sees each output in input order before it is released (after [`Self::resume`]). A
+    /// decoder whose output depends on what earlier chunks decided (a plan that widens)
+    /// decodes the chunk again here when a worker decoded it ahead with another plan; it
+    /// says whether it did, so wrappers redo their own work on the new output.
+    fn in_order(&self, _out: &mut ChunkOutput) -> bool {
+        false
+    }
 }
 
 /// Decodes `chunk` with `decoder`; the rest of an over-long line ([`Chunk::overflow`]) is

@@ -57,6 +57,7 @@ impl Sequencer {
                     }
                 }
             }
+            decoder.in_order(&mut out);
             self.next += 1;
             self.tail = out.tail.take();
             let base = self.records + 1;

@@ -180,17 +180,7 @@ pub fn decode_xml_chunked(data: &[u8]) {
         return;
     };
     let (decode, opts) = options(b);
-    check_chunked(input, &decode, &opts, false, false);
-}
-
-/// [`decode_xml_chunked`] without the workaround for the open bug below: the batches on
-/// threads must equal those on one thread even where a late record widened the schema.
-pub fn decode_xml_chunked_unfiltered(data: &[u8]) {
-    let Some((&b, input)) = data.split_first() else {
-        return;
-    };
-    let (decode, opts) = options(b);
-    check_chunked(input, &decode, &opts, false, true);
+    check_chunked(input, &decode, &opts, false);
 }
 
 /// [`decode_xml_chunked`] for XES logs.
@@ -199,32 +189,11 @@ pub fn decode_xes_chunked(data: &[u8]) {
         return;
     };
     let (decode, opts) = options(b);
-    check_chunked(input, &decode, &opts, true, false);
+    check_chunked(input, &decode, &opts, true);
 }
 
-/// [`decode_xes_chunked`] without the workarounds for the open bugs of [`check_chunked`].
-pub fn decode_xes_chunked_unfiltered(data: &[u8]) {
-    let Some((&b, input)) = data.split_first() else {
-        return;
-    };
-    let (decode, opts) = options(b);
-    check_chunked(input, &decode, &opts, true, true);
-}
-
-/// See [`decode_xml_chunked`]. Open bugs, stepped around unless `exact_threads`:
-/// - `known-widening-on-threads`: where a late record widens the schema (a text element that
-///   later holds a child becomes a struct), decoding ahead on threads can keep the narrower
-///   reading for it; the batches on threads are then compared by their counts only;
-/// - `known-broken-structure-records` (XES): where the structure breaks inside a trace and
-///   bad records are rejected, how many records the recovery finds can depend on the
-///   chunking; the counts are then not compared with the whole read's.
-pub fn check_chunked(
-    input: &[u8],
-    decode: &DecodeOptions,
-    opts: &XmlOptions,
-    is_xes: bool,
-    exact_threads: bool,
-) {
+/// See [`decode_xml_chunked`].
+pub fn check_chunked(input: &[u8], decode: &DecodeOptions, opts: &XmlOptions, is_xes: bool) {
     let read = |d: &DecodeOptions, threads: usize| {
         if is_xes {
             read_xes(input, d, opts, threads)
@@ -243,9 +212,6 @@ pub fn check_chunked(
     match (&whole, &chunked) {
         (Ok(w), Ok(c)) => {
             check_read(c, decode);
-            if is_xes && !exact_threads && (w.rows_rejected > 0 || c.rows_rejected > 0) {
-                return;
-            }
             assert_eq!(w.rows_read, c.rows_read, "records read, {what}");
             let widened = c.batches.iter().any(|b| b.schema() != c.schema);
             if !widened && c.schema == w.schema {
@@ -288,11 +254,12 @@ pub fn check_chunked(
     // Reading ahead on threads gives the same batches and counts, or the same error.
     match (&chunked, read(decode, 2)) {
         (Ok(c), Ok(t)) => {
-            let widened = |r: &Read| r.batches.iter().any(|b| b.schema() != r.schema);
-            if exact_threads || !(widened(c) || widened(&t)) {
-                assert_eq!(c.batches, t.batches, "batches on threads, {what}");
-            }
-            assert_eq!(c.rows_read, t.rows_read, "records read on threads, {what}");
+            assert_eq!(c.batches, t.batches, "batches on threads, {what}");
+            assert_eq!(
+                (c.rows_read, c.rows_rejected),
+                (t.rows_read, t.rows_rejected),
+                "counts on threads, {what}"
+            );
         }
         (Err(c), Err(t)) => assert_eq!(c.to_string(), t.to_string(), "error on threads, {what}"),
         (c, t) => panic!(

@@ -21,7 +21,7 @@ pub(crate) mod lex;
 pub mod plan;
 
 use std::io::{Cursor, Read};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use arrow_schema::{Schema, SchemaRef};
 
@@ -30,6 +30,7 @@ use self::frame::DocFraming;
 use self::lex::{is_ws, Lex};
 use self::plan::{FieldPlan, Node, Shape, StructPlan};
 use crate::decode::nested::flat::{flat_fields, record_batches};
+use crate::decode::nested::widen::{Attempt, Widening, Widens};
 use crate::decode::values::DateFormat;
 use crate::decode::{
     invalid_utf8_offsets, utf8_detail, CastErrorPolicy, DecodeOptions, ErrorPolicy, Reject,
@@ -385,7 +386,7 @@ impl Plan {
 #[derive(Debug)]
 pub struct JsonDecoder {
     layout: Layout,
-    plan: RwLock<Arc<Plan>>,
+    plans: Widening<Plan>,
     /// The schema the first batches have (the sample's).
     first_schema: SchemaRef,
     policy: ErrorPolicy,
@@ -394,8 +395,6 @@ pub struct JsonDecoder {
     batch_rows: usize,
     max_record_bytes: usize,
     flatten: Option<usize>,
-    /// The plan may not change (a stream's schema is fixed when it starts).
-    fixed: bool,
     /// Text mode: every top-level field is text (scalars as written, objects and arrays
     /// as their JSON text).
     text_mode: bool,
@@ -668,26 +667,15 @@ fn record_syntax(line: &[u8], b: &[u8], span: &Span, in_array: bool) -> Option<l
     }
 }
 
-/// What decoding a chunk with one plan gave.
-enum Attempt {
-    Done(Box<ChunkOutput>),
-    /// A record the plan cannot read, under a policy that widens it.
-    Widen,
-}
-
 impl JsonDecoder {
-    /// The current plan.
-    fn current(&self) -> Arc<Plan> {
-        match self.plan.read() {
-            Ok(p) => Arc::clone(&p),
-            Err(p) => Arc::clone(&p.into_inner()),
-        }
-    }
-
     /// The layout records are read in.
     pub fn layout(&self) -> &Layout {
         &self.layout
     }
+}
+
+impl Widens for JsonDecoder {
+    type Plan = Plan;
 
     /// Decodes `chunk`'s records with `plan`.
     fn attempt(&self, chunk: &Chunk, plan: &Plan, widen: bool) -> Attempt {
@@ -948,6 +936,14 @@ impl JsonDecoder {
         };
         Some(Plan::new(root, plan.wrapped, self.flatten))
     }
+
+    fn join(&self, a: &Plan, b: &Plan) -> Option<Plan> {
+        join_plans(a, b, self)
+    }
+
+    fn same(&self, a: &Plan, b: &Plan) -> bool {
+        a.wrapped == b.wrapped && *a.root == *b.root
+    }
 }
 
 /// Decodes a record that is not an object into the one field of a wrapped plan.
@@ -1094,36 +1090,11 @@ impl Decoder for JsonDecoder {
     }
 
     fn process(&self, chunk: Chunk) -> ChunkOutput {
-        let mut plan = self.current();
-        let can_widen = !self.fixed && self.schema_policy != SchemaPolicy::Strict;
-        let mut widen = can_widen;
-        loop {
-            match self.attempt(&chunk, &plan, widen) {
-                Attempt::Done(out) => {
-                    let mut out = *out;
-                    if out.error.is_none() {
-                        out.chunk = chunk;
-                    }
-                    return out;
-                }
-                Attempt::Widen => match self.widened(&chunk, &plan) {
-                    Some(wider) => {
-                        let wider = Arc::new(wider);
-                        if let Ok(mut shared) = self.plan.write() {
-                            // Another chunk may have widened it meanwhile: keep the wider.
-                            if let Some(joined) = join_plans(&shared, &wider, self) {
-                                *shared = Arc::new(joined);
-                            }
-                            plan = Arc::clone(&shared);
-                        } else {
-                            plan = wider;
-                        }
-                    }
-                    // Nothing wider reads it: the records that do not fit are bad records.
-                    None => widen = false,
-                },
-            }
-        }
+        self.plans.process(self, chunk)
+    }
+
+    fn in_order(&self, out: &mut ChunkOutput) -> bool {
+        self.plans.in_order(self, out)
     }
 }
 
@@ -1255,7 +1226,7 @@ pub fn start<R: Read>(
     let first_schema = plan.schema.clone();
     let decoder = JsonDecoder {
         layout: layout.clone(),
-        plan: RwLock::new(Arc::new(plan)),
+        plans: Widening::new(plan, !fixed_schema && policy != SchemaPolicy::Strict),
         first_schema,
         policy: decode.error_policy,
         on_cast_error: decode.on_cast_error,
@@ -1267,7 +1238,6 @@ pub fn start<R: Read>(
         batch_rows: decode.batch_rows,
         max_record_bytes: decode.max_record_bytes,
         flatten: opts.flatten,
-        fixed: fixed_schema,
         text_mode: !decode.infer_types,
         empty_as_null: decode.empty_as_null.unwrap_or(false),
         row_sources: decode.row_sources,

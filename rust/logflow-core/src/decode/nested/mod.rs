@@ -7,3 +7,4 @@
 pub(crate) mod build;
 pub(crate) mod flat;
 pub mod plan;
+pub(crate) mod widen;

@@ -31,7 +31,7 @@ pub mod xes;
 
 use std::collections::HashMap;
 use std::io::{Cursor, Read};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use arrow_schema::{Schema, SchemaRef};
 use quick_xml::events::Event;
@@ -43,6 +43,7 @@ use self::walk::{Bad, Doc, Walker};
 use crate::decode::nested::build::{Col, Fail};
 use crate::decode::nested::flat::{flat_fields, record_batches};
 use crate::decode::nested::plan::{FieldPlan, Node, StructPlan};
+use crate::decode::nested::widen::{Attempt, Widening, Widens};
 use crate::decode::values::DateFormat;
 use crate::decode::{
     invalid_utf8_offsets, utf8_detail, CastErrorPolicy, DecodeOptions, ErrorPolicy, Reject,
@@ -112,25 +113,17 @@ impl Plan {
 #[derive(Debug)]
 pub struct XmlDecoder {
     doc: Arc<Doc>,
-    plan: RwLock<Arc<Plan>>,
+    plans: Widening<Plan>,
     first_schema: SchemaRef,
     policy: ErrorPolicy,
     on_cast_error: CastErrorPolicy,
     schema_policy: SchemaPolicy,
     batch_rows: usize,
     flatten: Option<usize>,
-    fixed: bool,
     /// Text mode: every scalar is text, also after widening.
     text_mode: bool,
     /// Empty elements are null in text columns.
     empty_as_null: bool,
-}
-
-/// What decoding a chunk with one plan gave.
-enum Attempt {
-    Done(Box<ChunkOutput>),
-    /// A record the plan cannot read, under a policy that widens it.
-    Widen,
 }
 
 /// A chunk's bad bytes: invalid UTF-8 and characters XML does not allow, by offset. The
@@ -224,15 +217,9 @@ impl<'a> BadBytes<'a> {
     }
 }
 
-impl XmlDecoder {
-    fn current(&self) -> Arc<Plan> {
-        match self.plan.read() {
-            Ok(p) => Arc::clone(&p),
-            Err(p) => Arc::clone(&p.into_inner()),
-        }
-    }
+impl Widens for XmlDecoder {
+    type Plan = Plan;
 
-    /// Decodes `chunk`'s records with `plan`.
     fn attempt(&self, chunk: &Chunk, plan: &Plan, widen: bool) -> Attempt {
         let mut out = ChunkOutput {
             index: chunk.index,
@@ -274,6 +261,8 @@ impl XmlDecoder {
                 Ok(()) => match bad.within(at, end) {
                     Some(f) => {
                         root.truncate(before);
+                        // The record ends where the framing ends it, whatever the walker read.
+                        end = w.skip_element(at);
                         Some(f)
                     }
                     None => None,
@@ -374,7 +363,6 @@ impl XmlDecoder {
         Attempt::Done(Box::new(out))
     }
 
-    /// The plan widened by everything `chunk` holds.
     fn widened(&self, chunk: &Chunk, plan: &Plan) -> Option<Plan> {
         let elem = sample(chunk, &self.doc);
         let name = self.doc.path.last().cloned().unwrap_or_default();
@@ -394,6 +382,22 @@ impl XmlDecoder {
             Node::Struct(root) if *root != *plan.root => Some(Plan::new(root, self.flatten)),
             _ => None,
         }
+    }
+
+    fn join(&self, a: &Plan, b: &Plan) -> Option<Plan> {
+        let evolve = self.schema_policy == SchemaPolicy::Evolve;
+        match shape::join(
+            &Node::Struct(Arc::clone(&a.root)),
+            &Node::Struct(Arc::clone(&b.root)),
+            evolve,
+        )? {
+            Node::Struct(root) => Some(Plan::new(root, self.flatten)),
+            _ => None,
+        }
+    }
+
+    fn same(&self, a: &Plan, b: &Plan) -> bool {
+        *a.root == *b.root
     }
 }
 
@@ -435,38 +439,11 @@ impl Decoder for XmlDecoder {
     }
 
     fn process(&self, chunk: Chunk) -> ChunkOutput {
-        let mut plan = self.current();
-        let mut widen = !self.fixed && self.schema_policy != SchemaPolicy::Strict;
-        loop {
-            match self.attempt(&chunk, &plan, widen) {
-                Attempt::Done(out) => {
-                    let mut out = *out;
-                    if out.error.is_none() {
-                        out.chunk = chunk;
-                    }
-                    return out;
-                }
-                Attempt::Widen => match self.widened(&chunk, &plan) {
-                    Some(wider) => {
-                        let wider = Arc::new(wider);
-                        if let Ok(mut shared) = self.plan.write() {
-                            let evolve = self.schema_policy == SchemaPolicy::Evolve;
-                            if let Some(Node::Struct(root)) = shape::join(
-                                &Node::Struct(Arc::clone(&shared.root)),
-                                &Node::Struct(Arc::clone(&wider.root)),
-                                evolve,
-                            ) {
-                                *shared = Arc::new(Plan::new(root, self.flatten));
-                            }
-                            plan = Arc::clone(&shared);
-                        } else {
-                            plan = wider;
-                        }
-                    }
-                    None => widen = false,
-                },
-            }
-        }
+        self.plans.process(self, chunk)
+    }
+
+    fn in_order(&self, out: &mut ChunkOutput) -> bool {
+        self.plans.in_order(self, out)
     }
 }
 
@@ -1016,7 +993,7 @@ pub fn start<R: Read>(
     let first_schema = plan.schema.clone();
     let decoder = XmlDecoder {
         doc,
-        plan: RwLock::new(Arc::new(plan)),
+        plans: Widening::new(plan, !fixed_schema && policy != SchemaPolicy::Strict),
         first_schema,
         policy: decode.error_policy,
         on_cast_error: decode.on_cast_error,
@@ -1027,7 +1004,6 @@ pub fn start<R: Read>(
         },
         batch_rows: decode.batch_rows,
         flatten: opts.flatten,
-        fixed: fixed_schema,
         text_mode: !decode.infer_types,
         empty_as_null: decode.infer_types || decode.empty_as_null.unwrap_or(false),
     };

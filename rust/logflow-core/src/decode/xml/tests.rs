@@ -456,3 +456,37 @@ fn deep_nesting_is_refused_or_read_in_bounds() {
         (2, 1)
     );
 }
+
+#[test]
+fn threads_decode_as_one_thread_across_widenings() {
+    // Records whose `t` turns from a number into text, then into a struct, with chunks of a
+    // few records: workers decoding ahead meet each widening before or after the chunks
+    // around it, and every output must still be what one thread decodes.
+    let mut text = String::from("<c>");
+    for i in 0..400 {
+        match i {
+            150 => text.push_str("<b><t>x</t></b>"),
+            300 => text.push_str("<b><t><u>1</u></t><v>2</v></b>"),
+            _ => text.push_str(&format!("<b><t>{i}</t></b>")),
+        }
+    }
+    text.push_str("</c>");
+    let d = DecodeOptions {
+        chunk_bytes: 64,
+        batch_rows: 7,
+        ..DecodeOptions::default()
+    };
+    let read_on = |threads: usize| -> Vec<RecordBatch> {
+        let src = std::io::Cursor::new(text.clone().into_bytes());
+        let s = start(src, &d, &XmlOptions::default(), false).unwrap();
+        BatchReader::new(s.start)
+            .with_threads(threads)
+            .collect::<Result<_>>()
+            .unwrap()
+    };
+    let one = read_on(1);
+    assert_eq!(one.iter().map(RecordBatch::num_rows).sum::<usize>(), 400);
+    for _ in 0..20 {
+        assert_eq!(read_on(3), one);
+    }
+}

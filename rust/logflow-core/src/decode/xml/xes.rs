@@ -18,7 +18,7 @@
 
 use std::collections::HashMap;
 use std::io::{Cursor, Read};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use arrow_array::{Array, ArrayRef, RecordBatch, RecordBatchOptions, StructArray, UInt32Array};
 use arrow_schema::{Field, Schema, SchemaRef};
@@ -31,6 +31,7 @@ use super::{read_head, BadBytes, XmlOptions};
 use crate::decode::nested::build::{Col, Fail};
 use crate::decode::nested::flat::slice_batches;
 use crate::decode::nested::plan::{self, FieldPlan, Node, StructPlan};
+use crate::decode::nested::widen::{Attempt, Widening, Widens};
 use crate::decode::values::{self, DateFormat};
 use crate::decode::{
     CastErrorPolicy, DecodeOptions, ErrorPolicy, Reject, RejectReason, SchemaPolicy,
@@ -555,14 +556,16 @@ fn skip<'a>(tag: &Tag<'a>, w: &mut Walker<'a>) -> Step<()> {
     if tag.empty {
         return Ok(());
     }
-    let mut depth = 1usize;
+    let mut open: Vec<&'a [u8]> = vec![tag.name()];
     loop {
         let at = w.pos();
         match w.event()? {
-            Event::Start(_) => depth += 1,
-            Event::End(_) => {
-                depth -= 1;
-                if depth == 0 {
+            Event::Start(e) => open.push(Tag::new(&e, w.b, at, false).name()),
+            Event::End(e) => {
+                if open.pop() != Some(e.name().as_ref()) {
+                    return syntax(at, "an end tag that does not match its start tag");
+                }
+                if open.is_empty() {
                     return Ok(());
                 }
             }
@@ -637,7 +640,7 @@ impl Plans {
 #[derive(Debug)]
 pub struct XesDecoder {
     doc: Arc<Doc>,
-    plans: RwLock<Arc<Plans>>,
+    plans: Widening<Plans>,
     first_schema: SchemaRef,
     tables: Tables,
     policy: ErrorPolicy,
@@ -646,7 +649,6 @@ pub struct XesDecoder {
     batch_rows: usize,
     /// Container (struct) columns as `a.b` columns, to this many levels.
     flatten: Option<usize>,
-    fixed: bool,
     info: LogInfo,
 }
 
@@ -664,11 +666,6 @@ struct Cols {
     /// one's attributes are looked for there first.
     event_order: Vec<usize>,
     trace_order: Vec<usize>,
-}
-
-enum Attempt {
-    Done(Box<ChunkOutput>),
-    Widen,
 }
 
 #[cold]
@@ -1232,17 +1229,84 @@ fn decode_event<'a>(
 }
 
 impl XesDecoder {
-    fn current(&self) -> Arc<Plans> {
-        match self.plans.read() {
-            Ok(p) => Arc::clone(&p),
-            Err(p) => Arc::clone(&p.into_inner()),
-        }
-    }
-
     /// What the log's head says about it.
     pub fn log_info(&self) -> &LogInfo {
         &self.info
     }
+
+    fn batches(&self, c: &mut Cols, plans: &Plans) -> Result<Vec<RecordBatch>> {
+        let traces = c.trace.finish(&Node::Struct(Arc::clone(&plans.trace)))?;
+        let Some(traces) = traces.as_any().downcast_ref::<StructArray>() else {
+            return Err(Error::invalid("internal error: traces are not a struct"));
+        };
+        let (rows, columns): (usize, Vec<ArrayRef>) = if self.tables == Tables::Traces {
+            (traces.len(), traces.columns().to_vec())
+        } else {
+            let events = c.event.finish(&Node::Struct(Arc::clone(&plans.event)))?;
+            let Some(events) = events.as_any().downcast_ref::<StructArray>() else {
+                return Err(Error::invalid("internal error: events are not a struct"));
+            };
+            let idx = UInt32Array::from(std::mem::take(&mut c.event_trace));
+            let mut cols: Vec<ArrayRef> = Vec::with_capacity(plans.schema.fields().len());
+            let case = |i: usize| -> Result<Option<ArrayRef>> {
+                match traces.columns().get(i) {
+                    Some(a) => Ok(Some(arrow_select::take::take(a.as_ref(), &idx, None)?)),
+                    None => Ok(None),
+                }
+            };
+            if let Some(a) = case(0)? {
+                cols.push(a);
+            }
+            cols.extend(events.columns().iter().cloned());
+            for i in 1..traces.num_columns() {
+                if let Some(a) = case(i)? {
+                    cols.push(a);
+                }
+            }
+            (events.len(), cols)
+        };
+        if rows == 0 {
+            return Ok(Vec::new());
+        }
+        let columns = match self.flatten {
+            None => columns,
+            Some(depth) => {
+                // The columns as one struct, flattened as the schema is.
+                let mut fields: Vec<Field> = Vec::new();
+                if self.tables == Tables::Traces {
+                    fields.extend(
+                        plans
+                            .trace
+                            .arrow_fields()
+                            .iter()
+                            .map(|f| f.as_ref().clone()),
+                    );
+                } else {
+                    let trace = plans.trace.arrow_fields();
+                    fields.extend(trace.first().map(|f| f.as_ref().clone()));
+                    fields.extend(
+                        plans
+                            .event
+                            .arrow_fields()
+                            .iter()
+                            .map(|f| f.as_ref().clone()),
+                    );
+                    fields.extend(trace.iter().skip(1).map(|f| f.as_ref().clone()));
+                }
+                let all = StructArray::try_new(arrow_schema::Fields::from(fields), columns, None)?;
+                let mut flat = Vec::new();
+                super::super::nested::flat::flat_columns(&all, depth, &mut flat)?;
+                flat
+            }
+        };
+        let opts = RecordBatchOptions::new().with_row_count(Some(rows));
+        let batch = RecordBatch::try_new_with_options(plans.schema.clone(), columns, &opts)?;
+        Ok(slice_batches(&batch, self.batch_rows))
+    }
+}
+
+impl Widens for XesDecoder {
+    type Plan = Plans;
 
     #[allow(clippy::too_many_lines)]
     fn attempt(&self, chunk: &Chunk, plans: &Plans, widen: bool) -> Attempt {
@@ -1308,7 +1372,11 @@ impl XesDecoder {
             c.trace = trace;
             let mut end = w.pos();
             let failure = match res {
-                Ok(()) => bad.within(at, end).map(|(r, d)| (r, None, d)),
+                Ok(()) => bad.within(at, end).map(|(r, d)| {
+                    // The record ends where the framing ends it, whatever the walker read.
+                    end = w.skip_element(at);
+                    (r, None, d)
+                }),
                 Err(fail) => {
                     end = w.skip_element(at);
                     match fail {
@@ -1422,76 +1490,6 @@ impl XesDecoder {
         Attempt::Done(Box::new(out))
     }
 
-    fn batches(&self, c: &mut Cols, plans: &Plans) -> Result<Vec<RecordBatch>> {
-        let traces = c.trace.finish(&Node::Struct(Arc::clone(&plans.trace)))?;
-        let Some(traces) = traces.as_any().downcast_ref::<StructArray>() else {
-            return Err(Error::invalid("internal error: traces are not a struct"));
-        };
-        let (rows, columns): (usize, Vec<ArrayRef>) = if self.tables == Tables::Traces {
-            (traces.len(), traces.columns().to_vec())
-        } else {
-            let events = c.event.finish(&Node::Struct(Arc::clone(&plans.event)))?;
-            let Some(events) = events.as_any().downcast_ref::<StructArray>() else {
-                return Err(Error::invalid("internal error: events are not a struct"));
-            };
-            let idx = UInt32Array::from(std::mem::take(&mut c.event_trace));
-            let mut cols: Vec<ArrayRef> = Vec::with_capacity(plans.schema.fields().len());
-            let case = |i: usize| -> Result<Option<ArrayRef>> {
-                match traces.columns().get(i) {
-                    Some(a) => Ok(Some(arrow_select::take::take(a.as_ref(), &idx, None)?)),
-                    None => Ok(None),
-                }
-            };
-            if let Some(a) = case(0)? {
-                cols.push(a);
-            }
-            cols.extend(events.columns().iter().cloned());
-            for i in 1..traces.num_columns() {
-                if let Some(a) = case(i)? {
-                    cols.push(a);
-                }
-            }
-            (events.len(), cols)
-        };
-        if rows == 0 {
-            return Ok(Vec::new());
-        }
-        let columns = match self.flatten {
-            None => columns,
-            Some(depth) => {
-                // The columns as one struct, flattened as the schema is.
-                let mut fields: Vec<Field> = Vec::new();
-                if self.tables == Tables::Traces {
-                    fields.extend(
-                        plans
-                            .trace
-                            .arrow_fields()
-                            .iter()
-                            .map(|f| f.as_ref().clone()),
-                    );
-                } else {
-                    let trace = plans.trace.arrow_fields();
-                    fields.extend(trace.first().map(|f| f.as_ref().clone()));
-                    fields.extend(
-                        plans
-                            .event
-                            .arrow_fields()
-                            .iter()
-                            .map(|f| f.as_ref().clone()),
-                    );
-                    fields.extend(trace.iter().skip(1).map(|f| f.as_ref().clone()));
-                }
-                let all = StructArray::try_new(arrow_schema::Fields::from(fields), columns, None)?;
-                let mut flat = Vec::new();
-                super::super::nested::flat::flat_columns(&all, depth, &mut flat)?;
-                flat
-            }
-        };
-        let opts = RecordBatchOptions::new().with_row_count(Some(rows));
-        let batch = RecordBatch::try_new_with_options(plans.schema.clone(), columns, &opts)?;
-        Ok(slice_batches(&batch, self.batch_rows))
-    }
-
     fn widened(&self, chunk: &Chunk, plans: &Plans) -> Option<Plans> {
         let s = sample(chunk, &self.doc);
         let trace = join_plan(
@@ -1508,6 +1506,16 @@ impl XesDecoder {
             return None;
         }
         Some(Plans::new(trace, event, self.tables, self.flatten))
+    }
+
+    fn join(&self, a: &Plans, b: &Plans) -> Option<Plans> {
+        let trace = join_plan(&a.trace, &b.trace, self.schema_policy)?;
+        let event = join_plan(&a.event, &b.event, self.schema_policy)?;
+        Some(Plans::new(trace, event, self.tables, self.flatten))
+    }
+
+    fn same(&self, a: &Plans, b: &Plans) -> bool {
+        *a.trace == *b.trace && *a.event == *b.event
     }
 }
 
@@ -1529,34 +1537,11 @@ impl Decoder for XesDecoder {
     }
 
     fn process(&self, chunk: Chunk) -> ChunkOutput {
-        let mut plans = self.current();
-        let mut widen = !self.fixed && self.schema_policy != SchemaPolicy::Strict;
-        loop {
-            match self.attempt(&chunk, &plans, widen) {
-                Attempt::Done(out) => {
-                    let mut out = *out;
-                    if out.error.is_none() {
-                        out.chunk = chunk;
-                    }
-                    return out;
-                }
-                Attempt::Widen => match self.widened(&chunk, &plans) {
-                    Some(wider) => {
-                        if let Ok(mut shared) = self.plans.write() {
-                            let trace = join_plan(&shared.trace, &wider.trace, self.schema_policy);
-                            let event = join_plan(&shared.event, &wider.event, self.schema_policy);
-                            if let (Some(t), Some(e)) = (trace, event) {
-                                *shared = Arc::new(Plans::new(t, e, self.tables, self.flatten));
-                            }
-                            plans = Arc::clone(&shared);
-                        } else {
-                            plans = Arc::new(wider);
-                        }
-                    }
-                    None => widen = false,
-                },
-            }
-        }
+        self.plans.process(self, chunk)
+    }
+
+    fn in_order(&self, out: &mut ChunkOutput) -> bool {
+        self.plans.in_order(self, out)
     }
 }
 
@@ -1635,7 +1620,7 @@ pub fn start<R: Read>(
     }
     let decoder = XesDecoder {
         doc,
-        plans: RwLock::new(Arc::new(plans)),
+        plans: Widening::new(plans, !fixed_schema && policy != SchemaPolicy::Strict),
         first_schema,
         tables,
         policy: decode.error_policy,
@@ -1647,7 +1632,6 @@ pub fn start<R: Read>(
         },
         batch_rows: decode.batch_rows,
         flatten: opts.flatten,
-        fixed: fixed_schema,
         info: info.clone(),
     };
     Ok(XesStart {
