@@ -30,7 +30,7 @@ use crate::stream::{
     prefetch, BatchReader, Chunk, ChunkOutput, Chunker, Decoder, QuarantineFormat, ReadCounts,
     Sequencer, Start,
 };
-use crate::work::Pool;
+use crate::work::{spawn_scoped, Pool};
 use crate::write::dataset::{DatasetOptions, DatasetSink};
 use crate::write::parquet::{Closed, ParquetOptions, ParquetSink};
 use crate::write::quarantine::{self, QuarantineSink};
@@ -1291,17 +1291,12 @@ fn drive(
     feed: impl FnOnce(&mut Writer<'_>) -> Result<()>,
 ) -> Result<ConvertStats> {
     std::thread::scope(|s| {
-        if let Some(pool) = pool {
-            for _ in 1..workers {
-                s.spawn(|| pool.work());
-            }
-            s.spawn(|| pool.io_work());
-        }
+        let staffed = pool
+            .map(|pool| pool.staff(s, workers.saturating_sub(1), true))
+            .transpose()?;
         let fed = feed(&mut writer).and_then(|()| ctl.check());
         let stats = fed.and_then(|()| writer.finish());
-        if let Some(pool) = pool {
-            pool.close();
-        }
+        drop(staffed);
         stats
     })
 }
@@ -1391,17 +1386,14 @@ fn run_parallel<R: Read + Send, D: Decoder>(
     pool.submit(prefetch::decode_job(decoder, first, done_tx.clone()));
     let mut sequencer = Sequencer::new();
     std::thread::scope(|s| {
+        // The writing thread is the last worker: it runs jobs while it waits. The I/O
+        // thread writes finished row groups back to disk while the work goes on.
+        let staffed = pool.staff(s, workers.saturating_sub(1), true)?;
         // Stops when the writer does (its error wins) or on cancellation.
-        let reader = s.spawn(move || {
+        let reader = spawn_scoped(s, move || {
             let go_on = || ctl.check().map(|()| true);
             prefetch::feed(&mut chunker, 1, &token_rx, pool, decoder, &done_tx, go_on)
-        });
-        // The writing thread is the last worker: it runs jobs while it waits.
-        for _ in 1..workers {
-            s.spawn(|| pool.work());
-        }
-        // Writes finished row groups back to disk while the work goes on (mostly waiting).
-        s.spawn(|| pool.io_work());
+        })?;
         let written = write_in_order(
             pool,
             &done_rx,
@@ -1427,7 +1419,7 @@ fn run_parallel<R: Read + Send, D: Decoder>(
         let done = read.and(written).map_err(|e| e.with_path(src));
         // The workers are still there to encode the last row group's columns.
         let stats = done.and_then(|()| writer.finish());
-        pool.close();
+        drop(staffed);
         stats
     })
 }

@@ -144,6 +144,27 @@ impl Pool {
         self.io_ready.notify_all();
     }
 
+    /// Starts `workers` compute threads (and the I/O thread, if `io`) in scope `s`, and
+    /// gives the guard that closes the pool when dropped: the scope's body holds it, so
+    /// the threads are told to end before the scope waits for them, also when the body
+    /// returns early or unwinds (else the scope would wait forever). A thread the system
+    /// cannot start is an error, after those started are told to end.
+    pub fn staff<'scope, 'env>(
+        &'env self,
+        s: &'scope std::thread::Scope<'scope, 'env>,
+        workers: usize,
+        io: bool,
+    ) -> crate::error::Result<Staffed<'env>> {
+        let staffed = Staffed(self);
+        for _ in 0..workers {
+            spawn_scoped(s, || self.work())?;
+        }
+        if io {
+            spawn_scoped(s, || self.io_work())?;
+        }
+        Ok(staffed)
+    }
+
     /// Runs every task on the pool's workers and on this thread, and returns the results in
     /// the order of `tasks`. `None` if a task panicked.
     pub fn run_all<T, F>(&self, tasks: Vec<F>) -> Option<Vec<T>>
@@ -185,6 +206,27 @@ impl Pool {
         }
         out.into_iter().collect()
     }
+}
+
+/// Closes its pool when dropped; see [`Pool::staff`].
+#[must_use = "the pool closes when this is dropped"]
+pub struct Staffed<'a>(&'a Pool);
+
+impl Drop for Staffed<'_> {
+    fn drop(&mut self) {
+        self.0.close();
+    }
+}
+
+/// Starts `f` on a thread of scope `s`; a thread the system cannot start is an error
+/// rather than a panic.
+pub fn spawn_scoped<'scope, 'env, T: Send + 'scope>(
+    s: &'scope std::thread::Scope<'scope, 'env>,
+    f: impl FnOnce() -> T + Send + 'scope,
+) -> crate::error::Result<std::thread::ScopedJoinHandle<'scope, T>> {
+    std::thread::Builder::new()
+        .spawn_scoped(s, f)
+        .map_err(crate::error::Error::from)
 }
 
 #[cfg(test)]
@@ -267,6 +309,24 @@ mod tests {
         assert!(pool.help_any() && pool.help_any());
         assert!(!pool.help_any());
         assert_eq!(rx.try_iter().collect::<Vec<_>>(), ["urgent", "normal"]);
+    }
+
+    #[test]
+    fn a_scope_whose_body_fails_or_panics_still_ends_its_workers() {
+        let pool = Pool::default();
+        let failed: crate::error::Result<()> = std::thread::scope(|s| {
+            let _staffed = pool.staff(s, 2, true)?;
+            Err(crate::error::Error::invalid("stop"))
+        });
+        assert!(failed.is_err());
+        let pool = Pool::default();
+        let unwound = catch_unwind(AssertUnwindSafe(|| {
+            std::thread::scope(|s| {
+                let _staffed = pool.staff(s, 2, true);
+                panic!("the body panics");
+            })
+        }));
+        assert!(unwound.is_err());
     }
 
     #[test]

@@ -40,7 +40,7 @@ use crate::stream::{
     prefetch, BatchReader, Chunk, ChunkOutput, Chunker, Decoder, QuarantineFormat, ReadCounts,
     Resume, Sequencer, Start, Tail,
 };
-use crate::work::Pool;
+use crate::work::{spawn_scoped, Pool};
 
 /// How sources are read, besides the format's own options.
 #[derive(Debug, Clone, Default)]
@@ -114,16 +114,12 @@ pub fn convert_sources(
     let total: u64 = units.iter().filter_map(Unit::known_size).sum();
     ctl.bytes_total.store(total, Ordering::Relaxed);
     let run = std::thread::scope(|s| {
-        if let Some(pool) = &pool {
-            for _ in 1..workers {
-                s.spawn(|| pool.work());
-            }
-            s.spawn(|| pool.io_work());
-        }
+        let staffed = pool
+            .as_deref()
+            .map(|pool| pool.staff(s, workers.saturating_sub(1), true))
+            .transpose()?;
         let out = convert_units(units, dst, &shared, ctl, pool.as_ref(), workers, started);
-        if let Some(pool) = &pool {
-            pool.close();
-        }
+        drop(staffed);
         out
     });
     let mut stats = run?;
@@ -262,10 +258,10 @@ fn stream_on_pool<R: Read + Send, D: Decoder>(
     pool.submit(prefetch::decode_job(decoder, first, done_tx.clone()));
     let mut sequencer = Sequencer::new();
     std::thread::scope(|s| {
-        let reader = s.spawn(move || {
+        let reader = spawn_scoped(s, move || {
             let go_on = || ctl.check().map(|()| true);
             prefetch::feed(&mut chunker, 1, &token_rx, pool, decoder, &done_tx, go_on)
-        });
+        })?;
         let written = write_in_order(
             pool,
             &done_rx,
