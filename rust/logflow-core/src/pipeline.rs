@@ -546,22 +546,39 @@ impl Writer<'_> {
                 stats.rows_read
             )));
         }
-        // Everything is complete on disk before anything appears under its final name.
-        let data = sink.close()?;
-        if verify {
-            let partition_by: Vec<String> = spec
-                .dataset
-                .map(|d| d.partition_by.clone())
-                .unwrap_or_default();
-            let partition = (!partition_by.is_empty()).then_some((dst, partition_by.as_slice()));
-            let stop = || ctl.check();
-            let read_back = evolve::checksum_of(data.as_ref(), &spec.schema, partition, &stop)?;
-            check_integrity(&stats, read_back, retyped)?;
-        }
-        let extra: Vec<Closed> = match quarantine {
-            Some(q) => q.close()?,
-            None => Vec::new(),
-        };
+        // Everything is complete on disk before anything appears under its final name. The
+        // quarantine files are completed on a thread of their own meanwhile: each close
+        // ends in a sync that mostly waits for the disk.
+        let (data, extra) = std::thread::scope(|s| {
+            let extra = quarantine.map(|q| spawn_scoped(s, move || q.close()));
+            let data = sink.close().and_then(|data| {
+                if verify {
+                    let partition_by: Vec<String> = spec
+                        .dataset
+                        .map(|d| d.partition_by.clone())
+                        .unwrap_or_default();
+                    let partition =
+                        (!partition_by.is_empty()).then_some((dst, partition_by.as_slice()));
+                    let stop = || ctl.check();
+                    let read_back =
+                        evolve::checksum_of(data.as_ref(), &spec.schema, partition, &stop)?;
+                    check_integrity(&stats, read_back, retyped)?;
+                }
+                Ok(data)
+            });
+            let extra: Result<Vec<Closed>> = match extra {
+                None => Ok(Vec::new()),
+                Some(Err(e)) => Err(e),
+                Some(Ok(closing)) => closing.join().unwrap_or_else(|_| {
+                    Err(Error::invalid(
+                        "internal error: completing the quarantine files panicked",
+                    ))
+                }),
+            };
+            (data, extra)
+        });
+        let data = data?;
+        let extra = extra?;
         ctl.check()?;
         stats.bytes_written = data.size();
         stats.files = data.files();
