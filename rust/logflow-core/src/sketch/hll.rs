@@ -184,6 +184,26 @@ impl Hll {
         }
     }
 
+    /// Adds every hash of `hashes`.
+    pub fn insert_many(&mut self, hashes: &[u64]) {
+        let mut rest = hashes;
+        while let Some((&h, tail)) = rest.split_first() {
+            if let Repr::Dense(regs) = &mut self.repr {
+                // Dense for good: one tight loop over the rest.
+                let p = self.p;
+                for &h in rest {
+                    let (i, r) = index_rank(h, p);
+                    if let Some(slot) = regs.get_mut(i) {
+                        *slot = (*slot).max(r);
+                    }
+                }
+                return;
+            }
+            self.insert(h);
+            rest = tail;
+        }
+    }
+
     /// Makes room for `n` more hashes at once (as many sparse pairs as going dense allows),
     /// so that the sparse table does not grow step by step.
     pub fn reserve(&mut self, n: usize) {

@@ -810,6 +810,9 @@ pub(crate) struct Scratch {
     novel: u64,
 }
 
+/// Values of a batch that go through the distinct cache before it is judged useless.
+const DISTINCT_PROBE: usize = 256;
+
 /// Most slots of the distinct cache, and of the counting table.
 const SEEN_SLOTS: usize = 4096;
 const COUNT_SLOTS: usize = 4096;
@@ -838,34 +841,62 @@ impl Scratch {
     }
 
     /// Adds the hashes of the valid values to `hll`, skipping those just added; the sketch
-    /// makes room for the rest at once.
+    /// makes room for the rest at once. When the first values of the batch are nearly all
+    /// new, the rest go to the sketch directly: the cache would only cost a lookup each.
     fn distinct(&mut self, hll: &mut super::hll::Hll, cells: &[u64], array: &dyn Array) {
         let bits = bits_for(cells.len(), SEEN_SLOTS);
         let seen = self.seen.get_mut(..1 << bits).unwrap_or_default();
         seen.fill(0);
         let missed = &mut self.missed;
         missed.clear();
-        let mut add = |h: u64| {
+        #[inline]
+        fn add(seen: &mut [u64], bits: u32, missed: &mut Vec<u64>, h: u64) {
             if let Some(s) = seen.get_mut(slot_of(h, bits)) {
                 if *s != h {
                     *s = h;
                     missed.push(h);
                 }
             }
-        };
-        match array.logical_nulls() {
-            None => cells.iter().for_each(|h| add(*h)),
+        }
+        let nulls = array.logical_nulls().filter(|n| n.null_count() > 0);
+        let probe = cells.len().min(DISTINCT_PROBE);
+        let (head, rest) = cells.split_at(probe);
+        match &nulls {
+            None => head.iter().for_each(|&h| add(seen, bits, missed, h)),
             Some(n) => {
-                for (h, valid) in cells.iter().zip(n.iter()) {
+                for (&h, valid) in head.iter().zip(n.iter()) {
                     if valid {
-                        add(*h);
+                        add(seen, bits, missed, h);
                     }
                 }
             }
         }
-        hll.reserve(self.missed.len());
-        for h in &self.missed {
-            hll.insert(*h);
+        let bypass = probe == DISTINCT_PROBE && missed.len() * 16 >= probe * 15;
+        if !bypass {
+            match &nulls {
+                None => rest.iter().for_each(|&h| add(seen, bits, missed, h)),
+                Some(n) => {
+                    for (&h, valid) in rest.iter().zip(n.iter().skip(probe)) {
+                        if valid {
+                            add(seen, bits, missed, h);
+                        }
+                    }
+                }
+            }
+        }
+        hll.reserve(self.missed.len() + if bypass { rest.len() } else { 0 });
+        hll.insert_many(&self.missed);
+        if bypass {
+            match &nulls {
+                None => hll.insert_many(rest),
+                Some(n) => {
+                    for (h, valid) in rest.iter().zip(n.iter().skip(probe)) {
+                        if valid {
+                            hll.insert(*h);
+                        }
+                    }
+                }
+            }
         }
     }
 
@@ -918,12 +949,15 @@ impl Scratch {
 /// prefixes differ compare as their prefixes do.
 #[inline]
 fn prefix(s: &[u8]) -> u64 {
-    let mut b = [0u8; 8];
-    let n = s.len().min(8);
-    if let (Some(dst), Some(src)) = (b.get_mut(..n), s.get(..n)) {
-        dst.copy_from_slice(src);
+    if let Some(head) = s.first_chunk::<8>() {
+        return u64::from_be_bytes(*head);
     }
-    u64::from_be_bytes(b)
+    // Shorter: byte by byte (a call to copy a few bytes costs more).
+    let mut v = 0u64;
+    for (i, &c) in s.iter().enumerate() {
+        v |= u64::from(c) << (56 - 8 * i);
+    }
+    v
 }
 
 #[allow(clippy::cast_precision_loss)]
@@ -1424,6 +1458,29 @@ mod tests {
         let late = p.column("late").unwrap();
         assert_eq!((late.rows, late.nulls), (5, 3));
         assert_eq!(late.moments.unwrap().mean, 0.5);
+    }
+
+    #[test]
+    fn prefixes_order_as_the_strings_do() {
+        let words: [&[u8]; 8] = [
+            b"",
+            b"a",
+            b"ab",
+            b"abcdefg",
+            b"abcdefgh",
+            b"abcdefghz",
+            b"b",
+            b"\xff",
+        ];
+        for w in words {
+            let mut padded = [0u8; 8];
+            let n = w.len().min(8);
+            padded[..n].copy_from_slice(&w[..n]);
+            assert_eq!(prefix(w), u64::from_be_bytes(padded), "{w:?}");
+        }
+        for pair in words.windows(2) {
+            assert!(prefix(pair[0]) <= prefix(pair[1]), "{pair:?}");
+        }
     }
 
     #[test]
