@@ -216,25 +216,7 @@ pub fn decode_csv(data: &[u8]) {
 /// pinned (delimiter `,`, RFC 4180 quoting, a header row, no preamble): detection reads the
 /// first chunk (up to 64 KiB), so with smaller chunks it sees less than the one-chunk decode
 /// and may choose differently (`decode_csv_chunked/detection-with-tiny-chunks`).
-///
-/// Inputs that hit a known core bug are stepped around here so the fuzzer can look for
-/// others, each with a minimal input in `tests/fuzz_regressions/decode_csv_chunked/known-*`
-/// replayed without the workaround by the ignored `known_core_bugs` test:
-/// - `known-record-past-the-limit-mixed-line-ends`: where a line ends is decided per chunk
-///   (at line feeds, or at carriage returns in a chunk without any line feed), so in input
-///   mixing CR and LF line ends, the "first line" of a record past `max_record_bytes` (the
-///   part rejected as an unterminated quote) depends on the chunk sizes. Input with a
-///   carriage return keeps the default limit here.
 pub fn decode_csv_chunked(data: &[u8]) {
-    let (input, mut opts, k, chunk_bytes) = chunked_case(data);
-    if input.contains(&b'\r') {
-        opts.decode.max_record_bytes = DecodeOptions::default().max_record_bytes;
-    }
-    check_chunked(input, &opts, k, chunk_bytes);
-}
-
-/// [`decode_csv_chunked`] without stepping around the known bugs.
-pub fn decode_csv_chunked_unfiltered(data: &[u8]) {
     let (input, opts, k, chunk_bytes) = chunked_case(data);
     check_chunked(input, &opts, k, chunk_bytes);
 }

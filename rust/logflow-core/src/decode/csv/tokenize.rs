@@ -257,10 +257,13 @@ impl<'a> ChunkTokenizer<'a> {
     /// first line and its line number, and resumes on the next line.
     pub fn skip_first_line(&mut self, start: usize) -> (std::ops::Range<usize>, u64, u64) {
         let rest = self.input.get(start..).unwrap_or_default();
-        // Lines end at line feeds, or in input without any, at carriage returns.
-        let end = memchr::memchr(b'\n', rest)
-            .or_else(|| memchr::memchr(b'\r', rest))
-            .map_or(self.input.len(), |i| start + i + 1);
+        // The line ends at the first line end of any kind (CR, LF or CRLF), as records do
+        // outside quotes: what else the chunk holds (which depends on where it was cut) does
+        // not change it.
+        let end = memchr::memchr2(b'\n', b'\r', rest).map_or(self.input.len(), |i| {
+            let crlf = rest.get(i) == Some(&b'\r') && rest.get(i + 1) == Some(&b'\n');
+            start + i + 1 + usize::from(crlf)
+        });
         let line = self.line;
         let record = self.record;
         self.record += 1;
