@@ -303,6 +303,13 @@ impl Nesting {
 /// the framing does, with the same recovery from mismatched end tags; `b.len()` when the
 /// buffer ends first.
 pub fn element_end(b: &[u8], at: usize) -> usize {
+    element_end_within(b, at, None)
+}
+
+/// [`element_end`] of an element inside a record named `record`: an end tag of the record
+/// that closes no element inside ends the element just before it, as the framing's recovery
+/// ends the record there (so a skip never runs past the record's end into the next).
+pub fn element_end_within(b: &[u8], at: usize, record: Option<&[u8]>) -> usize {
     let mut nest = Nesting::default();
     let mut p = at;
     while let Some(k) = memchr::memchr(b'<', b.get(p..).unwrap_or_default()) {
@@ -322,7 +329,10 @@ pub fn element_end(b: &[u8], at: usize) -> usize {
                     Markup::End { name } => {
                         let n = b.get(name.0..name.1).unwrap_or_default();
                         // The element itself (depth 1) may be closed by recovery.
-                        let _ = nest.close(n, 0);
+                        match nest.close(n, 0) {
+                            Closed::Stray if record == Some(n) => return lt,
+                            _ => {}
+                        }
                         if nest.depth() == 0 {
                             return end;
                         }
@@ -394,6 +404,17 @@ mod tests {
         }
         assert_eq!(markup(b"<!-", 0), Found::Incomplete);
         assert_eq!(markup(b"<![CDA", 0), Found::Incomplete);
+    }
+
+    #[test]
+    fn an_element_inside_a_record_ends_at_the_record_end() {
+        let b = b"<t><e><l><v></t><t><e/></t>";
+        assert_eq!(element_end_within(b, 3, Some(b"t")), 12);
+        // Without the record's name the skip runs on into the next record.
+        assert_eq!(element_end(b, 3), b.len());
+        // An element of the record's name inside closes as usual.
+        let b = b"<e><t></t></e></t>";
+        assert_eq!(element_end_within(b, 0, Some(b"t")), 14);
     }
 
     #[test]

@@ -709,6 +709,11 @@ impl<'a> Walker<'a> {
         Ok(None)
     }
 
+    /// The records' element name.
+    pub fn record_name(&self) -> &'a [u8] {
+        self.doc.path.last().map_or(&[][..], Vec::as_slice)
+    }
+
     /// Skips the element whose start tag is at chunk offset `at` (a bad record), as the
     /// framing delimits it, and goes on after it.
     pub fn skip_element(&mut self, at: usize) -> usize {

@@ -1215,7 +1215,8 @@ fn decode_event<'a>(
             // A value its column cannot hold: this event alone is bad.
             event.truncate(before);
             c.event = event;
-            let end = super::scan::element_end(w.b, tag.at);
+            let trace = w.record_name();
+            let end = super::scan::element_end_within(w.b, tag.at, Some(trace));
             w.resume_at(end);
             fails.push((tag.at, end, Bad::Plan(Fail::Cast { path, detail })));
             Ok(())
