@@ -311,7 +311,10 @@ def test_exception_raised_by_a_file_like_is_raised_as_it_was(out_dir, list_dir):
 def test_ctrl_c_stops_a_slow_file_like_quickly(out_dir, list_dir):
     import _thread
 
-    f = _SlowFile(2_000_000, delay=0.05)
+    # Reads grow to a few MiB each, so 30 MB take about ten of them: at 0.25 s a read the
+    # input lasts seconds however fast the machine decodes, and the interrupt at 0.5 s
+    # always lands inside the convert.
+    f = _SlowFile(2_000_000, delay=0.25)
     timer = threading.Timer(0.5, _thread.interrupt_main)
     started = time.perf_counter()
     timer.start()
