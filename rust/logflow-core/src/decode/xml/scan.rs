@@ -330,7 +330,7 @@ pub fn element_end_within(b: &[u8], at: usize, record: Option<&[u8]>) -> usize {
                         let n = b.get(name.0..name.1).unwrap_or_default();
                         // The element itself (depth 1) may be closed by recovery.
                         match nest.close(n, 0) {
-                            Closed::Stray if record == Some(n) => return lt,
+                            Closed::Stray | Closed::Mismatch if record == Some(n) => return lt,
                             _ => {}
                         }
                         if nest.depth() == 0 {
@@ -412,6 +412,9 @@ mod tests {
         assert_eq!(element_end_within(b, 3, Some(b"t")), 12);
         // Without the record's name the skip runs on into the next record.
         assert_eq!(element_end(b, 3), b.len());
+        // The same with only the element itself open.
+        let b = b"<e><e></e></t><t/>";
+        assert_eq!(element_end_within(b, 0, Some(b"t")), 10);
         // An element of the record's name inside closes as usual.
         let b = b"<e><t></t></e></t>";
         assert_eq!(element_end_within(b, 0, Some(b"t")), 14);

@@ -1373,11 +1373,26 @@ impl Widens for XesDecoder {
             c.trace = trace;
             let mut end = w.pos();
             let failure = match res {
-                Ok(()) => bad.within(at, end).map(|(r, d)| {
-                    // The record ends where the framing ends it, whatever the walker read.
-                    end = w.skip_element(at);
-                    (r, None, d)
-                }),
+                // The record ends where the framing ends it, whatever the walker read.
+                Ok(()) => match bad.within(at, end) {
+                    Some((r, d)) => {
+                        end = w.skip_element(at);
+                        Some((r, None, d))
+                    }
+                    // An event skipped alone may have left the walk out of step with the
+                    // framing (its end tags do not nest): then the trace is not well-formed.
+                    None if fails.len() > fails_before
+                        && super::scan::element_end(w.b, at) != end =>
+                    {
+                        end = w.skip_element(at);
+                        Some((
+                            RejectReason::InvalidXml,
+                            None,
+                            "the trace's end tags do not match its start tags".to_string(),
+                        ))
+                    }
+                    None => None,
+                },
                 Err(fail) => {
                     end = w.skip_element(at);
                     match fail {
