@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import signal
 import threading
 import time
 import zipfile
@@ -316,10 +317,17 @@ def test_ctrl_c_stops_a_slow_file_like_quickly(out_dir, list_dir):
     # always lands inside the convert.
     f = _SlowFile(2_000_000, delay=0.25)
     timer = threading.Timer(0.5, _thread.interrupt_main)
+    # interrupt_main() does nothing while SIGINT is ignored, as it is in a process started in
+    # the background of a shell without job control: the test installs Python's handler.
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
     started = time.perf_counter()
     timer.start()
-    with pytest.raises(KeyboardInterrupt):
-        logflow.convert(f, out_dir / "o.parquet")
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            logflow.convert(f, out_dir / "o.parquet")
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGINT, old)
     assert time.perf_counter() - started < 5
     assert list_dir(out_dir) == []
 
