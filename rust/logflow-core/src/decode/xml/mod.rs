@@ -217,6 +217,13 @@ impl<'a> BadBytes<'a> {
     }
 }
 
+impl XmlDecoder {
+    /// The schema of the widest plan so far (the first batches' when nothing widened it).
+    pub fn schema_now(&self) -> SchemaRef {
+        self.plans.current().schema.clone()
+    }
+}
+
 impl Widens for XmlDecoder {
     type Plan = Plan;
 

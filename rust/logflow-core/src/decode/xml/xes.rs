@@ -1235,6 +1235,11 @@ impl XesDecoder {
         &self.info
     }
 
+    /// The schema of the widest plan so far (the first batches' when nothing widened it).
+    pub fn schema_now(&self) -> SchemaRef {
+        self.plans.current().schema.clone()
+    }
+
     fn batches(&self, c: &mut Cols, plans: &Plans) -> Result<Vec<RecordBatch>> {
         let traces = c.trace.finish(&Node::Struct(Arc::clone(&plans.trace)))?;
         let Some(traces) = traces.as_any().downcast_ref::<StructArray>() else {
