@@ -494,9 +494,13 @@ fn read_header<R: Read>(
                 ))
             }
             Step::Incomplete { .. } => {
-                if !take_next_chunk(chunker, first, decode.max_record_bytes)? {
+                // The header read so far is held to the limit, not the bytes after it that
+                // the next chunk brings along (once whole, the header itself is checked).
+                let so_far = first.bytes.len().saturating_sub(first.start);
+                if so_far > decode.max_record_bytes || first.cut_line {
                     return Err(header_too_long(decode.max_record_bytes));
                 }
+                take_next_chunk(chunker, first, decode.max_record_bytes)?;
             }
         }
     }
