@@ -52,15 +52,12 @@ fn run_all(cases: Cases, check: impl Fn(&[u8])) {
 fn target_fn(name: &str, unfiltered: bool) -> fn(&[u8]) {
     match (name, unfiltered) {
         ("decode_csv", _) => fuzz_checks::decode_csv,
-        ("decode_csv_chunked", false) => fuzz_checks::decode_csv_chunked,
-        ("decode_csv_chunked", true) => fuzz_checks::decode_csv_chunked_unfiltered,
+        ("decode_csv_chunked", _) => fuzz_checks::decode_csv_chunked,
         ("input", _) => fuzz_checks::input,
         ("sources", _) => fuzz_checks::sources,
         ("decode_json", _) => json_fuzz_checks::decode_json,
-        ("decode_jsonl_lines", false) => json_fuzz_checks::decode_jsonl_lines,
-        ("decode_jsonl_lines", true) => json_fuzz_checks::decode_jsonl_lines_unfiltered,
-        ("decode_json_chunked", false) => json_fuzz_checks::decode_json_chunked,
-        ("decode_json_chunked", true) => json_fuzz_checks::decode_json_chunked,
+        ("decode_jsonl_lines", _) => json_fuzz_checks::decode_jsonl_lines,
+        ("decode_json_chunked", _) => json_fuzz_checks::decode_json_chunked,
         ("decode_xml", _) => xml_checks::decode_xml,
         ("decode_xes", _) => xml_checks::decode_xes,
         ("decode_xml_chunked", _) => xml_checks::decode_xml_chunked,

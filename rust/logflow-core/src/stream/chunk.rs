@@ -44,6 +44,14 @@ pub trait Framing: Send {
     fn lone_cr_ends_lines(&self) -> bool {
         true
     }
+
+    /// Where to cut `buf`, which holds line ends but no record end and has grown past the
+    /// record size limit: the whole buffer by default. A format whose decoder, on
+    /// rejecting the record there, reads on line by line says just past the last line end,
+    /// so that no later record is split between chunks.
+    fn forced_cut(&self, buf: &[u8]) -> usize {
+        buf.len()
+    }
 }
 
 /// Records end at line feeds only (a lone carriage return is part of its line): JSON Lines,
@@ -350,7 +358,10 @@ impl<R: Read> Chunker<R> {
                 // Past the limit: cut anyway. A buffer without any line end is one line too
                 // long to keep, so the rest of it is skipped (and the line rejected).
                 cut_line = !has_line_end(&buf, self.framing.lone_cr_ends_lines());
-                break buf.len();
+                if cut_line {
+                    break buf.len();
+                }
+                break self.framing.forced_cut(&buf).min(buf.len());
             }
             // No line end outside quotes yet: a very long record. Read more, up to the limit.
             want = buf.len().saturating_mul(2).min(self.max_line + 1);
@@ -554,6 +565,24 @@ mod tests {
             (2, &b"next\r\n"[..]),
             "{lines:?}"
         );
+    }
+
+    #[test]
+    fn a_quote_open_past_the_limit_is_cut_at_a_line_end() {
+        // The quote never closes, so no line end is outside quotes; past the 16-byte limit
+        // the buffer is cut after its last line end, not inside the line after it.
+        let data = b"a\n\"open\nxxxxxxxxxxxxxxxxxxxxxxx\nyy\n";
+        let mut c = Chunker::new(&data[..], 24, quoted(), 16);
+        let mut cs = Vec::new();
+        while let Some(ch) = c.next_chunk().unwrap() {
+            cs.push(ch);
+        }
+        let joined: Vec<u8> = cs.iter().flat_map(|c| c.bytes.clone()).collect();
+        assert_eq!(joined, data);
+        for ch in &cs[..cs.len() - 1] {
+            assert!(!ch.cut_line, "{ch:?}");
+            assert!(ch.bytes.ends_with(b"\n"), "{ch:?}");
+        }
     }
 
     /// A source that returns at most three bytes per read, as pipes and decompressors

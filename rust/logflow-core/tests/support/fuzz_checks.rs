@@ -216,25 +216,7 @@ pub fn decode_csv(data: &[u8]) {
 /// pinned (delimiter `,`, RFC 4180 quoting, a header row, no preamble): detection reads the
 /// first chunk (up to 64 KiB), so with smaller chunks it sees less than the one-chunk decode
 /// and may choose differently (`decode_csv_chunked/detection-with-tiny-chunks`).
-///
-/// Inputs that hit a known core bug are stepped around here so the fuzzer can look for
-/// others, each with a minimal input in `tests/fuzz_regressions/decode_csv_chunked/known-*`
-/// replayed without the workaround by the ignored `known_core_bugs` test:
-/// - `known-long-line-after-quote-recovery`: after a record past `max_record_bytes` is
-///   rejected as an unterminated quote (its first line), a following line itself longer
-///   than the limit is counted as one more record in some chunkings than in one chunk.
-///   Quoted input with a line longer than the limit keeps the default limit here.
 pub fn decode_csv_chunked(data: &[u8]) {
-    let (input, mut opts, k, chunk_bytes) = chunked_case(data);
-    let limit = opts.decode.max_record_bytes;
-    if input.contains(&b'"') && input.split(|&c| c == b'\n').any(|l| l.len() > limit) {
-        opts.decode.max_record_bytes = DecodeOptions::default().max_record_bytes;
-    }
-    check_chunked(input, &opts, k, chunk_bytes);
-}
-
-/// [`decode_csv_chunked`] without stepping around the known bugs.
-pub fn decode_csv_chunked_unfiltered(data: &[u8]) {
     let (input, opts, k, chunk_bytes) = chunked_case(data);
     check_chunked(input, &opts, k, chunk_bytes);
 }

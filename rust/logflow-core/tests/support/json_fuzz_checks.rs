@@ -245,13 +245,17 @@ pub fn decode_json(data: &[u8]) {
 
 /// The lines a JSON Lines reader sees as records: lines split at line feeds (a carriage
 /// return before one belongs to the line end), after a UTF-8 byte order mark, that hold
-/// anything but JSON whitespace.
-pub fn non_blank_lines(input: &[u8]) -> u64 {
+/// anything but JSON whitespace or are longer than `max_record_bytes` (a record too long,
+/// whatever it holds: the reader does not read past the limit).
+pub fn record_lines(input: &[u8], max_record_bytes: usize) -> u64 {
     let body = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
     body.split(|&c| c == b'\n')
         .filter(|line| {
-            line.iter()
-                .any(|&c| !matches!(c, b' ' | b'\t' | b'\r' | b'\n'))
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            line.len() > max_record_bytes
+                || line
+                    .iter()
+                    .any(|&c| !matches!(c, b' ' | b'\t' | b'\r' | b'\n'))
         })
         .count() as u64
 }
@@ -292,32 +296,16 @@ pub fn split_lines_options(data: &[u8]) -> (JsonCase, &[u8]) {
 }
 
 /// Fuzz target `decode_jsonl_lines`: one option byte ([`split_lines_options`]) then bytes
-/// read as JSON Lines under the permissive policy. When the read succeeds, every non-blank
-/// line ([`non_blank_lines`]) is exactly one record: a row or a reject, whatever it holds
-/// and however the input is cut into chunks. A line longer than `max_record_bytes` is one
-/// record too (cut at the limit, its rest skipped).
-///
-/// Known core bug, stepped around (its input is `known-long-blank-line`, replayed without
-/// the workaround by the ignored `known_core_bugs` test): a line of JSON whitespace longer
-/// than `max_record_bytes` is a blank line here, but the reader, which cuts an over-long
-/// line at the limit without reading on, counts it as a record too long. Such input is not
-/// counted against its lines.
+/// read as JSON Lines under the permissive policy. When the read succeeds, every line that
+/// is not blank, or is longer than `max_record_bytes` ([`record_lines`]), is exactly one
+/// record: a row or a reject, whatever it holds and however the input is cut into chunks.
+/// A line longer than the limit is a record too long (cut at the limit, its rest skipped).
 pub fn decode_jsonl_lines(data: &[u8]) {
     let (case, input) = split_lines_options(data);
-    let limit = case.decode.max_record_bytes;
-    let long_blank = input
-        .split(|&c| c == b'\n')
-        .any(|l| l.len() > limit && l.iter().all(|c| matches!(c, b' ' | b'\t' | b'\r')));
-    check_lines(case, input, !long_blank);
+    check_lines(case, input);
 }
 
-/// [`decode_jsonl_lines`] without stepping around the known bug.
-pub fn decode_jsonl_lines_unfiltered(data: &[u8]) {
-    let (case, input) = split_lines_options(data);
-    check_lines(case, input, true);
-}
-
-fn check_lines(case: JsonCase, input: &[u8], count_lines: bool) {
+fn check_lines(case: JsonCase, input: &[u8]) {
     let Ok(d) = decode_all(input, &case, 1) else {
         return;
     };
@@ -327,13 +315,11 @@ fn check_lines(case: JsonCase, input: &[u8], count_lines: bool) {
     );
     assert_eq!(d.layout, Layout::Lines, "layout with format=jsonl, {what}");
     check_accounting(&d, &case, &what);
-    if count_lines {
-        assert_eq!(
-            d.rows_read,
-            non_blank_lines(input),
-            "records read vs non-blank lines, {what}"
-        );
-    }
+    assert_eq!(
+        d.rows_read,
+        record_lines(input, case.decode.max_record_bytes),
+        "records read vs lines that are records, {what}"
+    );
 }
 
 /// Inputs up to this size are read whole by `start` to find the layout, whatever the chunk

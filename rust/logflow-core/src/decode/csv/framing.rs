@@ -51,4 +51,11 @@ impl Framing for QuoteParity {
             nl = prev;
         }
     }
+
+    /// Just past the last line end: a quote still open past the size limit is rejected
+    /// with its first line and the lines after it are read on as records, so a chunk ends
+    /// where they do.
+    fn forced_cut(&self, buf: &[u8]) -> usize {
+        LineEnds::last(buf).map_or(buf.len(), |(_, at)| at + 1)
+    }
 }

@@ -424,10 +424,14 @@ struct Walker<'a> {
     done: bool,
     /// The chunk ends inside a line longer than the size limit.
     cut_line: bool,
+    /// Lines longer than this are records (too long) whatever they hold.
+    max_line: usize,
 }
 
 impl<'a> Walker<'a> {
-    fn new(chunk: &'a Chunk, layout: &'a Layout) -> Self {
+    /// A walker over `chunk`'s records; lines longer than `max_line` bytes (in line layout)
+    /// are records even when blank, as a line the chunker cuts at the limit is.
+    fn new(chunk: &'a Chunk, layout: &'a Layout, max_line: usize) -> Self {
         Walker {
             b: &chunk.bytes,
             pos: chunk.start,
@@ -436,6 +440,7 @@ impl<'a> Walker<'a> {
             counted: 0,
             done: false,
             cut_line: chunk.cut_line,
+            max_line,
         }
     }
 
@@ -469,9 +474,11 @@ impl<'a> Walker<'a> {
                 }
                 self.pos = after;
                 let line = self.b.get(start..end).unwrap_or_default();
-                // The start of a line cut at the size limit is a record, whatever it holds.
+                // The start of a line cut at the size limit is a record, whatever it holds,
+                // and so is a whole line past the limit: whether the chunker cuts it
+                // depends on where chunks fall, and what follows the cut is never read.
                 let cut = self.cut_line && nl.is_none();
-                if !cut && line.iter().all(|&c| is_ws(c)) {
+                if !cut && line.len() <= self.max_line && line.iter().all(|&c| is_ws(c)) {
                     continue;
                 }
                 let l = self.line_at(start);
@@ -698,7 +705,7 @@ impl Widens for JsonDecoder {
             self.empty_as_null,
         );
         let in_array = matches!(self.layout, Layout::Array { .. });
-        let mut walker = Walker::new(chunk, &self.layout);
+        let mut walker = Walker::new(chunk, &self.layout, self.max_record_bytes);
         let mut record = 0u64;
         while let Some(span) = walker.next() {
             let this = record;
@@ -1001,7 +1008,8 @@ fn sample_shape(chunk: &Chunk, layout: &Layout) -> Sample {
     let in_array = matches!(layout, Layout::Array { .. });
     let mut sample = Sample::default();
     let mut key = Vec::new();
-    let mut walker = Walker::new(chunk, layout);
+    // Blank lines past the size limit are no JSON: left out either way.
+    let mut walker = Walker::new(chunk, layout, usize::MAX);
     while let Some(span) = walker.next() {
         let limit = span.line_end.map_or(b.len(), |(end, _)| end);
         let mut lex = Lex::new(b.get(..limit).unwrap_or_default(), span.start);

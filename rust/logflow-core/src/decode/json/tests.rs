@@ -119,6 +119,33 @@ fn bad_lines_are_bad_records() {
 }
 
 #[test]
+fn a_blank_line_past_the_limit_is_a_record_too_long_wherever_chunks_fall() {
+    let text = format!("{{\"a\": 1}}\n{}\n  \n{{\"a\": 2}}\n", " ".repeat(40));
+    for chunk_bytes in [3, 16, 50, 1 << 20] {
+        let decode = DecodeOptions {
+            error_policy: ErrorPolicy::Permissive,
+            max_record_bytes: 32,
+            chunk_bytes,
+            ..DecodeOptions::default()
+        };
+        let opts = JsonOptions {
+            named_lines: true,
+            ..JsonOptions::default()
+        };
+        let s = start(text.as_bytes(), &decode, &opts, None, false).unwrap();
+        assert_eq!(s.layout, Layout::Lines);
+        let mut r = BatchReader::new(s.start);
+        let rows: usize = r.by_ref().map(|b| b.unwrap().num_rows()).sum();
+        // The short blank line is no record; the long one is, and is rejected.
+        assert_eq!(
+            (rows, r.rows_read(), r.rows_rejected()),
+            (2, 3, 1),
+            "chunk_bytes = {chunk_bytes}"
+        );
+    }
+}
+
+#[test]
 fn schema_widens_under_merge() {
     let mut text = String::new();
     for i in 0..2000 {
