@@ -277,6 +277,10 @@ pub struct Reject {
 /// bytes, which no multi-byte sequence contains, so a record is valid exactly when none falls
 /// in it.
 pub(crate) fn invalid_utf8_offsets(raw: &[u8], base: usize) -> Vec<usize> {
+    // Valid input, the common case, in one vectorized pass.
+    if simdutf8::basic::from_utf8(raw).is_ok() {
+        return Vec::new();
+    }
     let mut bad = Vec::new();
     let mut pos = 0;
     while let Some(rest) = raw.get(pos..) {

@@ -61,6 +61,9 @@ pub fn parse_f64(b: &[u8]) -> Option<f64> {
     if b.is_empty() || b.len() > 1024 {
         return None;
     }
+    if let Some(v) = short_decimal(b) {
+        return Some(v);
+    }
     // Screen bytes first: std's parser accepts a few spellings we do not want ("infinity" is
     // fine, but e.g. a lone "." or "e5" are rejected by it anyway).
     let first_digit_ok = b
@@ -79,6 +82,52 @@ pub fn parse_f64(b: &[u8]) -> Option<f64> {
         }
     }
     std::str::from_utf8(b).ok()?.parse::<f64>().ok()
+}
+
+/// Powers of ten that a double holds exactly.
+const EXACT_POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// The common case of [`parse_f64`] without its general parser: `[+-]digits[.digits]` whose
+/// digits, the point left out, make an integer below 2^53 and with at most 22 after the
+/// point. Both that integer and the power of ten are exact doubles, and one IEEE division
+/// rounds correctly, so the result is the correctly rounded value, as the general parser
+/// gives (Clinger's fast path). `None` for anything else (exponents, longer mantissas,
+/// `inf`), which the general parser then reads.
+#[inline]
+fn short_decimal(b: &[u8]) -> Option<f64> {
+    const LIMIT: u64 = 1 << 53;
+    let (neg, body) = match b.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        _ => (false, b),
+    };
+    let mut mantissa = 0u64;
+    let mut digits = 0usize;
+    let mut point: Option<usize> = None;
+    for (i, &c) in body.iter().enumerate() {
+        let d = c.wrapping_sub(b'0');
+        if d <= 9 {
+            mantissa = mantissa * 10 + u64::from(d);
+            if mantissa >= LIMIT {
+                return None;
+            }
+            digits += 1;
+        } else if c == b'.' && point.is_none() {
+            point = Some(i);
+        } else {
+            return None;
+        }
+    }
+    if digits == 0 {
+        return None;
+    }
+    let after = point.map_or(0, |p| body.len() - p - 1);
+    #[allow(clippy::cast_precision_loss)] // below 2^53: exact
+    let v = mantissa as f64 / *EXACT_POW10.get(after)?;
+    Some(if neg { -v } else { v })
 }
 
 /// A number written with a decimal comma, as in much of Europe: `-1,5`, `1234,56`,
@@ -675,6 +724,24 @@ pub fn timestamp_value(b: &[u8], fmt: DateFormat, utc: bool, nanos: bool) -> Opt
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        /// The fast path gives what the general parser gives, bit for bit.
+        #[test]
+        fn short_decimals_parse_as_std_does(
+            sign in proptest::sample::select(vec!["", "-", "+"]),
+            int in "[0-9]{0,18}",
+            frac in proptest::option::of("[0-9]{0,24}"),
+        ) {
+            let text = match &frac {
+                Some(f) => format!("{sign}{int}.{f}"),
+                None => format!("{sign}{int}"),
+            };
+            let want = text.parse::<f64>().ok();
+            let got = parse_f64(text.as_bytes());
+            proptest::prop_assert_eq!(got.map(f64::to_bits), want.map(f64::to_bits), "{}", text);
+        }
+    }
+
     #[test]
     fn decimal_comma_numbers() {
         for (text, want) in [
@@ -745,6 +812,15 @@ mod tests {
     #[test]
     fn floats() {
         assert_eq!(parse_f64(b"1.5"), Some(1.5));
+        assert_eq!(parse_f64(b"-0.0").map(f64::is_sign_negative), Some(true));
+        assert_eq!(parse_f64(b"5."), Some(5.0));
+        assert_eq!(parse_f64(b".5"), Some(0.5));
+        assert_eq!(parse_f64(b"."), None);
+        assert_eq!(parse_f64(b"1.2.3"), None);
+        assert_eq!(
+            parse_f64(b"9007199254740993"),
+            Some(9_007_199_254_740_993.0)
+        );
         assert_eq!(parse_f64(b"-2e3"), Some(-2000.0));
         assert_eq!(parse_f64(b"inf"), Some(f64::INFINITY));
         assert!(parse_f64(b"NaN").is_some_and(f64::is_nan));

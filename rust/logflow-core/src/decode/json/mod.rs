@@ -473,6 +473,11 @@ impl<'a> Walker<'a> {
                     end -= 1;
                 }
                 self.pos = after;
+                // Lines are counted as they are passed, not by scanning for line feeds again.
+                let l = self.line_at(start);
+                if nl.is_some() {
+                    (self.counted, self.line) = (after, l + 1);
+                }
                 let line = self.b.get(start..end).unwrap_or_default();
                 // The start of a line cut at the size limit is a record, whatever it holds,
                 // and so is a whole line past the limit: whether the chunker cuts it
@@ -481,7 +486,6 @@ impl<'a> Walker<'a> {
                 if !cut && line.len() <= self.max_line && line.iter().all(|&c| is_ws(c)) {
                     continue;
                 }
-                let l = self.line_at(start);
                 return Some(Span {
                     start,
                     line_end: Some((end, after)),
@@ -692,7 +696,7 @@ impl Widens for JsonDecoder {
         };
         let b = &chunk.bytes;
         let body = b.get(chunk.start..).unwrap_or_default();
-        let bad_utf8 = if std::str::from_utf8(body).is_ok() {
+        let bad_utf8 = if simdutf8::basic::from_utf8(body).is_ok() {
             Vec::new()
         } else {
             invalid_utf8_offsets(body, chunk.start)
