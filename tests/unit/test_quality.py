@@ -166,7 +166,10 @@ def test_convert_checksums_and_profile(events_csv, out_dir):
     r = logflow.convert(events_csv, out_dir / "e.parquet", profile=True)
     assert r.checksum_in == r.checksum_out
     assert r.quality is not None and r.quality.columns["id"].distinct == 5000
-    plain = logflow.convert(events_csv, out_dir / "p.parquet")
+    default = logflow.convert(events_csv, out_dir / "d.parquet")
+    assert default.quality is not None
+    assert default.quality.columns["id"].distinct == 5000
+    plain = logflow.convert(events_csv, out_dir / "p.parquet", profile=False)
     assert plain.quality is None
     assert plain.checksum_in == r.checksum_in
     # The same rows handed back to logflow.write have the same checksum.
@@ -361,6 +364,11 @@ def test_cli_profile_and_convert_profile(events_csv, out_dir, capsys):
     assert main(["convert", str(events_csv), str(dst), "--profile", "--verify"]) == 0
     out = capsys.readouterr().out
     assert "verified: checksum" in out and "distinct" in out
+    # Profiled by default, printed only when asked; --no-profile skips it.
+    assert main(["convert", str(events_csv), str(dst)]) == 0
+    assert "distinct" not in capsys.readouterr().out
+    assert main(["convert", str(events_csv), str(dst), "--no-profile"]) == 0
+    assert "distinct" not in capsys.readouterr().out
 
 
 def test_rules_and_profile_on_binary_inputs(tmp_path: Path) -> None:
