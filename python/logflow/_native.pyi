@@ -19,6 +19,7 @@ __all__ = [
     "detect",
     "merge_profiles",
     "profile",
+    "profile_stream",
     "read",
     "read_stream",
     "write",
@@ -127,6 +128,21 @@ def profile(
     rules: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Read a file as ``convert`` does, writing nothing; keys as for ``convert``."""
+
+def profile_stream(
+    data: object,
+    src: str | PathLike[str],
+    *,
+    format: str | None = None,
+    schema: list[tuple[str, str]] | None = None,
+    error_policy: str = "permissive",
+    on_cast_error: str = "reject",
+    threads: int | None = None,
+    progress: Callable[[int, int, int], Any] | None = None,
+    top_k: int | None = None,
+    rules: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Profile an Arrow stream (``__arrow_c_stream__``) as ``profile`` does a file."""
 
 def merge_profiles(states: list[bytes]) -> dict[str, Any]:
     """Merge profiles given by their state bytes; the profile of all of them."""

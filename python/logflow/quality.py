@@ -405,10 +405,27 @@ def profile(
         >>> report.columns["amount"].nulls
         2
     """
-    from logflow.io import _reading_options, _schema_pairs
+    from logflow import _orc
+    from logflow.errors import DecodeError
+    from logflow.io import _is_orc, _pyarrow_parquet, _reading_options, _schema_pairs
     from logflow.rules import _native_rules
 
     src_s = os.fspath(src)
+    arrow_args: dict[str, Any] = {
+        "schema": _schema_pairs(schema),
+        "error_policy": error_policy,
+        "on_cast_error": on_cast_error,
+        "threads": threads,
+        "progress": progress,
+        "top_k": top_k,
+        "rules": _native_rules(rules),
+    }
+    if _is_orc(src_s, format):
+        # pyarrow reads ORC (see logflow._orc); the rows then take the path convert's do.
+        reader = _orc.open_orc(src_s, None, batch_size)
+        stats = _native.profile_stream(reader, src_s, format="orc", **arrow_args)
+        stats["bytes_read"] = _orc.size_of(src_s)
+        return QualityReport._from_native(stats["quality"], stats, src_s)
     opts = _reading_options(
         src_s,
         format,
@@ -419,23 +436,25 @@ def profile(
         header=header,
         skip_lines=skip_lines,
     )
-    stats = _native.profile(
-        src_s,
-        format=format,
-        **opts,
-        batch_size=batch_size,
-        error_policy=error_policy,
-        on_cast_error=on_cast_error,
-        encoding=encoding,
-        schema=_schema_pairs(schema),
-        schema_policy=schema_policy,
-        infer_types=infer_types,
-        empty_as_null=empty_as_null,
-        records_path=records_path,
-        flatten=flatten,
-        threads=threads,
-        progress=progress,
-        top_k=top_k,
-        rules=_native_rules(rules),
-    )
+    try:
+        stats = _native.profile(
+            src_s,
+            format=format,
+            **opts,
+            batch_size=batch_size,
+            encoding=encoding,
+            schema_policy=schema_policy,
+            infer_types=infer_types,
+            empty_as_null=empty_as_null,
+            records_path=records_path,
+            flatten=flatten,
+            **arrow_args,
+        )
+    except DecodeError as e:
+        # A Parquet file only pyarrow reads, as convert reads it.
+        fallback = _pyarrow_parquet(e, src_s, None, batch_size)
+        if fallback is None:
+            raise
+        stats = _native.profile_stream(fallback, src_s, format="parquet", **arrow_args)
+        stats["bytes_read"] = _orc.size_of(src_s)
     return QualityReport._from_native(stats["quality"], stats, src_s)

@@ -51,6 +51,7 @@ NATIVE_EXPECTED = {
     "detect",
     "merge_profiles",
     "profile",
+    "profile_stream",
     "read",
     "read_stream",
     "write",

@@ -393,3 +393,37 @@ def test_rules_and_profile_on_binary_inputs(tmp_path: Path) -> None:
         # A rule on a column the input does not have is refused before any row is read.
         with pytest.raises(ConfigError):
             logflow.convert(src, tmp_path / "no.parquet", rules=[R.NotNull("nope")])
+
+
+def test_profile_reads_orc_as_convert_does(tmp_path: Path) -> None:
+    import pyarrow.orc as orc
+
+    n = 20_000
+    table = pa.table(
+        {
+            "id": list(range(n)),
+            "x": [i % 97 for i in range(n)],
+            "s": [f"k{i % 300}" if i % 10 else None for i in range(n)],
+        }
+    )
+    orc.write_table(table, tmp_path / "t.orc", stripe_size=64 * 1024)
+    pq.write_table(table, tmp_path / "t.parquet", row_group_size=3000)
+    from_orc = logflow.profile(tmp_path / "t.orc", rules=[R.Range("x", max=90)])
+    from_parquet = logflow.profile(tmp_path / "t.parquet", rules=[R.Range("x", max=90)])
+    # 6 of every 97 values of x are over 90: those rows are counted under the rule.
+    bad = sum(1 for i in range(n) if i % 97 > 90)
+    for r in (from_orc, from_parquet):
+        assert (r.rows_read, r.errors_by_reason) == (n, {"range:x": bad})
+        # The profile is of the rows read, those a rule refused included.
+        assert abs(r.columns["id"].distinct - n) <= 0.02 * n
+        assert (r.columns["s"].nulls, r.columns["s"].max) == (n // 10, "k99")
+        assert (r.columns["x"].min, r.columns["x"].max) == (0, 96)
+    assert from_orc.checksum == from_parquet.checksum is not None
+    # Exact parts only: means merge in the order batches come (the last digits differ),
+    # and frequent values are approximate past top_k distinct values.
+    exact = ("name", "type", "rows", "nulls", "distinct", "min", "max", "max_length")
+    for a, b in zip(from_orc.to_dict()["columns"], from_parquet.to_dict()["columns"], strict=True):
+        assert {k: a[k] for k in exact} == {k: b[k] for k in exact}
+        assert a["mean"] == pytest.approx(b["mean"])
+    with pytest.raises(ConfigError):
+        logflow.profile(tmp_path / "t.orc", error_policy="quarantine")

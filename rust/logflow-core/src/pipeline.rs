@@ -628,12 +628,7 @@ pub fn convert(
 /// rows read and, with [`QualityOptions::profile`], their profile. The quarantine policy
 /// needs an output and is refused.
 pub fn profile(src: &Path, opts: &ConvertOptions, ctl: &Control) -> Result<ConvertStats> {
-    if opts.decode.error_policy == ErrorPolicy::Quarantine {
-        return Err(Error::invalid(
-            "error_policy=\"quarantine\" needs an output to put bad records beside; a profile \
-             writes nothing: use \"permissive\" (bad records are counted by reason)",
-        ));
-    }
+    profile_refuses_quarantine(opts)?;
     let started = Instant::now();
     let input = input::open(src, &native_ok(&opts.input), Some(ctl.bytes_read.clone()))?;
     ctl.bytes_total.store(input.size, Ordering::Relaxed);
@@ -650,6 +645,17 @@ pub fn profile(src: &Path, opts: &ConvertOptions, ctl: &Control) -> Result<Conve
         discard: true,
     };
     job.start(format, input)
+}
+
+/// A profile writes nothing, so it has nowhere to quarantine bad records.
+fn profile_refuses_quarantine(opts: &ConvertOptions) -> Result<()> {
+    if opts.decode.error_policy == ErrorPolicy::Quarantine {
+        return Err(Error::invalid(
+            "error_policy=\"quarantine\" needs an output to put bad records beside; a profile \
+             writes nothing: use \"permissive\" (bad records are counted by reason)",
+        ));
+    }
+    Ok(())
 }
 
 /// An XES log: the event table (or the trace table) to `dst`; with both tables, the trace
@@ -1220,6 +1226,30 @@ pub fn write_batches(
     opts: &ConvertOptions,
     ctl: &Control,
 ) -> Result<ConvertStats> {
+    take_batches(reader, dst, opts, ctl, false)
+}
+
+/// Reads the batches of any Arrow reader as [`write_batches`] does, writing nothing, as
+/// [`profile`] reads a file: the counts, the checksum and, with
+/// [`QualityOptions::profile`], the profile. `src` names the input in errors.
+pub fn profile_batches(
+    reader: &mut dyn RecordBatchReader,
+    src: &Path,
+    opts: &ConvertOptions,
+    ctl: &Control,
+) -> Result<ConvertStats> {
+    profile_refuses_quarantine(opts)?;
+    take_batches(reader, src, opts, ctl, true)
+}
+
+/// [`write_batches`], or with `discard` [`profile_batches`].
+fn take_batches(
+    reader: &mut dyn RecordBatchReader,
+    dst: &Path,
+    opts: &ConvertOptions,
+    ctl: &Control,
+    discard: bool,
+) -> Result<ConvertStats> {
     let started = Instant::now();
     let format = opts.format.map_or("arrow", Format::name);
     let shape = Shape::new(&reader.schema(), format, &opts.decode, &opts.native)?.for_parquet();
@@ -1234,7 +1264,7 @@ pub fn write_batches(
         encoding: "utf-8".into(),
         format,
         started,
-        discard: false,
+        discard,
     };
     let workers = worker_count(opts.threads);
     let pool = (workers > 1).then(|| Arc::new(Pool::default()));

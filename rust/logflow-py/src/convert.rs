@@ -292,12 +292,7 @@ pub fn profile<'py>(
     rules: Option<Bound<'py, PyList>>,
 ) -> PyLogflowResult<Bound<'py, PyDict>> {
     let (mut quality, raised) = quality(true, true, rules.as_ref())?;
-    if let Some(k) = top_k {
-        if k == 0 {
-            return Err(logflow_core::Error::invalid("top_k must be positive").into());
-        }
-        quality.top_k = k;
-    }
+    quality.top_k = top_k_of(top_k)?.unwrap_or(quality.top_k);
     let reading = ReadingArgs {
         format,
         native: options::native(None, None)?,
@@ -470,6 +465,53 @@ pub fn write<'py>(
         &raised,
     )?;
     Ok(stats_dict(py, &stats)?)
+}
+
+/// Profiles an Arrow stream (``__arrow_c_stream__``) as `profile` profiles a file, writing
+/// nothing; `src` names the input in errors and in the result.
+#[pyfunction]
+#[pyo3(signature = (data, src, *, format=None, schema=None, error_policy="permissive",
+    on_cast_error="reject", threads=None, progress=None, top_k=None, rules=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn profile_stream<'py>(
+    py: Python<'py>,
+    data: Bound<'py, PyAny>,
+    src: PathBuf,
+    format: Option<&str>,
+    schema: Option<Vec<(String, String)>>,
+    error_policy: &str,
+    on_cast_error: &str,
+    threads: Option<usize>,
+    progress: Option<Bound<'py, PyAny>>,
+    top_k: Option<usize>,
+    rules: Option<Bound<'py, PyList>>,
+) -> PyLogflowResult<Bound<'py, PyDict>> {
+    let (mut quality, raised) = quality(true, true, rules.as_ref())?;
+    quality.top_k = top_k_of(top_k)?.unwrap_or(quality.top_k);
+    let opts = ConvertOptions {
+        threads: threads.unwrap_or(0),
+        format: options::format(format)?,
+        decode: arrow_decode(schema, error_policy, on_cast_error)?,
+        quality,
+        ..ConvertOptions::default()
+    };
+    let mut reader = crate::ffi::import_stream(&data)?;
+    let ctl = Control::default();
+    let stats = or_raised(
+        run_detached(py, &ctl, progress.as_ref(), |ctl| {
+            pipeline::profile_batches(&mut reader, &src, &opts, ctl)
+        }),
+        &raised,
+    )?;
+    Ok(stats_dict(py, &stats)?)
+}
+
+/// Counters per text column for frequent values, when given: it must be positive.
+fn top_k_of(top_k: Option<usize>) -> PyLogflowResult<Option<usize>> {
+    match top_k {
+        Some(0) => Err(logflow_core::Error::invalid("top_k must be positive").into()),
+        k => Ok(k),
+    }
 }
 
 /// The decoding options that apply to Arrow data handed over: types by name and what to do

@@ -31,6 +31,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(convert::write, m)?)?;
     m.add_function(wrap_pyfunction!(convert::read_stream, m)?)?;
     m.add_function(wrap_pyfunction!(convert::profile, m)?)?;
+    m.add_function(wrap_pyfunction!(convert::profile_stream, m)?)?;
     m.add_function(wrap_pyfunction!(detect::detect, m)?)?;
     m.add_function(wrap_pyfunction!(quality::merge_profiles, m)?)?;
     m.add_class::<stream::PyBatchStream>()?;
