@@ -427,3 +427,35 @@ def test_profile_reads_orc_as_convert_does(tmp_path: Path) -> None:
         assert a["mean"] == pytest.approx(b["mean"])
     with pytest.raises(ConfigError):
         logflow.profile(tmp_path / "t.orc", error_policy="quarantine")
+
+
+def test_rule_rejects_of_xml_and_binary_inputs_keep_their_rows(tmp_path: Path) -> None:
+    # XML: the quarantine holds each rejected record's element byte for byte.
+    items = "".join(f"\n  <item><id>{i}</id><x>{i % 7}</x></item>" for i in range(50))
+    xml = tmp_path / "t.xml"
+    xml.write_text(f"<items>{items}\n</items>\n")
+    r = logflow.convert(
+        xml, tmp_path / "x.parquet", error_policy="quarantine", rules=[R.Range("x", max=5)]
+    )
+    assert (r.rows_written, r.rows_quarantined) == (43, 7)
+    quarantined = Path(r.quarantine_path).read_text()
+    for i in range(6, 50, 7):
+        assert f"<item><id>{i}</id><x>6</x></item>" in quarantined
+    assert "<id>5</id>" not in quarantined
+    errors = pq.read_table(r.errors_path).to_pylist()
+    # Line 1 holds <items>; record i is on line i + 2.
+    assert [e["line"] for e in errors] == [i + 2 for i in range(6, 50, 7)]
+    # Binary (Parquet): each rejected row as a line of JSON, numbered in the input.
+    table = pa.table({"id": list(range(50)), "x": [i % 7 for i in range(50)]})
+    pq.write_table(table, tmp_path / "t.parquet", row_group_size=16)
+    r = logflow.convert(
+        tmp_path / "t.parquet",
+        tmp_path / "p.parquet",
+        error_policy="quarantine",
+        rules=[R.Range("x", max=5)],
+    )
+    assert (r.rows_written, r.rows_quarantined) == (43, 7)
+    rows = [json.loads(line) for line in Path(r.quarantine_path).read_text().splitlines()]
+    assert rows == [{"id": i, "x": 6} for i in range(6, 50, 7)]
+    errors = pq.read_table(r.errors_path).to_pylist()
+    assert [e["record"] for e in errors] == [i + 1 for i in range(6, 50, 7)]

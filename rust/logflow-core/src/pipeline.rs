@@ -1252,7 +1252,7 @@ fn take_batches(
 ) -> Result<ConvertStats> {
     let started = Instant::now();
     let format = opts.format.map_or("arrow", Format::name);
-    let shape = Shape::new(&reader.schema(), format, &opts.decode, &opts.native)?.for_parquet();
+    let shape = Shape::new(&reader.schema(), format, &opts.decoding(), &opts.native)?.for_parquet();
     // Columns a rule names must exist and hold values it can check.
     opts.quality().check_schema(&shape.schema(), false)?;
     let job = Job {
@@ -1283,6 +1283,11 @@ fn take_batches(
             let mut out = shape.apply(batch);
             for r in &mut out.rejects {
                 r.position.record += records + 1;
+            }
+            if let Some(s) = &mut out.sources {
+                for r in &mut s.rows {
+                    r.record += records + 1;
+                }
             }
             if let Some(e) = &mut out.error {
                 e.shift_record(records + 1);
@@ -1354,9 +1359,14 @@ impl Job<'_> {
     fn run_parts(self, parts: Box<dyn Parts>, format: Format) -> Result<ConvertStats> {
         let Job { src, opts, ctl, .. } = self;
         let with_src = |e: Error| e.with_path(src);
-        let shape = Shape::new(&parts.schema(), format.name(), &opts.decode, &opts.native)
-            .map_err(with_src)?
-            .for_parquet();
+        let shape = Shape::new(
+            &parts.schema(),
+            format.name(),
+            &opts.decoding(),
+            &opts.native,
+        )
+        .map_err(with_src)?
+        .for_parquet();
         opts.quality()
             .check_schema(&shape.schema(), false)
             .map_err(with_src)?;

@@ -29,7 +29,7 @@ use crate::decode::{CastErrorPolicy, DecodeOptions, ErrorPolicy, Reject, RejectR
 use crate::error::{Error, ErrorKind, Position, Result};
 use crate::schema::ColumnType;
 use crate::stream::parts::Finish;
-use crate::stream::ChunkOutput;
+use crate::stream::{ChunkOutput, RowSources};
 
 use super::NativeOptions;
 
@@ -56,6 +56,9 @@ pub struct Shape {
     cast_schema: SchemaRef,
     /// The schema of the batches handed on (`cast_schema`, made storable for Parquet).
     schema: SchemaRef,
+    /// Keep each row as a line of JSON ([`ChunkOutput::sources`]), for rules: binary
+    /// inputs have no row bytes, and their quarantine holds lines of JSON.
+    row_sources: bool,
 }
 
 impl Shape {
@@ -129,6 +132,7 @@ impl Shape {
             policy: decode.error_policy,
             on_cast_error: decode.on_cast_error,
             schema,
+            row_sources: decode.row_sources,
         })
     }
 
@@ -164,6 +168,9 @@ impl Shape {
             ..ChunkOutput::default()
         };
         if self.is_identity() {
+            if self.row_sources {
+                out.sources = Some(json_sources(&batch, None));
+            }
             out.batches.push(batch);
             return out;
         }
@@ -208,6 +215,10 @@ impl Shape {
         let options = RecordBatchOptions::new().with_row_count(Some(rows));
         let mut shaped =
             RecordBatch::try_new_with_options(Arc::clone(&self.cast_schema), columns, &options)?;
+        if self.row_sources {
+            let kept = (!bad.is_empty()).then(|| bad.iter().map(Option::is_none).collect());
+            out.sources = Some(json_sources(&batch, kept));
+        }
         if bad.iter().any(Option::is_some) {
             let mut keep = BooleanBufferBuilder::new(rows);
             for (i, b) in bad.iter().enumerate() {
@@ -426,6 +437,31 @@ fn value_text(array: &dyn Array, i: usize) -> String {
         .map(|f| f.value(i).to_string())
         .unwrap_or_default();
     crate::decode::shown(text.as_bytes())
+}
+
+/// The rows of `batch` (those `kept` says, all without it) as lines of JSON, numbered by
+/// their row in the batch (the reader numbers them in the input).
+fn json_sources(batch: &RecordBatch, kept: Option<Vec<bool>>) -> RowSources {
+    let mut sources = RowSources::default();
+    let json = crate::write::conform::to_json_text(&StructArray::from(batch.clone())).ok();
+    for i in 0..batch.num_rows() {
+        if kept
+            .as_ref()
+            .is_some_and(|k| !k.get(i).copied().unwrap_or(true))
+        {
+            continue;
+        }
+        let line = match &json {
+            Some(j) if j.is_valid(i) => {
+                let mut l = j.value(i).as_bytes().to_vec();
+                l.push(b'\n');
+                l
+            }
+            _ => row_json(batch, i),
+        };
+        sources.push(&line, 0, 0, i as u64);
+    }
+    sources
 }
 
 /// Row `i` of `batch` as one line of JSON, for the quarantine file.

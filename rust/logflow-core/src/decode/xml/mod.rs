@@ -124,6 +124,8 @@ pub struct XmlDecoder {
     text_mode: bool,
     /// Empty elements are null in text columns.
     empty_as_null: bool,
+    /// Keep each good row's bytes and place ([`ChunkOutput::sources`]), for rules.
+    row_sources: bool,
 }
 
 /// A chunk's bad bytes: invalid UTF-8 and characters XML does not allow, by offset. The
@@ -261,6 +263,8 @@ impl Widens for XmlDecoder {
             }
             let this = record;
             record += 1;
+            // Counted before the walker reads on, which would make counting back costly.
+            let line = self.row_sources.then(|| w.line_at(at));
             let before = root.len();
             let result = decode_struct(&mut root, &plan.root, &start.tag, &mut w, &mut s, 0);
             let mut end = w.pos();
@@ -307,6 +311,20 @@ impl Widens for XmlDecoder {
             };
             w.record_done();
             checked = end;
+            if let (None, Some(line)) = (&failure, line) {
+                let sources = out
+                    .sources
+                    .get_or_insert_with(|| crate::stream::RowSources {
+                        path: Some(self.doc.path_text.as_str().into()),
+                        ..Default::default()
+                    });
+                sources.push(
+                    w.b.get(at..end).unwrap_or_default(),
+                    chunk.offset + at as u64,
+                    line,
+                    this,
+                );
+            }
             if let Some((reason, detail)) = failure {
                 let (column, detail) = match detail.split_once('\u{0}') {
                     Some((path, d)) => (
@@ -1013,6 +1031,7 @@ pub fn start<R: Read>(
         flatten: opts.flatten,
         text_mode: !decode.infer_types,
         empty_as_null: decode.infer_types || decode.empty_as_null.unwrap_or(false),
+        row_sources: decode.row_sources,
     };
     Ok(XmlStart {
         start: Start {
