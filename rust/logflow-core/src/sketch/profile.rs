@@ -656,16 +656,19 @@ fn primitive<T: ArrowPrimitiveType, F: Fn(T::Native) -> f64 + Copy>(
     extremes_and_moments(col, valid_values(a), to_f64, scalar);
 }
 
-/// Min, max and moments of `values`.
+/// Min, max and moments of `values`, in one pass: the moments from sums of differences
+/// from the first value (the shifted-data formula, exact enough when that value is near
+/// the others, as a column's first value is), not a second pass around the mean.
 fn extremes_and_moments<N: Copy + PartialOrd, F: Fn(N) -> f64 + Copy>(
     col: &mut ColumnProfile,
-    values: impl Iterator<Item = N> + Clone,
+    values: impl Iterator<Item = N>,
     to_f64: Option<F>,
     scalar: impl Fn(N) -> Scalar,
 ) {
     let mut min: Option<N> = None;
     let mut max: Option<N> = None;
-    for v in values.clone() {
+    let (mut n, mut pivot, mut s1, mut s2) = (0u64, None::<f64>, 0.0f64, 0.0f64);
+    for v in values {
         // NaN compares false both ways: it is never a min or a max.
         #[allow(clippy::eq_op)]
         if v.partial_cmp(&v).is_none() {
@@ -677,10 +680,27 @@ fn extremes_and_moments<N: Copy + PartialOrd, F: Fn(N) -> f64 + Copy>(
         if max.is_none_or(|m| v > m) {
             max = Some(v);
         }
+        if let Some(f) = to_f64 {
+            let x = f(v);
+            if x.is_finite() {
+                let d = x - *pivot.get_or_insert(x);
+                n += 1;
+                s1 += d;
+                s2 += d * d;
+            }
+        }
     }
     col.take_extremes(min.map(&scalar), max.map(&scalar));
-    if let Some(f) = to_f64 {
-        let m = Moments::of(values.map(f).filter(|x| x.is_finite()));
+    if to_f64.is_some() {
+        #[allow(clippy::cast_precision_loss)]
+        let m = match pivot {
+            Some(k) if n > 0 => Moments {
+                n,
+                mean: k + s1 / n as f64,
+                m2: (s2 - s1 * s1 / n as f64).max(0.0),
+            },
+            _ => Moments::default(),
+        };
         match &mut col.moments {
             Some(cur) => cur.merge(&m),
             None => col.moments = Some(m),
@@ -1425,6 +1445,39 @@ mod tests {
         assert_eq!(parts.n, whole.n);
         assert!((parts.mean - whole.mean).abs() < 1e-9);
         assert!((parts.m2 - whole.m2).abs() / whole.m2 < 1e-12);
+    }
+
+    #[test]
+    fn one_pass_moments_match_two_passes() {
+        // Tight values far from zero, and the same after an outlier as first value (the
+        // pivot of the one-pass sums), with NaN and infinities left out.
+        let tight: Vec<f64> = (0..20_000)
+            .map(|i| 1e9 + f64::from(i % 97) * 1e-3)
+            .collect();
+        let mut outlier_first = vec![-3e7];
+        outlier_first.extend(&tight);
+        for values in [tight, outlier_first] {
+            let mut with_odd = values.clone();
+            with_odd.extend([f64::NAN, f64::INFINITY]);
+            let p = profile_of(&[batch(vec![(
+                "x",
+                Arc::new(Float64Array::from(with_odd)) as ArrayRef,
+            )])]);
+            let got = p.column("x").unwrap().moments.unwrap();
+            // The reference: two passes over the values less 1e9 (exact differences, small
+            // enough for plain sums to be exact to the last digits).
+            let mut want = Moments::of(values.iter().map(|v| v - 1e9));
+            want.mean += 1e9;
+            assert_eq!(got.n, want.n);
+            assert!(
+                (got.mean - want.mean).abs() <= 1e-12 * want.mean.abs(),
+                "{got:?} {want:?}"
+            );
+            assert!(
+                (got.m2 - want.m2).abs() <= 1e-8 * want.m2,
+                "{got:?} {want:?}"
+            );
+        }
     }
 
     #[test]
