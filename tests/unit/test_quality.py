@@ -459,3 +459,32 @@ def test_rule_rejects_of_xml_and_binary_inputs_keep_their_rows(tmp_path: Path) -
     assert rows == [{"id": i, "x": 6} for i in range(6, 50, 7)]
     errors = pq.read_table(r.errors_path).to_pylist()
     assert [e["record"] for e in errors] == [i + 1 for i in range(6, 50, 7)]
+
+
+def test_rule_rejects_of_xes_events_keep_their_events(tmp_path: Path) -> None:
+    lines = ['<log xes.version="1.0" xmlns="http://www.xes-standard.org/">']
+    where: dict[int, int] = {}
+    for t in range(30):
+        lines.append(f'<trace><string key="concept:name" value="case-{t}"/>')
+        for e in range(3):
+            n = t * 3 + e
+            where[n] = len(lines) + 1
+            lines.append(
+                f'<event><string key="concept:name" value="a{e}"/><int key="n" value="{n}"/>'
+                f'<int key="k" value="{n % 7}"/></event>'
+            )
+        lines.append("</trace>")
+    lines.append("</log>")
+    xes = tmp_path / "t.xes"
+    xes.write_text("\n".join(lines) + "\n")
+    r = logflow.convert(
+        xes, tmp_path / "x.parquet", error_policy="quarantine", rules=[R.Range("k", max=5)]
+    )
+    bad = [n for n in range(90) if n % 7 == 6]
+    assert (r.rows_written, r.rows_quarantined) == (90 - len(bad), len(bad))
+    quarantined = Path(r.quarantine_path).read_text()
+    for n in bad:
+        assert f'<int key="n" value="{n}"/><int key="k" value="6"/></event>' in quarantined
+    errors = pq.read_table(r.errors_path).to_pylist()
+    assert [e["line"] for e in errors] == [where[n] for n in bad]
+    assert [e["record"] for e in errors] == [n + 1 for n in bad]

@@ -650,6 +650,8 @@ pub struct XesDecoder {
     /// Container (struct) columns as `a.b` columns, to this many levels.
     flatten: Option<usize>,
     info: LogInfo,
+    /// Keep each good event's bytes and place ([`ChunkOutput::sources`]), for rules.
+    row_sources: bool,
 }
 
 /// Where a chunk's rows go while it is decoded.
@@ -666,6 +668,8 @@ struct Cols {
     /// one's attributes are looked for there first.
     event_order: Vec<usize>,
     trace_order: Vec<usize>,
+    /// With row sources kept: where each event of the trace being read starts and ends.
+    event_spans: Option<Vec<(usize, usize)>>,
 }
 
 #[cold]
@@ -1209,6 +1213,9 @@ fn decode_event<'a>(
         Ok(()) => {
             c.event_trace.push(trace_row);
             c.event = event;
+            if let Some(spans) = &mut c.event_spans {
+                spans.push((tag.at, w.pos()));
+            }
             Ok(())
         }
         Err(Bad::Plan(Fail::Cast { path, detail })) => {
@@ -1333,6 +1340,7 @@ impl Widens for XesDecoder {
             key: Vec::new(),
             event_order: Vec::new(),
             trace_order: Vec::new(),
+            event_spans: (self.row_sources && self.tables != Tables::Traces).then(Vec::new),
         };
         let expanded = std::cell::Cell::new(0);
         let mut w = Walker::new(chunk, &self.doc, &expanded);
@@ -1355,6 +1363,11 @@ impl Widens for XesDecoder {
             }
             let (trace_before, event_before, links_before) =
                 (c.trace.len(), c.event.len(), c.event_trace.len());
+            // Counted before the walk reads on (counting back is costly).
+            let trace_line = c.event_spans.as_mut().map(|spans| {
+                spans.clear();
+                w.line_at(at)
+            });
             let fails_before = fails.len();
             let trace_row = u32::try_from(trace_before).unwrap_or(u32::MAX);
             let row = Row {
@@ -1440,6 +1453,26 @@ impl Widens for XesDecoder {
                 event_fails.clear();
             } else if widen && !event_fails.is_empty() {
                 return Attempt::Widen;
+            }
+            if let (None, Some(line), Some(spans)) = (&failure, trace_line, &c.event_spans) {
+                // Lines counted on from the trace's start, without moving the walker's count.
+                let (mut pos, mut line) = (at, line);
+                let sources = out
+                    .sources
+                    .get_or_insert_with(|| crate::stream::RowSources {
+                        path: Some(self.doc.path_text.as_str().into()),
+                        ..Default::default()
+                    });
+                for (k, &(from, to)) in spans.iter().enumerate() {
+                    line += crate::stream::count_lines(w.b.get(pos..from).unwrap_or_default());
+                    pos = from;
+                    sources.push(
+                        w.b.get(from..to).unwrap_or_default(),
+                        chunk.offset + from as u64,
+                        line,
+                        units + k as u64,
+                    );
+                }
             }
             units += (c.event_trace.len() - links_before) as u64;
             let mut bad_units: Vec<(usize, usize, RejectReason, Option<String>, String)> =
@@ -1654,6 +1687,7 @@ pub fn start<R: Read>(
         batch_rows: decode.batch_rows,
         flatten: opts.flatten,
         info: info.clone(),
+        row_sources: decode.row_sources,
     };
     Ok(XesStart {
         start: Start {
