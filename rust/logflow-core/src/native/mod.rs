@@ -25,6 +25,7 @@ use std::sync::Arc;
 use arrow_schema::SchemaRef;
 
 pub use file::SharedFile;
+pub(crate) use shape::row_json;
 pub use shape::{storable_schema, Shape};
 
 use crate::decode::DecodeOptions;

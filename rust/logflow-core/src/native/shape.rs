@@ -439,11 +439,14 @@ fn value_text(array: &dyn Array, i: usize) -> String {
     crate::decode::shown(text.as_bytes())
 }
 
-/// The rows of `batch` (those `kept` says, all without it) as lines of JSON, numbered by
-/// their row in the batch (the reader numbers them in the input).
+/// The rows of `batch` (those `kept` says, all without it), numbered by their row in the
+/// batch (the reader numbers them in the input); their bytes are made only for a row
+/// taken out ([`RowSources::as_json`]).
 fn json_sources(batch: &RecordBatch, kept: Option<Vec<bool>>) -> RowSources {
-    let mut sources = RowSources::default();
-    let json = crate::write::conform::to_json_text(&StructArray::from(batch.clone())).ok();
+    let mut sources = RowSources {
+        as_json: true,
+        ..RowSources::default()
+    };
     for i in 0..batch.num_rows() {
         if kept
             .as_ref()
@@ -451,21 +454,13 @@ fn json_sources(batch: &RecordBatch, kept: Option<Vec<bool>>) -> RowSources {
         {
             continue;
         }
-        let line = match &json {
-            Some(j) if j.is_valid(i) => {
-                let mut l = j.value(i).as_bytes().to_vec();
-                l.push(b'\n');
-                l
-            }
-            _ => row_json(batch, i),
-        };
-        sources.push(&line, 0, 0, i as u64);
+        sources.push(&[], 0, 0, i as u64);
     }
     sources
 }
 
 /// Row `i` of `batch` as one line of JSON, for the quarantine file.
-fn row_json(batch: &RecordBatch, i: usize) -> Vec<u8> {
+pub(crate) fn row_json(batch: &RecordBatch, i: usize) -> Vec<u8> {
     let row = StructArray::from(batch.slice(i, 1));
     let mut line = match crate::write::conform::to_json_text(&row) {
         Ok(json) if json.is_valid(0) => json.value(0).to_string(),

@@ -202,6 +202,17 @@ fn source_of(sources: Option<&RowSources>, row: usize, base: u64) -> (Position, 
     }
 }
 
+/// Row `row` (counted over `batches`) as a line of JSON.
+fn row_as_json(batches: &[RecordBatch], mut row: usize) -> Vec<u8> {
+    for b in batches {
+        if row < b.num_rows() {
+            return crate::native::row_json(b, row);
+        }
+        row -= b.num_rows();
+    }
+    Vec::new()
+}
+
 /// The error for the first violation, with the rows before it kept in `out` (an earlier
 /// row may still break an ordered rule, which then is the first error).
 fn first_error(
@@ -260,7 +271,10 @@ fn take_out(
         if let Some(k) = keep.get_mut(v.row) {
             *k = false;
         }
-        let (position, raw) = source_of(out.sources.as_ref(), v.row, base);
+        let (position, mut raw) = source_of(out.sources.as_ref(), v.row, base);
+        if out.sources.as_ref().is_some_and(|s| s.as_json) {
+            raw = row_as_json(&out.batches, v.row);
+        }
         let (reason, column) = names
             .get(v.rule)
             .cloned()

@@ -100,6 +100,9 @@ pub struct RowSources {
     /// In nested formats, the path of what holds the records (see
     /// [`Position::path`](crate::error::Position)).
     pub path: Option<std::sync::Arc<str>>,
+    /// The rows keep no bytes: a row taken out is written as a line of JSON made from its
+    /// batch (binary inputs, whose quarantine holds lines of JSON), only when it is.
+    pub as_json: bool,
 }
 
 /// Where one row came from.
@@ -151,6 +154,7 @@ impl RowSources {
         if self.path.is_none() {
             self.path = other.path;
         }
+        self.as_json |= other.as_json;
     }
 
     /// Keeps the rows `keep` says to (one flag per row).
