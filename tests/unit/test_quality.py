@@ -459,6 +459,18 @@ def test_rule_rejects_of_xml_and_binary_inputs_keep_their_rows(tmp_path: Path) -
     assert rows == [{"id": i, "x": 6} for i in range(6, 50, 7)]
     errors = pq.read_table(r.errors_path).to_pylist()
     assert [e["record"] for e in errors] == [i + 1 for i in range(6, 50, 7)]
+    # An ordered rule (checked on the writing side, in input order) numbers them the same.
+    r = logflow.convert(
+        tmp_path / "t.parquet",
+        tmp_path / "u.parquet",
+        error_policy="quarantine",
+        rules=[R.Unique("x")],
+    )
+    assert (r.rows_written, r.rows_quarantined) == (7, 43)
+    rows = [json.loads(line) for line in Path(r.quarantine_path).read_text().splitlines()]
+    assert rows == [{"id": i, "x": i % 7} for i in range(7, 50)]
+    errors = pq.read_table(r.errors_path).to_pylist()
+    assert [e["record"] for e in errors] == [i + 1 for i in range(7, 50)]
 
 
 def test_rule_rejects_of_xes_events_keep_their_events(tmp_path: Path) -> None:

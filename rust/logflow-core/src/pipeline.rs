@@ -1284,11 +1284,6 @@ fn take_batches(
             for r in &mut out.rejects {
                 r.position.record += records + 1;
             }
-            if let Some(s) = &mut out.sources {
-                for r in &mut s.rows {
-                    r.record += records + 1;
-                }
-            }
             if let Some(e) = &mut out.error {
                 e.shift_record(records + 1);
             }

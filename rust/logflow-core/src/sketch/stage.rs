@@ -123,8 +123,10 @@ impl Stage {
         }
     }
 
-    /// Profiles, checks and hashes `out` (see the module docs).
-    pub fn run(&self, out: &mut ChunkOutput) {
+    /// Profiles, checks and hashes `out` (see the module docs). The rejects it makes are
+    /// numbered from `base`: 0 on a worker (the sequencer numbers them later), the
+    /// output's first record when the writing side runs it on an output numbered already.
+    pub fn run(&self, out: &mut ChunkOutput, base: u64) {
         let mut q = ChunkQuality::default();
         if out.error.is_some() || out.batches.is_empty() {
             out.quality = Some(Box::new(q));
@@ -153,9 +155,9 @@ impl Stage {
                         .map(|(r, reason)| (*reason, r.column.clone()))
                         .collect();
                     if self.policy == ErrorPolicy::Strict {
-                        out.error = Some(first_error(out, &mut q.hashes, &v, &names, 0));
+                        out.error = Some(first_error(out, &mut q.hashes, &v, &names, base));
                     } else {
-                        take_out(out, &mut q.hashes, &v, &names, 0);
+                        take_out(out, &mut q.hashes, &v, &names, base);
                     }
                 }
                 Err(e) => out.error = Some(e),
@@ -355,7 +357,7 @@ impl<D: Decoder> Decoder for Checked<D> {
     fn process(&self, chunk: Chunk) -> ChunkOutput {
         let mut out = self.inner.process(chunk);
         if let Some(stage) = &self.stage {
-            stage.run(&mut out);
+            stage.run(&mut out, 0);
         }
         out
     }
@@ -364,7 +366,7 @@ impl<D: Decoder> Decoder for Checked<D> {
         match self.inner.resume(tail, next) {
             Resume::Done(mut out) => {
                 if let (None, Some(stage)) = (&out.quality, &self.stage) {
-                    stage.run(&mut out);
+                    stage.run(&mut out, 0);
                 }
                 Resume::Done(out)
             }
@@ -375,7 +377,7 @@ impl<D: Decoder> Decoder for Checked<D> {
     fn in_order(&self, out: &mut ChunkOutput) -> bool {
         let again = self.inner.in_order(out);
         if let (true, Some(stage)) = (again, &self.stage) {
-            stage.run(out);
+            stage.run(out, 0);
         }
         again
     }
@@ -436,7 +438,8 @@ impl Tally {
     /// checksums).
     pub fn take(&mut self, out: &mut ChunkOutput, base: u64) -> Result<Vec<u64>> {
         if out.quality.is_none() && out.error.is_none() {
-            self.stage.run(out);
+            // Outputs not staged on a worker (binary parts, Arrow batches) come numbered.
+            self.stage.run(out, base);
         }
         let mut q = out.quality.take().map(|q| *q).unwrap_or_default();
         if !self.ordered.is_empty() && !out.batches.is_empty() {

@@ -241,11 +241,6 @@ impl PartReader {
         for r in &mut out.rejects {
             r.position.record += base;
         }
-        if let Some(s) = &mut out.sources {
-            for r in &mut s.rows {
-                r.record += base;
-            }
-        }
         if let Some(e) = &mut out.error {
             e.shift_record(base);
         }
