@@ -291,8 +291,7 @@ pub fn profile<'py>(
     top_k: Option<usize>,
     rules: Option<Bound<'py, PyList>>,
 ) -> PyLogflowResult<Bound<'py, PyDict>> {
-    let (mut quality, raised) = quality(true, true, rules.as_ref())?;
-    quality.top_k = top_k_of(top_k)?.unwrap_or(quality.top_k);
+    let (quality, raised) = profile_quality(top_k, rules.as_ref())?;
     let reading = ReadingArgs {
         format,
         native: options::native(None, None)?,
@@ -486,8 +485,7 @@ pub fn profile_stream<'py>(
     top_k: Option<usize>,
     rules: Option<Bound<'py, PyList>>,
 ) -> PyLogflowResult<Bound<'py, PyDict>> {
-    let (mut quality, raised) = quality(true, true, rules.as_ref())?;
-    quality.top_k = top_k_of(top_k)?.unwrap_or(quality.top_k);
+    let (quality, raised) = profile_quality(top_k, rules.as_ref())?;
     let opts = ConvertOptions {
         threads: threads.unwrap_or(0),
         format: options::format(format)?,
@@ -506,12 +504,19 @@ pub fn profile_stream<'py>(
     Ok(stats_dict(py, &stats)?)
 }
 
-/// Counters per text column for frequent values, when given: it must be positive.
-fn top_k_of(top_k: Option<usize>) -> PyLogflowResult<Option<usize>> {
+/// The quality options of a profile (profile and checksum on), with `top_k` counters per
+/// text column for frequent values when given (it must be positive).
+fn profile_quality(
+    top_k: Option<usize>,
+    rules: Option<&Bound<'_, PyList>>,
+) -> PyLogflowResult<(QualityOptions, Raised)> {
+    let (mut quality, raised) = quality(true, true, rules)?;
     match top_k {
-        Some(0) => Err(logflow_core::Error::invalid("top_k must be positive").into()),
-        k => Ok(k),
+        Some(0) => return Err(logflow_core::Error::invalid("top_k must be positive").into()),
+        Some(k) => quality.top_k = k,
+        None => {}
     }
+    Ok((quality, raised))
 }
 
 /// The decoding options that apply to Arrow data handed over: types by name and what to do

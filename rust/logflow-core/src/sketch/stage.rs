@@ -31,7 +31,7 @@ use super::rules::{self, BatchCheck, KeySet, Rule, RuleKind};
 use super::topk::DEFAULT_CAPACITY;
 use crate::decode::{ErrorPolicy, Reject, RejectReason};
 use crate::error::{Error, ErrorKind, Position, Result};
-use crate::stream::{Chunk, ChunkOutput, Decoder, Resume, RowSources, Tail};
+use crate::stream::{Chunk, ChunkOutput, Decoder, Resume, Tail};
 
 /// What the quality stage does in a run.
 #[derive(Debug, Clone)]
@@ -188,31 +188,34 @@ impl Stage {
     }
 }
 
-/// Where row `row` of an output starts, and its bytes (nothing known without sources).
-fn source_of(sources: Option<&RowSources>, row: usize, base: u64) -> (Position, Vec<u8>) {
-    match sources.and_then(|s| s.rows.get(row).map(|r| (s, r))) {
-        Some((s, r)) => (
-            Position {
-                byte: r.byte,
-                line: r.line,
-                record: r.record + base,
-                path: s.path.as_deref().map(Into::into),
-            },
-            s.raw(row).to_vec(),
-        ),
-        None => (Position::default(), Vec::new()),
+/// Where row `row` of `out` starts (its record shifted by `base`), and its bytes: nothing
+/// known without sources; with sources that keep none
+/// ([`as_json`](crate::stream::RowSources::as_json)), the row as a line of JSON.
+fn source_of(out: &ChunkOutput, row: usize, base: u64) -> (Position, Vec<u8>) {
+    let Some((s, r)) = out
+        .sources
+        .as_ref()
+        .and_then(|s| s.rows.get(row).map(|r| (s, r)))
+    else {
+        return (Position::default(), Vec::new());
+    };
+    let position = Position {
+        byte: r.byte,
+        line: r.line,
+        record: r.record + base,
+        path: s.path.as_deref().map(Into::into),
+    };
+    if !s.as_json {
+        return (position, s.raw(row).to_vec());
     }
-}
-
-/// Row `row` (counted over `batches`) as a line of JSON.
-fn row_as_json(batches: &[RecordBatch], mut row: usize) -> Vec<u8> {
-    for b in batches {
-        if row < b.num_rows() {
-            return crate::native::row_json(b, row);
+    let mut left = row;
+    for b in &out.batches {
+        if left < b.num_rows() {
+            return (position, crate::native::row_json(b, left));
         }
-        row -= b.num_rows();
+        left -= b.num_rows();
     }
-    Vec::new()
+    (position, Vec::new())
 }
 
 /// The error for the first violation, with the rows before it kept in `out` (an earlier
@@ -227,7 +230,7 @@ fn first_error(
     let Some(v) = violations.iter().min_by_key(|v| v.row) else {
         return Error::invalid("internal error: no violation to report");
     };
-    let (position, _) = source_of(out.sources.as_ref(), v.row, base);
+    let (position, _) = source_of(out, v.row, base);
     let (reason, column) = names
         .get(v.rule)
         .cloned()
@@ -273,10 +276,7 @@ fn take_out(
         if let Some(k) = keep.get_mut(v.row) {
             *k = false;
         }
-        let (position, mut raw) = source_of(out.sources.as_ref(), v.row, base);
-        if out.sources.as_ref().is_some_and(|s| s.as_json) {
-            raw = row_as_json(&out.batches, v.row);
-        }
+        let (position, raw) = source_of(out, v.row, base);
         let (reason, column) = names
             .get(v.rule)
             .cloned()

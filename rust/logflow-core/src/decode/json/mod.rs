@@ -696,11 +696,7 @@ impl Widens for JsonDecoder {
         };
         let b = &chunk.bytes;
         let body = b.get(chunk.start..).unwrap_or_default();
-        let bad_utf8 = if simdutf8::basic::from_utf8(body).is_ok() {
-            Vec::new()
-        } else {
-            invalid_utf8_offsets(body, chunk.start)
-        };
+        let bad_utf8 = invalid_utf8_offsets(body, chunk.start);
         let mut next_bad = 0;
         let root_node = Node::Struct(Arc::clone(&plan.root));
         let mut root = Col::new(&root_node);
