@@ -500,3 +500,23 @@ def test_rule_rejects_of_xes_events_keep_their_events(tmp_path: Path) -> None:
     errors = pq.read_table(r.errors_path).to_pylist()
     assert [e["line"] for e in errors] == [where[n] for n in bad]
     assert [e["record"] for e in errors] == [n + 1 for n in bad]
+
+
+def test_rule_rejects_of_many_sources_are_numbered_within_each_source(tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    for name in ("a", "b", "c"):
+        rows = "".join(f"{i},{i % 7},{i % 30}\n" for i in range(40))
+        (src / f"{name}.csv").write_text("id,x,k\n" + rows + "zz,1,2,3\n")
+    r = logflow.convert(
+        src,
+        tmp_path / "o.parquet",
+        error_policy="quarantine",
+        rules=[R.Range("x", max=5), R.Unique("k")],
+    )
+    errors = pq.read_table(r.errors_path).to_pylist()
+    assert len(errors) == r.rows_quarantined
+    # Each source's records count from its header: record n is on line n + 1, whether a
+    # row rule, an ordered rule or the decoder refused it.
+    assert all(e["record"] == e["line"] - 1 for e in errors), errors
+    assert sorted({e["reason"] for e in errors}) == ["range:x", "too_many_fields", "unique:k"]

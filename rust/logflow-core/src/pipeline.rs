@@ -344,9 +344,17 @@ struct Writer<'a> {
     retyped: bool,
     /// Read the output back before committing it (see [`ConvertOptions::verify`]).
     verify: bool,
+    /// Rows read before the current source (records are numbered within each source).
+    source_start: u64,
 }
 
 impl Writer<'_> {
+    /// The outputs taken from now on are of the next source, whose records are numbered
+    /// from 1 again.
+    fn start_source(&mut self) {
+        self.source_start = self.stats.rows_read;
+    }
+
     /// The data sink, made now if this is the first batch.
     fn sink(&mut self, sample: Option<&RecordBatch>) -> Result<&mut Box<dyn BatchSink>> {
         let sink = match self.sink.take() {
@@ -357,8 +365,9 @@ impl Writer<'_> {
     }
 
     fn take(&mut self, mut out: ChunkOutput) -> Result<()> {
-        // Records of this output are numbered from here (the sequencer numbered them so).
-        let base = self.stats.rows_read + 1;
+        // Records of this output are numbered from here, within its source (the
+        // sequencer numbered them so).
+        let base = self.stats.rows_read - self.source_start + 1;
         let sums = match &mut self.tally {
             Some(t) => t.take(&mut out, base)?,
             None => Vec::new(),
@@ -1167,6 +1176,7 @@ impl Job<'_> {
             checksum_out: quality.checksum.then_some(0),
             retyped: false,
             verify: opts.verify,
+            source_start: 0,
         }
     }
 }

@@ -676,6 +676,7 @@ fn convert_units(
     {
         let mut write_one = |s: Started, writer: &mut Writer<'_>| -> Result<()> {
             ctl.check()?;
+            writer.start_source();
             let before = (
                 writer.stats.rows_read,
                 writer.stats.rows_quarantined,
